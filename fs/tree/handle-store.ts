@@ -1,0 +1,179 @@
+// Open-file snapshots in shared memory, so a READ can be served by any worker thread.
+//
+// A handle's content is rendered at a read at offset 0 (or the first read) and kept in a block of a
+// SharedArrayBuffer; later offsets are sliced from that block by whichever worker gets the request.
+// Layout (all Int32 unless said):
+//   [0]                      handle cursor (rotating start of the free-slot search)
+//   [1 .. C]                 block cursor of each size class
+//   handle table, H x 4:     state (0 free, 1 open), generation, block ref (0 none, class<<24 | index+1), length (-1 none)
+//   block states per class:  0 free, 1 used
+//   data (bytes):            per class, count x size
+import { Buffer } from 'node:buffer';
+
+export interface SizeClass {
+  size: number;
+  count: number;
+}
+
+export interface HandleStoreShared {
+  sab: SharedArrayBuffer;
+  handles: number;
+  classes: SizeClass[];
+}
+
+export const DEFAULT_CLASSES: SizeClass[] = [
+  { size: 16 << 10, count: 1024 },
+  { size: 256 << 10, count: 64 },
+  { size: 4 << 20, count: 8 },
+];
+export const DEFAULT_HANDLES = 16384;
+
+const H_STATE = 0;
+const H_GEN = 1;
+const H_BLOCK = 2;
+const H_LEN = 3;
+const H_FIELDS = 4;
+const MASK32 = 0xffffffffn;
+
+interface Layout {
+  handleBase: number;
+  blockStateBase: number[];
+  dataBase: number[];
+  bytes: number;
+}
+
+function layout(handles: number, classes: SizeClass[]): Layout {
+  let ints = 1 + classes.length;
+  const handleBase = ints;
+  ints += handles * H_FIELDS;
+  const blockStateBase = classes.map((c) => {
+    const base = ints;
+    ints += c.count;
+    return base;
+  });
+  let bytes = Math.ceil((ints * 4) / 8) * 8;
+  const dataBase = classes.map((c) => {
+    const base = bytes;
+    bytes += c.size * c.count;
+    return base;
+  });
+  return { handleBase, blockStateBase, dataBase, bytes };
+}
+
+export class HandleStore {
+  private readonly ints: Int32Array;
+  private readonly lay: Layout;
+  private readonly handles: number;
+  private readonly classes: SizeClass[];
+
+  /** Make the shared memory, once, in the thread that starts the workers. */
+  static create(handles = DEFAULT_HANDLES, classes = DEFAULT_CLASSES): HandleStoreShared {
+    return { sab: new SharedArrayBuffer(layout(handles, classes).bytes), handles, classes };
+  }
+
+  constructor(readonly shared: HandleStoreShared) {
+    this.handles = shared.handles;
+    this.classes = shared.classes;
+    this.lay = layout(shared.handles, shared.classes);
+    this.ints = new Int32Array(shared.sab, 0, this.lay.handleBase + shared.handles * H_FIELDS + shared.classes.reduce((n, c) => n + c.count, 0));
+  }
+
+  /** A new handle, or 0n when every slot is taken (reads on it are then rendered each time). */
+  open(): bigint {
+    for (let tries = 0; tries < this.handles; tries++) {
+      const i = (Atomics.add(this.ints, 0, 1) >>> 0) % this.handles;
+      const base = this.lay.handleBase + i * H_FIELDS;
+      if (Atomics.compareExchange(this.ints, base + H_STATE, 0, 1) === 0) {
+        const gen = (Atomics.add(this.ints, base + H_GEN, 1) + 1) & 0x7fffffff;
+        Atomics.store(this.ints, base + H_BLOCK, 0);
+        Atomics.store(this.ints, base + H_LEN, -1);
+        return (BigInt(gen) << 32n) | BigInt(i + 1);
+      }
+    }
+    return 0n;
+  }
+
+  /** The table index of a live handle, or -1 (0n, stale, or from another daemon). */
+  private index(fh: bigint): number {
+    const i = Number(fh & MASK32) - 1;
+    if (i < 0 || i >= this.handles) return -1;
+    const base = this.lay.handleBase + i * H_FIELDS;
+    if (Atomics.load(this.ints, base + H_STATE) !== 1) return -1;
+    if (Atomics.load(this.ints, base + H_GEN) !== Number(fh >> 32n)) return -1;
+    return base;
+  }
+
+  /** Keep `content` as the handle's snapshot; false when it has none (unknown handle, no room). */
+  store(fh: bigint, content: Buffer): boolean {
+    const base = this.index(fh);
+    if (base < 0) return false;
+    let ref = Atomics.load(this.ints, base + H_BLOCK);
+    if (ref !== 0 && this.classes[ref >>> 24]!.size < content.length) {
+      this.freeBlock(ref);
+      ref = 0;
+    }
+    if (ref === 0) ref = this.allocBlock(content.length);
+    Atomics.store(this.ints, base + H_BLOCK, ref);
+    if (ref === 0) {
+      Atomics.store(this.ints, base + H_LEN, -1);
+      return false;
+    }
+    content.copy(this.blockView(ref, content.length));
+    Atomics.store(this.ints, base + H_LEN, content.length);
+    return true;
+  }
+
+  /** The handle's snapshot (a view into shared memory), or undefined when it has none. */
+  load(fh: bigint): Buffer | undefined {
+    const base = this.index(fh);
+    if (base < 0) return undefined;
+    const ref = Atomics.load(this.ints, base + H_BLOCK);
+    const len = Atomics.load(this.ints, base + H_LEN);
+    return ref === 0 || len < 0 ? undefined : this.blockView(ref, len);
+  }
+
+  release(fh: bigint): void {
+    const base = this.index(fh);
+    if (base < 0) return;
+    const ref = Atomics.exchange(this.ints, base + H_BLOCK, 0);
+    if (ref !== 0) this.freeBlock(ref);
+    Atomics.store(this.ints, base + H_LEN, -1);
+    Atomics.store(this.ints, base + H_STATE, 0);
+  }
+
+  /** Handles open and blocks in use, for tests and stats. */
+  usage(): { handles: number; blocks: number[] } {
+    let handles = 0;
+    for (let i = 0; i < this.handles; i++) if (this.ints[this.lay.handleBase + i * H_FIELDS + H_STATE] === 1) handles++;
+    const blocks = this.classes.map((c, k) => {
+      let n = 0;
+      for (let j = 0; j < c.count; j++) if (this.ints[this.lay.blockStateBase[k]! + j] === 1) n++;
+      return n;
+    });
+    return { handles, blocks };
+  }
+
+  private allocBlock(len: number): number {
+    for (let k = 0; k < this.classes.length; k++) {
+      const c = this.classes[k]!;
+      if (c.size < len) continue;
+      const states = this.lay.blockStateBase[k]!;
+      for (let tries = 0; tries < c.count; tries++) {
+        const j = (Atomics.add(this.ints, 1 + k, 1) >>> 0) % c.count;
+        if (Atomics.compareExchange(this.ints, states + j, 0, 1) === 0) return (k << 24) | (j + 1);
+      }
+    }
+    return 0;
+  }
+
+  private freeBlock(ref: number): void {
+    const k = ref >>> 24;
+    Atomics.store(this.ints, this.lay.blockStateBase[k]! + (ref & 0xffffff) - 1, 0);
+  }
+
+  private blockView(ref: number, len: number): Buffer {
+    const k = ref >>> 24;
+    const start = this.lay.dataBase[k]! + ((ref & 0xffffff) - 1) * this.classes[k]!.size;
+    return Buffer.from(this.shared.sab, start, len);
+  }
+}

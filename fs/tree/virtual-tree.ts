@@ -1,0 +1,166 @@
+// A read-only tree of directories and rendered files: inodes, lookups, directory listings, handles.
+import { constants } from 'node:os';
+import { Buffer } from 'node:buffer';
+import { FsError, type Caller, type DirEntry, type Entry, type Filesystem, type Opened } from '../filesystem.js';
+import { FUSE_ROOT_ID, S_IFDIR, S_IFREG } from '../protocol/kernel.js';
+import type { Attr, Kstatfs } from '../protocol/structs.js';
+import { HandleStore } from './handle-store.js';
+
+const E = constants.errno;
+const O_ACCMODE = 3;
+const O_TRUNC = 0o1000;
+const W_OK = 2;
+
+/** A file of the tree: its path below the mountpoint and how to render it for a caller. */
+export interface FileSpec {
+  path: string;
+  render(caller: Caller): string | Buffer;
+}
+
+interface Node {
+  nodeid: bigint;
+  name: string;
+  parent: Node | undefined;
+  attr: Attr;
+  children?: Map<string, Node>;
+  file?: FileSpec;
+}
+
+export interface TreeOptions {
+  /** seconds since the epoch, used as every node's time */
+  time?: number;
+  /** told once when snapshots cannot be kept (the handle store is full) */
+  warn?: (message: string) => void;
+}
+
+export class VirtualTree implements Filesystem {
+  private readonly nodes = new Map<bigint, Node>();
+  private readonly root: Node;
+  private readonly time: number;
+  private warned = false;
+
+  /** Node ids are given in sorted path order, so the same files give the same ids in every daemon. */
+  constructor(
+    files: FileSpec[],
+    private readonly handles: HandleStore,
+    private readonly options: TreeOptions = {},
+  ) {
+    this.time = options.time ?? Math.floor(Date.now() / 1000);
+    this.root = this.makeNode(FUSE_ROOT_ID, '', undefined, true);
+    let next = FUSE_ROOT_ID + 1n;
+    const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    for (const spec of sorted) {
+      const parts = spec.path.split('/').filter((p) => p !== '');
+      if (parts.length === 0 || parts.some((p) => p === '.' || p === '..')) throw new Error(`bad file path ${JSON.stringify(spec.path)}`);
+      let dir = this.root;
+      for (const part of parts.slice(0, -1)) {
+        let child = dir.children!.get(part);
+        if (!child) {
+          child = this.makeNode(next++, part, dir, true);
+          dir.children!.set(part, child);
+          dir.attr.nlink++;
+        }
+        if (!child.children) throw new Error(`${spec.path}: ${part} is a file`);
+        dir = child;
+      }
+      const name = parts[parts.length - 1]!;
+      if (dir.children!.has(name)) throw new Error(`${spec.path}: listed twice`);
+      const node = this.makeNode(next++, name, dir, false);
+      node.file = spec;
+      dir.children!.set(name, node);
+    }
+  }
+
+  private makeNode(nodeid: bigint, name: string, parent: Node | undefined, isDir: boolean): Node {
+    const node: Node = {
+      nodeid,
+      name,
+      parent,
+      attr: { ino: nodeid, size: 0, mode: isDir ? S_IFDIR | 0o555 : S_IFREG | 0o444, nlink: isDir ? 2 : 1, uid: 0, gid: 0, time: this.time },
+    };
+    if (isDir) node.children = new Map();
+    this.nodes.set(nodeid, node);
+    return node;
+  }
+
+  private node(nodeid: bigint): Node {
+    const n = this.nodes.get(nodeid);
+    if (!n) throw new FsError(E.ENOENT, `no node ${nodeid}`);
+    return n;
+  }
+
+  private file(nodeid: bigint): FileSpec {
+    const n = this.node(nodeid);
+    if (!n.file) throw new FsError(E.EISDIR);
+    return n.file;
+  }
+
+  lookup(parent: bigint, name: string): Entry {
+    const dir = this.node(parent);
+    if (!dir.children) throw new FsError(E.ENOTDIR);
+    const child = name === '.' ? dir : name === '..' ? (dir.parent ?? dir) : dir.children.get(name);
+    if (!child) throw new FsError(E.ENOENT);
+    return { nodeid: child.nodeid, attr: child.attr };
+  }
+
+  getattr(nodeid: bigint): Attr {
+    return this.node(nodeid).attr;
+  }
+
+  open(nodeid: bigint, flags: number, _caller: Caller): Opened {
+    this.file(nodeid);
+    if ((flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0) throw new FsError(E.EROFS);
+    const fh = this.handles.open();
+    if (fh === 0n) this.warnOnce('every handle slot is taken: reads of newly opened files are rendered each time');
+    return { fh, directIo: true };
+  }
+
+  /**
+   * A read at offset 0 (or the first read of a handle) renders the file and keeps the bytes as the
+   * handle's snapshot; later offsets are served from the snapshot, so a file read in pieces is whole.
+   */
+  read(nodeid: bigint, fh: bigint, offset: number, size: number, caller: Caller): Buffer {
+    const spec = this.file(nodeid);
+    let content = offset === 0 ? undefined : this.handles.load(fh);
+    if (!content) {
+      const rendered = spec.render(caller);
+      content = typeof rendered === 'string' ? Buffer.from(rendered) : rendered;
+      if (!this.handles.store(fh, content) && fh !== 0n) this.warnOnce(`no snapshot room for ${content.length} bytes: reads of ${spec.path} are rendered each time`);
+    }
+    return content.subarray(Math.min(offset, content.length), Math.min(offset + size, content.length));
+  }
+
+  release(_nodeid: bigint, fh: bigint): void {
+    this.handles.release(fh);
+  }
+
+  opendir(nodeid: bigint): void {
+    if (!this.node(nodeid).children) throw new FsError(E.ENOTDIR);
+  }
+
+  readdir(nodeid: bigint, offset: number): DirEntry[] {
+    const dir = this.node(nodeid);
+    if (!dir.children) throw new FsError(E.ENOTDIR);
+    const all: DirEntry[] = [
+      { name: '.', nodeid: dir.nodeid, attr: dir.attr },
+      { name: '..', nodeid: (dir.parent ?? dir).nodeid, attr: (dir.parent ?? dir).attr },
+      ...[...dir.children.values()].map((c) => ({ name: c.name, nodeid: c.nodeid, attr: c.attr })),
+    ];
+    return all.slice(offset);
+  }
+
+  access(nodeid: bigint, mask: number): void {
+    this.node(nodeid);
+    if (mask & W_OK) throw new FsError(E.EROFS);
+  }
+
+  statfs(): Kstatfs {
+    return { blocks: 0, bfree: 0, bavail: 0, files: this.nodes.size, ffree: 0, bsize: 4096, namelen: 255, frsize: 4096 };
+  }
+
+  private warnOnce(message: string): void {
+    if (this.warned) return;
+    this.warned = true;
+    this.options.warn?.(message);
+  }
+}

@@ -1,0 +1,26 @@
+// Before `npm test`: build, make tap's runner match our plugin list, and install the Debian packages
+// the tests use when they are missing (as root on Debian; elsewhere the tests that need them say why they skip).
+import { execFileSync, execSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+
+execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+
+// tap compiles its plugins into its runner; ours leaves out @tapjs/typescript (tests run compiled).
+const built = new URL('../node_modules/@tapjs/test/test-built/dist/esm/index.js', import.meta.url);
+if (!existsSync(built) || readFileSync(built, 'utf8').includes('@tapjs/typescript')) {
+  execFileSync('npx', ['tap', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+const wanted = {
+  lxcfs: '/usr/bin/lxcfs',
+  runc: '/usr/sbin/runc',
+  'busybox-static': '/bin/busybox',
+  umoci: '/usr/bin/umoci',
+  fuse3: '/usr/bin/fusermount3',
+  procps: '/usr/bin/top',
+};
+const missing = Object.entries(wanted).filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
+if (missing.length > 0 && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+  process.stderr.write(`pretest: installing ${missing.join(' ')}\n`);
+  execSync(`apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')} >/dev/null`, { stdio: 'inherit' });
+}

@@ -1,0 +1,61 @@
+// Which cgroup layout the host runs (v1, hybrid or pure v2) and where each controller is mounted.
+import { parseMountinfo, type MountEntry } from '../../fs/mountinfo.js';
+import { readFileSync } from 'node:fs';
+
+export type LayoutKind = 'v1' | 'hybrid' | 'v2';
+
+/** The v1 controllers tsproc reads or writes. */
+export const V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'blkio', 'pids'] as const;
+export type V1Controller = (typeof V1_CONTROLLERS)[number];
+
+export interface CgroupLayout {
+  kind: LayoutKind;
+  /** v1 and hybrid: the mountpoint of each v1 controller (cpu and cpuacct may share one) */
+  v1: Partial<Record<V1Controller, string>>;
+  /** v2 and hybrid: the cgroup2 mountpoint (in hybrid it holds no controllers) */
+  unified: string | undefined;
+}
+
+/**
+ * Read the layout from mountinfo. Only mounts whose root is "/" count (a container's view of a
+ * sub-hierarchy is not the host's layout).
+ */
+export function detectLayout(mounts: MountEntry[]): CgroupLayout {
+  const v1: CgroupLayout['v1'] = {};
+  let unified: string | undefined;
+  for (const m of mounts) {
+    if (m.root !== '/') continue;
+    if (m.fstype === 'cgroup2') {
+      // Prefer /sys/fs/cgroup (pure v2) over anything else (hybrid's /sys/fs/cgroup/unified).
+      if (unified === undefined || m.mountpoint === '/sys/fs/cgroup') unified = m.mountpoint;
+    } else if (m.fstype === 'cgroup') {
+      const opts = new Set(m.superOptions.split(','));
+      for (const c of V1_CONTROLLERS) if (opts.has(c) && v1[c] === undefined) v1[c] = m.mountpoint;
+    }
+  }
+  const hasV1 = Object.keys(v1).length > 0;
+  if (!hasV1 && unified === undefined) throw new Error('no cgroup filesystem is mounted');
+  return { kind: hasV1 ? (unified === undefined ? 'v1' : 'hybrid') : 'v2', v1, unified };
+}
+
+let cached: CgroupLayout | undefined;
+/** The host's layout, read once per process. */
+export function hostLayout(): CgroupLayout {
+  cached ??= detectLayout(parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')));
+  return cached;
+}
+
+/** Parse /proc/PID/cgroup: v1 controller → path, and '' → the v2 path. */
+export function parseProcCgroup(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const first = line.indexOf(':');
+    const second = line.indexOf(':', first + 1);
+    if (first < 0 || second < 0) continue;
+    const path = line.slice(second + 1);
+    const controllers = line.slice(first + 1, second);
+    if (controllers === '') out.set('', path);
+    else for (const c of controllers.split(',')) out.set(c, path);
+  }
+  return out;
+}

@@ -1,0 +1,37 @@
+// The tsproc command line: subcommands, and the one place errors are printed.
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { formatError, TsprocError } from '../errors.js';
+import { mountCommand } from './mount-command.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Usage errors from commander read like every other error: `tsproc: ...`, exit status 2. */
+function settle(cmd: Command): Command {
+  cmd.exitOverride().configureOutput({ outputError: (s, write) => write(`tsproc: ${s.replace(/^error: /, '')}`) });
+  for (const sub of cmd.commands) settle(sub);
+  return cmd;
+}
+
+export function program(): Command {
+  return settle(
+    new Command('tsproc')
+      .description('per-container /proc views over FUSE, and a small container runner')
+      .version(pkg.version, '-v, --version')
+      .addCommand(mountCommand()),
+  );
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed its message (usage errors, --help, --version)
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    process.stderr.write(`tsproc: ${formatError(err)}\n`);
+    process.exitCode = err instanceof TsprocError ? err.exitCode : 1;
+  }
+}

@@ -1,0 +1,68 @@
+// Shared snapshot store: allocation, size classes, exhaustion, stale handles, sharing across threads.
+import t from 'tap';
+import { Worker } from 'node:worker_threads';
+import { HandleStore } from '../../fs/tree/handle-store.js';
+
+t.test('open, store, load, release', async (t) => {
+  const s = new HandleStore(HandleStore.create(4, [{ size: 16, count: 2 }, { size: 64, count: 1 }]));
+  const fh = s.open();
+  t.not(fh, 0n);
+  t.equal(s.load(fh), undefined, 'no snapshot before the first render');
+  t.ok(s.store(fh, Buffer.from('hello')));
+  t.equal(s.load(fh)!.toString(), 'hello');
+  t.ok(s.store(fh, Buffer.from('a longer text of 40 bytes, quite a lot!!')), 'grows into a bigger class');
+  t.equal(s.load(fh)!.toString(), 'a longer text of 40 bytes, quite a lot!!');
+  t.same(s.usage(), { handles: 1, blocks: [0, 1] }, 'the small block was given back');
+  t.notOk(s.store(fh, Buffer.alloc(100)), 'larger than every class');
+  t.equal(s.load(fh), undefined);
+  s.release(fh);
+  t.same(s.usage(), { handles: 0, blocks: [0, 0] });
+  t.equal(s.load(fh), undefined, 'released');
+  t.notOk(s.store(fh, Buffer.from('x')), 'stale handle');
+});
+
+t.test('a reused slot does not answer for the old handle', async (t) => {
+  const s = new HandleStore(HandleStore.create(1, [{ size: 16, count: 1 }]));
+  const a = s.open();
+  s.release(a);
+  const b = s.open();
+  t.not(a, b, 'new generation');
+  s.store(b, Buffer.from('b'));
+  t.equal(s.load(a), undefined);
+  t.equal(s.load(b)!.toString(), 'b');
+});
+
+t.test('exhaustion: no handle gives 0n; no block leaves the handle without snapshot', async (t) => {
+  const s = new HandleStore(HandleStore.create(2, [{ size: 16, count: 1 }]));
+  const a = s.open();
+  const b = s.open();
+  t.equal(s.open(), 0n);
+  t.ok(s.store(a, Buffer.from('a')));
+  t.notOk(s.store(b, Buffer.from('b')));
+  t.notOk(s.store(0n, Buffer.from('z')));
+  t.equal(s.load(0n), undefined);
+  t.equal(s.load(123456789n), undefined, 'out of range');
+});
+
+t.test('a snapshot stored in one thread is read in another', async (t) => {
+  const shared = HandleStore.create(16);
+  const s = new HandleStore(shared);
+  const fh = s.open();
+  s.store(fh, Buffer.from('from the main thread'));
+  const code = `
+    const { workerData, parentPort } = require('node:worker_threads');
+    import(workerData.url).then(({ HandleStore }) => {
+      const s = new HandleStore(workerData.shared);
+      const seen = s.load(workerData.fh).toString();
+      s.store(workerData.fh, Buffer.from('from the worker'));
+      parentPort.postMessage(seen);
+    });`;
+  const url = new URL('../../fs/tree/handle-store.js', import.meta.url).href;
+  const seen = await new Promise<string>((resolve, reject) => {
+    const w = new Worker(code, { eval: true, workerData: { shared, fh, url } });
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+  t.equal(seen, 'from the main thread');
+  t.equal(s.load(fh)!.toString(), 'from the worker');
+});

@@ -1,0 +1,88 @@
+// Starts `tsproc mount` on a fresh tsproc-test directory for a test, and always cleans it up.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../../bin/tsproc.js', import.meta.url));
+
+interface Teardown {
+  teardown(fn: () => void | Promise<void>): void;
+}
+
+export interface Daemon {
+  dir: string;
+  proc: ChildProcess;
+  /** everything the daemon wrote to stderr so far */
+  stderr(): string;
+  /** resolves with the exit code (or 128+signal) */
+  exited: Promise<number>;
+}
+
+/** A process in mountinfo at dir? */
+export function mountedAt(dir: string): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === dir);
+}
+
+function mountMinor(dir: string): number | undefined {
+  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').reverse().find((l) => l.split(' ')[4] === dir);
+  return line ? Number(line.split(' ')[2]!.split(':')[1]) : undefined;
+}
+
+/** Last-resort cleanup: abort the connection (frees stuck readers), detach the mount, remove the directory. */
+export function forceUnmount(dir: string): void {
+  for (let i = 0; i < 4 && mountedAt(dir); i++) {
+    const minor = mountMinor(dir);
+    const abort = `/sys/fs/fuse/connections/${minor}/abort`;
+    if (minor !== undefined) {
+      if (readdirSync('/sys/fs/fuse/connections').length === 0) spawnSync('mount', ['-t', 'fusectl', 'fusectl', '/sys/fs/fuse/connections']);
+      if (existsSync(abort)) writeFileSync(abort, '1');
+    }
+    spawnSync('umount', ['-l', dir]);
+  }
+}
+
+export function tempMountpoint(): string {
+  return mkdtempSync('/tmp/tsproc-test-mnt-');
+}
+
+/** Start the daemon and wait until it serves; the test's teardown stops it and removes everything. */
+export async function startDaemon(t: Teardown, opts: { dir?: string; args?: string[]; keepDir?: boolean } = {}): Promise<Daemon> {
+  const dir = opts.dir ?? tempMountpoint();
+  const proc = spawn(process.execPath, [BIN, 'mount', dir, ...(opts.args ?? [])], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const exited = new Promise<number>((resolve) => proc.on('exit', (code, sig) => resolve(code ?? 128 + (sig ? osSignal(sig) : 0))));
+  t.teardown(async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+      if (!done) proc.kill('SIGKILL');
+    }
+    forceUnmount(dir);
+    if (!opts.keepDir && existsSync(dir)) rmdirSync(dir);
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`daemon did not start in 15 s:\n${err}`)), 15000);
+    proc.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (/serving /.test(err)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`daemon exited ${code} before serving:\n${err}`));
+    });
+  });
+  return { dir, proc, stderr: () => err, exited };
+}
+
+function osSignal(sig: NodeJS.Signals): number {
+  return ({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2 } as Record<string, number>)[sig] ?? 0;
+}
+
+/** Run a command to completion (never from the daemon's process), with a timeout. */
+export function run(cmd: string, args: string[], timeoutMs = 20000): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
