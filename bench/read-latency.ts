@@ -141,7 +141,7 @@ async function throughput(place: Place, path: string, procs: number): Promise<nu
         const p = spawn(place.prefix[0] ?? 'python3', [...place.prefix.slice(1), ...(place.prefix.length ? ['python3'] : []), '-c', LOADER, path, String(SECONDS)], { stdio: ['ignore', 'pipe', 'inherit'] });
         let out = '';
         p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        p.on('exit', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`loader exited ${code}`))));
+        p.on('close', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`loader exited ${code}`))));
       }),
     ),
   );

@@ -64,7 +64,7 @@ t.test('8 processes reading in parallel all get whole files', async (t) => {
         const p = spawn(process.execPath, ['-e', script, d.dir], { stdio: ['ignore', 'pipe', 'inherit'] });
         let out = '';
         p.stdout.on('data', (x: Buffer) => (out += x.toString()));
-        p.on('exit', (code) => resolve(code === 0 ? out.trim() : `exit ${code}`));
+        p.on('close', (code) => resolve(code === 0 ? out.trim() : `exit ${code}`));
       }),
     ),
   );
