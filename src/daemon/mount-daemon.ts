@@ -7,8 +7,14 @@ import { mountsAt } from '../../fs/mountinfo.js';
 import { FuseServer } from '../../fs/server.js';
 import { logLine } from '../../fs/log-line.js';
 import { closeSync } from 'node:fs';
+import { createDriver } from '../cgroup/create-driver.js';
+import { hostLayout, type CgroupLayout } from '../cgroup/layout.js';
 import { TsprocError, wrapError } from '../errors.js';
-import type { ContentOptions } from './content.js';
+import { DescriptorCache } from '../io/file-source.js';
+import { LoadSampler } from '../loadavg/sampler.js';
+import { LoadTable } from '../loadavg/table.js';
+import type { ContentOptions, ContentShared } from './content.js';
+import { OnceSet } from './once-set.js';
 
 export const SUBTYPE = 'tsproc';
 
@@ -17,6 +23,7 @@ export interface DaemonOptions {
   threads?: number;
   pidfile?: string;
   debug?: boolean;
+  /** what the views show: --no-swap, --no-cpu-quota, --no-loadavg */
   content?: ContentOptions;
 }
 
@@ -62,6 +69,21 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
     throw wrapError(err, `cannot create the mountpoint ${dir}`);
   }
   const threads = o.threads ?? defaultThreads();
+  // The cgroup layout is read once, here, and handed to every worker.
+  let layout: CgroupLayout;
+  try {
+    layout = o.content?.layout ?? hostLayout();
+  } catch (err) {
+    throw wrapError(err, 'cannot tell the cgroup layout from /proc/self/mountinfo');
+  }
+  const content: ContentOptions = { ...o.content, layout };
+  const shared: ContentShared = { once: OnceSet.create() };
+  let sampler: LoadSampler | undefined;
+  if (content.loadavg !== false) {
+    shared.loadavg = LoadTable.create();
+    const files = new DescriptorCache({ capacity: 4096 });
+    sampler = new LoadSampler({ table: shared.loadavg, files, driver: createDriver({ files, layout }), ...(content.procRoot ? { procRoot: content.procRoot } : {}), log: logLine });
+  }
   const conn: FuseConnection = await mountFuse(dir, { subtype: SUBTYPE, fsname: SUBTYPE });
   let server: FuseServer;
   try {
@@ -69,7 +91,9 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
       fd: conn.fd,
       threads,
       contentModule: new URL('./content.js', import.meta.url).href,
-      contentOptions: o.content ?? {},
+      contentOptions: content,
+      contentShared: shared,
+      ...(sampler ? { onContentMessage: (m: unknown) => sampler.handle(m) } : {}),
       debug: o.debug ?? false,
     });
   } catch (err) {
@@ -85,13 +109,16 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
       logLine(wrapError(err, `cannot write the pidfile ${o.pidfile}`).message);
     }
   }
-  logLine(`serving ${dir} (connection ${conn.id}, ${threads} worker threads, pid ${process.pid})`);
+  sampler?.start();
+  const shown = [content.swap === false ? 'no swap' : 'swap', content.cpuQuota === false ? 'no CPU quota' : 'CPU quota', content.loadavg === false ? 'no loadavg' : 'loadavg'];
+  logLine(`serving ${dir} (connection ${conn.id}, ${threads} worker threads, pid ${process.pid}; cgroup ${layout.kind}; ${shown.join(', ')})`);
 
   const workersGone = new Promise<void>((r) => server.once('stopped', () => r()));
   return new Promise<number>((resolveExit) => {
     let stopping = false;
     const finish = (code: number) => {
       clearInterval(watch);
+      sampler?.stop();
       if (o.pidfile) rmSync(o.pidfile, { force: true });
       try {
         closeSync(conn.fd);

@@ -1,0 +1,56 @@
+// Reading files by pread on held descriptors: fresh contents, memo within a render, absent files, big files.
+import t from 'tap';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { DescriptorCache } from '../../src/io/file-source.js';
+
+t.test('held descriptors are read again from offset 0; one syscall a read', async (t) => {
+  const dir = mkdtempSync('/tmp/tsproc-test-io-');
+  t.teardown(() => rmSync(dir, { recursive: true }));
+  writeFileSync(`${dir}/a`, 'one\n');
+  const f = new DescriptorCache();
+  t.equal(f.read(`${dir}/a`), 'one\n');
+  t.equal(f.held, 1);
+  writeFileSync(`${dir}/a`, 'two\n');
+  t.equal(f.read(`${dir}/a`), 'one\n', 'the same render: read once');
+  f.beginRender();
+  const before = f.syscalls;
+  t.equal(f.read(`${dir}/a`), 'two\n', 'a new render: read afresh');
+  t.equal(f.syscalls - before, 1, 'a single pread');
+  t.equal(f.read(`${dir}/missing`), undefined);
+  t.equal(f.readOnce(`${dir}/missing`), undefined);
+  t.equal(f.readOnce(`${dir}/a`), 'two\n');
+  t.same(f.subdirs(dir), []);
+  t.same(f.subdirs(`${dir}/missing`), []);
+  f.close();
+  t.equal(f.held, 0);
+});
+
+t.test('the /proc files read in one go; a file larger than the buffer in several', async (t) => {
+  const f = new DescriptorCache();
+  t.match(f.read('/proc/meminfo'), /^MemTotal:/);
+  t.match(f.read('/proc/self/status'), /^Name:/m);
+  const dir = mkdtempSync('/tmp/tsproc-test-io-');
+  t.teardown(() => rmSync(dir, { recursive: true }));
+  const big = 'x'.repeat(200 * 1024);
+  writeFileSync(`${dir}/big`, big);
+  t.equal(f.read(`${dir}/big`), big);
+  f.beginRender();
+  t.equal(f.read(`${dir}/big`), big, 'again, with the grown buffer');
+});
+
+t.test('at capacity the least recently used descriptor is closed', async (t) => {
+  const dir = mkdtempSync('/tmp/tsproc-test-io-');
+  t.teardown(() => rmSync(dir, { recursive: true }));
+  const f = new DescriptorCache({ capacity: 2 });
+  for (const n of ['a', 'b', 'c']) writeFileSync(`${dir}/${n}`, n);
+  f.read(`${dir}/a`);
+  f.read(`${dir}/b`);
+  f.beginRender();
+  f.read(`${dir}/a`);
+  f.read(`${dir}/c`);
+  t.equal(f.held, 2);
+  const before = f.syscalls;
+  f.beginRender();
+  f.read(`${dir}/a`);
+  t.equal(f.syscalls - before, 1, 'a was kept (used last), b was closed');
+});
