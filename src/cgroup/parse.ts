@@ -26,16 +26,11 @@ export function parseLimit(text: string, what: string): number {
  */
 export function parseKeyed(text: string): Record<string, number> {
   const out: Record<string, number> = {};
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const sp = text.indexOf(' ', start);
-    if (sp > start && sp < end) {
-      const value = Number(text.slice(sp + 1, end));
-      if (Number.isFinite(value)) out[text.slice(start, sp)] = value;
-    }
-    start = end + 1;
+  for (const line of text.split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp <= 0) continue;
+    const value = +line.slice(sp + 1);
+    if (value === value && line.length > sp + 1) out[line.slice(0, sp)] = value;
   }
   return out;
 }

@@ -55,9 +55,10 @@ export class V1Driver implements CgroupDriver {
     return text;
   }
 
+  /** memory.stat, parsed once per render however many figures come from it. */
   private rawStat(cg: CgroupPaths): Record<string, number> | undefined {
-    const text = this.read('memory', cg.memory, 'memory.stat');
-    return text === undefined ? undefined : parseKeyed(text);
+    const mount = this.mounts.memory;
+    return mount === undefined ? undefined : this.files.parsed(cgroupFile(mount, cg.memory, 'memory.stat'), parseKeyed);
   }
 
   memoryCurrent(cg: CgroupPaths): number {
@@ -65,7 +66,8 @@ export class V1Driver implements CgroupDriver {
   }
 
   memoryStat(cg: CgroupPaths): MemoryStat {
-    const raw = parseKeyed(this.need('memory', cg.memory, 'memory.stat'));
+    const raw = this.rawStat(cg);
+    if (!raw) throw new MissingFileError(cgroupFile(this.mounts.memory ?? '(no memory controller)', cg.memory, 'memory.stat'));
     const out: MemoryStat = {};
     for (const [v2, v1] of STAT_NAMES) {
       const value = raw[v1] ?? raw[v1.slice('total_'.length)];
@@ -126,31 +128,39 @@ export class V1Driver implements CgroupDriver {
     return t === undefined ? undefined : parseCpuList(t);
   }
 
+  /**
+   * cpuacct.usage_percpu is the exact time per CPU; cpuacct.usage_all's user/system columns come from
+   * tick sampling (they do not add up to it), so they only give the split of each CPU's exact time.
+   */
   cpuUsage(cg: CgroupPaths): CpuUsage {
+    const exact = this.read('cpuacct', cg.cpuacct, 'cpuacct.usage_percpu');
     const all = this.read('cpuacct', cg.cpuacct, 'cpuacct.usage_all');
-    if (all !== undefined) {
-      // "cpu user system" then "N USER SYSTEM" per CPU, nanoseconds.
-      const perCpu: { user: number; system: number }[] = [];
-      let user = 0;
-      let system = 0;
-      for (const line of all.split('\n').slice(1)) {
-        const f = line.trim().split(/\s+/);
-        if (f.length !== 3) continue;
-        const [cpu, u, s] = f.map(Number) as [number, number, number];
-        if (!Number.isInteger(cpu) || !Number.isFinite(u) || !Number.isFinite(s)) throw new ParseError('cpuacct.usage_all', all);
+    if (exact === undefined) {
+      // No per-CPU figures: the total, split as cpuacct.stat's ticks split it.
+      const total = parseCount(this.need('cpuacct', cg.cpuacct, 'cpuacct.usage'), 'cpuacct.usage');
+      const [user, system] = split(total, parseKeyed(this.read('cpuacct', cg.cpuacct, 'cpuacct.stat') ?? ''));
+      return { user, system };
+    }
+    const sampled: { user: number; system: number }[] = [];
+    for (const line of (all ?? '').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/).map(Number);
+      if (f.length === 3 && f.every(Number.isFinite)) sampled[f[0]!] = { user: f[1]!, system: f[2]! };
+    }
+    const perCpu: { user: number; system: number }[] = [];
+    let user = 0;
+    let system = 0;
+    exact
+      .trim()
+      .split(/\s+/)
+      .forEach((field, cpu) => {
+        const total = Number(field);
+        if (!Number.isFinite(total)) throw new ParseError('cpuacct.usage_percpu', exact);
+        const [u, s] = split(total, sampled[cpu] ?? {});
         perCpu[cpu] = { user: u, system: s };
         user += u;
         system += s;
-      }
-      for (let i = 0; i < perCpu.length; i++) perCpu[i] ??= { user: 0, system: 0 };
-      return { user, system, perCpu };
-    }
-    // Older kernels: the total, split as cpuacct.stat (ticks) splits it.
-    const total = parseCount(this.need('cpuacct', cg.cpuacct, 'cpuacct.usage'), 'cpuacct.usage');
-    const stat = parseKeyed(this.read('cpuacct', cg.cpuacct, 'cpuacct.stat') ?? '');
-    const ticks = (stat.user ?? 0) + (stat.system ?? 0);
-    const user = ticks > 0 ? Math.round((total * (stat.user ?? 0)) / ticks) : total;
-    return { user, system: total - user };
+      });
+    return { user, system, perCpu };
   }
 
   ioStat(cg: CgroupPaths): Map<string, IoCounters> {
@@ -184,4 +194,12 @@ export class V1Driver implements CgroupDriver {
   describe(cg: CgroupPaths): string {
     return cg.memory === cg.cpu ? cg.memory : `memory ${cg.memory}, cpu ${cg.cpu}`;
   }
+}
+
+/** An exact CPU time split in the proportion of sampled user and system figures (all user when none). */
+function split(total: number, sampled: { user?: number; system?: number }): [number, number] {
+  const u = sampled.user ?? 0;
+  const both = u + (sampled.system ?? 0);
+  const user = both > 0 ? Math.round((total * u) / both) : total;
+  return [user, total - user];
 }

@@ -9,6 +9,8 @@ import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 export interface FileSource {
   /** The file's text; undefined when it does not exist. Other errors throw (ENODEV: the cgroup went away). */
   read(path: string): string | undefined;
+  /** The file parsed by `parse`: read and parsed at most once per render, however many figures come from it. */
+  parsed<T>(path: string, parse: (text: string) => T): T | undefined;
   /** The same without keeping a descriptor. */
   readOnce(path: string): string | undefined;
   /** The subdirectories of a directory (child cgroups); [] when it does not exist. */
@@ -35,6 +37,7 @@ export interface DescriptorCacheOptions {
 export class DescriptorCache implements FileSource {
   private readonly fds = new Map<string, number>();
   private readonly memo = new Map<string, string | undefined>();
+  private readonly parsedMemo = new Map<(text: string) => unknown, Map<string, unknown>>();
   private readonly capacity: number;
   private buf = Buffer.allocUnsafe(64 * 1024);
   /** syscalls made (open, pread, close), for tests and the bench */
@@ -46,6 +49,17 @@ export class DescriptorCache implements FileSource {
 
   beginRender(): void {
     this.memo.clear();
+    this.parsedMemo.clear();
+  }
+
+  parsed<T>(path: string, parse: (text: string) => T): T | undefined {
+    let byPath = this.parsedMemo.get(parse);
+    if (!byPath) this.parsedMemo.set(parse, (byPath = new Map()));
+    if (byPath.has(path)) return byPath.get(path) as T | undefined;
+    const text = this.read(path);
+    const value = text === undefined ? undefined : parse(text);
+    byPath.set(path, value);
+    return value;
   }
 
   read(path: string): string | undefined {

@@ -56,6 +56,8 @@ export class ReaderResolver {
   private readonly probe = Buffer.allocUnsafe(64);
   /** the daemon's own pid namespace */
   readonly selfNs: number | undefined;
+  /** readlink and pread calls made (the /proc files it reads are counted by the FileSource), for the bench */
+  syscalls = 0;
 
   constructor(private readonly o: ResolverOptions) {
     this.procRoot = o.procRoot ?? '/proc';
@@ -206,6 +208,7 @@ export class ReaderResolver {
   }
 
   private nsOf(pid: number | string): number | undefined {
+    this.syscalls++;
     try {
       return parseNsLink(readlinkSync(`${this.procRoot}/${pid}/ns/pid`));
     } catch {
@@ -214,6 +217,7 @@ export class ReaderResolver {
   }
 
   private alive(e: NsEntry): boolean {
+    this.syscalls++;
     try {
       readSync(e.fd, this.probe, 0, this.probe.length, 0);
       return true;

@@ -1,6 +1,6 @@
 // /proc/meminfo: the container's memory limit, usage and memory.stat in the host's layout.
 import type { Reader } from '../reader/resolver.js';
-import { gatherMemory, kB, parseMeminfo, swapFigures, type MemoryFigures } from './memory-figures.js';
+import { gatherMemory, hostFigures, kB, swapFigures, type MemoryFigures } from './memory-figures.js';
 import { HOST_FILE, type HostFile, type View, type ViewEnv } from './view.js';
 
 export interface MeminfoSnapshot {
@@ -21,7 +21,7 @@ function gather(env: ViewEnv, reader: Reader): MeminfoSnapshot | HostFile {
 const line = (label: string, kb: number) => `${`${label}:`.padEnd(16)}${String(kb).padStart(8)} kB`;
 
 function render(s: MeminfoSnapshot): string {
-  const host = parseMeminfo(s.host);
+  const host = hostFigures(s.host);
   const { mem } = s;
   const st = mem.stat;
   const k = (key: keyof typeof st) => kB(st[key] ?? 0);
@@ -74,11 +74,13 @@ function render(s: MeminfoSnapshot): string {
     if (st[key] !== undefined) v.set(label, k(key));
   }
   let out = '';
-  for (const l of s.host.split('\n')) {
-    if (l === '') continue;
-    const label = l.slice(0, l.indexOf(':'));
-    const value = v.get(label);
-    out += `${value === undefined ? l : line(label, value)}\n`;
+  for (let start = 0; start < s.host.length; ) {
+    let end = s.host.indexOf('\n', start);
+    if (end < 0) end = s.host.length;
+    const colon = s.host.indexOf(':', start);
+    const value = colon > start && colon < end ? v.get(s.host.slice(start, colon)) : undefined;
+    if (end > start) out += value === undefined ? `${s.host.slice(start, end)}\n` : `${line(s.host.slice(start, colon), value)}\n`;
+    start = end + 1;
   }
   return out;
 }

@@ -34,19 +34,17 @@ export function gatherMemory(env: ViewEnv, reader: Reader): MemoryFigures | Host
   return { limit, usage, stat, swap, swappiness };
 }
 
-/** /proc/meminfo's "Label:   123 kB" lines as label → kB. */
-export function parseMeminfo(text: string): Map<string, number> {
+export const kB = (bytes: number): number => Math.floor(bytes / 1024);
+
+/** The host figures the views use, found without parsing the whole file. */
+export function hostFigures(text: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const v = parseInt(line.slice(colon + 1), 10);
-    if (Number.isFinite(v)) out.set(line.slice(0, colon), v);
+  for (const label of ['MemTotal', 'SwapTotal', 'SwapFree', 'Mlocked']) {
+    const at = text.startsWith(`${label}:`) ? 0 : text.indexOf(`\n${label}:`) + 1;
+    if (at > 0 || text.startsWith(`${label}:`)) out.set(label, parseInt(text.slice(at + label.length + 1, at + label.length + 40), 10));
   }
   return out;
 }
-
-export const kB = (bytes: number): number => Math.floor(bytes / 1024);
 
 export interface SwapFigures {
   totalKb: number;

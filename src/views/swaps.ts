@@ -1,6 +1,6 @@
 // /proc/swaps: the container's swap as one line ("none ... virtual"), or the header alone when it has none.
 import type { Reader } from '../reader/resolver.js';
-import { gatherMemory, parseMeminfo, swapFigures, type MemoryFigures } from './memory-figures.js';
+import { gatherMemory, hostFigures, swapFigures, type MemoryFigures } from './memory-figures.js';
 import { HOST_FILE, type HostFile, type View, type ViewEnv } from './view.js';
 
 export interface SwapsSnapshot {
@@ -19,7 +19,7 @@ function gather(env: ViewEnv, reader: Reader): SwapsSnapshot | HostFile {
 }
 
 function render(s: SwapsSnapshot): string {
-  const { totalKb, usedKb } = swapFigures(s.mem, parseMeminfo(s.hostMeminfo), s.swap);
+  const { totalKb, usedKb } = swapFigures(s.mem, hostFigures(s.hostMeminfo), s.swap);
   if (totalKb <= 0) return HEADER;
   // The kernel's columns: the name padded to 40, then type, size and used separated by tabs.
   const tab = (n: number) => (n < 10000000 ? '\t\t' : '\t');

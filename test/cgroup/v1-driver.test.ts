@@ -69,20 +69,21 @@ t.test('cpu: quota in CPUs, the smallest up the tree; cpuset; usage per CPU', as
   t.same(f.driver.cpusEffective(ctr1(f)), [0]);
   t.same(f.driver.cpusEffective({ ...ctr1(f), cpuset: '/tsproc-fixture' }), [0, 1]);
   const u = f.driver.cpuUsage(ctr1(f));
-  t.same(u, { user: 475986030, system: 72000000, perCpu: [{ user: 475986030, system: 72000000 }, { user: 0, system: 0 }] });
+  // usage_percpu's exact 515148668 ns on CPU 0, split as usage_all's sampled 475986030 / 72000000.
+  t.same(u, { user: 447463176, system: 67685492, perCpu: [{ user: 447463176, system: 67685492 }, { user: 0, system: 0 }] });
 });
 
 /*
  *   tsproc-fixture                  quota 150000/100000 (1.5 CPUs)
  *   └── ctr1                        quota -1
  */
-t.test('cpu: a quota on the parent only; cpuacct without usage_all', async (t) => {
+t.test('cpu: a quota on the parent only; cpuacct without per-CPU figures', async (t) => {
   const f = fixture('v1', { root: copyFixture(t, 'v1') });
   f.write('cgroup/cpu/tsproc-fixture/cpu.cfs_quota_us', '150000\n');
   f.write('cgroup/cpu/tsproc-fixture/ctr1/cpu.cfs_quota_us', '-1\n');
   f.files.beginRender();
   t.equal(f.driver.cpuMax(ctr1(f)), 1.5);
-  rmSync(`${f.root}/cgroup/cpuacct/tsproc-fixture/ctr1/cpuacct.usage_all`);
+  rmSync(`${f.root}/cgroup/cpuacct/tsproc-fixture/ctr1/cpuacct.usage_percpu`);
   const u = fixture('v1', { root: f.root }).driver.cpuUsage(ctr1(f));
   t.equal(u.user + u.system, 515148668, 'the total of cpuacct.usage');
   t.equal(u.user, Math.round((515148668 * 44) / 50), 'split as cpuacct.stat splits it');

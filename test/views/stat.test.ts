@@ -8,20 +8,21 @@ import { copyFixture, fixture, show } from '../helpers/fixtures.js';
 const cpuLines = (text: string) => text.split('\n').filter((l) => l.startsWith('cpu'));
 
 /*
- * v1 fixture: ctr1 visible CPU 0 (cpuset 0, quota 0.5); cpuacct.usage_all cpu0 user 475986030 ns,
- * system 72000000 ns; its process started at tick 204871, the host's uptime is 2050.39 s: 168 ticks.
+ * v1 fixture: ctr1 visible CPU 0 (cpuset 0, quota 0.5); cpuacct.usage_percpu 515148668 ns on cpu0,
+ * split as usage_all's sampled user 475986030 / system 72000000 ns: 44 and 6 ticks; its process started
+ * at tick 204871, the host's uptime is 2050.39 s: 168 ticks.
  */
 t.test('v1: per-CPU figures of the one visible CPU; idle = elapsed - busy', async (t) => {
   const f = fixture('v1', { load: { avg: [0, 0, 0], running: 2, blocked: 1, total: 7, lastPid: 7 } });
   const text = show(f, stat);
-  t.same(cpuLines(text), ['cpu  47 0 7 114 0 0 0 0 0 0', 'cpu0 47 0 7 114 0 0 0 0 0 0']);
+  t.same(cpuLines(text), ['cpu  44 0 6 118 0 0 0 0 0 0', 'cpu0 44 0 6 118 0 0 0 0 0 0']);
   t.match(text, /^procs_running 2$/m);
   t.match(text, /^procs_blocked 1$/m);
   const host = f.env.host('/proc/stat');
   for (const key of ['intr', 'ctxt', 'btime', 'processes', 'softirq']) {
     t.equal(text.split('\n').find((l) => l.startsWith(`${key} `)), host.split('\n').find((l) => l.startsWith(`${key} `)), `${key}: the host's`);
   }
-  t.equal(show(f, uptime), '1.68 1.14\n', 'uptime: 168 ticks since the init started, idle the sum of the idle column');
+  t.equal(show(f, uptime), '1.68 1.18\n', 'uptime: 168 ticks since the init started, idle the sum of the idle column');
 });
 
 /*
@@ -45,6 +46,7 @@ t.test('two visible CPUs: their own per-CPU time; cut by a quota, the time sprea
   f.write('cgroup/cpuset/tsproc-fixture/ctr1/cpuset.effective_cpus', '0-1\n');
   f.write('cgroup/cpu/tsproc-fixture/ctr1/cpu.cfs_quota_us', '-1\n');
   f.write('cgroup/cpuacct/tsproc-fixture/ctr1/cpuacct.usage_all', 'cpu user system\n0 300000000 100000000\n1 100000000 50000000\n');
+  f.write('cgroup/cpuacct/tsproc-fixture/ctr1/cpuacct.usage_percpu', '400000000 150000000 \n');
   t.same(cpuLines(show(f, stat)), ['cpu  40 0 15 281 0 0 0 0 0 0', 'cpu0 30 0 10 128 0 0 0 0 0 0', 'cpu1 10 0 5 153 0 0 0 0 0 0']);
   f.write('cgroup/cpuset/tsproc-fixture/ctr1/cpuset.effective_cpus', '0-1,3\n');
   f.write('cgroup/cpu/tsproc-fixture/cpu.cfs_quota_us', '150000\n');
@@ -73,5 +75,5 @@ t.test('a host reader: the host file unless CPUs are hidden; uptime always the h
   t.equal(show(f, stat, free), 'HOST');
   t.equal(show(f, uptime), 'HOST');
   const limited = show(f, stat, { ...f.reader, start: 0 });
-  t.match(limited, /^cpu0 47 0 7 204985 /m, 'limited: its own time, idle from the host uptime');
+  t.match(limited, /^cpu0 44 0 6 204989 /m, 'limited: its own time, idle from the host uptime');
 });
