@@ -1,6 +1,12 @@
 // The cgroup driver interface, in cgroup v2's vocabulary; v1-driver.ts translates, v2-driver.ts reads.
 import type { IoCounters } from './parse.js';
 
+/**
+ * How long a setting (a limit, a cpuset, a quota) may be reused before it is read again, in ms. Usage
+ * figures are read at every render; settings change rarely, and a change shows within this time.
+ */
+export const SETTING_AGE_MS = 1000;
+
 /** A process's cgroup for each resource: on v2 the same path for all, on v1 one per controller. */
 export interface CgroupPaths {
   memory: string;

@@ -1,7 +1,7 @@
 // The cgroup v1 driver (v1 and hybrid hosts): v1 file names translated into the v2 vocabulary of driver.ts.
 import type { FileSource } from '../io/file-source.js';
 import { cgroupFile, selfAndAncestors, v1Paths } from './cgroup-paths.js';
-import type { CgroupDriver, CgroupPaths, CpuUsage, MemoryStat } from './driver.js';
+import { SETTING_AGE_MS, type CgroupDriver, type CgroupPaths, type CpuUsage, type MemoryStat } from './driver.js';
 import type { V1Controller } from './layout.js';
 import { MissingFileError, ParseError } from './errors.js';
 import { parseBlkio, parseCount, parseCpuList, parseIdList, parseKeyed, parseLimit, type IoCounters } from './parse.js';
@@ -48,6 +48,12 @@ export class V1Driver implements CgroupDriver {
     return mount === undefined ? undefined : this.files.read(cgroupFile(mount, path, file));
   }
 
+  /** A setting: reused for up to SETTING_AGE_MS. */
+  private setting(controller: V1Controller, path: string, file: string): string | undefined {
+    const mount = this.mounts[controller];
+    return mount === undefined ? undefined : this.files.read(cgroupFile(mount, path, file), SETTING_AGE_MS);
+  }
+
   /** A file that must exist. */
   private need(controller: V1Controller, path: string, file: string): string {
     const text = this.read(controller, path, file);
@@ -82,7 +88,7 @@ export class V1Driver implements CgroupDriver {
     if (h !== undefined) return h >= 2 ** 62 ? Infinity : h;
     let min = Infinity;
     for (const p of selfAndAncestors(cg.memory)) {
-      const t = this.read('memory', p, 'memory.limit_in_bytes');
+      const t = this.setting('memory', p, 'memory.limit_in_bytes');
       if (t !== undefined) min = Math.min(min, parseLimit(t, 'memory.limit_in_bytes'));
     }
     return min;
@@ -106,16 +112,16 @@ export class V1Driver implements CgroupDriver {
   }
 
   swappiness(cg: CgroupPaths): number | undefined {
-    const t = this.read('memory', cg.memory, 'memory.swappiness');
+    const t = this.setting('memory', cg.memory, 'memory.swappiness');
     return t === undefined ? undefined : parseCount(t, 'memory.swappiness');
   }
 
   cpuMax(cg: CgroupPaths): number {
     let min = Infinity;
     for (const p of selfAndAncestors(cg.cpu)) {
-      const quota = this.read('cpu', p, 'cpu.cfs_quota_us')?.trim();
+      const quota = this.setting('cpu', p, 'cpu.cfs_quota_us')?.trim();
       if (quota === undefined || quota.startsWith('-')) continue;
-      const period = this.read('cpu', p, 'cpu.cfs_period_us');
+      const period = this.setting('cpu', p, 'cpu.cfs_period_us');
       if (period === undefined) continue;
       const per = parseCount(period, 'cpu.cfs_period_us');
       if (per > 0) min = Math.min(min, parseCount(quota, 'cpu.cfs_quota_us') / per);
@@ -124,7 +130,7 @@ export class V1Driver implements CgroupDriver {
   }
 
   cpusEffective(cg: CgroupPaths): number[] | undefined {
-    const t = this.read('cpuset', cg.cpuset, 'cpuset.effective_cpus') ?? this.read('cpuset', cg.cpuset, 'cpuset.cpus');
+    const t = this.setting('cpuset', cg.cpuset, 'cpuset.effective_cpus') ?? this.setting('cpuset', cg.cpuset, 'cpuset.cpus');
     return t === undefined ? undefined : parseCpuList(t);
   }
 

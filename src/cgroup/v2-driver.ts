@@ -1,7 +1,7 @@
 // The cgroup v2 driver (pure v2 hosts): reads the unified hierarchy's own files.
 import type { FileSource } from '../io/file-source.js';
 import { cgroupFile, selfAndAncestors, v2Paths } from './cgroup-paths.js';
-import type { CgroupDriver, CgroupPaths, CpuUsage, MemoryStat } from './driver.js';
+import { SETTING_AGE_MS, type CgroupDriver, type CgroupPaths, type CpuUsage, type MemoryStat } from './driver.js';
 import { MissingFileError, ParseError } from './errors.js';
 import { parseCount, parseCpuList, parseCpuMax, parseIdList, parseIoStat, parseKeyed, parseLimit, type IoCounters } from './parse.js';
 
@@ -55,11 +55,16 @@ export class V2Driver implements CgroupDriver {
     return text;
   }
 
+  /** A setting: reused for up to SETTING_AGE_MS. */
+  private setting(path: string, file: string): string | undefined {
+    return this.files.read(cgroupFile(this.root, path, file), SETTING_AGE_MS);
+  }
+
   /** The smallest of a limit file over the cgroup and its ancestors; undefined when no level has the file. */
   private smallest(path: string, file: string): number | undefined {
     let min: number | undefined;
     for (const p of selfAndAncestors(path)) {
-      const t = this.read(p, file);
+      const t = this.setting(p, file);
       if (t !== undefined) min = Math.min(min ?? Infinity, parseLimit(t, file));
     }
     return min;
@@ -96,7 +101,7 @@ export class V2Driver implements CgroupDriver {
   cpuMax(cg: CgroupPaths): number {
     let min = Infinity;
     for (const p of selfAndAncestors(cg.cpu)) {
-      const t = this.read(p, 'cpu.max');
+      const t = this.setting(p, 'cpu.max');
       if (t !== undefined) min = Math.min(min, parseCpuMax(t));
     }
     return min;
@@ -105,7 +110,7 @@ export class V2Driver implements CgroupDriver {
   /** The nearest cpuset.cpus.effective up the tree (the file exists only where the cpuset controller is enabled, and at the root). */
   cpusEffective(cg: CgroupPaths): number[] | undefined {
     for (const p of [...selfAndAncestors(cg.cpuset), '/']) {
-      const t = this.read(p, 'cpuset.cpus.effective');
+      const t = this.setting(p, 'cpuset.cpus.effective');
       if (t !== undefined) return parseCpuList(t);
     }
     return undefined;

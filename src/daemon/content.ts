@@ -31,6 +31,8 @@ export interface ContentOptions {
   cpuQuota?: boolean;
   /** --no-loadavg turns it off */
   loadavg?: boolean;
+  /** descriptors each worker may keep open (the daemon divides its limit among the workers) */
+  descriptors?: number;
 }
 
 /** Shared by every worker. */
@@ -54,7 +56,7 @@ export function createFiles(options: ContentOptions = {}, shared: ContentShared 
 
 /** One worker's views, descriptors and caches. */
 export class ViewContent {
-  readonly files = new DescriptorCache();
+  readonly files: DescriptorCache;
   readonly driver: CgroupDriver;
   readonly resolver: ReaderResolver;
   readonly env: ViewEnv;
@@ -70,6 +72,7 @@ export class ViewContent {
     private readonly log: (message: string) => void = logLine,
   ) {
     this.hostRoot = o.hostRoot ?? '';
+    this.files = new DescriptorCache({ capacity: o.descriptors ?? 512 });
     const procRoot = o.procRoot ?? '/proc';
     const files = this.files;
     this.driver = createDriver({ files, layout: o.layout ?? hostLayout() });
@@ -83,7 +86,7 @@ export class ViewContent {
       files,
       driver: this.driver,
       options: { swap: o.swap ?? true, cpuQuota: o.cpuQuota ?? true, loadavg: o.loadavg ?? true },
-      host: (path) => this.host(path),
+      host: (path, maxAgeMs) => this.host(path, maxAgeMs),
       load: (r) => load.sample(r, this.tid),
     };
     this.once = shared.once ? new OnceSet(shared.once) : new LocalOnce();
@@ -116,8 +119,8 @@ export class ViewContent {
     return this.host(VIEW_PATHS[view.name].host);
   }
 
-  private host(path: string): string {
-    const text = this.files.read(this.hostRoot + path);
+  private host(path: string, maxAgeMs?: number): string {
+    const text = this.files.read(this.hostRoot + path, maxAgeMs);
     if (text === undefined) throw new MissingFileError(this.hostRoot + path);
     return text;
   }

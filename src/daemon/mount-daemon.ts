@@ -1,5 +1,5 @@
 // `tsproc mount DIR`: mount the FUSE filesystem, serve it from worker threads, unmount cleanly on a signal.
-import { mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { abortConnection, mountFuse, probeMount, unmount, type FuseConnection } from '../../fs/mount.js';
@@ -25,6 +25,27 @@ export interface DaemonOptions {
   debug?: boolean;
   /** what the views show: --no-swap, --no-cpu-quota, --no-loadavg */
   content?: ContentOptions;
+}
+
+/** The soft limit on open files (Node raises it to the hard limit at start). */
+function openFileLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m && m[1] !== 'unlimited' ? Number(m[1]) : 1 << 20;
+  } catch {
+    return 1024;
+  }
+}
+
+/**
+ * Descriptors the workers and the sampler may keep open on /proc and cgroup files: half the limit
+ * shared by the workers, a fifth for the sampler (the rest for /dev/fuse, logs, per-process reads).
+ */
+export function descriptorBudget(threads: number, limit = openFileLimit()): { worker: number; sampler: number } {
+  return {
+    worker: Math.max(64, Math.min(4096, Math.floor(limit / 2 / threads))),
+    sampler: Math.max(64, Math.min(8192, Math.floor(limit / 5))),
+  };
 }
 
 /** Default worker count: one per core, at least 2 (a slow read never stalls all readers), at most 16. */
@@ -76,12 +97,13 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
   } catch (err) {
     throw wrapError(err, 'cannot tell the cgroup layout from /proc/self/mountinfo');
   }
-  const content: ContentOptions = { ...o.content, layout };
+  const budget = descriptorBudget(threads);
+  const content: ContentOptions = { descriptors: budget.worker, ...o.content, layout };
   const shared: ContentShared = { once: OnceSet.create() };
   let sampler: LoadSampler | undefined;
   if (content.loadavg !== false) {
     shared.loadavg = LoadTable.create();
-    const files = new DescriptorCache({ capacity: 4096 });
+    const files = new DescriptorCache({ capacity: budget.sampler });
     sampler = new LoadSampler({ table: shared.loadavg, files, driver: createDriver({ files, layout }), ...(content.procRoot ? { procRoot: content.procRoot } : {}), log: logLine });
   }
   const conn: FuseConnection = await mountFuse(dir, { subtype: SUBTYPE, fsname: SUBTYPE });

@@ -7,8 +7,12 @@ import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
  * offset 0), `readOnce` opens and closes (files under /proc/PID, which come and go with processes).
  */
 export interface FileSource {
-  /** The file's text; undefined when it does not exist. Other errors throw (ENODEV: the cgroup went away). */
-  read(path: string): string | undefined;
+  /**
+   * The file's text; undefined when it does not exist. Other errors throw (ENODEV: the cgroup went
+   * away). With `maxAgeMs`, a text read that long ago or less may be given again (settings such as
+   * limits and cpusets, which change rarely, need not be read at every render).
+   */
+  read(path: string, maxAgeMs?: number): string | undefined;
   /** The file parsed by `parse`: read and parsed at most once per render, however many figures come from it. */
   parsed<T>(path: string, parse: (text: string) => T): T | undefined;
   /** The same without keeping a descriptor. */
@@ -32,19 +36,24 @@ const SLACK = 16 * 1024;
 export interface DescriptorCacheOptions {
   /** descriptors held at most (least recently used ones are closed) */
   capacity?: number;
+  /** honour `maxAgeMs` (tests that change settings between renders turn it off) */
+  reuseSettings?: boolean;
 }
 
 export class DescriptorCache implements FileSource {
   private readonly fds = new Map<string, number>();
   private readonly memo = new Map<string, string | undefined>();
   private readonly parsedMemo = new Map<(text: string) => unknown, Map<string, unknown>>();
+  private readonly aged = new Map<string, { text: string | undefined; at: number }>();
   private readonly capacity: number;
+  private readonly reuse: boolean;
   private buf = Buffer.allocUnsafe(64 * 1024);
   /** syscalls made (open, pread, close), for tests and the bench */
   syscalls = 0;
 
   constructor(options: DescriptorCacheOptions = {}) {
     this.capacity = options.capacity ?? 512;
+    this.reuse = options.reuseSettings ?? true;
   }
 
   beginRender(): void {
@@ -62,9 +71,19 @@ export class DescriptorCache implements FileSource {
     return value;
   }
 
-  read(path: string): string | undefined {
+  read(path: string, maxAgeMs = 0): string | undefined {
     if (this.memo.has(path)) return this.memo.get(path);
-    const text = this.readHeld(path);
+    let text: string | undefined;
+    if (maxAgeMs > 0 && this.reuse) {
+      const now = performance.now();
+      const kept = this.aged.get(path);
+      if (kept && now - kept.at <= maxAgeMs) text = kept.text;
+      else {
+        text = this.readHeld(path);
+        if (this.aged.size >= this.capacity * 2) this.aged.clear();
+        this.aged.set(path, { text, at: now });
+      }
+    } else text = this.readHeld(path);
     this.memo.set(path, text);
     return text;
   }
@@ -109,6 +128,7 @@ export class DescriptorCache implements FileSource {
     for (const fd of this.fds.values()) closeSync(fd);
     this.fds.clear();
     this.memo.clear();
+    this.aged.clear();
   }
 
   private readHeld(path: string): string | undefined {

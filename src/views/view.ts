@@ -34,7 +34,7 @@ export interface ViewEnv {
   driver: CgroupDriver;
   options: ViewOptions;
   /** the host's version of a file, by its path on the host (/proc/meminfo); throws when missing */
-  host(path: string): string;
+  host(path: string, maxAgeMs?: number): string;
   /** task counts and load averages of the reader's container */
   load(reader: Reader): LoadSample;
 }

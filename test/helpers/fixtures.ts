@@ -48,7 +48,8 @@ export const DEFAULT_LOAD: LoadSample = { avg: [0, 0, 0], running: 1, blocked: 0
 /** A view environment over a fixture tree (`root`: the tree itself, or a copy to change). */
 export function fixture(kind: FixtureKind, o: { root?: string; options?: Partial<ViewOptions>; load?: LoadSample; scope?: 'host' | 'container' } = {}): Fixture {
   const root = o.root ?? `${FIXTURES}cgroup-${kind}`;
-  const files = new DescriptorCache();
+  // Tests change settings between renders: read them every time.
+  const files = new DescriptorCache({ reuseSettings: false });
   const driver = createDriver({ files, layout: fixtureLayout(kind, root) });
   const env: ViewEnv = {
     files,

@@ -23,9 +23,10 @@ export async function startLxcfs(t: Teardown): Promise<string | undefined> {
     rmSync(`${dir}.pid`, { force: true });
     if (existsSync(dir)) rmdirSync(dir);
   });
-  for (let i = 0; i < 100; i++) {
-    if (mountedAt(dir) && spawnSync('cat', [`${dir}/proc/meminfo`], { timeout: 2000 }).status === 0) return dir;
-    await new Promise((r) => setTimeout(r, 50));
+  // Generous: under QEMU's emulation (npm run test:cgroup2) everything starts slowly.
+  for (const end = Date.now() + 90_000; Date.now() < end; ) {
+    if (mountedAt(dir) && spawnSync('cat', [`${dir}/proc/meminfo`], { timeout: 10_000 }).status === 0) return dir;
+    await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error('lxcfs did not mount in 5 s');
+  throw new Error('lxcfs did not mount in 90 s');
 }

@@ -54,3 +54,24 @@ t.test('at capacity the least recently used descriptor is closed', async (t) => 
   f.read(`${dir}/a`);
   t.equal(f.syscalls - before, 1, 'a was kept (used last), b was closed');
 });
+
+t.test('settings may be reused for maxAgeMs; usage figures never', async (t) => {
+  const dir = mkdtempSync('/tmp/tsproc-test-io-');
+  t.teardown(() => rmSync(dir, { recursive: true }));
+  writeFileSync(`${dir}/cpu.max`, '50000 100000\n');
+  const f = new DescriptorCache();
+  t.equal(f.read(`${dir}/cpu.max`, 60_000), '50000 100000\n');
+  writeFileSync(`${dir}/cpu.max`, 'max 100000\n');
+  f.beginRender();
+  t.equal(f.read(`${dir}/cpu.max`, 60_000), '50000 100000\n', 'within the age: the text read before');
+  t.equal(f.read(`${dir}/cpu.max`), '50000 100000\n', 'the same render: the same text');
+  f.beginRender();
+  t.equal(f.read(`${dir}/cpu.max`), 'max 100000\n', 'without an age: read now');
+  f.beginRender();
+  t.equal(f.read(`${dir}/cpu.max`, 0), 'max 100000\n');
+  const g = new DescriptorCache({ reuseSettings: false });
+  t.equal(g.read(`${dir}/cpu.max`, 60_000), 'max 100000\n');
+  writeFileSync(`${dir}/cpu.max`, '1 100000\n');
+  g.beginRender();
+  t.equal(g.read(`${dir}/cpu.max`, 60_000), '1 100000\n', 'reuseSettings off: read every time');
+});
