@@ -14,7 +14,7 @@ export async function openSource(path: string, scratch: string, signal?: AbortSi
   try {
     st = statSync(path);
   } catch (err) {
-    throw wrapError(err, path);
+    throw wrapError(err, 'image import');
   }
   if (st.isDirectory()) return openDir(path, path);
   if (!st.isFile()) throw new TsprocError(`${path}: not an image: neither a directory nor an archive`, { code: 'EINVAL', path });
