@@ -16,7 +16,7 @@ export interface SourceLayer {
   size?: number;
   /** the uncompressed tar's digest (the config's diff_id): verified; undefined for a root filesystem */
   diffId?: Digest;
-  /** bytes open() will give, for progress (0 if unknown) */
+  /** bytes open() will give, for progress (the descriptor's size, else the file's; 0 if unknown) */
   total: number;
 }
 
@@ -82,7 +82,7 @@ export function readVerified(path: string, what: string, digest: Digest, size?: 
 export function fileLayer(path: string, what: string, fields: Pick<SourceLayer, 'digest' | 'size' | 'diffId'>): SourceLayer {
   let total: number;
   try {
-    total = statSync(path).size;
+    total = fields.size ?? statSync(path).size;
   } catch (err) {
     throw wrapError(err, `${what}: missing from the archive`);
   }

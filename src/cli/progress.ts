@@ -10,26 +10,26 @@ export interface Progress {
 
 export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
   if (!stream.isTTY) return { update: () => {}, stop: () => {} };
-  const started = Date.now();
+  let done = 0;
+  let total = 0;
   let bar: SingleBar | undefined;
+  const values = () => ({ done: mb(done), all: mb(total) });
+  const show = () => {
+    if (bar || total === 0) return;
+    bar = new SingleBar({ stream, format: `${label} |{bar}| {percentage}% {done} / {all}`, barCompleteChar: '#', barIncompleteChar: '-', hideCursor: true });
+    bar.start(total, Math.min(done, total), values());
+  };
+  const timer = setTimeout(show, DELAY_MS).unref();
   return {
-    update(done, total) {
-      if (!bar) {
-        if (Date.now() - started < DELAY_MS || total === 0) return;
-        bar = new SingleBar({
-          stream,
-          format: `${label} |{bar}| {percentage}% {done} / {all}`,
-          barCompleteChar: '#',
-          barIncompleteChar: '-',
-          hideCursor: true,
-          clearOnComplete: true,
-        });
-        bar.start(total, done, { done: mb(done), all: mb(total) });
-      }
-      bar.update(Math.min(done, total), { done: mb(done), all: mb(total) });
+    update(d, t) {
+      done = d;
+      total = t;
+      bar?.update(Math.min(done, total), values());
     },
     stop() {
+      clearTimeout(timer);
       bar?.stop();
+      bar = undefined;
     },
   };
 }
