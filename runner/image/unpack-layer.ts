@@ -42,6 +42,7 @@ export async function unpackLayer(input: AsyncIterable<Buffer>, dir: string): Pr
     parser.on('end', resolve);
     parser.on('error', (err: Error) => reject(failure ?? new TsprocError(`not a valid tar archive: ${err.message}`, { code: 'EINVAL' })));
   });
+  done.catch(() => {}); // awaited below; a failure while chunks are still being fed must not count as unhandled
   const fail = (err: unknown) => {
     failure ??= err;
     parser.abort(err instanceof Error ? err : new Error(String(err)));
