@@ -70,7 +70,7 @@ export async function unpackLayer(input: AsyncIterable<Buffer>, dir: string): Pr
         makeParents(p.parents);
         opaque.add(dirname(p.path) === '.' ? '' : dirname(p.path));
       } else if (!name.startsWith(`${WH}${WH}`)) {
-        if (name.length === WH.length) throw hostile(entry.path, 'whiteout names nothing');
+        if (['', '.', '..'].includes(name.slice(WH.length))) throw hostile(entry.path, 'whiteout names nothing');
         const p = tree.place(join(dirname(entry.path), name.slice(WH.length)), 'whiteout');
         makeParents(p.parents);
       }
@@ -153,7 +153,8 @@ export async function unpackLayer(input: AsyncIterable<Buffer>, dir: string): Pr
   try {
     for await (const chunk of input) {
       if (failure !== undefined) break;
-      if (!parser.write(chunk)) await new Promise((r) => parser.once('drain', r));
+      // wait for the parser to take more, or to have failed (then no drain comes)
+      if (!parser.write(chunk)) await new Promise((r) => (parser.once('drain', r), done.then(r, r)));
     }
     if (failure === undefined) parser.end();
     await done;
