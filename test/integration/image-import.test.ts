@@ -2,12 +2,13 @@
 // bad input refused with nothing left behind, interruption, and the progress bar on a terminal.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
-  busyboxTree, listing, scratch, sh, storeFiles, tarBytes, tarDir, tsproc, writeDockerSave, writeOciLayout,
+  busyboxTree, listing, scratch, sh, sha, storeFiles, tarBytes, tarDir, tsproc, writeDockerSave, writeOciLayout,
 } from '../helpers/images.js';
+import { ImageStore } from '../../runner/image/index.js';
 import { BIN } from '../helpers/daemon.js';
 
 if (process.getuid?.() !== 0) t.plan(0, 'image import writes owners and device nodes: needs root');
@@ -165,7 +166,7 @@ t.test('interrupted import (SIGINT while a layer is read): exit 130, nothing lef
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | string>((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig!)));
     // half of the first layer, then hold: the import is in the middle of unpacking it
-    const fifo = await import('node:fs').then((fs) => fs.createWriteStream(blob));
+    const fifo = createWriteStream(blob);
     await new Promise<void>((resolve) => fifo.write(content.subarray(0, content.length >> 1), () => resolve()));
     while (!readdirSync(join(data, 'tmp')).some((d) => existsSync(join(data, 'tmp', d, 'layers/0/diff/bin')))) await new Promise((r) => setTimeout(r, 20));
     child.kill(signal);
@@ -200,7 +201,7 @@ t.test('a progress bar on a terminal once the import takes a moment, none when p
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const fifo = (await import('node:fs')).createWriteStream(paths![0]!);
+  const fifo = createWriteStream(paths![0]!);
   fifo.write(content.subarray(0, content.length >> 1));
   while (!/importing \|[#-]+\| *\d+%/.test(out)) await new Promise((r) => setTimeout(r, 20));
   fifo.end(content.subarray(content.length >> 1));
@@ -211,4 +212,50 @@ t.test('a progress bar on a terminal once the import takes a moment, none when p
   writeOciLayout(join(work, 'quick'), [{ ref: 'v1', layers: [base!] }]);
   const r = tsproc(piped, ['image', 'import', join(work, 'quick')]);
   t.equal(r.stderr, '', 'no bar when stderr is not a terminal');
+});
+
+t.test("docker 25's archive (an OCI layout with manifest.json): blob paths are checked against their names", async (t) => {
+  const work = scratch(t, 'import');
+  const data = join(work, 'data');
+  const [base, top] = twoLayers(work);
+  const dir = join(work, 'd25');
+  const [paths] = writeOciLayout(dir, [{ ref: 'latest', layers: [base!, top!] }]);
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+  const manifest = JSON.parse(readFileSync(join(dir, 'blobs/sha256', index.manifests[0].digest.slice(7)), 'utf8'));
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify([{
+    Config: `blobs/sha256/${manifest.config.digest.slice(7)}`, RepoTags: ['busybox:25'], Layers: paths!.map((p) => `blobs/sha256/${p.split('/').pop()}`),
+  }]));
+  const tarball = join(work, 'd25.tar');
+  writeFileSync(tarball, tarDir(dir));
+  const r = tsproc(data, ['image', 'import', tarball]);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stdout, 'Loaded image: busybox:25\n', 'RepoTags win over the bare OCI tag');
+  // the same archive with a layer changed but still a valid tar: the blob's name gives it away
+  writeFileSync(paths![1]!, tarBytes([{ path: 'etc/' }, { path: 'etc/motd', data: 'tampered\n' }]));
+  const bad = tsproc(join(work, 'data2'), ['image', 'import', dir]);
+  t.equal(bad.status, 1);
+  t.match(bad.stderr, /^tsproc: busybox:25: layer 2 \(blobs\/sha256\/[0-9a-f]{64}\): blob: digest mismatch/);
+  t.same(storeFiles(join(work, 'data2')), []);
+});
+
+t.test('an OCI image index: the manifest for this platform is the one imported', async (t) => {
+  const work = scratch(t, 'import');
+  const data = join(work, 'data');
+  const [base] = twoLayers(work);
+  const dir = join(work, 'multi');
+  // two single-platform images, then one index over both, named by the layout's only ref
+  writeOciLayout(dir, [{ layers: [base!], config: { Cmd: ['amd64'] } }, { layers: [tarBytes([{ path: 'arm', data: 'arm' }])], config: { Cmd: ['arm64'] } }]);
+  const top = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+  const [amd, arm] = top.manifests;
+  const list = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [
+    { ...arm, platform: { os: 'linux', architecture: 'arm64' } },
+    { ...amd, platform: { os: 'linux', architecture: 'amd64' } },
+  ] }));
+  writeFileSync(join(dir, 'blobs/sha256', sha(list).slice(7)), list);
+  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: sha(list), size: list.length, annotations: { 'org.opencontainers.image.ref.name': 'docker.io/library/multi:1' } }] }));
+  const r = tsproc(data, ['image', 'import', dir]);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stdout, 'Loaded image: docker.io/library/multi:1\n', 'a full name in the ref annotation is used as it is');
+  const arch = process.arch === 'arm64' ? 'arm64' : 'amd64';
+  t.same(new ImageStore(data).resolve('docker.io/library/multi:1').config.run.cmd, [arch], `the ${arch} manifest`);
 });

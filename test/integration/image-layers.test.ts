@@ -1,7 +1,8 @@
 // Layers for real: images of several layers with whiteouts, opaque directories, hard links, devices and setuid
 // files, imported by tsproc, mounted as overlayfs and compared with what Debian's `umoci unpack` makes of them.
 import t from 'tap';
-import { chmodSync, linkSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImageStore } from '../../runner/image/index.js';
 import { buildVfsRoot } from '../../runner/image/vfs.js';
@@ -141,10 +142,8 @@ t.test('a zstd layer and a plain one in one image', async (t) => {
   const [paths] = writeOciLayout(layout, [{ ref: 'v1', layers: [base, top] }]);
   // recompress layer 1 with zstd and rewrite its descriptor
   sh('zstd', ['-q', '--rm', paths![0]!, '-o', `${paths![0]!}.zst`]);
-  const { readFileSync } = await import('node:fs');
   const zst = readFileSync(`${paths![0]!}.zst`);
   rmSync(`${paths![0]!}.zst`);
-  const { createHash } = await import('node:crypto');
   const hex = createHash('sha256').update(zst).digest('hex');
   writeFileSync(join(layout, 'blobs/sha256', hex), zst);
   const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
