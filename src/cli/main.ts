@@ -2,7 +2,10 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { formatError, TsprocError } from '../errors.js';
+import { gcCommand } from './gc-command.js';
+import { imageCommand, imagesCommand, rmiCommand } from './image-command.js';
 import { mountCommand } from './mount-command.js';
+import { addRootOptions } from './roots.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -15,10 +18,14 @@ function settle(cmd: Command): Command {
 
 export function program(): Command {
   return settle(
-    new Command('tsproc')
+    addRootOptions(new Command('tsproc'))
       .description('per-container /proc views over FUSE, and a small container runner')
       .version(pkg.version, '-v, --version')
-      .addCommand(mountCommand()),
+      .addCommand(mountCommand())
+      .addCommand(imageCommand())
+      .addCommand(imagesCommand())
+      .addCommand(rmiCommand())
+      .addCommand(gcCommand()),
   );
 }
 

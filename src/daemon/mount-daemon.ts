@@ -1,5 +1,5 @@
 // `tsproc mount DIR`: mount the FUSE filesystem, serve it from worker threads, unmount cleanly on a signal.
-import { mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { abortConnection, mountFuse, probeMount, unmount, type FuseConnection } from '../../fs/mount.js';
@@ -80,9 +80,24 @@ async function clearMountpoint(dir: string): Promise<void> {
   throw new TsprocError(`${dir}: too many stacked dead mounts`, { path: dir, code: 'EBUSY' });
 }
 
+/**
+ * The kernel gives the daemon each caller's thread id as seen from the daemon's pid namespace, and 0 for
+ * callers it cannot see: outside the host's namespace, readers in other namespaces could not be told apart.
+ */
+function warnIfNotHostPidNamespace(): void {
+  try {
+    const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]?.trim().split(/\s+/) ?? [];
+    const nested = nspid.length > 1 || readlinkSync('/proc/self/ns/pid') !== readlinkSync('/proc/1/ns/pid');
+    if (nested) logLine('warning: tsproc runs inside a child pid namespace; readers outside it arrive as pid 0 and get the host files');
+  } catch {
+    // no /proc to ask: nothing to tell
+  }
+}
+
 /** Runs until a signal or an external unmount; resolves with the process's exit status. */
 export async function runMountDaemon(o: DaemonOptions): Promise<number> {
   const dir = resolveDir(o.dir);
+  warnIfNotHostPidNamespace();
   await clearMountpoint(dir);
   try {
     mkdirSync(dir, { recursive: true });
