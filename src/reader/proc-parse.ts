@@ -1,18 +1,21 @@
 // Parsers for the /proc/PID files the reader resolver uses: status (NSpid, PPid), stat (start time), ns links.
 
 export interface ProcStatus {
+  /** the process a thread belongs to (its own id for a process's main thread) */
+  tgid: number;
   ppid: number;
   /** the pid in each pid namespace from the daemon's down to the process's own (status' NSpid line) */
   nspid: number[];
 }
 
-/** /proc/PID/status: PPid and NSpid. undefined when either line is missing (a kernel before 4.1 has no NSpid). */
+/** /proc/PID/status: Tgid, PPid and NSpid. undefined when a line is missing (a kernel before 4.1 has no NSpid). */
 export function parseStatus(text: string): ProcStatus | undefined {
+  const tg = /^Tgid:\s*([0-9]+)$/m.exec(text);
   const pp = /^PPid:\s*([0-9]+)$/m.exec(text);
   const ns = /^NSpid:\s*([0-9\s]+)$/m.exec(text);
   if (!pp || !ns) return undefined;
   const nspid = ns[1]!.trim().split(/\s+/).map(Number);
-  return { ppid: Number(pp[1]), nspid };
+  return { tgid: tg ? Number(tg[1]) : 0, ppid: Number(pp[1]), nspid };
 }
 
 /**

@@ -172,7 +172,12 @@ export class ReaderResolver {
    * with setns (docker exec, nsenter) has parents outside it, so then every process is looked at.
    */
   private findInit(pid: number, ns: number): number | undefined {
-    const st = this.status(pid);
+    let st = this.status(pid);
+    // A thread other than its process's main one: start from the process (a thread's NSpid is its own id).
+    if (st && st.tgid > 0 && st.tgid !== pid) {
+      pid = st.tgid;
+      st = this.status(pid);
+    }
     if (!st) return undefined;
     const depth = st.nspid.length;
     if (st.nspid[depth - 1] === 1) return pid;

@@ -125,20 +125,25 @@ t.test("stat: the container's CPU time against its visible CPU; uptime's idle ag
     if (hostLayout().kind === 'v2') return Number(/^usage_usec (\d+)$/m.exec(readFileSync(cg.file('cpu', 'cpu.stat'), 'utf8'))![1]) / 1e4;
     return Number(readFileSync(cg.file('cpuacct', 'cpuacct.usage'), 'utf8')) / 1e7;
   };
-  const s1 = await c.read(`${dir}/proc/stat`);
+  // The cgroup's time is read just before the first stat and just after the second: the stat interval lies within.
   const u1 = usage();
+  const s1 = await c.read(`${dir}/proc/stat`);
   await c.ask({ op: 'burn', ms: 2000 });
-  const u2 = usage();
   const s2 = await c.read(`${dir}/proc/stat`);
+  const u2 = usage();
   const [b1, t1] = busyTotal(s1);
   const [b2, t2] = busyTotal(s2);
-  t.ok(Math.abs(b2 - b1 - (u2 - u1)) <= 3, `busy time in stat grew by ${b2 - b1} ticks, the cgroup's CPU time by ${(u2 - u1).toFixed(1)}`);
-  const share = (b2 - b1) / (t2 - t1);
+  const grew = b2 - b1;
+  t.ok(grew <= u2 - u1 + 2 && grew >= 0.9 * (u2 - u1) - 5, `busy time in stat grew by ${grew} ticks, the cgroup's CPU time by ${(u2 - u1).toFixed(1)} around it`);
+  const share = grew / (t2 - t1);
   // All of half a CPU of quota on one visible CPU is 50% in top; less when other work on the host takes CPU 0 from it.
   t.ok(share > 0.2 && share < 0.56, `busy ${(share * 100).toFixed(0)}% of the visible CPU while burning (quota: 50%)`);
+  const before = Date.now();
   const [up, idle] = uptimeOf(await c.read(`${dir}/proc/uptime`));
   const idleTicks = Number(cpuLines(await c.read(`${dir}/proc/stat`))[0]!.split(' ')[4]);
-  t.ok(Math.abs(idle * 100 - idleTicks) <= 5, `uptime idle ${idle} s is the stat idle column (${idleTicks} ticks)`);
+  // An idle container's idle grows by one tick each 10 ms between the two reads.
+  const apart = Math.ceil((Date.now() - before) / 10) + 2;
+  t.ok(idleTicks - idle * 100 >= -2 && idleTicks - idle * 100 <= apart, `uptime idle ${idle} s is the stat idle column (${idleTicks} ticks, read ${apart - 2} ticks later)`);
   t.ok(idle < up, 'it was busy part of the time');
 });
 
@@ -259,27 +264,6 @@ t.test('the first read of a new container costs about what later reads cost', { 
   // Timings on a shared test machine are noisy: this only catches a cold start of another order
   // (lxcfs forks and setns()es; its issue 407 reports seconds). bench/render-cost.ts measures it closely.
   t.ok(ts.first < Math.max(20 * ts.median, 50_000), 'no fork, no setns: no cold start of another order');
-});
-
-t.test("flags: lxcfs's accepted, --no-cpu-quota, --no-loadavg, -u", { skip: ROOT }, async (t) => {
-  const lx = await startDaemon(t, { args: ['--enable-cfs', '-l', '-u'] });
-  t.match(lx.stderr(), /; no swap, CPU quota, loadavg\)/, "--enable-cfs and -l accepted (on anyway), -u is --no-swap");
-  const d = await startDaemon(t, { args: ['--no-cpu-quota', '--no-loadavg'] });
-  t.match(d.stderr(), /; swap, no CPU quota, no loadavg\)/);
-  // Half a CPU of quota over every host CPU.
-  const cg = makeCgroup(uniqueName('flags'), { memory: 256 * MiB, quota: 0.5 });
-  let c: Container | undefined;
-  t.teardown(async () => {
-    await c?.stop();
-    cg.remove();
-  });
-  c = await startContainer(cg);
-  const all = processors(readFileSync('/proc/cpuinfo', 'utf8')).length;
-  t.equal(processors(await c.read(`${lx.dir}/proc/cpuinfo`)).length, 1, 'quota-aware by default: one CPU');
-  t.equal(processors(await c.read(`${d.dir}/proc/cpuinfo`)).length, all, `--no-cpu-quota: the ${all} CPUs of the cpuset`);
-  t.equal(cpuLines(await c.read(`${d.dir}/proc/stat`)).length, all);
-  const load = await c.read(`${d.dir}/proc/loadavg`);
-  t.notMatch(load.split(' ')[3]!, /^1\/[0-9]$/, "--no-loadavg: the host's loadavg, not the container's few tasks");
 });
 
 t.test('the layout of this host', async (t) => {

@@ -11,6 +11,8 @@ const CTR_NS = 4026532400;
 
 interface Proc {
   pid: number;
+  /** a thread: the process it belongs to */
+  tgid?: number;
   ppid: number;
   nspid: number[];
   ns: number;
@@ -33,7 +35,7 @@ function addProc(root: string, p: Proc): void {
   rmSync(d, { recursive: true, force: true });
   mkdirSync(`${d}/ns`, { recursive: true });
   symlinkSync(`pid:[${p.ns}]`, `${d}/ns/pid`);
-  writeFileSync(`${d}/status`, `Name:\tx\nState:\tS (sleeping)\nTgid:\t${p.pid}\nPid:\t${p.pid}\nPPid:\t${p.ppid}\nNSpid:\t${p.nspid.join('\t')}\n`);
+  writeFileSync(`${d}/status`, `Name:\tx\nState:\tS (sleeping)\nTgid:\t${p.tgid ?? p.pid}\nPid:\t${p.pid}\nPPid:\t${p.ppid}\nNSpid:\t${p.nspid.join('\t')}\n`);
   writeFileSync(`${d}/stat`, `${p.pid} (a (b) c) S ${p.ppid} 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 ${p.start ?? 100} 0 0\n`);
   writeFileSync(`${d}/comm`, 'x\n');
   writeFileSync(`${d}/cgroup`, p.cgroup);
@@ -47,6 +49,7 @@ function addProc(root: string, p: Proc): void {
  *   pid 21   a child of init (5)           ns CTR, parent 20
  *   pid 22   a grandchild (6)              ns CTR, parent 21
  *   pid 30   entered with setns (9)        ns CTR, parent 29 (outside the namespace)
+ *   tid 23   a second thread of the init (7) ns CTR, thread group 20
  */
 const MACHINE: Proc[] = [
   { pid: 10, ppid: 1, nspid: [10], ns: HOST_NS, cgroup: '0::/user.slice/session-1.scope\n' },
@@ -55,6 +58,7 @@ const MACHINE: Proc[] = [
   { pid: 21, ppid: 20, nspid: [21, 5], ns: CTR_NS, cgroup: '0::/docker/abc/init.scope\n' },
   { pid: 22, ppid: 21, nspid: [22, 6], ns: CTR_NS, cgroup: '0::/docker/abc/app\n' },
   { pid: 30, ppid: 29, nspid: [30, 9], ns: CTR_NS, cgroup: '0::/user.slice/session-1.scope\n' },
+  { pid: 23, tgid: 20, ppid: 10, nspid: [23, 7], ns: CTR_NS, cgroup: '0::/docker/abc/init.scope\n' },
 ];
 
 /** Counts the /proc files read. */
@@ -74,7 +78,7 @@ function resolver(procRoot: string, o: { now?: () => number; recheckMs?: number;
 }
 
 t.test('the /proc parsers', async (t) => {
-  t.same(parseStatus('PPid:\t20\nNSpid:\t22\t6\n'), { ppid: 20, nspid: [22, 6] });
+  t.same(parseStatus('Tgid:\t22\nPPid:\t20\nNSpid:\t22\t6\n'), { tgid: 22, ppid: 20, nspid: [22, 6] });
   t.equal(parseStatus('PPid:\t20\n'), undefined, 'no NSpid line (a kernel before 4.1)');
   t.equal(parseStartTime('7 (a (b) c) S 1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5000 0 0\n'), 5000, 'parentheses in the name');
   t.equal(parseState('7 (sh) R 1 0'), 'R');
@@ -108,6 +112,13 @@ t.test('a process entered with setns: its parents are outside, /proc is looked t
   const c = r.resolve(30)!;
   t.equal(c.pid, 20);
   t.equal(c.cgroup.cpu, '/docker/abc');
+});
+
+t.test("a thread of the init: its process is the init (no /proc scan)", async (t) => {
+  const { r } = resolver(fakeProc(t, MACHINE));
+  const before = r.syscalls;
+  t.equal(r.resolve(23)!.pid, 20);
+  t.equal(r.syscalls - before, 2, 'two namespace links read (the thread, then the init): no look through /proc');
 });
 
 t.test('caches: a known namespace costs no /proc/PID file; a known pid nothing', async (t) => {
