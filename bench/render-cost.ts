@@ -45,19 +45,23 @@ async function main(): Promise<void> {
     const ctr = await container(cg);
     procs.push(ctr.proc);
     console.log(`render cost in the daemon (no FUSE), mean of ${ITER} renders; cgroup ${layout.kind}`);
-    console.log(`${'view'.padEnd(12)}${'host us'.padStart(9)}${'sys'.padStart(5)}${'container us'.padStart(14)}${'sys'.padStart(5)}`);
+    console.log('cpu: CPU time of the render (user + system; what a loaded machine inflates least), wall: elapsed, sys: syscalls');
+    console.log(`${'view'.padEnd(12)}${'host cpu'.padStart(10)}${'wall'.padStart(8)}${'sys'.padStart(5)}${'container cpu'.padStart(15)}${'wall'.padStart(8)}${'sys'.padStart(5)}`);
     for (const view of VIEWS) {
       const cost = (pid: number) => {
         for (let n = 0; n < 200; n++) content.render(view, pid);
         const sys0 = content.files.syscalls + content.resolver.syscalls;
+        const c0 = process.cpuUsage();
         const t0 = process.hrtime.bigint();
         for (let n = 0; n < ITER; n++) content.render(view, pid);
-        const us = Number(process.hrtime.bigint() - t0) / ITER / 1000;
-        return [us, (content.files.syscalls + content.resolver.syscalls - sys0) / ITER];
+        const wall = Number(process.hrtime.bigint() - t0) / ITER / 1000;
+        const c = process.cpuUsage(c0);
+        return [(c.user + c.system) / ITER, wall, (content.files.syscalls + content.resolver.syscalls - sys0) / ITER];
       };
-      const [hu, hs] = cost(process.pid);
-      const [cu, cs] = cost(ctr.pid);
-      console.log(`${view.name.padEnd(12)}${hu!.toFixed(1).padStart(9)}${hs!.toFixed(1).padStart(5)}${cu!.toFixed(1).padStart(14)}${cs!.toFixed(1).padStart(5)}`);
+      const h = cost(process.pid);
+      const c = cost(ctr.pid);
+      const f = (x: number | undefined, w: number) => x!.toFixed(1).padStart(w);
+      console.log(`${view.name.padEnd(12)}${f(h[0], 10)}${f(h[1], 8)}${f(h[2], 5)}${f(c[0], 15)}${f(c[1], 8)}${f(c[2], 5)}`);
     }
     // New containers: the first render (the reader resolved, the cgroup files opened) against the second.
     const meminfo = VIEWS.find((v) => v.name === 'meminfo')!;

@@ -35,6 +35,27 @@ export function parseKeyed(text: string): Record<string, number> {
   return out;
 }
 
+/** One key of a keyed file, found without parsing the rest; undefined when it is not there. */
+export function keyedValue(text: string, key: string): number | undefined {
+  const at = text.startsWith(`${key} `) ? 0 : text.indexOf(`\n${key} `) + 1;
+  if (at === 0 && !text.startsWith(`${key} `)) return undefined;
+  const start = at + key.length + 1;
+  let end = text.indexOf('\n', start);
+  if (end < 0) end = text.length;
+  const v = +text.slice(start, end);
+  return end > start && v === v ? v : undefined;
+}
+
+/** Some keys of a keyed file (for a long file of which few lines are wanted). */
+export function pickKeyed<K extends string>(text: string, keys: readonly K[]): Partial<Record<K, number>> {
+  const out: Partial<Record<K, number>> = {};
+  for (const k of keys) {
+    const v = keyedValue(text, k);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
 /** A CPU list such as "0-3,8,10-11" into sorted CPU numbers; "" is the empty list. */
 export function parseCpuList(text: string): number[] {
   const s = text.trim();

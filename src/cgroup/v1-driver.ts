@@ -4,7 +4,7 @@ import { cgroupFile, selfAndAncestors, v1Paths } from './cgroup-paths.js';
 import { SETTING_AGE_MS, type CgroupDriver, type CgroupPaths, type CpuUsage, type MemoryStat } from './driver.js';
 import type { V1Controller } from './layout.js';
 import { MissingFileError, ParseError } from './errors.js';
-import { parseBlkio, parseCount, parseCpuList, parseIdList, parseKeyed, parseLimit, type IoCounters } from './parse.js';
+import { keyedValue, parseBlkio, parseCount, parseCpuList, parseIdList, parseKeyed, parseLimit, type IoCounters } from './parse.js';
 
 /** v2 memory.stat key ← v1 memory.stat key (the recursive total_* figures). */
 const STAT_NAMES: [keyof MemoryStat, string][] = [
@@ -61,10 +61,16 @@ export class V1Driver implements CgroupDriver {
     return text;
   }
 
-  /** memory.stat, parsed once per render however many figures come from it. */
+  /** memory.stat's recursive (total_*) half, parsed once per render. */
   private rawStat(cg: CgroupPaths): Record<string, number> | undefined {
     const mount = this.mounts.memory;
-    return mount === undefined ? undefined : this.files.parsed(cgroupFile(mount, cg.memory, 'memory.stat'), parseKeyed);
+    return mount === undefined ? undefined : this.files.parsed(cgroupFile(mount, cg.memory, 'memory.stat'), parseTotals);
+  }
+
+  /** One line of memory.stat (read once per render), without parsing the rest: what a host reader's limit check needs. */
+  private statValue(cg: CgroupPaths, key: string): number | undefined {
+    const text = this.read('memory', cg.memory, 'memory.stat');
+    return text === undefined ? undefined : keyedValue(text, key);
   }
 
   memoryCurrent(cg: CgroupPaths): number {
@@ -84,7 +90,7 @@ export class V1Driver implements CgroupDriver {
 
   /** memory.stat's hierarchical_memory_limit is already the smallest over the ancestors. */
   memoryMax(cg: CgroupPaths): number {
-    const h = this.rawStat(cg)?.hierarchical_memory_limit;
+    const h = this.statValue(cg, 'hierarchical_memory_limit');
     if (h !== undefined) return h >= 2 ** 62 ? Infinity : h;
     let min = Infinity;
     for (const p of selfAndAncestors(cg.memory)) {
@@ -96,15 +102,14 @@ export class V1Driver implements CgroupDriver {
 
   /** v1 limits memory plus swap together (memsw); the swap room is that limit less the memory limit. */
   swapMax(cg: CgroupPaths): number | undefined {
-    const memsw = this.rawStat(cg)?.hierarchical_memsw_limit;
+    const memsw = this.statValue(cg, 'hierarchical_memsw_limit');
     if (memsw === undefined) return undefined;
     if (memsw >= 2 ** 62) return Infinity;
     return Math.max(0, memsw - this.memoryMax(cg));
   }
 
   swapCurrent(cg: CgroupPaths): number | undefined {
-    const raw = this.rawStat(cg);
-    const swap = raw?.total_swap ?? raw?.swap;
+    const swap = this.statValue(cg, 'total_swap') ?? this.statValue(cg, 'swap');
     if (swap !== undefined) return swap;
     const memsw = this.read('memory', cg.memory, 'memory.memsw.usage_in_bytes');
     if (memsw === undefined) return undefined;
@@ -200,6 +205,12 @@ export class V1Driver implements CgroupDriver {
   describe(cg: CgroupPaths): string {
     return cg.memory === cg.cpu ? cg.memory : `memory ${cg.memory}, cpu ${cg.cpu}`;
   }
+}
+
+/** The total_* lines of a v1 memory.stat (they follow the cgroup's own), or all of it if it has none. */
+function parseTotals(text: string): Record<string, number> {
+  const at = text.indexOf('\ntotal_');
+  return parseKeyed(at < 0 ? text : text.slice(at + 1));
 }
 
 /** An exact CPU time split in the proportion of sampled user and system figures (all user when none). */

@@ -3,7 +3,7 @@ import type { FileSource } from '../io/file-source.js';
 import { cgroupFile, selfAndAncestors, v2Paths } from './cgroup-paths.js';
 import { SETTING_AGE_MS, type CgroupDriver, type CgroupPaths, type CpuUsage, type MemoryStat } from './driver.js';
 import { MissingFileError, ParseError } from './errors.js';
-import { parseCount, parseCpuList, parseCpuMax, parseIdList, parseIoStat, parseKeyed, parseLimit, type IoCounters } from './parse.js';
+import { parseCount, parseCpuList, parseCpuMax, parseIdList, parseIoStat, parseKeyed, parseLimit, pickKeyed, type IoCounters } from './parse.js';
 
 /** memory.stat keys copied as they are. */
 const STAT_KEYS: (keyof MemoryStat)[] = [
@@ -75,10 +75,7 @@ export class V2Driver implements CgroupDriver {
   }
 
   memoryStat(cg: CgroupPaths): MemoryStat {
-    const raw = parseKeyed(this.need(cg.memory, 'memory.stat'));
-    const out: MemoryStat = {};
-    for (const k of STAT_KEYS) if (raw[k] !== undefined) out[k] = raw[k];
-    return out;
+    return pickKeyed(this.need(cg.memory, 'memory.stat'), STAT_KEYS);
   }
 
   memoryMax(cg: CgroupPaths): number {

@@ -141,3 +141,17 @@ t.test('a usage above the limit shows no free memory, not a negative figure', as
   t.equal(m.MemFree, 0);
   t.ok(m.MemAvailable! >= 0 && m.MemAvailable! <= m.MemTotal!);
 });
+
+t.test('a kernel that orders the lines otherwise, or lacks some: the same figures', async (t) => {
+  const f = fixture('v2');
+  f.files.beginRender();
+  const snap = meminfo.gather(f.env, f.reader) as Parameters<typeof meminfo.render>[0];
+  const lines = snap.host.trimEnd().split('\n');
+  const shuffled = [...lines.slice(10), ...lines.slice(0, 10)].filter((l) => !l.startsWith('Zswap')).join('\n') + '\n';
+  const a = fields(meminfo.render(snap));
+  const b = fields(meminfo.render({ ...snap, host: shuffled }));
+  for (const k of Object.keys(a)) if (!k.startsWith('Zswap')) t.equal(b[k], a[k], k);
+  t.equal(b.Zswap, undefined, 'no line the host has not');
+  const labels = (text: string) => text.split('\n').map((l) => l.split(':')[0]);
+  t.same(labels(meminfo.render({ ...snap, host: shuffled })), labels(shuffled), "the host's order kept");
+});
