@@ -31,6 +31,7 @@ interface Setup {
   cg: TestCgroup;
   c: Container;
   stderr: () => string;
+  daemonPid: number;
 }
 
 /*
@@ -52,7 +53,7 @@ function setup(): Promise<Setup> {
       cg.remove();
     });
     c = await startContainer(cg);
-    return { dir: d.dir, lxcfs, cg, c, stderr: d.stderr };
+    return { dir: d.dir, lxcfs, cg, c, stderr: d.stderr, daemonPid: d.proc.pid! };
   })();
   return shared;
 }
@@ -237,7 +238,7 @@ t.test('a container that replaces an ended one (same namespace inode, maybe the 
   t.equal(fields(await cb.read(`${d.dir}/proc/meminfo`)).MemTotal, 131072, "the second container's limit");
 });
 
-t.test('the first read of a new container costs about what later reads cost', { skip: ROOT }, async (t) => {
+t.test('a new container is served at its first read, by no fork or setns (timings reported, measured in bench/)', { skip: ROOT }, async (t) => {
   const d = await setup();
   const lxcfs = d.lxcfs;
   const cold = makeCgroup(uniqueName('cold'), { memory: 256 * MiB });
@@ -261,9 +262,11 @@ t.test('the first read of a new container costs about what later reads cost', { 
     const lx = await times(lxcfs);
     t.comment(`lxcfs:  first read ${lx.first.toFixed(0)} us, median of the next 40 ${lx.median.toFixed(0)} us`);
   }
-  // Timings on a shared test machine are noisy: this only catches a cold start of another order
-  // (lxcfs forks and setns()es; its issue 407 reports seconds). bench/render-cost.ts measures it closely.
-  t.ok(ts.first < Math.max(20 * ts.median, 50_000), 'no fork, no setns: no cold start of another order');
+  // Timings on a shared test machine are noisy and are not asserted (bench/render-cost.ts and
+  // bench/views-latency.ts measure the first read); what is asserted: the daemon has no child process
+  // (lxcfs forks and setns()es on a cache miss), and the new container got its own figures.
+  t.same(readFileSync(`/proc/${d.daemonPid}/task/${d.daemonPid}/children`, 'utf8').trim(), '', 'the daemon has no child');
+  t.equal(fields(await c.read(`${d.dir}/proc/meminfo`)).MemTotal, 262144, "the new container's limit");
 });
 
 t.test('the layout of this host', async (t) => {
