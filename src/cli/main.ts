@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { formatError, TsprocError } from '../errors.js';
 import { mountCommand } from './mount-command.js';
+import { runCommand } from './run-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -18,7 +19,11 @@ export function program(): Command {
     new Command('tsproc')
       .description('per-container /proc views over FUSE, and a small container runner')
       .version(pkg.version, '-v, --version')
-      .addCommand(mountCommand()),
+      .enablePositionalOptions()
+      .option('--state-root <dir>', 'running containers\' state (default /run/tsproc, or TSPROC_STATE_ROOT)')
+      .option('--data-root <dir>', 'what outlives a reboot: logs, exited containers, images (default /var/lib/tsproc-data, or TSPROC_DATA_ROOT)')
+      .addCommand(mountCommand())
+      .addCommand(runCommand()),
   );
 }
 
@@ -28,7 +33,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander already printed its message (usage errors, --help, --version)
-      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      process.exitCode = err.exitCode === 0 ? 0 : err.exitCode === 1 ? 2 : err.exitCode; // a command may set its own (run: 125)
       return;
     }
     process.stderr.write(`tsproc: ${formatError(err)}\n`);
