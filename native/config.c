@@ -130,6 +130,10 @@ static int apply(struct config *c, struct line *l, size_t *nenv, size_t *nargv)
 		c->argv = push(c->argv, nargv, f[1]);
 	else if (IS("init", 0))
 		c->init = 1;
+	else if (IS("tty", 1)) {
+		c->tty = 1;
+		c->tty_stdin = strcmp(f[1], "stdin") == 0;
+	}
 	else if (IS("oom-counter", 1))
 		c->oom_counter = f[1];
 	else if (IS("exit-file", 1))
@@ -138,6 +142,13 @@ static int apply(struct config *c, struct line *l, size_t *nenv, size_t *nargv)
 		c->monitor_pid_file = f[1];
 	else if (IS("container-pid-file", 1))
 		c->container_pid_file = f[1];
+	else if (IS("log", 2)) {
+		c->log_path = f[1];
+		c->log_max = strtol(f[2], NULL, 10);
+	} else if (IS("control", 1))
+		c->control_path = f[1];
+	else if (IS("target-pid", 1))
+		c->target_pid = (pid_t)strtol(f[1], NULL, 10);
 	else
 		return -1;
 	return 0;
@@ -172,7 +183,7 @@ int config_read(const char *path, struct config *c, int *bad_line)
 	}
 	free(text);
 	fclose(fp);
-	if (!c->rootfs || nargv == 0) {
+	if ((!c->rootfs && !c->target_pid) || nargv == 0) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -36,7 +36,7 @@ static void __attribute__((noreturn)) fail(const char *step, int line)
 	_exit(125);
 }
 
-static int last_cap(void)
+int last_cap(void)
 {
 	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
 	char buf[16] = { 0 };
@@ -118,7 +118,7 @@ static void __attribute__((noreturn)) init_main(pid_t command)
 	}
 }
 
-void container_main(const struct config *c, int sync_fd, int err_fd)
+void container_main(const struct config *c, int sync_fd, int err_fd, int tty_sock, int out_fd, int errout_fd)
 {
 	char go = 0;
 	int root_fd, line = 0, cap_last;
@@ -131,6 +131,9 @@ void container_main(const struct config *c, int sync_fd, int err_fd)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Its stdout and stderr: pipes to the monitor (which relays and logs them), or a terminal (-t). */
+	if ((out_fd >= 0 && dup2(out_fd, 1) < 0) || (errout_fd >= 0 && dup2(errout_fd, 2) < 0))
+		fail("stdio", 0);
 	/* 1. Wait until the monitor has put us in the cgroups (EOF: the monitor died). */
 	if (read(sync_fd, &go, 1) != 1 || go != 'g')
 		_exit(125);
@@ -159,12 +162,24 @@ void container_main(const struct config *c, int sync_fd, int err_fd)
 	struct statvfs sv;
 	if (c->readonly_root && (statvfs("/", &sv) < 0 || mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | (sv.f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC)), NULL) < 0))
 		fail("readonly-root", 0);
-	/* 7. Hostname and loopback. */
+	/* 7. -t: a pseudo-terminal of the container's devpts; the monitor gets its master. */
+	if (c->tty && container_tty(tty_sock) < 0)
+		fail("tty", 0);
+	/* 8. Hostname and loopback. */
 	if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
 		fail("hostname", 0);
 	if (c->loopback && loopback_up() < 0)
 		fail("loopback", 0);
-	/* 8. Privileges: the bounding set while we may, then the identity, then the rest. */
+	/* 9.-11. */
+	process_main(c, err_fd, cap_last, 1);
+}
+
+/* The last steps of a container's first process, and of a process `tsproc exec` starts in it:
+ * privileges, identity, working directory, then the command. */
+void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsig)
+{
+	error_fd = err_fd;
+	/* 9. Privileges: the bounding set while we may, then the identity, then the rest. */
 	drop_bounding(c, cap_last);
 	if (setgroups(c->ngroups, c->groups) < 0)
 		fail("setgroups", 0);
@@ -177,10 +192,10 @@ void container_main(const struct config *c, int sync_fd, int err_fd)
 		fail("cwd", 0);
 	if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fail("no-new-privs", 0);
-	/* 9. If the monitor dies, the kernel kills the container (set last: a uid change clears it). */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+	/* 10. If the monitor dies, the kernel kills the container (set last: a uid change clears it). */
+	if (pdeathsig && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		fail("pdeathsig", 0);
-	/* 10. The command (as PID 1, or as the child of a minimal init); execvp searches the plan's PATH. */
+	/* 11. The command (as PID 1, or as the child of a minimal init); execvp searches the plan's PATH. */
 	environ = c->env;
 	if (c->init) {
 		pid_t pid = fork();

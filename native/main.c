@@ -2,6 +2,7 @@
  * tsproc-helper: the few system calls Node lacks, for `tsproc run`.
  *
  *   tsproc-helper run PLAN      fd 3: the status channel (one event a line)
+ *   tsproc-helper exec PLAN     the same channel; a process in a running container
  *
  * The helper forks the monitor and returns at once: the monitor is never a child of the CLI. The
  * monitor starts the container, waits for it, records its exit and cleans up. Events name the step
@@ -61,8 +62,8 @@ int main(int argc, char **argv)
 	struct config c;
 	int bad_line;
 
-	if (argc != 3 || strcmp(argv[1], "run") != 0) {
-		fprintf(stderr, "usage: tsproc-helper run PLAN (fd 3: status channel)\n");
+	if (argc != 3 || (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "exec") != 0)) {
+		fprintf(stderr, "usage: tsproc-helper run|exec PLAN (fd 3: status channel)\n");
 		return 2;
 	}
 	if (fcntl(STATUS_FD, F_GETFD) < 0) {
@@ -74,6 +75,8 @@ int main(int argc, char **argv)
 		status("failed config %d %d", errno, bad_line);
 		return 1;
 	}
+	if (strcmp(argv[1], "exec") == 0)
+		return exec_main(&c);
 	/* 1. Fork the monitor and return: the CLI is not its parent (a killed CLI leaves it running). */
 	pid_t pid = fork();
 	if (pid < 0) {

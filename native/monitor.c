@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -16,18 +17,22 @@
 
 #include "helper.h"
 
-static volatile pid_t container_pid;
+volatile pid_t container_pid;
 
 /* Signals the monitor receives go to the container (the CLI forwards its own here). */
+static int relaying_tty;
+
 static void forward(int sig)
 {
-	if (container_pid > 0)
+	if (sig == SIGWINCH && relaying_tty)
+		tty_resized = 1; /* the relay copies the new size; the kernel tells the container */
+	else if (container_pid > 0)
 		kill(container_pid, sig);
 }
 
 static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT };
 
-static void forward_signals(void)
+void forward_signals(void)
 {
 	struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART };
 	sigemptyset(&sa.sa_mask);
@@ -134,12 +139,29 @@ static int failed(const struct config *c, pid_t child, const char *what)
 	return 1;
 }
 
+/* The pipes the container's stdout and stderr go through (not with -t), and the control FIFO. */
+static int open_channels(const struct config *c, int out[2], int err[2], int *control)
+{
+	if (!c->tty && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0))
+		return -1;
+	if (c->control_path) {
+		if (mkfifo(c->control_path, 0600) < 0 && errno != EEXIST)
+			return -1;
+		/* read-write: the monitor never sees EOF when a writer goes */
+		if ((*control = open(c->control_path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int monitor_main(const struct config *c)
 {
-	int sync_pipe[2], error_pipe[2], status_code;
+	int sync_pipe[2], error_pipe[2], tty_sock[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, status_code;
 	char what[512];
 	ssize_t n;
 	pid_t child;
+	struct log log;
+	struct relay relay = { .master = -1, .stdin_to_master = c->tty_stdin, .control = -1, .log = &log };
 
 	record_pid(c->monitor_pid_file, getpid());
 	status("monitor %d", getpid());
@@ -147,8 +169,11 @@ int monitor_main(const struct config *c)
 	/* 2. The container's PID namespace: the monitor's next child is its PID 1. */
 	if (c->new_pid_ns && unshare(CLONE_NEWPID) < 0)
 		return snprintf(what, sizeof(what), "pid-namespace %d 0", errno), failed(c, 0, what);
-	if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(error_pipe, O_CLOEXEC) < 0)
+	if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(error_pipe, O_CLOEXEC) < 0 ||
+	    (c->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_sock) < 0) || open_channels(c, out, err, &relay.control) < 0)
 		return snprintf(what, sizeof(what), "pipe %d 0", errno), failed(c, 0, what);
+	if (log_open(&log, c->log_path, c->log_max) < 0)
+		return snprintf(what, sizeof(what), "log %d 0", errno), failed(c, 0, what);
 	/* 3. The container's first process; it waits for the go before touching anything. */
 	child = fork();
 	if (child < 0)
@@ -156,11 +181,21 @@ int monitor_main(const struct config *c)
 	if (child == 0) {
 		close(sync_pipe[1]);
 		close(error_pipe[0]);
-		container_main(c, sync_pipe[0], error_pipe[1]);
+		if (c->tty)
+			close(tty_sock[0]);
+		else
+			close(out[0]), close(err[0]);
+		container_main(c, sync_pipe[0], error_pipe[1], tty_sock[1], out[1], err[1]);
 	}
 	container_pid = child;
 	close(sync_pipe[0]);
 	close(error_pipe[1]);
+	if (c->tty)
+		close(tty_sock[1]);
+	else {
+		close(out[1]), close(err[1]);
+		relay.out = out[0], relay.err = err[0];
+	}
 	/* 4. Join its cgroups before it runs anything (its memory and pids count from here). */
 	for (size_t i = 0; i < c->nlines; i++) {
 		char pid[32];
@@ -174,6 +209,10 @@ int monitor_main(const struct config *c)
 	if (write(sync_pipe[1], "g", 1) != 1)
 		return snprintf(what, sizeof(what), "sync %d 0", errno), failed(c, child, what);
 	close(sync_pipe[1]);
+	if (c->tty) {
+		relay.master = tty_receive(tty_sock[0]); /* -1 if it failed before: the error pipe says why */
+		close(tty_sock[0]);
+	}
 	while ((n = read(error_pipe[0], what, sizeof(what) - 1)) < 0 && errno == EINTR)
 		;
 	close(error_pipe[0]);
@@ -183,14 +222,14 @@ int monitor_main(const struct config *c)
 	}
 	record_pid(c->container_pid_file, child);
 	status("started %d", child);
-	/* 6. Wait; the monitor's own stdio is not the container's business any more. */
+	/* 6. Relay its output (to the CLI and the log) and the control FIFO's commands until it ends. */
+	relaying_tty = relay.master >= 0;
+	relay_run(&relay, child, &status_code);
+	relaying_tty = 0;
+	container_pid = 0;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int fd = 0; fd < 3 && null >= 0; fd++)
 		dup2(null, fd);
-	while (waitpid(child, &status_code, 0) < 0)
-		if (errno != EINTR)
-			return snprintf(what, sizeof(what), "wait %d 0", errno), failed(c, 0, what);
-	container_pid = 0;
 	/* 7. Record the exit, clean up, and only then tell the CLI (so it returns to a clean host). */
 	char event[128];
 	if (WIFSIGNALED(status_code))

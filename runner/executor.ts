@@ -1,29 +1,19 @@
 // Carries out a RunPlan, step by step. Until the monitor reports in, this process cleans up after a
 // failure; from then on the monitor owns the container (and its cleanup), never this CLI.
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import type { CgroupLayout } from '../src/cgroup/layout.js';
-import { TsprocError, wrapError } from '../src/errors.js';
+import { TsprocError } from '../src/errors.js';
 import { capabilityMask } from './capabilities.js';
 import { createCgroup, removeCgroup } from './cgroup/cgroup-create.js';
 import { planCgroup, procsFiles } from './cgroup/cgroup-plan.js';
 import { etcFiles } from './etc-files.js';
-import { exitStatus } from './exit-status.js';
-import { encodeHelperConfig, type HelperConfig } from './helper-config.js';
-import { errnoCode, failureError, type HelperEvent, parseEvent } from './helper-events.js';
+import { encodeHelperConfig, type HelperConfig, type Namespace } from './helper-config.js';
+import { runHelper } from './helper-process.js';
 import { checkLxcfs } from './lxcfs-check.js';
 import { mountTable, rootMounts } from './mount-table.js';
 import type { RunPlan } from './plan.js';
 import { paths, type Roots } from './roots.js';
-import { createStateDir, removeState, reserveGeneratedName, reserveName, STATE_FILES } from './state.js';
-
-export const HELPER = fileURLToPath(new URL('../../native/build/tsproc-helper', import.meta.url));
-
-/** Signals a foreground run passes on (through the monitor, which is the container's parent). */
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+import { createContainerDirs, RECORD_FILES, removeContainer, reserveGeneratedName, reserveName, STATE_FILES } from './state.js';
 
 export interface RunContext {
   roots: Roots;
@@ -33,13 +23,18 @@ export interface RunContext {
   warn(message: string): void;
 }
 
+/** The namespaces a container has of its own (and `tsproc exec` joins). */
+export function containerNamespaces(plan: RunPlan): Namespace[] {
+  return ['pid', 'mount', 'uts', 'ipc', ...(plan.net === 'none' ? (['net'] as const) : []), 'cgroup'];
+}
+
 /** The helper's plan for this container: namespaces, identity, mounts, cgroups, cleanup. */
 export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typeof planCgroup>, roots: Roots): HelperConfig {
   const root = rootMounts(plan.root, stateDir);
   return {
     id: plan.id,
     rootfs: root.rootfs,
-    namespaces: ['pid', 'mount', 'uts', 'ipc', ...(plan.net === 'none' ? (['net'] as const) : []), 'cgroup'],
+    namespaces: containerNamespaces(plan),
     hostname: plan.hostname,
     loopback: plan.net === 'none',
     readonlyRoot: plan.readonlyRoot,
@@ -50,14 +45,23 @@ export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typ
     env: plan.process.env,
     args: plan.process.args,
     init: plan.process.init,
+    ...(plan.process.tty ? { tty: plan.process.stdin ? ('stdin' as const) : ('output' as const) } : {}),
     cgroupProcs: procsFiles(cg),
     ...(cg.oomCounter ? { oomCounter: cg.oomCounter } : {}),
     monitorPidFile: `${stateDir}/${STATE_FILES.monitorPid}`,
-    containerPidFile: `${stateDir}/${STATE_FILES.containerPid}`,
+    // in the record: its time is when the container started, also once it has ended
+    containerPidFile: `${paths.record(roots, plan.id)}/${RECORD_FILES.containerPid}`,
+    exitFile: `${paths.record(roots, plan.id)}/${RECORD_FILES.exit}`,
+    log: { path: `${paths.record(roots, plan.id)}/${RECORD_FILES.log}`, maxSize: plan.logMaxSize },
+    control: `${stateDir}/${STATE_FILES.control}`,
     prepare: root.prepare,
     ops: mountTable(plan, stateDir, cg),
     // the container's mounts live in its own mount namespace and go with it; nothing to unmount on the host
-    cleanup: { umount: [], rmdir: cg.hierarchies.map((h) => h.dir), remove: [stateDir, paths.name(roots, plan.name)] },
+    cleanup: {
+      umount: [],
+      rmdir: cg.hierarchies.map((h) => h.dir),
+      remove: [stateDir, ...(plan.autoRemove ? [paths.record(roots, plan.id), paths.name(roots, plan.name)] : [])],
+    },
   };
 }
 
@@ -85,7 +89,8 @@ export async function runContainer(plan: RunPlan, ctx: RunContext): Promise<numb
     } catch {
       resolv = undefined;
     }
-    stateDir = createStateDir(roots, { id: plan.id, name: plan.name, created: new Date().toISOString(), plan, cgroup: cg }, etcFiles(plan, resolv));
+    const record = { id: plan.id, name: plan.name, created: new Date().toISOString(), plan, cgroup: cg, detached: plan.detach };
+    stateDir = createContainerDirs(roots, record, etcFiles(plan, resolv));
     // 4. The cgroup, limits written before anything runs in it.
     for (const w of createCgroup(cg, plan.limits).warnings) ctx.warn(w);
     // 5. The helper's plan.
@@ -103,50 +108,30 @@ function undo(plan: RunPlan, cg: ReturnType<typeof planCgroup>, roots: Roots): v
   try {
     removeCgroup(cg);
   } finally {
-    removeState(roots, plan.id, plan.name);
+    removeContainer(roots, plan.id, plan.name);
   }
 }
 
 async function monitored(plan: RunPlan, cg: ReturnType<typeof planCgroup>, roots: Roots, configPath: string, describe: (line: number) => string | undefined, ctx: RunContext): Promise<number> {
-  const child = spawn(HELPER, ['run', configPath], { stdio: [plan.process.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit', 'pipe'] });
+  // detached: nothing of ours goes to the container; its output goes to its log only
+  const out = plan.detach ? 'ignore' : 'inherit';
   let monitorPid: number | undefined;
-  const pending: NodeJS.Signals[] = [];
-  const forward = (sig: NodeJS.Signals) => {
-    if (monitorPid === undefined) pending.push(sig);
-    else process.kill(monitorPid, sig);
-  };
-  for (const sig of FORWARDED) process.on(sig, forward);
-  const spawnError = new Promise<Error>((resolve) => child.on('error', resolve));
-  let result: { code: number; message?: string } | undefined;
-  let failure: TsprocError | undefined;
   try {
-    const lines = createInterface({ input: child.stdio[3] as Readable });
-    const events = (async () => {
-      for await (const line of lines) {
-        const e: HelperEvent | undefined = parseEvent(line);
-        if (e?.kind === 'monitor') {
-          monitorPid = e.pid;
-          for (const sig of pending.splice(0)) process.kill(e.pid, sig);
-        } else if (e?.kind === 'failed') {
-          failure = failureError(e, { describe, command: plan.process.args[0]!, cwd: plan.process.cwd });
-        } else if (e?.kind === 'exit') {
-          result = exitStatus(e);
-        } else if (e?.kind === 'cleanup-failed') {
-          ctx.warn(`cleaning up after the container: ${e.step} ${e.path} failed: ${errnoCode(e.errno)}`);
-        }
-      }
-    })();
-    const err = await Promise.race([events.then(() => undefined), spawnError]);
-    if (err) throw wrapError(err, `cannot start the runner's helper ${HELPER} (npm install builds it)`, { exitCode: 125 });
+    const r = await runHelper({
+      mode: 'run',
+      configPath,
+      stdio: [plan.process.stdin && !plan.detach ? 'inherit' : 'ignore', out, out],
+      command: plan.process.args[0]!,
+      cwd: plan.process.cwd,
+      describe,
+      detach: plan.detach,
+      warn: ctx.warn,
+      onMonitor: (pid) => (monitorPid = pid),
+    });
+    if (plan.detach) process.stdout.write(`${plan.id}\n`);
+    return r.code;
   } finally {
-    for (const sig of FORWARDED) process.off(sig, forward);
     // the monitor never reported in: nobody else will clean up
     if (monitorPid === undefined) undo(plan, cg, roots);
   }
-  if (failure) throw failure;
-  if (!result) {
-    throw new TsprocError(monitorPid === undefined ? 'the runner\'s helper failed before starting its monitor' : `the container's monitor (pid ${monitorPid}) ended without reporting an exit status`, { exitCode: 125 });
-  }
-  if (result.message) ctx.warn(result.message);
-  return result.code;
 }

@@ -38,6 +38,8 @@ export type Namespace = 'pid' | 'mount' | 'uts' | 'ipc' | 'net' | 'cgroup';
 
 export interface HelperConfig {
   id: string;
+  /** exec: the running container's first process, whose namespaces the helper joins */
+  targetPid?: number;
   rootfs: string;
   namespaces: Namespace[];
   hostname?: string;
@@ -51,11 +53,17 @@ export interface HelperConfig {
   env: string[];
   args: string[];
   init: boolean;
+  /** -t: a pseudo-terminal; 'stdin' relays our stdin to it too (-i) */
+  tty?: 'stdin' | 'output';
   cgroupProcs: string[];
   oomCounter?: string;
   exitFile?: string;
   monitorPidFile?: string;
   containerPidFile?: string;
+  /** the container's output, line records, rotated past maxSize */
+  log?: { path: string; maxSize: number };
+  /** the FIFO the monitor reads "kill N" from */
+  control?: string;
   prepare: PrepareMount[];
   ops: HelperOp[];
   /** in this order, after the container ended: unmount, then remove cgroups, then the state */
@@ -130,7 +138,8 @@ export function encodeHelperConfig(c: HelperConfig): EncodedConfig {
   const add = (key: string, fields: (string | number)[] = [], what?: string) => lines.push({ fields: [key, ...fields], ...(what ? { what } : {}) });
   add('tsproc-helper-config', [1]);
   add('id', [c.id]);
-  add('rootfs', [c.rootfs]);
+  if (c.targetPid !== undefined) add('target-pid', [c.targetPid]);
+  else add('rootfs', [c.rootfs]);
   add('namespaces', [c.namespaces.join(',')]);
   if (c.hostname !== undefined) add('hostname', [c.hostname]);
   if (c.loopback) add('loopback');
@@ -143,11 +152,14 @@ export function encodeHelperConfig(c: HelperConfig): EncodedConfig {
   for (const e of c.env) add('env', [e]);
   for (const a of c.args) add('arg', [a]);
   if (c.init) add('init');
+  if (c.tty) add('tty', [c.tty]);
   for (const p of c.cgroupProcs) add('cgroup-procs', [p], `join the cgroup ${p.replace(/\/cgroup\.procs$/, '')}`);
   if (c.oomCounter) add('oom-counter', [c.oomCounter]);
   if (c.exitFile) add('exit-file', [c.exitFile]);
   if (c.monitorPidFile) add('monitor-pid-file', [c.monitorPidFile]);
   if (c.containerPidFile) add('container-pid-file', [c.containerPidFile]);
+  if (c.log) add('log', [c.log.path, c.log.maxSize]);
+  if (c.control) add('control', [c.control]);
   for (const m of c.prepare) {
     add('prepare-mount', [m.source, m.target, m.fstype, hex(m.flags), m.data], m.flags & MS.BIND ? `bind ${m.source} to ${m.target}` : `mount ${m.fstype} on ${m.target}`);
   }

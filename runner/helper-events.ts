@@ -49,6 +49,7 @@ const STEPS: Record<string, string> = {
   'detach-old-root': 'cannot detach the old root',
   'readonly-root': 'cannot make the root read-only',
   hostname: 'cannot set the hostname',
+  tty: 'cannot set up the pseudo-terminal (-t)',
   loopback: 'cannot bring up the loopback interface',
   caps: 'cannot set the capabilities',
   setgroups: 'cannot set the supplementary groups',

@@ -73,6 +73,8 @@ export function mountTable(plan: RunPlan, stateDir: string, cg: CgroupPlan): Hel
     mount('shm', '/dev/shm', 'tmpfs', NO_SUID_DEV_EXEC, 'mode=1777,size=65536k'),
     { op: 'mkdir', path: '/dev/mqueue', mode: 0o755 },
     mount('mqueue', '/dev/mqueue', 'mqueue', NO_SUID_DEV_EXEC),
+    // with -t the helper binds its pseudo-terminal here
+    ...(plan.process.tty ? [{ op: 'file', path: '/dev/console' } as const] : []),
     { op: 'symlink', target: '/proc/self/fd', path: '/dev/fd' },
     { op: 'symlink', target: '/proc/self/fd/0', path: '/dev/stdin' },
     { op: 'symlink', target: '/proc/self/fd/1', path: '/dev/stdout' },

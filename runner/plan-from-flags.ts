@@ -14,6 +14,8 @@ export interface RunFlags {
   rootfs?: string;
   name?: string;
   rm?: boolean;
+  detach?: boolean;
+  logOpt?: string[];
   hostname?: string;
   env?: string[];
   envFile?: string[];
@@ -142,8 +144,24 @@ export function buildPlan(f: RunFlags, args: string[], ids: { id: string; name: 
     capabilities: capabilitySet(f.capAdd ?? [], f.capDrop ?? [], f.privileged ?? false),
     privileged: f.privileged ?? false,
     noNewPrivs: !(f.privileged ?? false),
-    autoRemove: true,
+    autoRemove: f.rm ?? false,
+    detach: f.detach ?? false,
+    logMaxSize: logMaxSize(f.logOpt ?? []),
   };
+}
+
+export const DEFAULT_LOG_MAX_SIZE = 10 * 1024 * 1024;
+
+/** --log-opt max-size=10m (docker's json-file option; the only one tsproc takes). */
+function logMaxSize(opts: string[]): number {
+  let max = DEFAULT_LOG_MAX_SIZE;
+  for (const o of opts) {
+    const m = /^max-size=(.+)$/.exec(o);
+    if (!m) throw badValue('--log-opt', o, 'wants max-size=SIZE (the only log option)');
+    max = parseBytes('--log-opt max-size', m[1]!);
+    if (max < 1024) throw badValue('--log-opt', o, 'wants a max-size of at least 1k');
+  }
+  return max;
 }
 
 /** K=V list where a later K replaces an earlier one in place. */

@@ -67,6 +67,10 @@ export interface RunPlan {
   capabilities: string[];
   privileged: boolean;
   noNewPrivs: boolean;
-  /** remove everything when it ends (always, until `tsproc rm` exists) */
+  /** --rm: remove its record, log and name when it ends (else they stay until `tsproc rm`) */
   autoRemove: boolean;
+  /** -d: print the id and return; the container runs on under its monitor */
+  detach: boolean;
+  /** the log is rotated past this size (--log-opt max-size), so it holds at most twice as much */
+  logMaxSize: number;
 }

@@ -18,12 +18,18 @@ export function resolveRoots(opts: { stateRoot?: string; dataRoot?: string }, en
   };
 }
 
-/** Layout under the roots (issue 6's image store lives at DATA_ROOT/images and DATA_ROOT/layers). */
+/**
+ * Layout under the roots. STATE: what a running container needs (its monitor's files), gone with it.
+ * DATA: its record, exit status and log, and its name, kept until `tsproc rm` (or at once with --rm);
+ * issue 6's image store lives at DATA/images and DATA/layers.
+ */
 export const paths = {
   containers: (r: Roots) => `${r.stateRoot}/containers`,
   container: (r: Roots, id: string) => `${r.stateRoot}/containers/${id}`,
-  names: (r: Roots) => `${r.stateRoot}/names`,
-  name: (r: Roots, name: string) => `${r.stateRoot}/names/${name}`,
+  records: (r: Roots) => `${r.dataRoot}/containers`,
+  record: (r: Roots, id: string) => `${r.dataRoot}/containers/${id}`,
+  names: (r: Roots) => `${r.dataRoot}/names`,
+  name: (r: Roots, name: string) => `${r.dataRoot}/names/${name}`,
   images: (r: Roots) => `${r.dataRoot}/images`,
   layers: (r: Roots) => `${r.dataRoot}/layers`,
 };

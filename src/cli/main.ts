@@ -3,7 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { formatError, TsprocError } from '../errors.js';
 import { mountCommand } from './mount-command.js';
-import { runCommand } from './run-command.js';
+import { runnerCommands } from './runner-commands.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -15,16 +15,15 @@ function settle(cmd: Command): Command {
 }
 
 export function program(): Command {
-  return settle(
-    new Command('tsproc')
-      .description('per-container /proc views over FUSE, and a small container runner')
-      .version(pkg.version, '-v, --version')
-      .enablePositionalOptions()
-      .option('--state-root <dir>', 'running containers\' state (default /run/tsproc, or TSPROC_STATE_ROOT)')
-      .option('--data-root <dir>', 'what outlives a reboot: logs, exited containers, images (default /var/lib/tsproc-data, or TSPROC_DATA_ROOT)')
-      .addCommand(mountCommand())
-      .addCommand(runCommand()),
-  );
+  const tsproc = new Command('tsproc')
+    .description('per-container /proc views over FUSE, and a small container runner')
+    .version(pkg.version, '-v, --version')
+    .enablePositionalOptions()
+    .option('--state-root <dir>', 'running containers\' state (default /run/tsproc, or TSPROC_STATE_ROOT)')
+    .option('--data-root <dir>', 'what outlives a reboot: logs, exited containers, images (default /var/lib/tsproc-data, or TSPROC_DATA_ROOT)')
+    .addCommand(mountCommand());
+  for (const c of runnerCommands()) tsproc.addCommand(c);
+  return settle(tsproc);
 }
 
 export async function main(argv: string[]): Promise<void> {

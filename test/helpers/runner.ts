@@ -59,15 +59,28 @@ export function usrRoot(t: Teardown): string {
   return root;
 }
 
+export interface Started {
+  child: ChildProcess;
+  done: Promise<Ran>;
+  exited: Promise<void>;
+  output(): string;
+}
+
 export interface Sandbox {
   stateRoot: string;
   dataRoot: string;
   parent: string;
   /** `tsproc --state-root S --data-root D run --cgroup-parent P ARGS...`, to completion */
   run(args: string[], opts?: { input?: string }): Promise<Ran>;
+  /** `tsproc --state-root S --data-root D ARGS...` (any subcommand), to completion */
+  cli(args: string[], opts?: { input?: string }): Promise<Ran>;
+  /** the containers' records (kept until rm unless --rm) */
+  records(): string[];
   /** the same, started; `done` resolves with what `run` returns (when its output closes), `exited` when the CLI ends */
-  start(args: string[]): { child: ChildProcess; done: Promise<Ran>; exited: Promise<void>; output(): string };
-  /** what is left: mounts, cgroups, state, processes (empty when clean) */
+  start(args: string[]): Started;
+  /** any subcommand, started */
+  startCli(args: string[]): Started;
+  /** what is left of running containers: mounts, cgroups, state, processes (empty when clean; records stay until rm) */
   leftovers(): string[];
   /** the container cgroups under the parent */
   cgroups(): string[];
@@ -85,7 +98,7 @@ export function sandbox(t: Teardown): Sandbox {
     const containers = `${stateRoot}/containers`;
     for (const id of existsSync(containers) ? readdirSync(containers) : []) {
       try {
-        process.kill(Number(readFileSync(`${containers}/${id}/container.pid`, 'utf8')), 'SIGKILL');
+        process.kill(Number(readFileSync(`${dataRoot}/containers/${id}/container.pid`, 'utf8')), 'SIGKILL');
       } catch {
         /* not started, or gone */
       }
@@ -96,9 +109,9 @@ export function sandbox(t: Teardown): Sandbox {
     rmSync(stateRoot, { recursive: true, force: true });
     rmSync(dataRoot, { recursive: true, force: true });
   });
-  const argv = (args: string[]) => [BIN, '--state-root', stateRoot, '--data-root', dataRoot, 'run', '--cgroup-parent', parent, ...args];
-  const start = (args: string[], input?: string) => {
-    const child = spawn(process.execPath, argv(args), { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const global = [BIN, '--state-root', stateRoot, '--data-root', dataRoot];
+  const start = (args: string[], input?: string, sub = ['run', '--cgroup-parent', parent]) => {
+    const child = spawn(process.execPath, [...global, ...sub, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -113,16 +126,17 @@ export function sandbox(t: Teardown): Sandbox {
     dataRoot,
     parent,
     run: (args, opts = {}) => start(args, opts.input).done,
+    cli: (args, opts = {}) => start(args, opts.input, []).done,
     start: (args) => start(args),
+    startCli: (args) => start(args, undefined, []),
+    records: () => (existsSync(`${dataRoot}/containers`) ? readdirSync(`${dataRoot}/containers`) : []),
     cgroups,
     leftovers() {
       const left: string[] = [];
       for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (line.includes(suffix)) left.push(`mount: ${line}`);
       for (const dir of cgroups()) left.push(`cgroup: ${dir}`);
-      for (const sub of ['containers', 'names']) {
-        const dir = `${stateRoot}/${sub}`;
-        if (existsSync(dir)) for (const e of readdirSync(dir)) left.push(`state: ${dir}/${e}`);
-      }
+      const running = `${stateRoot}/containers`;
+      if (existsSync(running)) for (const e of readdirSync(running)) left.push(`state: ${running}/${e}`);
       for (const pid of readdirSync('/proc').filter((p) => /^[0-9]+$/.test(p))) {
         try {
           if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(stateRoot)) left.push(`process: ${pid}`);

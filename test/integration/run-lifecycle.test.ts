@@ -33,9 +33,10 @@ t.test('a killed foreground run: the container runs on and its monitor cleans up
   await run.exited; // its output stays open: the container holds it
   const [id] = readdirSync(`${s.stateRoot}/containers`);
   const monitor = Number(readFileSync(`${s.stateRoot}/containers/${id}/monitor.pid`, 'utf8'));
-  const pid = Number(readFileSync(`${s.stateRoot}/containers/${id}/container.pid`, 'utf8'));
+  const pid = Number(readFileSync(`${s.dataRoot}/containers/${id}/container.pid`, 'utf8'));
   t.ok(alive(monitor) && alive(pid), 'the monitor and the container live on');
   t.equal(s.cgroups().length > 0, true, 'its cgroup too');
+  t.match((await s.cli(['ps'])).stdout, new RegExp(`^${id!.slice(0, 12)} .* Up `, 'm'), 'ps lists it as running');
   writeFileSync(`${shared}/go`, '');
   await until('the monitor cleans up', () => s.leftovers().length === 0);
   t.equal(readFileSync(`${shared}/done`, 'utf8'), 'done\n', 'the container finished its work');
@@ -73,11 +74,13 @@ t.test('a taken name is refused and the first container is untouched', async (t)
   t.match(second.stderr, /^tsproc: the name "tsproc-test-web" is already in use by container [0-9a-f]{12}: /);
   t.equal(readdirSync(`${s.stateRoot}/containers`).length, 1);
   first.child.kill('SIGKILL'); // the CLI only: the container runs on
-  const [id] = readdirSync(`${s.stateRoot}/containers`);
-  process.kill(Number(readFileSync(`${s.stateRoot}/containers/${id}/monitor.pid`, 'utf8')), 'SIGTERM'); // forwarded: sh as PID 1 ignores it
-  process.kill(Number(readFileSync(`${s.stateRoot}/containers/${id}/container.pid`, 'utf8')), 'SIGKILL');
+  t.equal((await s.cli(['kill', 'tsproc-test-web'])).status, 0);
   await until('the monitor cleans up', () => s.leftovers().length === 0);
-  t.equal((await s.run(['--rootfs', root, '--name', 'tsproc-test-web', 'true'])).status, 0, 'the name is free again');
+  const exited = await s.run(['--rootfs', root, '--name', 'tsproc-test-web', 'true']);
+  t.equal(exited.status, 125, 'an exited container keeps its name until rm');
+  t.equal((await s.cli(['rm', 'tsproc-test-web'])).status, 0);
+  t.equal((await s.run(['--rootfs', root, '--name', 'tsproc-test-web', '--rm', 'true'])).status, 0, 'the name is free again');
+  t.same(s.records(), [], '--rm left no record; rm removed the first one\'s');
 });
 
 t.test('bad input: a clear message, 125, nothing created', async (t) => {

@@ -114,3 +114,18 @@ t.test('--init: a minimal PID 1 runs the command and reaps orphans', async (t) =
   t.notMatch(r.stdout, /^\s*\d+ Z/m, 'no zombie left');
   t.match(r.stdout, /^\s*2 \S+\s+sh$/m, 'the command is PID 2');
 });
+
+t.test('-t: a pseudo-terminal of the container\'s own, relayed by the monitor; -i feeds it', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const r = await s.run(['--rootfs', root, '-t', 'sh', '-c', 'tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo all-tty; ls -l /dev/console; echo $TERM; exit 3']);
+  t.equal(r.status, 3, r.stderr);
+  const lines = r.stdout.split('\r\n');
+  t.equal(lines[0], '/dev/pts/0', 'its own devpts: the first pty');
+  t.equal(lines[1], 'all-tty');
+  t.match(lines[2]!, /^crw--w---- .* 136, *0 .* \/dev\/console$/, '/dev/console is the pty');
+  t.equal(lines[3], 'xterm');
+  const i = await s.run(['--rootfs', root, '-t', '-i', 'sh', '-c', 'read x; echo "got $x"'], { input: 'hello\n' });
+  t.match(i.stdout, /got hello\r\n/);
+  t.same(s.leftovers(), []);
+});

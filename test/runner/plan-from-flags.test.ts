@@ -33,6 +33,10 @@ t.test('defaults are docker\'s', async (t) => {
   t.equal(p.cgroupParent, 'tsproc');
   t.same(p.limits, {});
   t.equal(p.lxcfsRoot, undefined);
+  t.equal(p.autoRemove, false, 'kept until rm');
+  t.equal(p.detach, false);
+  t.equal(p.logMaxSize, 10 * 2 ** 20);
+  t.match(plan({ rm: true, detach: true, logOpt: ['max-size=64k'] }), { autoRemove: true, detach: true, logMaxSize: 65536 });
   t.equal(plan({ net: 'host' }).hostname, 'host1', '--net host: the host\'s name');
 });
 
@@ -113,6 +117,8 @@ t.test('bad input: one clear message each, exit status 125', async (t) => {
     [{ capAdd: ['FLY'] }, /^--cap-add: unknown capability "FLY"/],
     [{ capDrop: ['WALK'] }, /^--cap-drop: unknown capability "WALK"/],
     [{ cgroupParent: '../x' }, /^--cgroup-parent: wants a cgroup path/],
+    [{ logOpt: ['max-file=3'] }, /^--log-opt: wants max-size=SIZE/],
+    [{ logOpt: ['max-size=10'] }, /^--log-opt: wants a max-size of at least 1k/],
   ];
   for (const [flags, message, args] of bad) {
     t.throws(() => plan(flags, args), { message, exitCode: 125 }, JSON.stringify(flags));
