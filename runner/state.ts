@@ -63,6 +63,8 @@ export function createContainerDirs(roots: Roots, record: ContainerRecord, etcFi
     writeFileSync(`${data}/${RECORD_FILES.record}`, JSON.stringify(record, null, 2) + '\n');
     mkdirSync(paths.containers(roots), { recursive: true, mode: 0o700 });
     mkdirSync(dir, { mode: 0o700 });
+    // an image's root is an overlay mounted here (in the container's mount namespace)
+    if (record.plan.root.kind === 'overlay') mkdirSync(`${dir}/rootfs`);
     for (const [file, text] of Object.entries(etcFiles)) writeFileSync(`${dir}/${file}`, text, { mode: 0o644 });
   } catch (err) {
     throw wrapError(err, `cannot create the container's state in ${dir} and ${data}`, { exitCode: 125 });
