@@ -6,6 +6,7 @@ import { gcCommand } from './gc-command.js';
 import { imageCommand, imagesCommand, rmiCommand } from './image-command.js';
 import { mountCommand } from './mount-command.js';
 import { addRootOptions } from './roots.js';
+import { runnerCommands } from './runner-commands.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -17,16 +18,14 @@ function settle(cmd: Command): Command {
 }
 
 export function program(): Command {
-  return settle(
-    addRootOptions(new Command('tsproc'))
-      .description('per-container /proc views over FUSE, and a small container runner')
-      .version(pkg.version, '-v, --version')
-      .addCommand(mountCommand())
-      .addCommand(imageCommand())
-      .addCommand(imagesCommand())
-      .addCommand(rmiCommand())
-      .addCommand(gcCommand()),
-  );
+  const tsproc = addRootOptions(new Command('tsproc'))
+    .description('per-container /proc views over FUSE, and a small container runner')
+    .version(pkg.version, '-v, --version')
+    .enablePositionalOptions()
+    .addCommand(mountCommand());
+  for (const c of runnerCommands()) tsproc.addCommand(c);
+  tsproc.addCommand(imageCommand()).addCommand(imagesCommand()).addCommand(rmiCommand()).addCommand(gcCommand());
+  return settle(tsproc);
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -35,7 +34,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander already printed its message (usage errors, --help, --version)
-      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      process.exitCode = err.exitCode === 0 ? 0 : err.exitCode === 1 ? 2 : err.exitCode; // a command may set its own (run: 125)
       return;
     }
     process.stderr.write(`tsproc: ${formatError(err)}\n`);
