@@ -46,7 +46,7 @@ export async function importImage(store: ImageStore, path: string, opts: ImportO
   try {
     const source = await openSource(path, staging.dir, opts.signal);
     if (name && source.images.length > 1) {
-      throw new TsprocError(`${path} holds ${source.images.length} images: --name can name only one (import without it to use the archive's names)`, { code: 'EINVAL', exitCode: 2 });
+      throw new TsprocError(`${path} holds ${source.images.length} images: --name can name only one (import without it to use the archive's names)`, { code: 'EINVAL' });
     }
     const needed = (l: SourceLayer) => !l.diffId || !store.hasLayer(l.diffId);
     const total = source.images.flatMap((i) => i.layers).filter(needed).reduce((n, l) => n + l.total, 0);

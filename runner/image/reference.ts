@@ -19,7 +19,7 @@ export function normalizeName(ref: string, what = 'image name'): string {
 }
 
 function bad(ref: string, what: string, why: string): TsprocError {
-  return new TsprocError(`${what} ${JSON.stringify(ref)}: ${why}`, { code: 'EINVAL', exitCode: 2 });
+  return new TsprocError(`${what} ${JSON.stringify(ref)}: ${why}`, { code: 'EINVAL' });
 }
 
 /** A tag alone (what `umoci` and `skopeo` put in an OCI layout's ref annotation). */

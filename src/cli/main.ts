@@ -10,7 +10,7 @@ import { runnerCommands } from './runner-commands.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/** Usage errors from commander read like every other error: `tsproc: ...`, exit status 2. */
+/** Usage errors from commander read like every other error: `tsproc: ...`, exit status 1 (run and exec: 125). */
 function settle(cmd: Command): Command {
   cmd.exitOverride().configureOutput({ outputError: (s, write) => write(`tsproc: ${s.replace(/^error: /, '')}`) });
   for (const sub of cmd.commands) settle(sub);
@@ -34,7 +34,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander already printed its message (usage errors, --help, --version)
-      process.exitCode = err.exitCode === 0 ? 0 : err.exitCode === 1 ? 2 : err.exitCode; // a command may set its own (run: 125)
+      process.exitCode = err.exitCode; // 1, or a command's own (run and exec: 125)
       return;
     }
     process.stderr.write(`tsproc: ${formatError(err)}\n`);

@@ -46,7 +46,7 @@ interface MountFlags {
 function parseFuseOptions(value: string, previous: string[] | undefined): string[] {
   const list = value.split(',').filter(Boolean);
   for (const o of list) {
-    if (!FUSE_OPTIONS.has(o)) throw new TsprocError(`-o ${o}: unsupported FUSE option (tsproc accepts ${[...FUSE_OPTIONS].join(', ')})`, { code: 'EINVAL', exitCode: 2 });
+    if (!FUSE_OPTIONS.has(o)) throw new TsprocError(`-o ${o}: unsupported FUSE option (tsproc accepts ${[...FUSE_OPTIONS].join(', ')})`, { code: 'EINVAL' });
   }
   return [...(previous ?? []), ...list];
 }

@@ -127,7 +127,7 @@ t.test('bad input: a clear message naming what was wrong, exit 1, nothing left b
     t.same(storeFiles(data), [], `${args.join(' ')}: nothing left in the data root`);
   }
   const usage = tsproc(data, ['image', 'import', good, '--name', 'Bad Name']);
-  t.equal(usage.status, 2, 'a bad --name is a usage error');
+  t.equal(usage.status, 1, 'a bad --name is refused');
   t.match(usage.stderr, /--name "Bad Name": a name is lowercase/);
   t.equal(tsproc(data, ['image', 'import', good]).status, 0, 'the good layout imports');
 });
