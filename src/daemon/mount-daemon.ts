@@ -85,7 +85,6 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
       logLine(wrapError(err, `cannot write the pidfile ${o.pidfile}`).message);
     }
   }
-  logLine(`serving ${dir} (connection ${conn.id}, ${threads} worker threads, pid ${process.pid})`);
 
   const workersGone = new Promise<void>((r) => server.once('stopped', () => r()));
   return new Promise<number>((resolveExit) => {
@@ -131,5 +130,7 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
     const watch = setInterval(() => {
       if (!mountsAt(dir).some((e) => e.minor === conn.id && e.major === 0)) void stop(`${dir} was unmounted`, false);
     }, 1000);
+    // Only now, with the signal handlers in place: whoever waits for this line may signal at once.
+    logLine(`serving ${dir} (connection ${conn.id}, ${threads} worker threads, pid ${process.pid})`);
   });
 }
