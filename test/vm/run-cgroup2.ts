@@ -51,13 +51,15 @@ function report(r: BootResult, status: string | undefined, consoleLog: string): 
   const why = (what: string) => {
     log(`${what}; last step on the console: ${step}`);
     if (r.qemuStderr.trim()) log(`QEMU said: ${r.qemuStderr.trim()}`);
-    process.stderr.write(`--- the guest console's last lines (${consoleLog}) ---\n${tail}\n---\n`);
+    process.stderr.write(`--- the guest console's last lines ---\n${tail}\n---\n`);
+    if (!process.env.TSPROC_VM_KEEP) log('TSPROC_VM_KEEP=1 keeps the whole console log, the output and the job');
     return 1;
   };
   if (r.outcome === 'boot-timeout') return why(`the VM did not boot within ${BOOT_TIMEOUT_S} s (killed)`);
   if (r.outcome === 'timeout') return why(`the guest did not finish within ${TOTAL_TIMEOUT_S} s (killed; TSPROC_VM_TIMEOUT sets the limit)`);
   if (r.outcome === 'interrupted') return why('interrupted');
   if (r.exitCode !== 0) return why(`QEMU exited ${r.exitCode}`);
+  if (r.bootMs === undefined) return why('the VM did not boot: /init gave up');
   if (status === undefined) return why('the guest powered off before its job finished');
   if (status !== '0') {
     log(`the job inside the VM exited ${status}`);
