@@ -23,6 +23,8 @@ export interface BootConfig {
   totalTimeoutMs: number;
   /** each chunk of the job's output as it arrives */
   onOutput(chunk: Buffer): void;
+  /** what the console shows once the job has started (its tests' stderr, kernel warnings) */
+  onConsole(chunk: Buffer): void;
   signal?: AbortSignal;
 }
 
@@ -92,22 +94,28 @@ export function boot(c: BootConfig): Promise<BootResult> {
   let outcome: Outcome = 'powered-off';
 
   const stop = (why: Outcome) => {
-    if (qemu.exitCode !== null || qemu.signalCode !== null) return;
+    if (outcome !== 'powered-off' || qemu.exitCode !== null || qemu.signalCode !== null) return;
     outcome = why;
     qemu.kill('SIGTERM'); // timeout(1) passes it on to QEMU, which exits at once
   };
-  const onAbort = () => stop('interrupted');
-  c.signal?.addEventListener('abort', onAbort);
-
   const poll = () => {
     const chunk = output.next();
     if (chunk.length > 0) c.onOutput(chunk);
-    if (bootMs === undefined) {
-      consoleText += consoleFile.next().toString('latin1');
-      if (consoleText.includes(JOB_STARTED)) bootMs = Date.now() - started;
+    const shown = consoleFile.next();
+    if (bootMs !== undefined) {
+      if (shown.length > 0) c.onConsole(shown);
+    } else {
+      consoleText += shown.toString('latin1');
+      const at = consoleText.indexOf(JOB_STARTED);
+      if (at >= 0) {
+        bootMs = Date.now() - started;
+        const after = consoleText.indexOf('\n', at) + 1;
+        if (after > 0 && after < consoleText.length) c.onConsole(Buffer.from(consoleText.slice(after), 'latin1'));
+      }
     }
     const elapsed = Date.now() - started;
-    if (bootMs === undefined && elapsed > c.bootTimeoutMs) stop('boot-timeout');
+    if (c.signal?.aborted) stop('interrupted');
+    else if (bootMs === undefined && elapsed > c.bootTimeoutMs) stop('boot-timeout');
     else if (elapsed > c.totalTimeoutMs) stop('timeout');
   };
   const timer = setInterval(poll, 250);
@@ -116,7 +124,6 @@ export function boot(c: BootConfig): Promise<BootResult> {
     qemu.on('error', (err) => (stderr += `${err.message}\n`));
     qemu.on('close', (code) => {
       clearInterval(timer);
-      c.signal?.removeEventListener('abort', onAbort);
       poll();
       output.close();
       consoleFile.close();

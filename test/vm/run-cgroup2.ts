@@ -1,5 +1,6 @@
-// `npm run test:cgroup2`: boots a QEMU VM with a pure cgroup v2 hierarchy and runs the suites of
-// test/vm/suites.ts inside it (test/vm/guest-tap.sh), or, given arguments, that command instead.
+// `npm run test:cgroup2`: boots a QEMU VM with a pure cgroup v2 hierarchy, runs the test files of
+// test/vm/suites.ts inside it (test/vm/guest-tests.sh) and has tap report on them on the host; or,
+// given arguments, runs that command in the guest instead.
 //
 // Environment: TSPROC_VM_TIMEOUT (seconds until the guest is killed, default 900),
 // TSPROC_VM_KEEP=1 (keep the temporary directory: console log, output, job, status).
@@ -7,7 +8,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync,
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatError } from '../../src/errors.js';
+import { GuestOutput, type GuestFile } from './guest-output.js';
 import { ensureHostPackages } from './host-packages.js';
+import { reportOnHost, verdict } from './host-report.js';
 import { buildInitramfs } from './initramfs.js';
 import { obtainKernel, type Kernel } from './kernel.js';
 import { boot, type BootResult } from './qemu.js';
@@ -68,10 +71,27 @@ function report(r: BootResult, status: string | undefined, consoleLog: string): 
   return 0;
 }
 
+/** Which test files did not run or exited non-zero, then tap's report on all that ran; returns non-zero on any failure. */
+function reportFiles(expected: string[], ran: GuestFile[]): number {
+  let failed = false;
+  for (const f of expected.filter((f) => !ran.some((r) => r.file === f))) {
+    log(`${f}: not run`);
+    failed = true;
+  }
+  for (const r of ran.filter((r) => r.exitCode !== 0)) {
+    log(`${r.file}: ${verdict(r)}`);
+    failed = true;
+  }
+  const tap = ran.length > 0 ? reportOnHost(ROOT, ran) : 1;
+  return failed || tap !== 0 ? 1 : 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const started = Date.now();
   // 1. What to run: the suites (the project must be built), or the command given.
-  const command = argv.length > 0 ? argv : ['sh', join(ROOT, 'test/vm/guest-tap.sh'), ...guestTestFiles(ROOT)];
+  const files = argv.length > 0 ? undefined : guestTestFiles(ROOT);
+  const command = files ? ['sh', join(ROOT, 'test/vm/guest-tests.sh'), ...files] : argv;
+  const output = new GuestOutput((text) => process.stdout.write(text));
   // 2. QEMU, static busybox and xz on the host.
   ensureHostPackages(log);
   const tmp = mkdtempSync('/tmp/tsproc-test-vm-');
@@ -105,13 +125,16 @@ async function main(argv: string[]): Promise<number> {
       cpus: 2,
       bootTimeoutMs: BOOT_TIMEOUT_S * 1000,
       totalTimeoutMs: TOTAL_TIMEOUT_S * 1000,
-      onOutput: (chunk) => process.stdout.write(chunk),
+      onOutput: (chunk) => (files ? output.push(chunk) : process.stdout.write(chunk)),
+      onConsole: (chunk) => process.stderr.write(chunk),
       signal: abort.signal,
     });
     const statusFile = join(share, 'status');
     const status = existsSync(statusFile) ? readFileSync(statusFile, 'utf8').trim() : undefined;
-    // 6. Say how it went and how long each part took.
-    const code = report(result, status, consoleLog);
+    output.end();
+    // 6. Say how it went; tap on the host reports on the test files' TAP; say how long each part took.
+    let code = report(result, status, consoleLog);
+    if (files) code = reportFiles(files, output.files) || code;
     const booted = result.bootMs === undefined ? 'did not boot' : `booted in ${seconds(result.bootMs)}`;
     log(`${booted}, guest ran ${seconds(result.elapsedMs)}, ${seconds(Date.now() - started)} in all`);
     if (process.env.TSPROC_VM_KEEP) log(`kept ${tmp}`);
