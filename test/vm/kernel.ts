@@ -85,12 +85,16 @@ function extractVmlinux(vmlinuz: string, out: string): void {
   const image = readFileSync(vmlinuz);
   const start = image.indexOf(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
   if (start < 0) throw new TsprocError(`${vmlinuz} holds no xz stream`, { path: vmlinuz });
+  // From a file, not a pipe: with --single-stream xz stops reading at the end of the payload (what
+  // follows it in the image is not xz), and a writer still feeding it a pipe would get EPIPE.
+  const payload = `${out}.xz`;
+  writeFileSync(payload, image.subarray(start));
   const fd = openSync(out, 'w');
   try {
-    // --single-stream: stop at the end of the payload, ignore what follows it in the image
-    command('xz', ['-dc', '--single-stream'], { input: image.subarray(start), stdoutFd: fd });
+    command('xz', ['-dc', '--single-stream', payload], { stdoutFd: fd });
   } finally {
     closeSync(fd);
+    rmSync(payload, { force: true });
   }
   const magic = readFileSync(out).subarray(0, 4);
   if (!magic.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) throw new TsprocError(`${out}: the decompressed kernel is not an ELF file`, { path: out });
