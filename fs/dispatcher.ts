@@ -3,6 +3,7 @@ import { constants } from 'node:os';
 import { FsError, type Caller, type Filesystem } from './filesystem.js';
 import {
   FOPEN_DIRECT_IO,
+  FOPEN_NOFLUSH,
   FUSE_KERNEL_MINOR_VERSION,
   FUSE_KERNEL_VERSION,
   FUSE_MIN_SUPPORTED_MINOR,
@@ -203,7 +204,8 @@ export class Dispatcher {
   private open(r: Request, o: Buffer): number {
     const { flags } = S.decodeOpenIn(r.buf, r.body);
     const opened = this.fs.open(r.header.nodeid, flags, r.caller);
-    return S.encodeOpenOut(o, Size.OUT_HEADER, opened.fh, opened.directIo ? FOPEN_DIRECT_IO : 0) - Size.OUT_HEADER;
+    // Nothing is ever written, so close(2) needs no FLUSH round trip.
+    return S.encodeOpenOut(o, Size.OUT_HEADER, opened.fh, (opened.directIo ? FOPEN_DIRECT_IO : 0) | FOPEN_NOFLUSH) - Size.OUT_HEADER;
   }
 
   private read(r: Request, o: Buffer): number {

@@ -32,6 +32,8 @@ export interface ServerOptions {
   contentModule: string;
   contentOptions?: unknown;
   contentShared?: unknown;
+  /** messages the content module's `post` sends from a worker */
+  onContentMessage?: (message: unknown) => void;
   debug?: boolean;
   dispatcher?: WorkerConfig['dispatcher'];
 }
@@ -82,8 +84,9 @@ export class FuseServer extends EventEmitter {
     return new Promise((resolve, reject) => {
       let ready = false;
       let exit: WorkerExit | undefined;
-      worker.on('message', (m: { type: string }) => {
-        if (m.type === 'ready') {
+      worker.on('message', (m: { type: string; message?: unknown }) => {
+        if (m.type === 'content') this.options.onContentMessage?.(m.message);
+        else if (m.type === 'ready') {
           ready = true;
           resolve();
         } else if (m.type === 'exit') exit = m as unknown as WorkerExit;

@@ -7,14 +7,18 @@ import { HandleStore } from './tree/handle-store.js';
 import { VirtualTree, type FileSpec } from './tree/virtual-tree.js';
 import type { WorkerConfig, WorkerExit } from './server.js';
 
-/** What a content module exports: the files of the tree, made in each worker from plain options. */
+/**
+ * What a content module exports: the files of the tree, made in each worker from plain options and
+ * shared memory; `post` sends a message to the main thread's `onContentMessage` (fs/ never reads it).
+ */
 export interface ContentModule {
-  createFiles(options: unknown, shared: unknown): FileSpec[] | Promise<FileSpec[]>;
+  createFiles(options: unknown, shared: unknown, post: (message: unknown) => void): FileSpec[] | Promise<FileSpec[]>;
 }
 
 async function main(config: WorkerConfig): Promise<WorkerExit> {
   const content = (await import(config.contentModule)) as ContentModule;
-  const files = await content.createFiles(config.contentOptions, config.contentShared);
+  const post = (message: unknown) => parentPort!.postMessage({ type: 'content', index: config.index, message });
+  const files = await content.createFiles(config.contentOptions, config.contentShared, post);
   const tag = `worker ${config.index}`;
   const tree = new VirtualTree(files, new HandleStore(config.handles), { time: config.time, warn: (m) => logLine(`${tag}: ${m}`) });
   const options: DispatcherOptions = {

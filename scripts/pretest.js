@@ -18,6 +18,9 @@ const wanted = {
   umoci: '/usr/bin/umoci',
   fuse3: '/usr/bin/fusermount3',
   procps: '/usr/bin/top',
+  attr: '/usr/bin/setfattr',
+  zstd: '/usr/bin/zstd',
+  'openjdk-17-jre-headless': '/usr/bin/java',
 };
 const missing = Object.entries(wanted).filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
 if (missing.length > 0 && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {

@@ -84,6 +84,8 @@ export const InitFlag = {
 /** fuse_open_out.open_flags */
 export const FOPEN_DIRECT_IO = 1 << 0;
 export const FOPEN_KEEP_CACHE = 1 << 1;
+/** no FLUSH at close (kernel 5.16+; older kernels ignore the bit) */
+export const FOPEN_NOFLUSH = 1 << 5;
 
 /** The kernel refuses read buffers smaller than this. */
 export const FUSE_MIN_READ_BUFFER = 8192;

@@ -14,22 +14,39 @@ export function mountCommand(): Command {
     .option('-d, --debug', 'log one line per FUSE request')
     .option('-p, --pidfile <file>', 'write the daemon pid to FILE')
     .option('--threads <n>', 'worker threads serving requests (default: one per core, 2 to 16)', parsePositiveInt('--threads'))
+    .option('--no-swap', 'show no swap in meminfo and swaps')
+    .option('--no-cpu-quota', 'show the whole cpuset, not cut to the CPU quota (cpuinfo, stat, online)')
+    .option('--no-loadavg', "serve the host's loadavg and run no load sampler")
+    .addOption(new Option('-u, --disable-swap', "lxcfs's name for --no-swap"))
+    .addOption(new Option('--enable-cfs', 'accepted for lxcfs compatibility: quota-aware CPU views are on by default'))
+    .addOption(new Option('-l, --enable-loadavg', 'accepted for lxcfs compatibility: load averages are on by default'))
     .addOption(new Option('-f, --foreground', 'accepted for lxcfs compatibility: tsproc always runs in the foreground'))
     .addOption(new Option('-o <options>', 'FUSE options, for lxcfs compatibility (allow_other is always on)').argParser(parseFuseOptions))
-    .action(async (dir: string, opts: { debug?: boolean; pidfile?: string; threads?: number }) => {
+    .action(async (dir: string, opts: MountFlags) => {
       process.exitCode = await runMountDaemon({
         dir,
         debug: opts.debug ?? false,
         ...(opts.pidfile ? { pidfile: opts.pidfile } : {}),
         ...(opts.threads ? { threads: opts.threads } : {}),
+        content: { swap: opts.swap !== false && !opts.disableSwap, cpuQuota: opts.cpuQuota !== false, loadavg: opts.loadavg !== false },
       });
     });
+}
+
+interface MountFlags {
+  debug?: boolean;
+  pidfile?: string;
+  threads?: number;
+  swap?: boolean;
+  cpuQuota?: boolean;
+  loadavg?: boolean;
+  disableSwap?: boolean;
 }
 
 function parseFuseOptions(value: string, previous: string[] | undefined): string[] {
   const list = value.split(',').filter(Boolean);
   for (const o of list) {
-    if (!FUSE_OPTIONS.has(o)) throw new TsprocError(`-o ${o}: unsupported FUSE option (tsproc accepts ${[...FUSE_OPTIONS].join(', ')})`, { code: 'EINVAL', exitCode: 2 });
+    if (!FUSE_OPTIONS.has(o)) throw new TsprocError(`-o ${o}: unsupported FUSE option (tsproc accepts ${[...FUSE_OPTIONS].join(', ')})`, { code: 'EINVAL' });
   }
   return [...(previous ?? []), ...list];
 }

@@ -1,17 +1,133 @@
-// The content module each FUSE worker loads: the daemon's files as FileSpecs.
-import { readFileSync } from 'node:fs';
+// The content module each FUSE worker loads: one file per view, rendered for the process that reads it.
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Caller } from '../../fs/filesystem.js';
+import { logLine } from '../../fs/log-line.js';
 import type { FileSpec } from '../../fs/tree/virtual-tree.js';
-import { VIEW_NAMES, VIEW_PATHS } from '../views/paths.js';
+import type { CgroupDriver } from '../cgroup/driver.js';
+import { createDriver } from '../cgroup/create-driver.js';
+import { MissingFileError } from '../cgroup/errors.js';
+import { hostLayout, type CgroupLayout } from '../cgroup/layout.js';
+import { DescriptorCache } from '../io/file-source.js';
+import { LoadSource } from '../loadavg/source.js';
+import { countTasks } from '../loadavg/tasks.js';
+import { ReaderResolver, type Reader } from '../reader/resolver.js';
+import { VIEW_PATHS } from '../views/paths.js';
+import { VIEWS } from '../views/registry.js';
+import { HOST_FILE, type View, type ViewEnv } from '../views/view.js';
+import { LocalOnce, OnceSet, type Once } from './once-set.js';
 
+/** Plain data, given to every worker. */
 export interface ContentOptions {
-  /** where the host's files are read (tests point it at fixtures) */
+  /** prefix of the host's files (/proc/meminfo...); tests give a fixture directory */
   hostRoot?: string;
+  /** where /proc is for finding readers (tests give a fixture tree) */
+  procRoot?: string;
+  /** the cgroup layout, detected once by the daemon; detected here when absent */
+  layout?: CgroupLayout;
+  /** --no-swap turns it off */
+  swap?: boolean;
+  /** --no-cpu-quota turns it off */
+  cpuQuota?: boolean;
+  /** --no-loadavg turns it off */
+  loadavg?: boolean;
+  /** descriptors each worker may keep open (the daemon divides its limit among the workers) */
+  descriptors?: number;
 }
 
-export function createFiles(options: ContentOptions): FileSpec[] {
-  const root = options.hostRoot ?? '';
-  return VIEW_NAMES.map((name) => {
-    const { path, host } = VIEW_PATHS[name];
-    return { path, render: () => readFileSync(root + host) };
-  });
+/** Shared by every worker. */
+export interface ContentShared {
+  /** the load sampler's table (LoadTable.create) */
+  loadavg?: SharedArrayBuffer;
+  /** log-once keys (OnceSet.create) */
+  once?: SharedArrayBuffer;
+}
+
+/** Sends a message to the daemon's main thread (the load sampler). */
+export type Post = (message: unknown) => void;
+
+/** Matches what must never appear in a rendered file. */
+const GARBAGE = /NaN|undefined|Infinity/;
+
+export function createFiles(options: ContentOptions = {}, shared: ContentShared = {}, post: Post = () => undefined): FileSpec[] {
+  const content = new ViewContent(options, shared, post);
+  return VIEWS.map((view) => ({ path: VIEW_PATHS[view.name].path, render: (caller: Caller) => content.render(view, caller.pid) }));
+}
+
+/** One worker's views, descriptors and caches. */
+export class ViewContent {
+  readonly files: DescriptorCache;
+  readonly driver: CgroupDriver;
+  readonly resolver: ReaderResolver;
+  readonly env: ViewEnv;
+  private readonly once: Once;
+  private readonly hostRoot: string;
+  /** the thread whose read is being rendered */
+  private tid = 0;
+
+  constructor(
+    o: ContentOptions,
+    shared: ContentShared,
+    post: Post,
+    private readonly log: (message: string) => void = logLine,
+  ) {
+    this.hostRoot = o.hostRoot ?? '';
+    this.files = new DescriptorCache({ capacity: o.descriptors ?? 512 });
+    const procRoot = o.procRoot ?? '/proc';
+    const files = this.files;
+    this.driver = createDriver({ files, layout: o.layout ?? hostLayout() });
+    this.resolver = new ReaderResolver({ files, driver: this.driver, procRoot });
+    const load = new LoadSource({
+      ...(o.loadavg === false || !shared.loadavg ? {} : { table: shared.loadavg }),
+      post,
+      count: (r, tid) => countTasks(files, this.driver, r.cgroup, procRoot, tid),
+    });
+    this.env = {
+      files,
+      driver: this.driver,
+      options: { swap: o.swap ?? true, cpuQuota: o.cpuQuota ?? true, loadavg: o.loadavg ?? true },
+      host: (path, maxAgeMs) => this.host(path, maxAgeMs),
+      load: (r) => load.sample(r, this.tid),
+    };
+    this.once = shared.once ? new OnceSet(shared.once) : new LocalOnce();
+  }
+
+  /** The file for the process `pid`; the host's file when its figures cannot be had (never an error). */
+  render(view: View<unknown>, pid: number): string {
+    this.files.beginRender();
+    this.tid = pid;
+    let reader = this.resolver.resolve(pid);
+    for (let attempt = 0; reader; attempt++) {
+      try {
+        const snapshot = view.gather(this.env, reader);
+        if (snapshot === HOST_FILE) break;
+        const text = view.render(snapshot);
+        if (GARBAGE.test(text)) throw new Error(`a figure did not compute: ${JSON.stringify(text.slice(0, 200))}`);
+        return text;
+      } catch (err) {
+        // The cgroup is gone (its container is ending, or its init was moved): look the reader up afresh, once.
+        if (attempt === 0 && err instanceof MissingFileError && !existsSync(dirname(err.path))) {
+          this.resolver.invalidate(reader);
+          this.files.beginRender();
+          reader = this.resolver.resolve(pid);
+          continue;
+        }
+        this.logOnce(reader, view.name, err);
+        break;
+      }
+    }
+    return this.host(VIEW_PATHS[view.name].host);
+  }
+
+  private host(path: string, maxAgeMs?: number): string {
+    const text = this.files.read(this.hostRoot + path, maxAgeMs);
+    if (text === undefined) throw new MissingFileError(this.hostRoot + path);
+    return text;
+  }
+
+  private logOnce(reader: Reader, file: string, err: unknown): void {
+    if (!this.once.first(`${reader.key} ${file}`)) return;
+    const why = err instanceof Error ? err.message : String(err);
+    this.log(`${file} for ${reader.label}: ${why}; serving the host's file (said once for this container and file)`);
+  }
 }

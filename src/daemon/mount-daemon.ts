@@ -1,5 +1,5 @@
 // `tsproc mount DIR`: mount the FUSE filesystem, serve it from worker threads, unmount cleanly on a signal.
-import { mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { abortConnection, mountFuse, probeMount, unmount, type FuseConnection } from '../../fs/mount.js';
@@ -7,8 +7,14 @@ import { mountsAt } from '../../fs/mountinfo.js';
 import { FuseServer } from '../../fs/server.js';
 import { logLine } from '../../fs/log-line.js';
 import { closeSync } from 'node:fs';
+import { createDriver } from '../cgroup/create-driver.js';
+import { hostLayout, type CgroupLayout } from '../cgroup/layout.js';
 import { TsprocError, wrapError } from '../errors.js';
-import type { ContentOptions } from './content.js';
+import { DescriptorCache } from '../io/file-source.js';
+import { LoadSampler } from '../loadavg/sampler.js';
+import { LoadTable } from '../loadavg/table.js';
+import type { ContentOptions, ContentShared } from './content.js';
+import { OnceSet } from './once-set.js';
 
 export const SUBTYPE = 'tsproc';
 
@@ -17,7 +23,29 @@ export interface DaemonOptions {
   threads?: number;
   pidfile?: string;
   debug?: boolean;
+  /** what the views show: --no-swap, --no-cpu-quota, --no-loadavg */
   content?: ContentOptions;
+}
+
+/** The soft limit on open files (Node raises it to the hard limit at start). */
+function openFileLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m && m[1] !== 'unlimited' ? Number(m[1]) : 1 << 20;
+  } catch {
+    return 1024;
+  }
+}
+
+/**
+ * Descriptors the workers and the sampler may keep open on /proc and cgroup files: half the limit
+ * shared by the workers, a fifth for the sampler (the rest for /dev/fuse, logs, per-process reads).
+ */
+export function descriptorBudget(threads: number, limit = openFileLimit()): { worker: number; sampler: number } {
+  return {
+    worker: Math.max(64, Math.min(4096, Math.floor(limit / 2 / threads))),
+    sampler: Math.max(64, Math.min(8192, Math.floor(limit / 5))),
+  };
 }
 
 /** Default worker count: one per core, at least 2 (a slow read never stalls all readers), at most 16. */
@@ -52,9 +80,24 @@ async function clearMountpoint(dir: string): Promise<void> {
   throw new TsprocError(`${dir}: too many stacked dead mounts`, { path: dir, code: 'EBUSY' });
 }
 
+/**
+ * The kernel gives the daemon each caller's thread id as seen from the daemon's pid namespace, and 0 for
+ * callers it cannot see: outside the host's namespace, readers in other namespaces could not be told apart.
+ */
+function warnIfNotHostPidNamespace(): void {
+  try {
+    const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]?.trim().split(/\s+/) ?? [];
+    const nested = nspid.length > 1 || readlinkSync('/proc/self/ns/pid') !== readlinkSync('/proc/1/ns/pid');
+    if (nested) logLine('warning: tsproc runs inside a child pid namespace; readers outside it arrive as pid 0 and get the host files');
+  } catch {
+    // no /proc to ask: nothing to tell
+  }
+}
+
 /** Runs until a signal or an external unmount; resolves with the process's exit status. */
 export async function runMountDaemon(o: DaemonOptions): Promise<number> {
   const dir = resolveDir(o.dir);
+  warnIfNotHostPidNamespace();
   await clearMountpoint(dir);
   try {
     mkdirSync(dir, { recursive: true });
@@ -62,6 +105,22 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
     throw wrapError(err, `cannot create the mountpoint ${dir}`);
   }
   const threads = o.threads ?? defaultThreads();
+  // The cgroup layout is read once, here, and handed to every worker.
+  let layout: CgroupLayout;
+  try {
+    layout = o.content?.layout ?? hostLayout();
+  } catch (err) {
+    throw wrapError(err, 'cannot tell the cgroup layout from /proc/self/mountinfo');
+  }
+  const budget = descriptorBudget(threads);
+  const content: ContentOptions = { descriptors: budget.worker, ...o.content, layout };
+  const shared: ContentShared = { once: OnceSet.create() };
+  let sampler: LoadSampler | undefined;
+  if (content.loadavg !== false) {
+    shared.loadavg = LoadTable.create();
+    const files = new DescriptorCache({ capacity: budget.sampler });
+    sampler = new LoadSampler({ table: shared.loadavg, files, driver: createDriver({ files, layout }), ...(content.procRoot ? { procRoot: content.procRoot } : {}), log: logLine });
+  }
   const conn: FuseConnection = await mountFuse(dir, { subtype: SUBTYPE, fsname: SUBTYPE });
   let server: FuseServer;
   try {
@@ -69,7 +128,9 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
       fd: conn.fd,
       threads,
       contentModule: new URL('./content.js', import.meta.url).href,
-      contentOptions: o.content ?? {},
+      contentOptions: content,
+      contentShared: shared,
+      ...(sampler ? { onContentMessage: (m: unknown) => sampler.handle(m) } : {}),
       debug: o.debug ?? false,
     });
   } catch (err) {
@@ -85,12 +146,15 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
       logLine(wrapError(err, `cannot write the pidfile ${o.pidfile}`).message);
     }
   }
+  sampler?.start();
+  const shown = [content.swap === false ? 'no swap' : 'swap', content.cpuQuota === false ? 'no CPU quota' : 'CPU quota', content.loadavg === false ? 'no loadavg' : 'loadavg'];
 
   const workersGone = new Promise<void>((r) => server.once('stopped', () => r()));
   return new Promise<number>((resolveExit) => {
     let stopping = false;
     const finish = (code: number) => {
       clearInterval(watch);
+      sampler?.stop();
       if (o.pidfile) rmSync(o.pidfile, { force: true });
       try {
         closeSync(conn.fd);
@@ -131,6 +195,6 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
       if (!mountsAt(dir).some((e) => e.minor === conn.id && e.major === 0)) void stop(`${dir} was unmounted`, false);
     }, 1000);
     // Only now, with the signal handlers in place: whoever waits for this line may signal at once.
-    logLine(`serving ${dir} (connection ${conn.id}, ${threads} worker threads, pid ${process.pid})`);
+    logLine(`serving ${dir} (connection ${conn.id}, ${threads} worker threads, pid ${process.pid}; cgroup ${layout.kind}; ${shown.join(', ')})`);
   });
 }

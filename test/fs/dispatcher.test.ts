@@ -3,7 +3,7 @@ import t from 'tap';
 import { constants } from 'node:os';
 import { Dispatcher, bufferSizes } from '../../fs/dispatcher.js';
 import { FsError } from '../../fs/filesystem.js';
-import { FOPEN_DIRECT_IO, InitFlag } from '../../fs/protocol/kernel.js';
+import { FOPEN_DIRECT_IO, FOPEN_NOFLUSH, InitFlag } from '../../fs/protocol/kernel.js';
 import { HandleStore } from '../../fs/tree/handle-store.js';
 import { VirtualTree } from '../../fs/tree/virtual-tree.js';
 import { Opcode, initBody, nameBody, openBody, readBody, releaseBody, request } from '../helpers/requests.js';
@@ -80,7 +80,7 @@ t.test('OPEN is direct I/O; READ renders at offset 0 and serves later offsets fr
   const mem = lookup(send, lookup(send, 1n, 'proc'), 'meminfo');
   const o = send(request(Opcode.OPEN, mem, openBody(0)))!;
   t.equal(o.error, 0);
-  t.equal(o.body.readUInt32LE(8) & FOPEN_DIRECT_IO, FOPEN_DIRECT_IO);
+  t.equal(o.body.readUInt32LE(8), FOPEN_DIRECT_IO | FOPEN_NOFLUSH, 'direct I/O, no FLUSH at close');
   const fh = o.body.readBigUInt64LE(0);
   const first = send(request(Opcode.READ, mem, readBody(fh, 0, 5), { pid: 77, uid: 5, gid: 6 }))!;
   t.equal(first.body.toString(), 'MemTo');

@@ -1,0 +1,211 @@
+/* The container's first process: namespaces, mounts, pivot_root, identity, privileges, execve. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+extern char **environ;
+
+static int error_fd = -1;
+
+/* Tell the monitor which step failed and why ("STEP ERRNO LINE"), and end. */
+static void __attribute__((noreturn)) fail(const char *step, int line)
+{
+	char buf[128];
+	int n = snprintf(buf, sizeof(buf), "%s %d %d", step, errno, line);
+	if (write(error_fd, buf, (size_t)n) < 0) {
+		/* the monitor is gone: nobody to tell */
+	}
+	_exit(125);
+}
+
+int last_cap(void)
+{
+	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+	char buf[16] = { 0 };
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
+		return CAP_LAST_CAP;
+	close(fd);
+	return atoi(buf);
+}
+
+static int loopback_up(void)
+{
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -1;
+	strcpy(ifr.ifr_name, "lo");
+	int r = ioctl(s, SIOCGIFFLAGS, &ifr);
+	if (r == 0) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		r = ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	int saved = errno;
+	close(s);
+	errno = saved;
+	return r;
+}
+
+/* Keep only the plan's capabilities in the bounding set; inheritable and ambient empty (docker's
+ * default since CVE-2022-24769). Execve then gives root exactly the bounding set, others nothing. */
+static void drop_bounding(const struct config *c, int cap_last)
+{
+	for (int cap = 0; c->has_caps && cap <= cap_last; cap++)
+		if (!(c->caps & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			fail("caps", cap);
+}
+
+static void clear_inheritable(const struct config *c)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		fail("caps", 0);
+	for (int i = 0; i < 2; i++) {
+		data[i].inheritable = 0;
+		if (c->has_caps && c->uid == 0) {
+			data[i].effective &= (uint32_t)(c->caps >> (32 * i));
+			data[i].permitted &= (uint32_t)(c->caps >> (32 * i));
+		}
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0 || prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		fail("caps", 0);
+}
+
+static volatile pid_t command_pid;
+
+static void forward(int sig)
+{
+	if (command_pid > 0)
+		kill(command_pid, sig);
+}
+
+/* --init: PID 1 runs the command as its child, forwards signals to it and reaps every orphan;
+ * it ends with the command's status (128+N for a signal, as a shell reports it). */
+static void __attribute__((noreturn)) init_main(pid_t command)
+{
+	int st;
+	struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART };
+	sigemptyset(&sa.sa_mask);
+	command_pid = command;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGCHLD && sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &sa, NULL);
+	for (;;) {
+		pid_t pid = waitpid(-1, &st, 0);
+		if (pid == command)
+			_exit(WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st));
+		if (pid < 0 && errno == ECHILD)
+			_exit(125);
+	}
+}
+
+void container_main(const struct config *c, int sync_fd, int err_fd, int tty_sock, int out_fd, int errout_fd)
+{
+	char go = 0;
+	int root_fd, line = 0, cap_last;
+	const char *step = "";
+
+	error_fd = err_fd;
+	/* 0. Default signal handling (the monitor's handlers and ignored SIGPIPE are not ours). */
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Its stdout and stderr: pipes to the monitor (which relays and logs them), or a terminal (-t). */
+	if ((out_fd >= 0 && dup2(out_fd, 1) < 0) || (errout_fd >= 0 && dup2(errout_fd, 2) < 0))
+		fail("stdio", 0);
+	/* 1. Wait until the monitor has put us in the cgroups (EOF: the monitor died). */
+	if (read(sync_fd, &go, 1) != 1 || go != 'g')
+		_exit(125);
+	close(sync_fd);
+	cap_last = last_cap();
+	/* 2. The other namespaces; the cgroup one now, so that our cgroup is its root. */
+	if (unshare(c->unshare_flags) < 0)
+		fail("unshare", 0);
+	/* 3. Nothing we mount may propagate back to the host. */
+	if ((c->unshare_flags & CLONE_NEWNS) && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		fail("private", 0);
+	/* 4. The root as a mount of its own (pivot_root needs one): a bind of the directory, or an overlay. */
+	if (prepare_mounts(c, &line) < 0)
+		fail("prepare", line);
+	if ((root_fd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		fail("open-root", 0);
+	/* 5. /proc, /dev, /sys, cgroups, volumes, /etc files, masks: the plan's ops, in order. */
+	if (run_ops(c, root_fd, &step, &line) < 0)
+		fail(step, line);
+	/* 6. pivot_root into the root and detach the old one (pivot_root(".", ".") as runc does). */
+	if (fchdir(root_fd) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
+		fail("pivot-root", 0);
+	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		fail("detach-old-root", 0);
+	close(root_fd);
+	struct statvfs sv;
+	if (c->readonly_root && (statvfs("/", &sv) < 0 || mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | (sv.f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC)), NULL) < 0))
+		fail("readonly-root", 0);
+	/* 7. -t: a pseudo-terminal of the container's devpts; the monitor gets its master. */
+	if (c->tty && container_tty(tty_sock) < 0)
+		fail("tty", 0);
+	/* 8. Hostname and loopback. */
+	if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
+		fail("hostname", 0);
+	if (c->loopback && loopback_up() < 0)
+		fail("loopback", 0);
+	/* 9.-11. */
+	process_main(c, err_fd, cap_last, 1);
+}
+
+/* The last steps of a container's first process, and of a process `tsproc exec` starts in it:
+ * privileges, identity, working directory, then the command. */
+void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsig)
+{
+	error_fd = err_fd;
+	/* 9. Privileges: the bounding set while we may, then the identity, then the rest. */
+	drop_bounding(c, cap_last);
+	if (setgroups(c->ngroups, c->groups) < 0)
+		fail("setgroups", 0);
+	if (setresgid(c->gid, c->gid, c->gid) < 0)
+		fail("setgid", 0);
+	if (setresuid(c->uid, c->uid, c->uid) < 0)
+		fail("setuid", 0);
+	clear_inheritable(c);
+	if (c->cwd && chdir(c->cwd) < 0)
+		fail("cwd", 0);
+	if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fail("no-new-privs", 0);
+	/* 10. If the monitor dies, the kernel kills the container (set last: a uid change clears it). */
+	if (pdeathsig && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		fail("pdeathsig", 0);
+	/* 11. The command (as PID 1, or as the child of a minimal init); execvp searches the plan's PATH. */
+	environ = c->env;
+	if (c->init) {
+		pid_t pid = fork();
+		if (pid < 0)
+			fail("init-fork", 0);
+		if (pid > 0) {
+			close(error_fd);
+			init_main(pid);
+		}
+	}
+	execvp(c->argv[0], c->argv);
+	fail("exec", 0);
+}

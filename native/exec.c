@@ -1,0 +1,105 @@
+/* tsproc exec: a process in a running container's namespaces and cgroups, with its privileges. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+static const struct {
+	const char *name;
+	int flag;
+} namespaces[] = { { "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
+		   { "net", CLONE_NEWNET },	  { "pid", CLONE_NEWPID },  { "mnt", CLONE_NEWNS } };
+#define NNS (sizeof(namespaces) / sizeof(namespaces[0]))
+
+/* The child's failure, for the parent to report ("STEP ERRNO LINE" on the error pipe). */
+static void __attribute__((noreturn)) child_failed(int fd, const char *step, int line)
+{
+	char what[128];
+	int n = snprintf(what, sizeof(what), "%s %d %d", step, errno, line);
+	if (write(fd, what, (size_t)n) < 0)
+		_exit(125);
+	_exit(125);
+}
+
+static int failed(const char *step, int line)
+{
+	status("failed %s %d %d", step, errno, line);
+	return 1;
+}
+
+int exec_main(const struct config *c)
+{
+	int fds[NNS], error_pipe[2], tty_sock[2] = { -1, -1 }, cap_last = last_cap(), status_code;
+	char path[64], what[512];
+	/* 1. Open the container's namespaces before joining any (/proc is still the host's). */
+	for (size_t i = 0; i < NNS; i++) {
+		int wanted = namespaces[i].flag == CLONE_NEWPID ? c->new_pid_ns : c->unshare_flags & namespaces[i].flag;
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", c->target_pid, namespaces[i].name);
+		if ((fds[i] = wanted ? open(path, O_RDONLY | O_CLOEXEC) : -1) < 0 && wanted)
+			return failed("open-namespace", 0);
+	}
+	/* 2. Open its cgroups' cgroup.procs while the host's paths are ours to see: the command (our
+	 *    child) joins them itself, so that this helper does not count against its limits. */
+	int cgroups[16], ncgroups = 0, lines[16];
+	for (size_t i = 0; i < c->nlines && ncgroups < 16; i++) {
+		if (strcmp(c->lines[i].f[0], "cgroup-procs") != 0)
+			continue;
+		lines[ncgroups] = c->lines[i].number;
+		if ((cgroups[ncgroups++] = open(c->lines[i].f[1], O_WRONLY | O_CLOEXEC)) < 0)
+			return failed("cgroup", c->lines[i].number);
+	}
+	/* 3. Join the namespaces; the mount one last: its root and cwd become ours. */
+	for (size_t i = 0; i < NNS; i++)
+		if (fds[i] >= 0 && setns(fds[i], namespaces[i].flag) < 0)
+			return failed("setns", 0);
+	if (pipe2(error_pipe, O_CLOEXEC) < 0 || (c->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_sock) < 0))
+		return failed("pipe", 0);
+	forward_signals();
+	/* 4. Fork: the child is in the container's PID namespace; it becomes the command. */
+	pid_t child = fork();
+	if (child < 0)
+		return failed("fork", 0);
+	if (child == 0) {
+		close(error_pipe[0]);
+		for (int sig = 1; sig < NSIG; sig++)
+			signal(sig, SIG_DFL);
+		for (int i = 0; i < ncgroups; i++) /* "0": the writer itself */
+			if (write(cgroups[i], "0", 1) < 0)
+				child_failed(error_pipe[1], "cgroup", lines[i]);
+		if (c->tty && container_tty(tty_sock[1]) < 0)
+			child_failed(error_pipe[1], "tty", 0);
+		process_main(c, error_pipe[1], cap_last, 0);
+	}
+	container_pid = child;
+	close(error_pipe[1]);
+	struct relay relay = { .master = -1, .stdin_to_master = c->tty_stdin, .out = -1, .err = -1, .control = -1, .log = NULL };
+	if (c->tty) {
+		close(tty_sock[1]);
+		relay.master = tty_receive(tty_sock[0]);
+	}
+	ssize_t n;
+	while ((n = read(error_pipe[0], what, sizeof(what) - 1)) < 0 && errno == EINTR)
+		;
+	if (n > 0) {
+		what[n] = '\0';
+		status("failed %s", what);
+		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			;
+		return 1;
+	}
+	status("started %d", child);
+	/* 5. Relay its terminal (-t), forward signals, wait, report. */
+	relay_run(&relay, child, &status_code);
+	if (WIFSIGNALED(status_code))
+		status("exit signal %d 0", WTERMSIG(status_code));
+	else
+		status("exit code %d 0", WEXITSTATUS(status_code));
+	return 0;
+}

@@ -1,0 +1,104 @@
+/* tsproc-helper: the container plan as the helper reads it, and the few functions its files share. */
+#ifndef TSPROC_HELPER_H
+#define TSPROC_HELPER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+#include <sys/types.h>
+
+/* One line of the plan file: a key and its fields (already unescaped). */
+struct line {
+	char **f; /* f[0] is the key */
+	size_t n; /* number of fields, key included */
+	int number; /* line number in the file, 1-based */
+};
+
+/* Everything the monitor and the container need, read once from the plan file. */
+struct config {
+	struct line *lines; /* all lines, in order (ops, mounts, ...) */
+	size_t nlines;
+	const char *rootfs; /* the directory that becomes / */
+	int unshare_flags; /* CLONE_NEW* except CLONE_NEWPID */
+	int new_pid_ns;
+	const char *hostname;
+	int loopback;
+	int readonly_root;
+	int has_caps;
+	uint64_t caps; /* capabilities kept in the bounding set */
+	int no_new_privs;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	size_t ngroups;
+	const char *cwd;
+	char **env; /* NULL-terminated */
+	char **argv; /* NULL-terminated */
+	int init; /* a minimal init as PID 1 */
+	int tty; /* -t: a pseudo-terminal, relayed by the monitor */
+	int tty_stdin; /* -i with -t: relay our stdin to it */
+	const char *oom_counter; /* memory.events (v2) or memory.oom_control (v1) */
+	const char *exit_file; /* where the monitor records the exit status */
+	const char *monitor_pid_file; /* the monitor's pid, then the container's, for other commands */
+	const char *container_pid_file;
+	const char *log_path; /* the container's output, also when it runs in the foreground */
+	long log_max;
+	const char *control_path; /* a FIFO the monitor reads "kill N" from */
+	pid_t target_pid; /* exec: the container's first process, whose namespaces we join */
+};
+
+/* The status channel: fd 3, one line per event (see runner/helper-events.ts). */
+#define STATUS_FD 3
+
+int config_read(const char *path, struct config *c, int *bad_line);
+void status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void escape_to(char *out, size_t size, const char *s);
+
+/* The container side: everything from the go signal to execve (never returns). */
+void container_main(const struct config *c, int sync_fd, int error_fd, int tty_sock, int out_fd, int err_fd) __attribute__((noreturn));
+void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsig) __attribute__((noreturn));
+int last_cap(void);
+/* tsproc exec: join a running container and run a command in it. */
+int exec_main(const struct config *c);
+void forward_signals(void);
+extern volatile pid_t container_pid;
+
+/* The in-root operations (op lines); returns 0, or -1 with *step set and errno. */
+int prepare_mounts(const struct config *c, int *index);
+int run_ops(const struct config *c, int root_fd, const char **step, int *index);
+int open_in_root(int root_fd, const char *path, int flags);
+
+/* -t */
+int container_tty(int sock);
+int tty_receive(int sock);
+
+/* The container's log (log.c) and the monitor's relay loop (relay.c). */
+struct log_stream {
+	char line[16384];
+	size_t len;
+};
+struct log {
+	const char *path;
+	long max; /* rotate to PATH.1 past this size (0: never) */
+	int fd;
+	long size;
+	struct log_stream streams[2]; /* stdout, stderr */
+};
+int log_open(struct log *l, const char *path, long max);
+void log_write(struct log *l, int stream, const char *buf, size_t n);
+void log_flush(struct log *l);
+
+struct relay {
+	int master; /* -t: the terminal's master, else -1 */
+	int stdin_to_master; /* -t -i */
+	int out, err; /* without -t: the read ends of the container's stdout and stderr pipes */
+	int control; /* the control FIFO ("kill N"), or -1 */
+	struct log *log;
+};
+int relay_run(const struct relay *r, pid_t child, int *status);
+extern volatile sig_atomic_t tty_resized;
+
+/* The monitor: clone, join cgroups, wait, record, clean up. Returns the monitor's exit code. */
+int monitor_main(const struct config *c);
+
+#endif

@@ -1,0 +1,244 @@
+/* The monitor (tsproc's conmon): starts the container, forwards signals, waits, records, cleans up. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+volatile pid_t container_pid;
+
+/* Signals the monitor receives go to the container (the CLI forwards its own here). */
+static int relaying_tty;
+
+static void forward(int sig)
+{
+	if (sig == SIGWINCH && relaying_tty)
+		tty_resized = 1; /* the relay copies the new size; the kernel tells the container */
+	else if (container_pid > 0)
+		kill(container_pid, sig);
+}
+
+static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT };
+
+void forward_signals(void)
+{
+	struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART };
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaction(forwarded[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, text, strlen(text));
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return n < 0 ? -1 : 0;
+}
+
+/* The oom_kill count in memory.events (v2) or memory.oom_control (v1); 0 if unknown. */
+static long oom_kills(const char *path)
+{
+	char line[256];
+	long n = 0;
+	FILE *fp = path ? fopen(path, "re") : NULL;
+	if (!fp)
+		return 0;
+	while (fgets(line, sizeof(line), fp))
+		if (sscanf(line, "oom_kill %ld", &n) == 1)
+			break;
+	fclose(fp);
+	return n;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st, (void)type, (void)ftw;
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+static void cleanup_failed(const char *step, const char *path)
+{
+	char esc[4096];
+	escape_to(esc, sizeof(esc), path);
+	status("cleanup-failed %s %d %s", step, errno, esc);
+}
+
+/* Unmount first, then the cgroups (which cannot go while they hold tasks), then the state. */
+static void cleanup(const struct config *c)
+{
+	for (size_t i = 0; i < c->nlines; i++) {
+		const struct line *l = &c->lines[i];
+		const char *k = l->f[0], *path = l->n > 1 ? l->f[1] : "";
+		if (strcmp(k, "cleanup-umount") == 0) {
+			if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+				cleanup_failed("umount", path);
+		} else if (strcmp(k, "cleanup-rmdir") == 0) {
+			/* The last tasks may still be leaving: retry EBUSY for up to 2 s. */
+			int tries = 0;
+			while (rmdir(path) < 0 && errno != ENOENT) {
+				if (errno != EBUSY || ++tries > 200) {
+					cleanup_failed("rmdir", path);
+					break;
+				}
+				nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+			}
+		} else if (strcmp(k, "cleanup-remove") == 0) {
+			if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
+				cleanup_failed("remove", path);
+		}
+	}
+}
+
+/* Write a small file atomically (tmp file, rename): the exit status, the pid files. */
+static void record(const char *path, const char *text)
+{
+	char tmp[4096];
+	if (!path)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, text, strlen(text)) < 0 || close(fd) < 0 || rename(tmp, path) < 0)
+		cleanup_failed("record", path);
+}
+
+static void record_pid(const char *path, pid_t pid)
+{
+	char text[32];
+	snprintf(text, sizeof(text), "%d\n", pid);
+	record(path, text);
+}
+
+/* The container failed before it ran its command: report, reap, clean up. */
+static int failed(const struct config *c, pid_t child, const char *what)
+{
+	status("failed %s", what);
+	if (child > 0) {
+		kill(child, SIGKILL);
+		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	cleanup(c);
+	return 1;
+}
+
+/* The pipes the container's stdout and stderr go through (not with -t), and the control FIFO. */
+static int open_channels(const struct config *c, int out[2], int err[2], int *control)
+{
+	if (!c->tty && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0))
+		return -1;
+	if (c->control_path) {
+		if (mkfifo(c->control_path, 0600) < 0 && errno != EEXIST)
+			return -1;
+		/* read-write: the monitor never sees EOF when a writer goes */
+		if ((*control = open(c->control_path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int monitor_main(const struct config *c)
+{
+	int sync_pipe[2], error_pipe[2], tty_sock[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, status_code;
+	char what[512];
+	ssize_t n;
+	pid_t child;
+	struct log log;
+	struct relay relay = { .master = -1, .stdin_to_master = c->tty_stdin, .control = -1, .log = &log };
+
+	record_pid(c->monitor_pid_file, getpid());
+	status("monitor %d", getpid());
+	forward_signals();
+	/* 2. The container's PID namespace: the monitor's next child is its PID 1. */
+	if (c->new_pid_ns && unshare(CLONE_NEWPID) < 0)
+		return snprintf(what, sizeof(what), "pid-namespace %d 0", errno), failed(c, 0, what);
+	if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(error_pipe, O_CLOEXEC) < 0 ||
+	    (c->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_sock) < 0) || open_channels(c, out, err, &relay.control) < 0)
+		return snprintf(what, sizeof(what), "pipe %d 0", errno), failed(c, 0, what);
+	if (log_open(&log, c->log_path, c->log_max) < 0)
+		return snprintf(what, sizeof(what), "log %d 0", errno), failed(c, 0, what);
+	/* 3. The container's first process; it waits for the go before touching anything. */
+	child = fork();
+	if (child < 0)
+		return snprintf(what, sizeof(what), "fork %d 0", errno), failed(c, 0, what);
+	if (child == 0) {
+		close(sync_pipe[1]);
+		close(error_pipe[0]);
+		if (c->tty)
+			close(tty_sock[0]);
+		else
+			close(out[0]), close(err[0]);
+		container_main(c, sync_pipe[0], error_pipe[1], tty_sock[1], out[1], err[1]);
+	}
+	container_pid = child;
+	close(sync_pipe[0]);
+	close(error_pipe[1]);
+	if (c->tty)
+		close(tty_sock[1]);
+	else {
+		close(out[1]), close(err[1]);
+		relay.out = out[0], relay.err = err[0];
+	}
+	/* 4. Join its cgroups before it runs anything (its memory and pids count from here). */
+	for (size_t i = 0; i < c->nlines; i++) {
+		char pid[32];
+		if (strcmp(c->lines[i].f[0], "cgroup-procs") != 0)
+			continue;
+		snprintf(pid, sizeof(pid), "%d", child);
+		if (write_file(c->lines[i].f[1], pid) < 0)
+			return snprintf(what, sizeof(what), "cgroup %d %d", errno, c->lines[i].number), failed(c, child, what);
+	}
+	/* 5. Go; then the error pipe says why it failed, or closes when execve succeeds. */
+	if (write(sync_pipe[1], "g", 1) != 1)
+		return snprintf(what, sizeof(what), "sync %d 0", errno), failed(c, child, what);
+	close(sync_pipe[1]);
+	if (c->tty) {
+		relay.master = tty_receive(tty_sock[0]); /* -1 if it failed before: the error pipe says why */
+		close(tty_sock[0]);
+	}
+	while ((n = read(error_pipe[0], what, sizeof(what) - 1)) < 0 && errno == EINTR)
+		;
+	close(error_pipe[0]);
+	if (n > 0) {
+		what[n] = '\0';
+		return failed(c, child, what);
+	}
+	record_pid(c->container_pid_file, child);
+	status("started %d", child);
+	/* 6. Relay its output (to the CLI and the log) and the control FIFO's commands until it ends. */
+	relaying_tty = relay.master >= 0;
+	relay_run(&relay, child, &status_code);
+	relaying_tty = 0;
+	container_pid = 0;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd < 3 && null >= 0; fd++)
+		dup2(null, fd);
+	/* 7. Record the exit, clean up, and only then tell the CLI (so it returns to a clean host). */
+	char event[128];
+	if (WIFSIGNALED(status_code))
+		snprintf(event, sizeof(event), "signal %d %ld\n", WTERMSIG(status_code), oom_kills(c->oom_counter));
+	else
+		snprintf(event, sizeof(event), "code %d %ld\n", WEXITSTATUS(status_code), oom_kills(c->oom_counter));
+	record(c->exit_file, event);
+	cleanup(c);
+	event[strcspn(event, "\n")] = '\0';
+	status("exit %s", event);
+	return 0;
+}

@@ -1,0 +1,201 @@
+/* The in-root operations: every path is resolved inside the root (openat2 RESOLVE_IN_ROOT), so a
+ * symlink in an untrusted root cannot send a mount or a mkdir outside it. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+int open_in_root(int root_fd, const char *path, int flags)
+{
+	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+}
+
+/* "/proc/self/fd/N" for a descriptor: how mount(2) is pointed at a path resolved in the root. */
+static const char *fd_path(int fd, char buf[64])
+{
+	snprintf(buf, 64, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+/* mkdir -p inside the root. */
+static int ensure_dir(int root_fd, const char *path, mode_t mode)
+{
+	char prefix[PATH_MAX];
+	int parent = dup(root_fd), fd = -1;
+	size_t len = strlen(path);
+	if (len >= sizeof(prefix))
+		return errno = ENAMETOOLONG, -1;
+	for (size_t i = 1; i <= len; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		memcpy(prefix, path, i);
+		prefix[i] = '\0';
+		fd = open_in_root(root_fd, prefix, O_PATH | O_DIRECTORY);
+		if (fd < 0 && errno == ENOENT) {
+			const char *name = strrchr(prefix, '/') + 1;
+			if (mkdirat(parent, name, mode) < 0 && errno != EEXIST)
+				break;
+			fd = open_in_root(root_fd, prefix, O_PATH | O_DIRECTORY);
+		}
+		if (fd < 0)
+			break;
+		close(parent);
+		parent = fd;
+	}
+	int saved = errno;
+	close(parent);
+	errno = saved;
+	return fd < 0 ? -1 : 0;
+}
+
+/* The directory a path is in, made if missing, as a descriptor resolved inside the root. */
+static int open_parent(int root_fd, const char *path)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (ensure_dir(root_fd, dirname(dir), 0755) < 0)
+		return -1;
+	return open_in_root(root_fd, dir, O_PATH | O_DIRECTORY);
+}
+
+/* An empty file (a mount point for a bind of a file) or a symlink inside the root; one already
+ * there is left as it is. */
+static int ensure_entry(int root_fd, const char *path, const char *link_target)
+{
+	int parent = open_parent(root_fd, path), r;
+	const char *name = strrchr(path, '/') + 1;
+	if (parent < 0)
+		return -1;
+	if (link_target)
+		r = symlinkat(link_target, parent, name);
+	else if ((r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644)) >= 0)
+		r = close(r);
+	int saved = errno;
+	close(parent);
+	errno = saved;
+	return r < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Remount a bind mount with `flags` added, keeping the flags it has (nosuid, nodev, ...). */
+static int remount_at(const char *target, unsigned long flags)
+{
+	struct statvfs sv;
+	if (statvfs(target, &sv) < 0)
+		return -1;
+	static const struct {
+		unsigned long st, ms;
+	} keep[] = { { ST_RDONLY, MS_RDONLY }, { ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV }, { ST_NOEXEC, MS_NOEXEC },
+		     { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME } };
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		if (sv.f_flag & keep[i].st)
+			flags |= keep[i].ms;
+	return mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
+}
+
+#define BIND_EXTRA (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME)
+
+/* mount(2); a bind with flags takes two calls: bind, then remount with the flags, found again as
+ * `rel` inside the root (the new mount's root, not the directory under it), or as `target` itself
+ * for host-side paths (root_fd < 0). */
+static int mount_at(const char *src, const char *target, int root_fd, const char *rel, const char *fstype, unsigned long flags, const char *data)
+{
+	char buf[64];
+	if (!(flags & MS_BIND))
+		return mount(*src ? src : NULL, target, fstype, flags, *data ? data : NULL);
+	if (mount(src, target, NULL, flags & (MS_BIND | MS_REC), NULL) < 0)
+		return -1;
+	if (!(flags & BIND_EXTRA))
+		return 0;
+	if (root_fd < 0)
+		return remount_at(target, flags & BIND_EXTRA);
+	int fd = open_in_root(root_fd, rel, O_PATH);
+	int r = fd < 0 ? -1 : remount_at(fd_path(fd, buf), flags & BIND_EXTRA);
+	int saved = errno;
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+	return r;
+}
+
+/* prepare-mount lines: host-side paths, before the root's descriptor is opened (the root's own
+ * bind, or its overlay). */
+int prepare_mounts(const struct config *c, int *index)
+{
+	for (size_t i = 0; i < c->nlines; i++) {
+		char *const *f = c->lines[i].f;
+		if (strcmp(f[0], "prepare-mount") != 0)
+			continue;
+		*index = c->lines[i].number;
+		if (mount_at(f[1], f[2], -1, NULL, f[3], strtoul(f[4], NULL, 16), f[5]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* One op line: mkdir, file, symlink, mount, remount, mask, readonly. */
+static int op(int root_fd, char *const *f, size_t n, const char **step)
+{
+	char buf[64];
+	int fd, r, saved;
+	*step = f[1];
+	if (strcmp(f[1], "mkdir") == 0 && n == 4)
+		return ensure_dir(root_fd, f[2], (mode_t)strtoul(f[3], NULL, 8));
+	if (strcmp(f[1], "file") == 0 && n == 3)
+		return ensure_entry(root_fd, f[2], NULL);
+	if (strcmp(f[1], "symlink") == 0 && n == 4)
+		return ensure_entry(root_fd, f[3], f[2]);
+	int mounting = strcmp(f[1], "mount") == 0 && n == 7;
+	const char *path = mounting ? f[3] : f[2];
+	if ((fd = open_in_root(root_fd, path, O_PATH)) < 0)
+		return errno == ENOENT && (strcmp(f[1], "mask") == 0 || strcmp(f[1], "readonly") == 0) ? 0 : -1;
+	if (mounting) {
+		r = mount_at(f[2], fd_path(fd, buf), root_fd, path, f[4], strtoul(f[5], NULL, 16), f[6]);
+		saved = errno;
+	} else if (strcmp(f[1], "remount") == 0 && n == 4) {
+		r = remount_at(fd_path(fd, buf), strtoul(f[3], NULL, 16));
+		saved = errno;
+	} else if (strcmp(f[1], "mask") == 0 && n == 3) {
+		struct stat st;
+		r = fstat(fd, &st);
+		if (r == 0 && S_ISDIR(st.st_mode))
+			r = mount("tmpfs", fd_path(fd, buf), "tmpfs", MS_RDONLY, "size=0");
+		else if (r == 0)
+			r = mount("/dev/null", fd_path(fd, buf), NULL, MS_BIND, NULL);
+		saved = errno;
+	} else if (strcmp(f[1], "readonly") == 0 && n == 3) {
+		r = mount_at(fd_path(fd, buf), buf, root_fd, path, "", MS_BIND | MS_REC | MS_RDONLY, "");
+		saved = errno;
+	} else {
+		r = -1;
+		saved = EINVAL;
+	}
+	close(fd);
+	errno = saved;
+	return r;
+}
+
+int run_ops(const struct config *c, int root_fd, const char **step, int *index)
+{
+	for (size_t i = 0; i < c->nlines; i++) {
+		const struct line *l = &c->lines[i];
+		if (strcmp(l->f[0], "op") != 0)
+			continue;
+		*index = l->number;
+		if (l->n < 2 || op(root_fd, l->f, l->n, step) < 0)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,55 @@
+// Acting on a running container from the side: signals through its monitor's control FIFO (the
+// monitor is its parent, so the pid it signals cannot have been reused), and waiting for its end.
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { constants as os } from 'node:os';
+import { TsprocError } from '../src/errors.js';
+import { type ContainerInfo, inspectContainer } from './containers.js';
+import { shortId } from './names.js';
+import { paths, type Roots } from './roots.js';
+import { STATE_FILES } from './state.js';
+
+/** "KILL", "SIGKILL", "kill" or "9" → 9. */
+export function signalNumber(flag: string, value: string): number {
+  if (/^[0-9]+$/.test(value) && Number(value) > 0 && Number(value) < 65) return Number(value);
+  const name = value.toUpperCase().replace(/^SIG/, '');
+  const n = (os.signals as Record<string, number>)[`SIG${name}`];
+  if (n === undefined) throw new TsprocError(`${flag}: unknown signal ${JSON.stringify(value)}`, { code: 'EINVAL' });
+  return n;
+}
+
+export function sendSignal(roots: Roots, info: ContainerInfo, sig: number): void {
+  const notRunning = () => new TsprocError(`container ${info.record.name} (${shortId(info.record.id)}) is not running`, { code: 'ESRCH' });
+  if (info.status !== 'running') throw notRunning();
+  let fd: number;
+  try {
+    // non-blocking: with no reader (the monitor is gone) this fails at once with ENXIO
+    fd = openSync(`${paths.container(roots, info.record.id)}/${STATE_FILES.control}`, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch {
+    throw notRunning();
+  }
+  try {
+    writeSync(fd, `kill ${sig}\n`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Resolves when the container has ended and its monitor has cleaned up (or at the deadline, false). */
+export async function waitForEnd(roots: Roots, id: string, timeoutMs = Infinity): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const info = inspectContainer(roots, id);
+    if (!info || info.status === 'dead' || (info.status === 'exited' && !stateExists(roots, id))) return true;
+    if (Date.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function stateExists(roots: Roots, id: string): boolean {
+  try {
+    closeSync(openSync(paths.container(roots, id), 'r'));
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,137 @@
+// Carries out a RunPlan, step by step. Until the monitor reports in, this process cleans up after a
+// failure; from then on the monitor owns the container (and its cleanup), never this CLI.
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { CgroupLayout } from '../src/cgroup/layout.js';
+import { TsprocError } from '../src/errors.js';
+import { capabilityMask } from './capabilities.js';
+import { createCgroup, removeCgroup } from './cgroup/cgroup-create.js';
+import { planCgroup, procsFiles } from './cgroup/cgroup-plan.js';
+import { etcFiles } from './etc-files.js';
+import { encodeHelperConfig, type HelperConfig, type Namespace } from './helper-config.js';
+import { runHelper } from './helper-process.js';
+import { checkLxcfs } from './lxcfs-check.js';
+import { mountTable, rootMounts } from './mount-table.js';
+import type { RunPlan } from './plan.js';
+import { paths, type Roots } from './roots.js';
+import { createContainerDirs, RECORD_FILES, removeContainer, reserveGeneratedName, reserveName, STATE_FILES } from './state.js';
+
+export interface RunContext {
+  roots: Roots;
+  layout: CgroupLayout;
+  /** the name was generated (another one is taken if it clashes) */
+  generatedName: boolean;
+  warn(message: string): void;
+}
+
+/** The namespaces a container has of its own (and `tsproc exec` joins). */
+export function containerNamespaces(plan: RunPlan): Namespace[] {
+  return ['pid', 'mount', 'uts', 'ipc', ...(plan.net === 'none' ? (['net'] as const) : []), 'cgroup'];
+}
+
+/** The helper's plan for this container: namespaces, identity, mounts, cgroups, cleanup. */
+export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typeof planCgroup>, roots: Roots): HelperConfig {
+  const root = rootMounts(plan.root, stateDir);
+  return {
+    id: plan.id,
+    rootfs: root.rootfs,
+    namespaces: containerNamespaces(plan),
+    hostname: plan.hostname,
+    loopback: plan.net === 'none',
+    readonlyRoot: plan.readonlyRoot,
+    ...(plan.privileged ? {} : { caps: capabilityMask(plan.capabilities) }),
+    noNewPrivs: plan.noNewPrivs,
+    user: plan.process.user,
+    cwd: plan.process.cwd,
+    env: plan.process.env,
+    args: plan.process.args,
+    init: plan.process.init,
+    ...(plan.process.tty ? { tty: plan.process.stdin ? ('stdin' as const) : ('output' as const) } : {}),
+    cgroupProcs: procsFiles(cg),
+    ...(cg.oomCounter ? { oomCounter: cg.oomCounter } : {}),
+    monitorPidFile: `${stateDir}/${STATE_FILES.monitorPid}`,
+    // in the record: its time is when the container started, also once it has ended
+    containerPidFile: `${paths.record(roots, plan.id)}/${RECORD_FILES.containerPid}`,
+    exitFile: `${paths.record(roots, plan.id)}/${RECORD_FILES.exit}`,
+    log: { path: `${paths.record(roots, plan.id)}/${RECORD_FILES.log}`, maxSize: plan.logMaxSize },
+    control: `${stateDir}/${STATE_FILES.control}`,
+    prepare: root.prepare,
+    ops: mountTable(plan, stateDir, cg),
+    // the container's mounts live in its own mount namespace and go with it; nothing to unmount on the host
+    cleanup: {
+      umount: [],
+      rmdir: cg.hierarchies.map((h) => h.dir),
+      remove: [stateDir, ...(plan.autoRemove ? [paths.record(roots, plan.id), paths.name(roots, plan.name)] : [])],
+    },
+  };
+}
+
+export async function runContainer(plan: RunPlan, ctx: RunContext): Promise<number> {
+  const { roots } = ctx;
+  // 1. Refuse what would fail later, before anything is created: a missing lxcfs mount.
+  if (plan.lxcfsRoot) await checkLxcfs(plan.lxcfsRoot);
+  // 2. The name: taken atomically (a generated one that clashes is drawn again).
+  if (ctx.generatedName) {
+    try {
+      reserveName(roots, plan.name, plan.id);
+    } catch (err) {
+      if (!(err instanceof TsprocError && err.code === 'EEXIST')) throw err;
+      plan = { ...plan, name: reserveGeneratedName(roots, plan.id) };
+    }
+  } else reserveName(roots, plan.name, plan.id);
+  const cg = planCgroup(ctx.layout, plan.cgroupParent, plan.id);
+  let stateDir: string;
+  let config: ReturnType<typeof encodeHelperConfig>;
+  try {
+    // 3. The state directory: the record other commands read, and the container's /etc files.
+    let resolv: string | undefined;
+    try {
+      resolv = readFileSync('/etc/resolv.conf', 'utf8');
+    } catch {
+      resolv = undefined;
+    }
+    const record = { id: plan.id, name: plan.name, created: new Date().toISOString(), plan, cgroup: cg, detached: plan.detach };
+    stateDir = createContainerDirs(roots, record, etcFiles(plan, resolv));
+    // 4. The cgroup, limits written before anything runs in it.
+    for (const w of createCgroup(cg, plan.limits).warnings) ctx.warn(w);
+    // 5. The helper's plan.
+    config = encodeHelperConfig(helperConfig(plan, stateDir, cg, roots));
+    writeFileSync(`${stateDir}/${STATE_FILES.helperConfig}`, config.text, { mode: 0o600 });
+  } catch (err) {
+    undo(plan, cg, roots);
+    throw err;
+  }
+  // 6. The helper forks the monitor, which starts the container and reports on fd 3.
+  return await monitored(plan, cg, roots, `${stateDir}/${STATE_FILES.helperConfig}`, config.describe, ctx);
+}
+
+function undo(plan: RunPlan, cg: ReturnType<typeof planCgroup>, roots: Roots): void {
+  try {
+    removeCgroup(cg);
+  } finally {
+    removeContainer(roots, plan.id, plan.name);
+  }
+}
+
+async function monitored(plan: RunPlan, cg: ReturnType<typeof planCgroup>, roots: Roots, configPath: string, describe: (line: number) => string | undefined, ctx: RunContext): Promise<number> {
+  // detached: nothing of ours goes to the container; its output goes to its log only
+  const out = plan.detach ? 'ignore' : 'inherit';
+  let monitorPid: number | undefined;
+  try {
+    const r = await runHelper({
+      mode: 'run',
+      configPath,
+      stdio: [plan.process.stdin && !plan.detach ? 'inherit' : 'ignore', out, out],
+      command: plan.process.args[0]!,
+      cwd: plan.process.cwd,
+      describe,
+      detach: plan.detach,
+      warn: ctx.warn,
+      onMonitor: (pid) => (monitorPid = pid),
+    });
+    if (plan.detach) process.stdout.write(`${plan.id}\n`);
+    return r.code;
+  } finally {
+    // the monitor never reported in: nobody else will clean up
+    if (monitorPid === undefined) undo(plan, cg, roots);
+  }
+}

@@ -1,0 +1,172 @@
+// `tsproc run` flags → a RunPlan. Pure but for the Probe it is handed, so tests need no root.
+import { posix } from 'node:path';
+import { TsprocError } from '../src/errors.js';
+import { capabilitySet } from './capabilities.js';
+import {
+  badValue, checkCgroupParent, checkHostname, checkName, parseAddHost, parseBytes, parseCpus, parseCpuset, parseEnv,
+  parseEnvFile, parsePidsLimit, parseVolume,
+} from './flag-values.js';
+import type { Limits, RootSpec, RunPlan, Volume } from './plan.js';
+import { resolveUser } from './user.js';
+
+/** The flags as commander hands them over: strings, repeated ones as lists. */
+export interface RunFlags {
+  rootfs?: string;
+  name?: string;
+  rm?: boolean;
+  detach?: boolean;
+  logOpt?: string[];
+  hostname?: string;
+  env?: string[];
+  envFile?: string[];
+  workdir?: string;
+  user?: string;
+  volume?: string[];
+  readOnly?: boolean;
+  tty?: boolean;
+  interactive?: boolean;
+  init?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
+  memory?: string;
+  memorySwap?: string;
+  cpus?: string;
+  cpusetCpus?: string;
+  pidsLimit?: string;
+  cgroupParent?: string;
+  net?: string;
+  addHost?: string[];
+  lxcfs?: boolean;
+  lxcfsRoot?: string;
+}
+
+/** What planning needs to know of the world. */
+export interface Probe {
+  /** what sits at a host path */
+  kind(path: string): 'dir' | 'file' | 'other' | 'missing';
+  /** a file's text, undefined if it cannot be read */
+  readFile(path: string): string | undefined;
+  env: NodeJS.ProcessEnv;
+  hostHostname: string;
+  onlineCpus: number[];
+}
+
+export const DEFAULT_LXCFS_ROOT = '/var/lib/tsproc';
+export const DEFAULT_CGROUP_PARENT = 'tsproc';
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** docker's smallest --memory */
+const MIN_MEMORY = 6 * 1024 * 1024;
+
+function usage(message: string): TsprocError {
+  return new TsprocError(message, { code: 'EINVAL', exitCode: 125 });
+}
+
+function limitsFrom(f: RunFlags, probe: Probe): Limits {
+  const limits: Limits = {};
+  if (f.memory !== undefined) {
+    limits.memory = parseBytes('--memory', f.memory);
+    if (limits.memory < MIN_MEMORY) throw badValue('--memory', f.memory, 'wants at least 6m (docker\'s minimum)');
+  }
+  if (f.memorySwap !== undefined) {
+    if (limits.memory === undefined) throw usage('--memory-swap needs --memory as well (it is memory plus swap)');
+    limits.memorySwap = f.memorySwap === '-1' ? 'max' : parseBytes('--memory-swap', f.memorySwap);
+    if (limits.memorySwap !== 'max' && limits.memorySwap < limits.memory) {
+      throw badValue('--memory-swap', f.memorySwap, `wants at least --memory (${f.memory}): it is memory plus swap`);
+    }
+  } else if (limits.memory !== undefined) limits.memorySwap = 2 * limits.memory; // docker's default: as much swap as memory
+  if (f.cpus !== undefined) limits.cpus = parseCpus('--cpus', f.cpus, probe.onlineCpus.length);
+  if (f.cpusetCpus !== undefined) limits.cpusetCpus = parseCpuset('--cpuset-cpus', f.cpusetCpus, probe.onlineCpus);
+  if (f.pidsLimit !== undefined) limits.pidsLimit = parsePidsLimit('--pids-limit', f.pidsLimit);
+  return limits;
+}
+
+function volumesFrom(f: RunFlags, probe: Probe): Volume[] {
+  return (f.volume ?? []).map((v) => {
+    const parsed = parseVolume('-v', v);
+    const kind = probe.kind(parsed.source);
+    if (kind === 'missing') throw badValue('-v', v, `wants an existing SRC (${parsed.source} does not exist)`);
+    return { ...parsed, type: kind === 'dir' ? 'dir' : 'file' };
+  });
+}
+
+function rootFrom(f: RunFlags, probe: Probe): RootSpec {
+  if (f.rootfs === undefined || f.rootfs === '') throw usage('--rootfs DIR is required (the root filesystem to run in)');
+  const path = posix.resolve(f.rootfs);
+  const kind = probe.kind(path);
+  if (kind === 'missing') throw new TsprocError(`--rootfs ${f.rootfs}: no such directory`, { code: 'ENOENT', path, exitCode: 125 });
+  if (kind !== 'dir') throw new TsprocError(`--rootfs ${f.rootfs}: not a directory`, { code: 'ENOTDIR', path, exitCode: 125 });
+  if (path === '/') throw badValue('--rootfs', f.rootfs, 'wants a directory other than the host\'s /');
+  return { kind: 'dir', path };
+}
+
+/** A file of the root, for the user database: the directory's, or the topmost layer's. */
+export function rootFile(root: RootSpec, rel: string, probe: Probe): string | undefined {
+  const dirs = root.kind === 'dir' ? [root.path] : [...(root.upper ? [root.upper] : []), ...root.lower];
+  for (const d of dirs) {
+    const text = probe.readFile(posix.join(d, rel));
+    if (text !== undefined) return text;
+  }
+  return undefined;
+}
+
+export function buildPlan(f: RunFlags, args: string[], ids: { id: string; name: string }, probe: Probe): RunPlan {
+  const root = rootFrom(f, probe);
+  if (args.length === 0 || args[0] === '') throw usage('no command given: tsproc run [OPTIONS] --rootfs DIR CMD [ARG...]');
+  const net = f.net ?? 'none';
+  if (net !== 'none' && net !== 'host') throw badValue('--net', net, 'wants none or host');
+  const name = f.name === undefined ? ids.name : checkName('--name', f.name);
+  const hostname = f.hostname !== undefined ? checkHostname('--hostname', f.hostname) : net === 'host' ? probe.hostHostname : ids.id.slice(0, 12);
+  const cwd = f.workdir ?? '/';
+  if (!posix.isAbsolute(cwd)) throw badValue('-w', cwd, 'wants an absolute path in the container');
+  const user = resolveUser('-u', f.user, rootFile(root, 'etc/passwd', probe), rootFile(root, 'etc/group', probe));
+  const fromFiles = (f.envFile ?? []).flatMap((file) => {
+    const text = probe.readFile(file);
+    if (text === undefined) throw new TsprocError(`--env-file ${file}: cannot read it`, { code: 'ENOENT', path: file, exitCode: 125 });
+    return parseEnvFile(file, text, probe.env);
+  });
+  const fromFlags = (f.env ?? []).flatMap((e) => parseEnv('-e', e, probe.env) ?? []);
+  const env = mergeEnv([`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`, `HOME=${user.home}`, ...(f.tty ? ['TERM=xterm'] : []), ...fromFiles, ...fromFlags]);
+  const lxcfsRoot = f.lxcfsRoot !== undefined ? posix.resolve(f.lxcfsRoot) : f.lxcfs ? DEFAULT_LXCFS_ROOT : undefined;
+  return {
+    id: ids.id,
+    name,
+    root,
+    readonlyRoot: f.readOnly ?? false,
+    hostname,
+    net,
+    hosts: (f.addHost ?? []).map((h) => parseAddHost('--add-host', h)),
+    process: { args, env, cwd, user, tty: f.tty ?? false, stdin: f.interactive ?? false, init: f.init ?? false },
+    volumes: volumesFrom(f, probe),
+    ...(lxcfsRoot ? { lxcfsRoot } : {}),
+    limits: limitsFrom(f, probe),
+    cgroupParent: checkCgroupParent('--cgroup-parent', f.cgroupParent ?? DEFAULT_CGROUP_PARENT),
+    capabilities: capabilitySet(f.capAdd ?? [], f.capDrop ?? [], f.privileged ?? false),
+    privileged: f.privileged ?? false,
+    noNewPrivs: !(f.privileged ?? false),
+    autoRemove: f.rm ?? false,
+    detach: f.detach ?? false,
+    logMaxSize: logMaxSize(f.logOpt ?? []),
+  };
+}
+
+export const DEFAULT_LOG_MAX_SIZE = 10 * 1024 * 1024;
+
+/** --log-opt max-size=10m (docker's json-file option; the only one tsproc takes). */
+function logMaxSize(opts: string[]): number {
+  let max = DEFAULT_LOG_MAX_SIZE;
+  for (const o of opts) {
+    const m = /^max-size=(.+)$/.exec(o);
+    if (!m) throw badValue('--log-opt', o, 'wants max-size=SIZE (the only log option)');
+    max = parseBytes('--log-opt max-size', m[1]!);
+    if (max < 1024) throw badValue('--log-opt', o, 'wants a max-size of at least 1k');
+  }
+  return max;
+}
+
+/** K=V list where a later K replaces an earlier one in place. */
+function mergeEnv(list: string[]): string[] {
+  const byKey = new Map<string, string>();
+  for (const e of list) byKey.set(e.slice(0, e.indexOf('=')), e);
+  return [...byKey.values()];
+}

@@ -1,0 +1,76 @@
+// The run plan: what `tsproc run` will do, as plain data (built from flags by plan-from-flags.ts,
+// carried out by executor.ts). Nothing here touches the system.
+
+/** The root filesystem: a directory used in place (this issue), or image layers under overlayfs. */
+export type RootSpec =
+  | { kind: 'dir'; path: string }
+  | { kind: 'overlay'; lower: string[]; upper?: string; work?: string };
+
+export interface UserSpec {
+  uid: number;
+  gid: number;
+  /** supplementary groups, from the root's /etc/group */
+  groups: number[];
+  home: string;
+}
+
+export interface Volume {
+  source: string;
+  target: string;
+  readonly: boolean;
+  /** what the source is: the mount point created in the root is of the same kind */
+  type: 'dir' | 'file';
+}
+
+export interface Limits {
+  /** bytes */
+  memory?: number;
+  /** memory plus swap, docker's meaning; 'max' for unlimited swap */
+  memorySwap?: number | 'max';
+  /** fractional CPUs: the CFS quota over a 100 ms period */
+  cpus?: number;
+  /** a cpuset list, "0-2,4" */
+  cpusetCpus?: string;
+  pidsLimit?: number | 'max';
+}
+
+export interface ProcessSpec {
+  args: string[];
+  /** K=V, docker's defaults first, then --env-file, then -e (later entries win) */
+  env: string[];
+  cwd: string;
+  user: UserSpec;
+  tty: boolean;
+  /** -i: the container's stdin is ours; otherwise /dev/null */
+  stdin: boolean;
+  /** --init: a minimal init as PID 1 that reaps zombies and forwards signals */
+  init: boolean;
+}
+
+export interface RunPlan {
+  id: string;
+  name: string;
+  root: RootSpec;
+  readonlyRoot: boolean;
+  hostname: string;
+  net: 'none' | 'host';
+  /** /etc/hosts entries beyond localhost (--add-host) */
+  hosts: { name: string; ip: string }[];
+  process: ProcessSpec;
+  volumes: Volume[];
+  /** where the lxcfs-compatible files are bound from, if --lxcfs */
+  lxcfsRoot?: string;
+  limits: Limits;
+  /** relative to each hierarchy's root, e.g. "tsproc" */
+  cgroupParent: string;
+  /** capability names kept (CAP_ prefix), all of them with --privileged */
+  capabilities: string[];
+  privileged: boolean;
+  noNewPrivs: boolean;
+  /** --rm: remove its record, log and name when it ends (else they stay until `tsproc rm`) */
+  autoRemove: boolean;
+  /** -d: print the id and return; the container runs on under its monitor */
+  detach: boolean;
+  /** the log is rotated past this size (--log-opt max-size), so it holds at most twice as much */
+  logMaxSize: number;
+}

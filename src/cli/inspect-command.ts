@@ -1,0 +1,101 @@
+// `tsproc inspect` (a container as JSON), `tsproc top` (its processes), `tsproc logs [-f]`.
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import pidusage from 'pidusage';
+import { cgroupPids } from '../../runner/cgroup/cgroup-usage.js';
+import { findContainer } from '../../runner/containers.js';
+import { followLog, readLog, type LogRecord } from '../../runner/logs.js';
+import { paths } from '../../runner/roots.js';
+import { rootsOf } from './roots.js';
+import { RECORD_FILES } from '../../runner/state.js';
+import { TsprocError } from '../errors.js';
+import { humanBytes, table } from './table.js';
+
+export function inspectCommand(): Command {
+  return new Command('inspect')
+    .description('containers as JSON: state, exit status, plan, cgroup')
+    .argument('<names...>')
+    .action((names: string[], _opts: unknown, cmd: Command) => {
+      const roots = rootsOf(cmd);
+      const out = names.map((n) => {
+        const i = findContainer(roots, n);
+        return {
+          Id: i.record.id,
+          Name: i.record.name,
+          Created: i.record.created,
+          State: {
+            Status: i.status,
+            Running: i.status === 'running',
+            Pid: i.pid ?? 0,
+            MonitorPid: i.monitorPid ?? 0,
+            ExitCode: i.exit?.code ?? 0,
+            OOMKilled: i.exit?.oomKilled ?? false,
+            MonitorLost: i.exit?.monitorLost ?? false,
+            StartedAt: i.startedAt?.toISOString() ?? null,
+            FinishedAt: i.finishedAt?.toISOString() ?? null,
+          },
+          LogPath: `${paths.record(roots, i.record.id)}/${RECORD_FILES.log}`,
+          Config: i.record.plan,
+          Cgroup: i.record.cgroup,
+        };
+      });
+      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    });
+}
+
+/** The uid of a process, for the USER column. */
+function uidOf(pid: number): string {
+  try {
+    return /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+  } catch {
+    return '';
+  }
+}
+
+export function topCommand(): Command {
+  return new Command('top')
+    .description('a container\'s processes with their CPU % and memory (host pids)')
+    .argument('<name>')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      const info = findContainer(rootsOf(cmd), name);
+      if (info.status !== 'running') throw new TsprocError(`container ${info.record.name} is not running`, { code: 'ESRCH' });
+      const pids = cgroupPids(info.record.cgroup);
+      const stats = pids.length ? await pidusage(pids).catch(() => ({}) as Record<number, pidusage.Status>) : {};
+      const rows = pids.flatMap((pid) => {
+        const s = (stats as Record<number, pidusage.Status>)[pid];
+        return s ? [[String(pid), uidOf(pid), `${s.cpu.toFixed(1)}%`, humanBytes(s.memory), cmdline(pid)]] : [];
+      });
+      process.stdout.write(table([['PID', 'UID', 'CPU %', 'MEM', 'COMMAND'], ...rows]));
+    });
+}
+
+export function logsCommand(): Command {
+  return new Command('logs')
+    .description('a container\'s output (its stdout and stderr, kept as it wrote them)')
+    .argument('<name>')
+    .option('-f, --follow', 'go on printing until it ends')
+    .action(async (name: string, opts: { follow?: boolean }, cmd: Command) => {
+      const roots = rootsOf(cmd);
+      const info = findContainer(roots, name);
+      const path = `${paths.record(roots, info.record.id)}/${RECORD_FILES.log}`;
+      // a reader that went away (tsproc logs NAME | head) ends us quietly
+      for (const s of [process.stdout, process.stderr]) s.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : undefined));
+      const emit = (r: LogRecord) => (r.stream === 'stdout' ? process.stdout : process.stderr).write(r.text);
+      if (!opts.follow) {
+        for (const r of readLog(path)) emit(r);
+        return;
+      }
+      await followLog(path, emit, () => {
+        const now = findContainer(roots, info.record.id);
+        return now.status !== 'running' && now.status !== 'created';
+      });
+    });
+}

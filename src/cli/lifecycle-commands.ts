@@ -1,0 +1,85 @@
+// `tsproc stop`, `kill`, `wait`, `rm`: acting on containers from the side, through their monitors.
+import { Command, InvalidArgumentError } from 'commander';
+import { rmSync } from 'node:fs';
+import { TsprocError } from '../errors.js';
+import { findContainer } from '../../runner/containers.js';
+import { sendSignal, signalNumber, waitForEnd } from '../../runner/control.js';
+import { shortId } from '../../runner/names.js';
+import { paths } from '../../runner/roots.js';
+import { rootsOf } from './roots.js';
+
+
+export function stopCommand(): Command {
+  return new Command('stop')
+    .description('stop containers: SIGTERM, then SIGKILL after the timeout')
+    .argument('<names...>')
+    .option('-t, --time <seconds>', 'seconds to wait before SIGKILL', (v) => {
+      if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError(`-t wants whole seconds, not ${JSON.stringify(v)}`);
+      return Number(v);
+    }, 10)
+    .action(async (names: string[], opts: { time: number }, cmd: Command) => {
+      const roots = rootsOf(cmd);
+      for (const name of names) {
+        const info = findContainer(roots, name);
+        if (info.status === 'running') {
+          sendSignal(roots, info, 15);
+          if (!(await waitForEnd(roots, info.record.id, opts.time * 1000))) {
+            sendSignal(roots, info, 9);
+            await waitForEnd(roots, info.record.id);
+          }
+        }
+        process.stdout.write(`${name}\n`);
+      }
+    });
+}
+
+export function killCommand(): Command {
+  return new Command('kill')
+    .description('send a signal to running containers (SIGKILL unless -s)')
+    .argument('<names...>')
+    .option('-s, --signal <signal>', 'a name (TERM, SIGTERM) or a number', 'KILL')
+    .action((names: string[], opts: { signal: string }, cmd: Command) => {
+      const roots = rootsOf(cmd);
+      const sig = signalNumber('-s', opts.signal);
+      for (const name of names) {
+        sendSignal(roots, findContainer(roots, name), sig);
+        process.stdout.write(`${name}\n`);
+      }
+    });
+}
+
+export function waitCommand(): Command {
+  return new Command('wait')
+    .description('wait until containers end; print their exit statuses')
+    .argument('<names...>')
+    .action(async (names: string[], _opts: unknown, cmd: Command) => {
+      const roots = rootsOf(cmd);
+      for (const name of names) {
+        const info = findContainer(roots, name);
+        await waitForEnd(roots, info.record.id);
+        const after = findContainer(roots, info.record.id);
+        process.stdout.write(`${after.exit?.code ?? 137}\n`);
+      }
+    });
+}
+
+export function rmCommand(): Command {
+  return new Command('rm')
+    .description('remove containers that ended (-f: kill running ones first): record, log and name')
+    .argument('<names...>')
+    .option('-f, --force', 'kill a running container first')
+    .action(async (names: string[], opts: { force?: boolean }, cmd: Command) => {
+      const roots = rootsOf(cmd);
+      for (const name of names) {
+        const info = findContainer(roots, name);
+        if (info.status === 'running' || info.status === 'created') {
+          if (!opts.force) throw new TsprocError(`container ${info.record.name} (${shortId(info.record.id)}) is running: stop it first, or use rm -f`, { code: 'EBUSY' });
+          if (info.status === 'running') sendSignal(roots, info, 9);
+          await waitForEnd(roots, info.record.id);
+        }
+        rmSync(paths.record(roots, info.record.id), { recursive: true, force: true });
+        rmSync(paths.name(roots, info.record.name), { force: true });
+        process.stdout.write(`${name}\n`);
+      }
+    });
+}

@@ -1,0 +1,90 @@
+// `tsproc ps [-a] [--json]` and `tsproc stats [--no-stream]`: containers with their CPU and memory,
+// read from their cgroups.
+import { Command } from 'commander';
+import { readUsage, type Usage } from '../../runner/cgroup/cgroup-usage.js';
+import { type ContainerInfo, describeStatus, findContainer, listContainers } from '../../runner/containers.js';
+import { shortId } from '../../runner/names.js';
+import { rootsOf } from './roots.js';
+import { humanBytes, table } from './table.js';
+
+const command = (i: ContainerInfo) => JSON.stringify(i.record.plan.process.args.join(' ')).slice(0, 30);
+
+/** CPU % over the container's life so far (100 = one CPU), as ps(1) counts it. */
+function lifetimeCpu(i: ContainerInfo, u: Usage | undefined): number | undefined {
+  if (!u || !i.startedAt) return undefined;
+  const wallNs = Math.max(1, Date.now() - i.startedAt.getTime()) * 1e6;
+  return (u.cpuNs / wallNs) * 100;
+}
+
+export function psCommand(): Command {
+  return new Command('ps')
+    .description('list running containers (-a: all), with their CPU % and memory')
+    .option('-a, --all', 'also those that exited')
+    .option('--json', 'one JSON array')
+    .action((opts: { all?: boolean; json?: boolean }, cmd: Command) => {
+      const all = listContainers(rootsOf(cmd)).filter((i) => opts.all || i.status === 'running' || i.status === 'created');
+      const rows = all.map((i) => {
+        const u = i.status === 'running' ? readUsage(i.record.cgroup) : undefined;
+        return { i, u, cpu: lifetimeCpu(i, u) };
+      });
+      if (opts.json) {
+        const out = rows.map(({ i, u, cpu }) => ({
+          id: i.record.id,
+          name: i.record.name,
+          command: i.record.plan.process.args,
+          created: i.record.created,
+          state: i.status,
+          status: describeStatus(i),
+          pid: i.pid ?? null,
+          exitCode: i.exit?.code ?? null,
+          cpuPercent: cpu ?? null,
+          memoryBytes: u?.memory ?? null,
+          memoryLimit: u?.memoryLimit ?? null,
+        }));
+        process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+        return;
+      }
+      const header = ['CONTAINER ID', 'NAME', 'COMMAND', 'CREATED', 'STATUS', 'CPU %', 'MEM USAGE'];
+      process.stdout.write(
+        table([
+          header,
+          ...rows.map(({ i, u, cpu }) => [
+            shortId(i.record.id),
+            i.record.name,
+            command(i),
+            i.record.created.replace('T', ' ').slice(0, 19),
+            describeStatus(i),
+            cpu === undefined ? '' : `${cpu.toFixed(2)}%`,
+            u ? humanBytes(u.memory) : '',
+          ]),
+        ]),
+      );
+    });
+}
+
+export function statsCommand(): Command {
+  return new Command('stats')
+    .description('live CPU %, memory and tasks of running containers (all, or those named)')
+    .argument('[names...]', 'containers (default: every running one)')
+    .option('--no-stream', 'print one sample and return')
+    .action(async (names: string[], opts: { stream: boolean }, cmd: Command) => {
+      const roots = rootsOf(cmd);
+      const pick = () => (names.length ? names.map((n) => findContainer(roots, n)) : listContainers(roots)).filter((i) => i.status === 'running');
+      let before = new Map(pick().map((i) => [i.record.id, { u: readUsage(i.record.cgroup), t: Date.now() }]));
+      let stop = false;
+      process.once('SIGINT', () => (stop = true));
+      do {
+        await new Promise((r) => setTimeout(r, opts.stream ? 1000 : 500));
+        const now = pick().map((i) => ({ i, u: readUsage(i.record.cgroup), t: Date.now() }));
+        const rows = now.map(({ i, u, t }) => {
+          const b = before.get(i.record.id);
+          const cpu = u && b?.u ? ((u.cpuNs - b.u.cpuNs) / ((t - b.t) * 1e6)) * 100 : 0;
+          const limit = u?.memoryLimit;
+          return [shortId(i.record.id), i.record.name, `${cpu.toFixed(2)}%`, u ? `${humanBytes(u.memory)} / ${limit ? humanBytes(limit) : 'unlimited'}` : '', u && limit ? `${((u.memory / limit) * 100).toFixed(2)}%` : '', String(u?.pids ?? '')];
+        });
+        if (opts.stream && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+        process.stdout.write(table([['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS'], ...rows]));
+        before = new Map(now.map((x) => [x.i.record.id, { u: x.u, t: x.t }]));
+      } while (opts.stream && !stop);
+    });
+}

@@ -1,0 +1,96 @@
+// `tsproc run`: docker's flags → a plan → the executor; exits with the command's status (125 when
+// tsproc fails before the command starts, 126/127 when it cannot be run or found, 128+N for a signal).
+import { Command, type ErrorOptions } from 'commander';
+import { readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { hostLayout } from '../cgroup/layout.js';
+import { runContainer } from '../../runner/executor.js';
+import { newId, newName } from '../../runner/names.js';
+import { buildPlan, type Probe, type RunFlags } from '../../runner/plan-from-flags.js';
+import { rootsOf } from './roots.js';
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/** The host as plan-from-flags sees it. */
+export function hostProbe(): Probe {
+  return {
+    kind(path) {
+      try {
+        const st = statSync(path);
+        return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+      } catch {
+        return 'missing';
+      }
+    },
+    readFile(path) {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+    env: process.env,
+    hostHostname: hostname(),
+    onlineCpus: parseCpuList(readFileSync('/sys/devices/system/cpu/online', 'utf8')),
+  };
+}
+
+function parseCpuList(text: string): number[] {
+  return text.trim().split(',').filter(Boolean).flatMap((r) => {
+    const [lo, hi = lo] = r.split('-').map(Number) as [number, number?];
+    return Array.from({ length: hi! - lo + 1 }, (_, i) => lo + i);
+  });
+}
+
+/** Usage errors of `run` exit 125 as docker's do (main.ts keeps a command's own usage status). */
+export function exitOnUsage(cmd: Command, code: number): Command {
+  const error = cmd.error.bind(cmd);
+  cmd.error = (message: string, opts?: ErrorOptions) => error(message, { ...opts, exitCode: code });
+  return cmd;
+}
+
+export function runCommand(): Command {
+  const cmd = new Command('run')
+    .description('run a command in a new container (options end at the first argument: tsproc run --rootfs r ls -l)')
+    .argument('<command...>', 'the command and its arguments')
+    .passThroughOptions()
+    .option('--rootfs <dir>', 'the root filesystem, used in place')
+    .option('--name <name>', 'the container\'s name (unique; generated if not given)')
+    .option('--rm', 'remove the container (record, log, name) when it exits')
+    .option('-d, --detach', 'print the container\'s id and return; it runs on, its output going to its log')
+    .option('--log-opt <max-size=SIZE>', 'rotate the log past SIZE (default 10m): it never holds more than twice that', collect)
+    .option('--hostname <name>', 'the container\'s hostname (default: its short id)')
+    .option('-e, --env <K=V>', 'set an environment variable (K alone: take ours)', collect)
+    .option('--env-file <file>', 'read environment variables from a file', collect)
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('-u, --user <user>', 'NAME|UID[:GROUP|GID], names from the root\'s /etc/passwd')
+    .option('-v, --volume <src:dst[:ro]>', 'bind a host path into the container', collect)
+    .option('--read-only', 'mount the root filesystem read-only')
+    .option('-t, --tty', 'a pseudo-terminal for the command (with -i: our stdin goes to it)')
+    .option('-i, --interactive', 'keep stdin open (otherwise the container reads /dev/null)')
+    .option('--init', 'run a minimal init as PID 1 that reaps zombies and forwards signals')
+    .option('--cap-add <cap>', 'add a capability (or ALL)', collect)
+    .option('--cap-drop <cap>', 'drop a capability (or ALL)', collect)
+    .option('--privileged', 'every capability, no masked or read-only paths, /sys writable')
+    .option('-m, --memory <bytes>', 'memory limit (bytes or with k, m, g)')
+    .option('--memory-swap <bytes>', 'memory plus swap limit, -1 for unlimited swap')
+    .option('--cpus <n>', 'CPU limit, fractional (1.5)')
+    .option('--cpuset-cpus <list>', 'CPUs the container may use (0-2,4)')
+    .option('--pids-limit <n>', 'most processes at once (-1: unlimited)')
+    .option('--cgroup-parent <path>', 'the cgroup to create the container\'s under', 'tsproc')
+    .option('--net <mode>', 'none (a private network with loopback) or host', 'none')
+    .option('--add-host <name:ip>', 'add a line to /etc/hosts', collect)
+    .option('--lxcfs', 'bind the per-container /proc files of the mount at /var/lib/tsproc')
+    .option('--lxcfs-root <dir>', 'the same from another lxcfs-compatible mount (implies --lxcfs)')
+    .action(async (args: string[], flags: RunFlags, command: Command) => {
+      const roots = rootsOf(command);
+      const plan = buildPlan(flags, args, { id: newId(), name: newName() }, hostProbe());
+      process.exitCode = await runContainer(plan, {
+        roots,
+        layout: hostLayout(),
+        generatedName: flags.name === undefined,
+        warn: (m) => process.stderr.write(`tsproc: ${m}\n`),
+      });
+    });
+  return exitOnUsage(cmd, 125);
+}

@@ -1,0 +1,206 @@
+// Reads of /proc and cgroup files: pread on held descriptors (one syscall a read), memoized within a render.
+import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
+
+/**
+ * Where views, drivers and the reader resolver get file contents. `read` keeps a descriptor open and
+ * re-reads it from offset 0 (the kernel renders /proc and cgroup files afresh at every read from
+ * offset 0), `readOnce` opens and closes (files under /proc/PID, which come and go with processes).
+ */
+export interface FileSource {
+  /**
+   * The file's text; undefined when it does not exist. Other errors throw (ENODEV: the cgroup went
+   * away). With `maxAgeMs`, a text read that long ago or less may be given again (settings such as
+   * limits and cpusets, which change rarely, need not be read at every render).
+   */
+  read(path: string, maxAgeMs?: number): string | undefined;
+  /** The file parsed by `parse`: read and parsed at most once per render, however many figures come from it. */
+  parsed<T>(path: string, parse: (text: string) => T): T | undefined;
+  /** The same without keeping a descriptor. */
+  readOnce(path: string): string | undefined;
+  /** The subdirectories of a directory (child cgroups); [] when it does not exist. */
+  subdirs(path: string): string[];
+  /** Start a new render: texts read from now on are read afresh (each is read at most once per render). */
+  beginRender(): void;
+}
+
+/** Errors meaning "this file is not there": the view treats the figure as missing. */
+const ABSENT = new Set(['ENOENT', 'ESRCH', 'ENOTDIR']);
+
+/**
+ * Record sizes of seq_file: a read shorter than the buffer by more than this is the whole file (a
+ * seq_file read stops short only when its next record does not fit, and no record is this long except
+ * single-record files, which fill the buffer).
+ */
+const SLACK = 16 * 1024;
+
+export interface DescriptorCacheOptions {
+  /** descriptors held at most (least recently used ones are closed) */
+  capacity?: number;
+  /** honour `maxAgeMs` (tests that change settings between renders turn it off) */
+  reuseSettings?: boolean;
+}
+
+export class DescriptorCache implements FileSource {
+  private readonly fds = new Map<string, number>();
+  private readonly memo = new Map<string, string | undefined>();
+  private readonly parsedMemo = new Map<(text: string) => unknown, Map<string, unknown>>();
+  private readonly aged = new Map<string, { text: string | undefined; at: number }>();
+  private readonly capacity: number;
+  private readonly reuse: boolean;
+  private buf = Buffer.allocUnsafe(64 * 1024);
+  /** syscalls made (open, pread, close), for tests and the bench */
+  syscalls = 0;
+
+  constructor(options: DescriptorCacheOptions = {}) {
+    this.capacity = options.capacity ?? 512;
+    this.reuse = options.reuseSettings ?? true;
+  }
+
+  beginRender(): void {
+    this.memo.clear();
+    this.parsedMemo.clear();
+  }
+
+  parsed<T>(path: string, parse: (text: string) => T): T | undefined {
+    let byPath = this.parsedMemo.get(parse);
+    if (!byPath) this.parsedMemo.set(parse, (byPath = new Map()));
+    if (byPath.has(path)) return byPath.get(path) as T | undefined;
+    const text = this.read(path);
+    const value = text === undefined ? undefined : parse(text);
+    byPath.set(path, value);
+    return value;
+  }
+
+  read(path: string, maxAgeMs = 0): string | undefined {
+    if (this.memo.has(path)) return this.memo.get(path);
+    let text: string | undefined;
+    if (maxAgeMs > 0 && this.reuse) {
+      const now = performance.now();
+      const kept = this.aged.get(path);
+      if (kept && now - kept.at <= maxAgeMs) text = kept.text;
+      else {
+        text = this.readHeld(path);
+        if (this.aged.size >= this.capacity * 2) this.aged.clear();
+        this.aged.set(path, { text, at: now });
+      }
+    } else text = this.readHeld(path);
+    this.memo.set(path, text);
+    return text;
+  }
+
+  readOnce(path: string): string | undefined {
+    let fd: number;
+    try {
+      this.syscalls++;
+      fd = openSync(path, 'r');
+    } catch (err) {
+      if (ABSENT.has((err as NodeJS.ErrnoException).code ?? '')) return undefined;
+      throw err;
+    }
+    try {
+      return this.readAll(fd);
+    } catch (err) {
+      if (ABSENT.has((err as NodeJS.ErrnoException).code ?? '')) return undefined;
+      throw err;
+    } finally {
+      this.syscalls++;
+      closeSync(fd);
+    }
+  }
+
+  subdirs(path: string): string[] {
+    try {
+      this.syscalls += 3;
+      return readdirSync(path, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    } catch (err) {
+      if (ABSENT.has((err as NodeJS.ErrnoException).code ?? '')) return [];
+      throw err;
+    }
+  }
+
+  /** Descriptors held now. */
+  get held(): number {
+    return this.fds.size;
+  }
+
+  /** Close every held descriptor. */
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+    this.memo.clear();
+    this.aged.clear();
+  }
+
+  private readHeld(path: string): string | undefined {
+    const fd = this.fds.get(path);
+    if (fd !== undefined) {
+      try {
+        const text = this.readAll(fd);
+        // Most recently used last: Map keeps insertion order.
+        this.fds.delete(path);
+        this.fds.set(path, fd);
+        return text;
+      } catch (err) {
+        // ENODEV: the cgroup was removed (perhaps made again under the same name); ESRCH: the process
+        // behind a /proc file ended. Either way the descriptor is dead: open the path afresh.
+        this.drop(path, fd);
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        if (code !== 'ENODEV' && !ABSENT.has(code) && code !== 'EBADF') throw err;
+      }
+    }
+    let opened: number;
+    try {
+      this.syscalls++;
+      opened = openSync(path, 'r');
+    } catch (err) {
+      if (ABSENT.has((err as NodeJS.ErrnoException).code ?? '')) return undefined;
+      throw err;
+    }
+    let text: string;
+    try {
+      text = this.readAll(opened);
+    } catch (err) {
+      this.syscalls++;
+      closeSync(opened);
+      if (ABSENT.has((err as NodeJS.ErrnoException).code ?? '')) return undefined;
+      throw err;
+    }
+    this.fds.set(path, opened);
+    if (this.fds.size > this.capacity) {
+      const [oldPath, oldFd] = this.fds.entries().next().value as [string, number];
+      this.drop(oldPath, oldFd);
+    }
+    return text;
+  }
+
+  private drop(path: string, fd: number): void {
+    this.fds.delete(path);
+    try {
+      this.syscalls++;
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+
+  /** Everything from offset 0: one pread for any file shorter than the buffer. */
+  private readAll(fd: number): string {
+    this.syscalls++;
+    const n = readSync(fd, this.buf, 0, this.buf.length, 0);
+    if (n < this.buf.length - SLACK) return this.buf.toString('latin1', 0, n);
+    const chunks = [Buffer.from(this.buf.subarray(0, n))];
+    let pos = n;
+    for (;;) {
+      this.syscalls++;
+      const m = readSync(fd, this.buf, 0, this.buf.length, pos);
+      if (m === 0) break;
+      chunks.push(Buffer.from(this.buf.subarray(0, m)));
+      pos += m;
+    }
+    // Next time the whole file fits in one read.
+    let size = this.buf.length;
+    while (size < pos + 2 * SLACK) size *= 2;
+    this.buf = Buffer.allocUnsafe(size);
+    return Buffer.concat(chunks).toString('latin1');
+  }
+}

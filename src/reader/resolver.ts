@@ -1,0 +1,243 @@
+// Whose view a read gets: the caller's pid → its pid namespace → that namespace's init → init's cgroups.
+import { closeSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
+import type { CgroupDriver, CgroupPaths } from '../cgroup/driver.js';
+import type { FileSource } from '../io/file-source.js';
+import { parseNsLink, parseStartTime, parseStatus } from './proc-parse.js';
+
+/** Whose figures a read shows. */
+export interface Reader {
+  /** 'host': a reader in the daemon's own pid namespace (its own cgroup); 'container': another namespace (its init's cgroup) */
+  scope: 'host' | 'container';
+  /** identifies the container (or host cgroup) in logs: once per key and file */
+  key: string;
+  /** for log lines */
+  label: string;
+  cgroup: CgroupPaths;
+  /** the host pid of the namespace's init (container) or of the reader itself (host) */
+  pid: number;
+  /** the init's start in clock ticks after boot (container); 0 for a host reader */
+  start: number;
+  /** cleared when the cgroup turned out to be gone: the next read resolves afresh */
+  valid: boolean;
+}
+
+export interface ResolverOptions {
+  files: FileSource;
+  driver: CgroupDriver;
+  /** where /proc is (tests give a fixture tree) */
+  procRoot?: string;
+  /** milliseconds, monotonic */
+  now?: () => number;
+  /** how long a pid's answer is reused (a process never changes pid namespace; within this time its pid cannot be reused) */
+  pidTtlMs?: number;
+  /** how often a container init's cgroup is read again (it may be moved) */
+  recheckMs?: number;
+  /** pid namespaces remembered at most */
+  capacity?: number;
+}
+
+interface NsEntry {
+  reader: Reader;
+  /** a descriptor on the init's /proc/PID/comm: reading it fails with ESRCH once that very process is gone, even if its pid is reused */
+  fd: number;
+  checkedAt: number;
+}
+
+const PID_CACHE_MAX = 8192;
+
+export class ReaderResolver {
+  private readonly procRoot: string;
+  private readonly now: () => number;
+  private readonly pidTtl: number;
+  private readonly recheck: number;
+  private readonly capacity: number;
+  private readonly byPid = new Map<number, { reader: Reader; until: number }>();
+  private readonly byNs = new Map<number, NsEntry>();
+  private readonly probe = Buffer.allocUnsafe(64);
+  /** the daemon's own pid namespace */
+  readonly selfNs: number | undefined;
+  /** readlink and pread calls made (the /proc files it reads are counted by the FileSource), for the bench */
+  syscalls = 0;
+
+  constructor(private readonly o: ResolverOptions) {
+    this.procRoot = o.procRoot ?? '/proc';
+    this.now = o.now ?? (() => performance.now());
+    this.pidTtl = o.pidTtlMs ?? 1000;
+    this.recheck = o.recheckMs ?? 10000;
+    this.capacity = o.capacity ?? 1024;
+    this.selfNs = this.nsOf('self');
+  }
+
+  /** The reader behind a request's pid; undefined when it cannot be told (pid 0, a process already gone). */
+  resolve(pid: number): Reader | undefined {
+    if (!(pid > 0)) return undefined;
+    const now = this.now();
+    const hit = this.byPid.get(pid);
+    if (hit && hit.until > now && hit.reader.valid) return hit.reader;
+    const ns = this.nsOf(pid);
+    if (ns === undefined) return undefined;
+    const reader = ns === this.selfNs ? this.hostReader(pid) : this.containerReader(pid, ns, now);
+    if (reader) {
+      if (this.byPid.size >= PID_CACHE_MAX) this.byPid.clear();
+      this.byPid.set(pid, { reader, until: now + this.pidTtl });
+    }
+    return reader;
+  }
+
+  /** Forget a reader whose cgroup could not be read: the next read finds the cgroup again. */
+  invalidate(reader: Reader): void {
+    reader.valid = false;
+  }
+
+  /** Containers remembered now. */
+  get containers(): number {
+    return this.byNs.size;
+  }
+
+  close(): void {
+    for (const [ns, e] of this.byNs) this.drop(ns, e);
+    this.byPid.clear();
+  }
+
+  private hostReader(pid: number): Reader | undefined {
+    const text = this.o.files.readOnce(`${this.procRoot}/${pid}/cgroup`);
+    if (text === undefined) return undefined;
+    const cgroup = this.o.driver.paths(text);
+    const where = this.o.driver.describe(cgroup);
+    return { scope: 'host', key: `host:${where}`, label: `a host process (pid ${pid}, cgroup ${where})`, cgroup, pid, start: 0, valid: true };
+  }
+
+  private containerReader(pid: number, ns: number, now: number): Reader | undefined {
+    let e = this.byNs.get(ns);
+    if (e && (!e.reader.valid || !this.alive(e))) {
+      this.drop(ns, e);
+      e = undefined;
+    }
+    if (e && now - e.checkedAt > this.recheck) {
+      // The init may have been moved to another cgroup since.
+      const text = this.o.files.readOnce(`${this.procRoot}/${e.reader.pid}/cgroup`);
+      if (text === undefined) {
+        this.drop(ns, e);
+        e = undefined;
+      } else {
+        const cgroup = this.o.driver.paths(text);
+        if (JSON.stringify(cgroup) !== JSON.stringify(e.reader.cgroup)) {
+          e.reader.valid = false;
+          e.reader = { ...e.reader, cgroup, label: this.label(ns, e.reader.pid, cgroup), valid: true };
+        }
+        e.checkedAt = now;
+      }
+    }
+    return (e ?? this.findContainer(pid, ns, now))?.reader;
+  }
+
+  private findContainer(pid: number, ns: number, now: number): NsEntry | undefined {
+    const init = this.findInit(pid, ns);
+    if (init === undefined) return undefined;
+    let fd: number;
+    try {
+      fd = openSync(`${this.procRoot}/${init}/comm`, 'r');
+    } catch {
+      return undefined;
+    }
+    // Between finding the init and opening its file the pid could have ended and been reused.
+    const stat = this.o.files.readOnce(`${this.procRoot}/${init}/stat`);
+    const cg = this.o.files.readOnce(`${this.procRoot}/${init}/cgroup`);
+    const start = stat === undefined ? undefined : parseStartTime(stat);
+    if (this.nsOf(init) !== ns || start === undefined || cg === undefined) {
+      closeSync(fd);
+      return undefined;
+    }
+    const cgroup = this.o.driver.paths(cg);
+    const entry: NsEntry = {
+      reader: { scope: 'container', key: `ns:${ns}@${start}`, label: this.label(ns, init, cgroup), cgroup, pid: init, start, valid: true },
+      fd,
+      checkedAt: now,
+    };
+    if (this.byNs.size >= this.capacity) {
+      const [oldNs, old] = this.byNs.entries().next().value as [number, NsEntry];
+      this.drop(oldNs, old);
+    }
+    this.byNs.set(ns, entry);
+    return entry;
+  }
+
+  private label(ns: number, init: number, cgroup: CgroupPaths): string {
+    return `the container of pid namespace ${ns} (init pid ${init}, cgroup ${this.o.driver.describe(cgroup)})`;
+  }
+
+  /**
+   * The init of `ns`: the reader itself, or the first ancestor whose pid in its own namespace is 1
+   * (walking up PPid while the depth of NSpid stays the same); a reader that entered the namespace
+   * with setns (docker exec, nsenter) has parents outside it, so then every process is looked at.
+   */
+  private findInit(pid: number, ns: number): number | undefined {
+    let st = this.status(pid);
+    // A thread other than its process's main one: start from the process (a thread's NSpid is its own id).
+    if (st && st.tgid > 0 && st.tgid !== pid) {
+      pid = st.tgid;
+      st = this.status(pid);
+    }
+    if (!st) return undefined;
+    const depth = st.nspid.length;
+    if (st.nspid[depth - 1] === 1) return pid;
+    let cur = st.ppid;
+    for (let i = 0; i < 1024 && cur > 0; i++) {
+      const p = this.status(cur);
+      if (!p || p.nspid.length < depth) break;
+      if (p.nspid.length === depth && p.nspid[depth - 1] === 1) return this.nsOf(cur) === ns ? cur : undefined;
+      cur = p.ppid;
+    }
+    return this.scan(ns, depth);
+  }
+
+  private scan(ns: number, depth: number): number | undefined {
+    let names: string[];
+    try {
+      names = readdirSync(this.procRoot);
+    } catch {
+      return undefined;
+    }
+    for (const name of names) {
+      const c = name.charCodeAt(0);
+      if (c < 48 || c > 57 || this.nsOf(name) !== ns) continue;
+      const st = this.status(Number(name));
+      if (st && st.nspid.length === depth && st.nspid[depth - 1] === 1) return Number(name);
+    }
+    return undefined;
+  }
+
+  private status(pid: number) {
+    const text = this.o.files.readOnce(`${this.procRoot}/${pid}/status`);
+    return text === undefined ? undefined : parseStatus(text);
+  }
+
+  private nsOf(pid: number | string): number | undefined {
+    this.syscalls++;
+    try {
+      return parseNsLink(readlinkSync(`${this.procRoot}/${pid}/ns/pid`));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private alive(e: NsEntry): boolean {
+    this.syscalls++;
+    try {
+      readSync(e.fd, this.probe, 0, this.probe.length, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private drop(ns: number, e: NsEntry): void {
+    e.reader.valid = false;
+    this.byNs.delete(ns);
+    try {
+      closeSync(e.fd);
+    } catch {
+      // already closed
+    }
+  }
+}

@@ -1,0 +1,88 @@
+// The content module: every view for a fixture reader; the host's file and one log line when data is missing.
+import t from 'tap';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createFiles, ViewContent } from '../../src/daemon/content.js';
+import { VIEWS } from '../../src/views/registry.js';
+import { VIEW_NAMES, VIEW_PATHS } from '../../src/views/paths.js';
+import { copyFixture, fixtureLayout } from '../helpers/fixtures.js';
+
+/*
+ * The v2 fixture tree with a fake /proc: pid 500 is the init (1) of a container whose cgroup is
+ * /tsproc/ctr1; pid 501 is a host process in /user.slice (no limits).
+ */
+function setup(t: { teardown(fn: () => void): void }) {
+  const root = copyFixture(t, 'v2');
+  const proc = mkdtempSync('/tmp/tsproc-test-proc-');
+  t.teardown(() => rmSync(proc, { recursive: true, force: true }));
+  const add = (pid: number, ns: number, nspid: string, cgroup: string) => {
+    mkdirSync(`${proc}/${pid}/ns`, { recursive: true });
+    symlinkSync(`pid:[${ns}]`, `${proc}/${pid}/ns/pid`);
+    writeFileSync(`${proc}/${pid}/status`, `PPid:\t1\nNSpid:\t${nspid}\n`);
+    writeFileSync(`${proc}/${pid}/stat`, `${pid} (sh) S 1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 249 0 0\n`);
+    writeFileSync(`${proc}/${pid}/comm`, 'sh\n');
+    writeFileSync(`${proc}/${pid}/cgroup`, cgroup);
+  };
+  mkdirSync(`${proc}/self/ns`, { recursive: true });
+  symlinkSync('pid:[100]', `${proc}/self/ns/pid`);
+  add(500, 200, '500\t1', '0::/tsproc/ctr1\n');
+  add(501, 100, '501', '0::/user.slice\n');
+  const logs: string[] = [];
+  const options = { hostRoot: `${root}/host`, procRoot: proc, layout: fixtureLayout('v2', root) };
+  const content = new ViewContent(options, {}, () => undefined, (m) => logs.push(m));
+  const host = (name: keyof typeof VIEW_PATHS) => content.files.readOnce(`${root}/host${VIEW_PATHS[name].host}`);
+  return { root, proc, content, logs, host, options };
+}
+
+const view = (name: string) => VIEWS.find((v) => v.name === name)!;
+
+t.test('every view renders for the container; the host reader gets the host files', async (t) => {
+  const s = setup(t);
+  for (const name of VIEW_NAMES) {
+    const text = s.content.render(view(name), 500);
+    t.ok(text.length > 0 || name === 'diskstats', `${name} for the container`);
+    t.equal(s.content.render(view(name), 501), s.host(name), `${name} for the host reader: the host's`);
+    t.equal(s.content.render(view(name), 0), s.host(name), `${name} for pid 0: the host's`);
+  }
+  t.match(s.content.render(view('meminfo'), 500), /^MemTotal:\s+262144 kB$/m);
+  t.equal(s.content.render(view('cpu-online'), 500), '0\n');
+  t.same(s.logs, []);
+});
+
+t.test('missing data: the host file, one log line per container and file', async (t) => {
+  const s = setup(t);
+  rmSync(`${s.root}/cgroup/tsproc/ctr1/io.stat`);
+  rmSync(`${s.root}/cgroup/tsproc/ctr1/memory.stat`);
+  for (let i = 0; i < 3; i++) {
+    t.equal(s.content.render(view('diskstats'), 500), s.host('diskstats'));
+    t.equal(s.content.render(view('meminfo'), 500), s.host('meminfo'));
+  }
+  t.equal(s.logs.length, 2, 'two files, said once each');
+  t.match(s.logs[0], /^diskstats for the container of pid namespace 200 \(init pid 500, cgroup \/tsproc\/ctr1\): .*io\.stat does not exist; serving the host's file/);
+  t.match(s.logs[1], /^meminfo for the container/);
+});
+
+t.test('garbage never goes out: a malformed figure gives the host file', async (t) => {
+  const s = setup(t);
+  writeFileSync(`${s.root}/cgroup/tsproc/ctr1/memory.current`, 'lots\n');
+  t.equal(s.content.render(view('meminfo'), 500), s.host('meminfo'));
+  t.match(s.logs[0], /cannot parse memory.current/);
+});
+
+t.test('a removed cgroup: the reader is looked up again, once, and its new cgroup used', async (t) => {
+  const s = setup(t);
+  t.match(s.content.render(view('meminfo'), 500), /^MemTotal:\s+262144 kB$/m);
+  // The container's init moves to tsproc (1 GiB) and ctr1 is removed.
+  writeFileSync(`${s.proc}/500/cgroup`, '0::/tsproc\n');
+  rmSync(`${s.root}/cgroup/tsproc/ctr1`, { recursive: true });
+  const again = new ViewContent(s.options, {}, () => undefined, (m) => s.logs.push(m));
+  t.match(again.render(view('meminfo'), 500), /^MemTotal:\s+983496 kB$/m, "the VM's memory: tsproc's 1 GiB is above it");
+  t.same(s.logs, []);
+});
+
+t.test('createFiles: one file per view, at its path', async (t) => {
+  const s = setup(t);
+  const specs = createFiles(s.options);
+  t.same(specs.map((f) => f.path).sort(), VIEW_NAMES.map((n) => VIEW_PATHS[n].path).sort());
+  const meminfo = specs.find((f) => f.path === 'proc/meminfo')!;
+  t.match(String(meminfo.render({ pid: 500, uid: 0, gid: 0 })), /^MemTotal:\s+262144 kB$/m);
+});

@@ -1,0 +1,176 @@
+// Real containers for tests: tsproc-test roots (busybox, empty usr-merged), state and data roots, a
+// cgroup parent, `tsproc run` as a child process, and a check that nothing was left behind.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { hostLayout } from '../../src/cgroup/layout.js';
+import { planCgroup } from '../../runner/cgroup/cgroup-plan.js';
+import { BIN } from './daemon.js';
+
+interface Teardown {
+  teardown(fn: () => void | Promise<void>): void;
+}
+
+export interface Ran {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Why a test of real containers cannot run here, or undefined. */
+export function cannotRun(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root';
+  // npm install builds the helper: its absence is a failure, not a reason to skip.
+  if (!existsSync(new URL('../../../native/build/tsproc-helper', import.meta.url))) throw new Error('the native helper is not built: run `npm run build`');
+  return undefined;
+}
+
+export function tempDir(t: Teardown, kind: string): string {
+  const dir = mkdtempSync(`/tmp/tsproc-test-${kind}-`);
+  chmodSync(dir, 0o755); // a root's / must be searchable by every user
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:alice:/home/alice:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n';
+const GROUP = 'root:x:0:\nalice:x:1000:\nwheel:x:10:alice\nnogroup:x:65534:\n';
+
+/** A root made from Debian's busybox-static: /bin/busybox, a link per applet, passwd and group. */
+export function busyboxRoot(t: Teardown): string {
+  const root = tempDir(t, 'busybox');
+  mkdirSync(`${root}/bin`);
+  mkdirSync(`${root}/etc`);
+  mkdirSync(`${root}/tmp`, { mode: 0o1777 });
+  chmodSync(`${root}/tmp`, 0o1777);
+  copyFileSync('/bin/busybox', `${root}/bin/busybox`);
+  chmodSync(`${root}/bin/busybox`, 0o755);
+  const applets = spawnSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).stdout.split('\n');
+  for (const a of applets) if (/^[a-z0-9_.[-]+$/.test(a) && a !== 'busybox') symlinkSync('busybox', `${root}/bin/${a}`);
+  writeFileSync(`${root}/etc/passwd`, PASSWD);
+  writeFileSync(`${root}/etc/group`, GROUP);
+  return root;
+}
+
+/** An empty root with usr-merged links (bin -> usr/bin, ...), to run with -v /usr:/usr:ro. */
+export function usrRoot(t: Teardown): string {
+  const root = tempDir(t, 'usr');
+  mkdirSync(`${root}/usr`);
+  for (const d of ['bin', 'lib', 'lib64', 'sbin']) symlinkSync(`usr/${d}`, `${root}/${d}`);
+  return root;
+}
+
+export interface Started {
+  child: ChildProcess;
+  done: Promise<Ran>;
+  exited: Promise<void>;
+  output(): string;
+}
+
+export interface Sandbox {
+  stateRoot: string;
+  dataRoot: string;
+  parent: string;
+  /** `tsproc --state-root S --data-root D run --cgroup-parent P ARGS...`, to completion */
+  run(args: string[], opts?: { input?: string }): Promise<Ran>;
+  /** `tsproc --state-root S --data-root D ARGS...` (any subcommand), to completion */
+  cli(args: string[], opts?: { input?: string }): Promise<Ran>;
+  /** the containers' records (kept until rm unless --rm) */
+  records(): string[];
+  /** the same, started; `done` resolves with what `run` returns (when its output closes), `exited` when the CLI ends */
+  start(args: string[]): Started;
+  /** any subcommand, started */
+  startCli(args: string[]): Started;
+  /** what is left of running containers: mounts, cgroups, state, processes (empty when clean; records stay until rm) */
+  leftovers(): string[];
+  /** the container cgroups under the parent */
+  cgroups(): string[];
+}
+
+export function sandbox(t: Teardown): Sandbox {
+  const suffix = `${process.pid}-${randomBytes(3).toString('hex')}`;
+  const stateRoot = `/tmp/tsproc-test-state-${suffix}`;
+  const dataRoot = `/tmp/tsproc-test-data-${suffix}`;
+  const parent = `tsproc-test-${suffix}`;
+  const hierarchies = planCgroup(hostLayout(), parent, 'x').hierarchies.map((h) => `${h.mountpoint}/${parent}`);
+  const cgroups = () => hierarchies.flatMap((dir) => (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${dir}/${e.name}`) : []));
+  t.teardown(async () => {
+    // a test that failed midway may leave a container running: end it, and let its monitor clean up
+    const containers = `${stateRoot}/containers`;
+    for (const id of existsSync(containers) ? readdirSync(containers) : []) {
+      try {
+        process.kill(Number(readFileSync(`${dataRoot}/containers/${id}/container.pid`, 'utf8')), 'SIGKILL');
+      } catch {
+        /* not started, or gone */
+      }
+    }
+    await until('the monitors clean up', () => cgroups().length === 0, 30000).catch(() => undefined);
+    for (const dir of cgroups()) rmdirSync(dir);
+    for (const dir of hierarchies) if (existsSync(dir)) rmdirSync(dir);
+    rmSync(stateRoot, { recursive: true, force: true });
+    rmSync(dataRoot, { recursive: true, force: true });
+  });
+  const global = [BIN, '--state-root', stateRoot, '--data-root', dataRoot];
+  const start = (args: string[], input?: string, sub = ['run', '--cgroup-parent', parent]) => {
+    const child = spawn(process.execPath, [...global, ...sub, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    if (input !== undefined) child.stdin!.end(input);
+    const done = new Promise<Ran>((resolve) => child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })));
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    return { child, done, exited, output: () => stdout };
+  };
+  return {
+    stateRoot,
+    dataRoot,
+    parent,
+    run: (args, opts = {}) => start(args, opts.input).done,
+    cli: (args, opts = {}) => start(args, opts.input, []).done,
+    start: (args) => start(args),
+    startCli: (args) => start(args, undefined, []),
+    records: () => (existsSync(`${dataRoot}/containers`) ? readdirSync(`${dataRoot}/containers`) : []),
+    cgroups,
+    leftovers() {
+      const left: string[] = [];
+      for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (line.includes(suffix)) left.push(`mount: ${line}`);
+      for (const dir of cgroups()) left.push(`cgroup: ${dir}`);
+      const running = `${stateRoot}/containers`;
+      if (existsSync(running)) for (const e of readdirSync(running)) left.push(`state: ${running}/${e}`);
+      for (const pid of readdirSync('/proc').filter((p) => /^[0-9]+$/.test(p))) {
+        try {
+          if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(stateRoot)) left.push(`process: ${pid}`);
+        } catch {
+          /* gone */
+        }
+      }
+      return left;
+    },
+  };
+}
+
+/** A process that runs (a zombie waiting for its reaper does not). */
+export function alive(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Wait for a condition (a deadline, not a timed assertion: the test fails only if it never holds). */
+export async function until(what: string, cond: () => boolean, ms = 60000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`gave up waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The limit files of the container's own cgroup as seen inside it, on this host's layout. */
+export function limitPaths(): { memory: string; pids: string; cpu: string; cpuset: string } {
+  return hostLayout().kind === 'v2'
+    ? { memory: '/sys/fs/cgroup/memory.max', pids: '/sys/fs/cgroup/pids.max', cpu: '/sys/fs/cgroup/cpu.max', cpuset: '/sys/fs/cgroup/cpuset.cpus' }
+    : { memory: '/sys/fs/cgroup/memory/memory.limit_in_bytes', pids: '/sys/fs/cgroup/pids/pids.max', cpu: '/sys/fs/cgroup/cpu/cpu.cfs_quota_us', cpuset: '/sys/fs/cgroup/cpuset/cpuset.cpus' };
+}

@@ -1,0 +1,113 @@
+// Who owns a container: signals reach the command, a killed CLI leaves it to its monitor, every way
+// of ending cleans up, and bad input creates nothing.
+import t from 'tap';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { alive, busyboxRoot, cannotRun, sandbox, tempDir, until } from '../helpers/runner.js';
+
+const skip = cannotRun();
+if (skip) t.plan(0, skip);
+
+t.test('signals sent to a foreground run reach the command', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const trap = s.start(['--rootfs', root, 'sh', '-c', 'trap "echo got TERM; exit 3" TERM; echo ready; while true; do sleep 0.1; done']);
+  await until('the container is ready', () => trap.output().includes('ready'));
+  trap.child.kill('SIGTERM');
+  const r = await trap.done;
+  t.equal(r.status, 3, 'the command\'s trap ran and chose the status');
+  t.match(r.stdout, /got TERM/);
+  const init = s.start(['--rootfs', root, '--init', 'sh', '-c', 'echo ready; exec sleep 60']);
+  await until('the container is ready', () => init.output().includes('ready'));
+  init.child.kill('SIGINT');
+  t.equal((await init.done).status, 130, 'SIGINT through --init: 128+2');
+  t.same(s.leftovers(), []);
+});
+
+t.test('a killed foreground run: the container runs on and its monitor cleans up', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const shared = tempDir(t, 'shared');
+  const run = s.start(['--rootfs', root, '-v', `${shared}:/shared`, 'sh', '-c', 'echo ready; while [ ! -e /shared/go ]; do sleep 0.05; done; echo done > /shared/done']);
+  await until('the container is ready', () => run.output().includes('ready'));
+  run.child.kill('SIGKILL');
+  await run.exited; // its output stays open: the container holds it
+  const [id] = readdirSync(`${s.stateRoot}/containers`);
+  const monitor = Number(readFileSync(`${s.stateRoot}/containers/${id}/monitor.pid`, 'utf8'));
+  const pid = Number(readFileSync(`${s.dataRoot}/containers/${id}/container.pid`, 'utf8'));
+  t.ok(alive(monitor) && alive(pid), 'the monitor and the container live on');
+  t.equal(s.cgroups().length > 0, true, 'its cgroup too');
+  t.match((await s.cli(['ps'])).stdout, new RegExp(`^${id!.slice(0, 12)} .* Up `, 'm'), 'ps lists it as running');
+  writeFileSync(`${shared}/go`, '');
+  await until('the monitor cleans up', () => s.leftovers().length === 0);
+  t.equal(readFileSync(`${shared}/done`, 'utf8'), 'done\n', 'the container finished its work');
+  t.notOk(alive(monitor), 'the monitor is gone');
+});
+
+t.test('stdin: /dev/null unless -i', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  t.equal((await s.run(['--rootfs', root, 'cat'], { input: 'ignored\n' })).stdout, '');
+  t.equal((await s.run(['--rootfs', root, '-i', 'cat'], { input: 'passed\n' })).stdout, 'passed\n');
+});
+
+t.test('a failure while setting up: the step in words, 125, nothing left', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const data = tempDir(t, 'vol');
+  const r = await s.run(['--rootfs', root, '-v', `${data}:/proc/sys/kernel/tsproc-test`, 'true']);
+  t.equal(r.status, 125);
+  t.match(r.stderr, /^tsproc: cannot create the directory \/proc\/sys\/kernel\/tsproc-test: E[A-Z]+ \(/);
+  t.same(s.leftovers(), []);
+  const cwd = await s.run(['--rootfs', root, '-w', '/nowhere', 'true']);
+  t.equal(cwd.status, 125);
+  t.equal(cwd.stderr, 'tsproc: cannot change to the working directory /nowhere: ENOENT (no such file or directory)\n');
+  t.same(s.leftovers(), []);
+});
+
+t.test('a taken name is refused and the first container is untouched', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const first = s.start(['--rootfs', root, '--name', 'tsproc-test-web', 'sh', '-c', 'echo ready; sleep 60']);
+  await until('the first is ready', () => first.output().includes('ready'));
+  const second = await s.run(['--rootfs', root, '--name', 'tsproc-test-web', 'true']);
+  t.equal(second.status, 125);
+  t.match(second.stderr, /^tsproc: the name "tsproc-test-web" is already in use by container [0-9a-f]{12}: /);
+  t.equal(readdirSync(`${s.stateRoot}/containers`).length, 1);
+  first.child.kill('SIGKILL'); // the CLI only: the container runs on
+  t.equal((await s.cli(['kill', 'tsproc-test-web'])).status, 0);
+  await until('the monitor cleans up', () => s.leftovers().length === 0);
+  const exited = await s.run(['--rootfs', root, '--name', 'tsproc-test-web', 'true']);
+  t.equal(exited.status, 125, 'an exited container keeps its name until rm');
+  t.equal((await s.cli(['rm', 'tsproc-test-web'])).status, 0);
+  t.equal((await s.run(['--rootfs', root, '--name', 'tsproc-test-web', '--rm', 'true'])).status, 0, 'the name is free again');
+  t.same(s.records(), [], '--rm left no record; rm removed the first one\'s');
+});
+
+t.test('bad input: a clear message, 125, nothing created', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const cases: [string[], RegExp][] = [
+    [['true'], /^tsproc: --rootfs DIR is required/],
+    [['--rootfs', `${root}/missing`, 'true'], /^tsproc: --rootfs \S+\/missing: no such directory/],
+    [['--rootfs', root], /^tsproc: missing required argument 'command'/],
+    [['--rootfs', root, '--memory', 'lots', 'true'], /^tsproc: --memory: wants a size/],
+    [['--rootfs', root, '--cpus', '-1', 'true'], /^tsproc: --cpus: wants a number of CPUs/],
+    [['--rootfs', root, '--cpuset-cpus', '99', 'true'], /^tsproc: --cpuset-cpus: names CPU 99, which is not online/],
+    [['--rootfs', root, '--pids-limit', 'x', 'true'], /^tsproc: --pids-limit: wants a whole number/],
+    [['--rootfs', root, '-v', 'nope', 'true'], /^tsproc: -v: wants SRC:DST/],
+    [['--rootfs', root, '-u', 'nobody-here', 'true'], /^tsproc: -u: names a user/],
+    [['--rootfs', root, '--net', 'bridge', 'true'], /^tsproc: --net: wants none or host/],
+    [['--rootfs', root, '--cap-add', 'FLY', 'true'], /^tsproc: --cap-add: unknown capability/],
+    [['--rootfs', root, '--no-such-flag', 'true'], /^tsproc: unknown option '--no-such-flag'/],
+    [['--rootfs', root, '--memory'], /^tsproc: option '-m, --memory <bytes>' argument missing/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await s.run(args);
+    t.equal(r.status, 125, args.join(' '));
+    t.match(r.stderr, message);
+    t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  }
+  t.notOk(existsSync(s.stateRoot), 'no state was created');
+  t.same(s.cgroups(), [], 'no cgroup was created');
+  t.same(s.leftovers(), []);
+});

@@ -1,0 +1,131 @@
+// `tsproc run` for real: namespaces, the filesystem, identity, privileges, exit statuses.
+import t from 'tap';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { busyboxRoot, cannotRun, sandbox, tempDir } from '../helpers/runner.js';
+
+const skip = cannotRun();
+if (skip) t.plan(0, skip);
+
+t.test('namespaces: its own PID 1, hostname, no host processes, loopback only', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const r = await s.run(['--rootfs', root, '--hostname', 'box1', 'sh', '-c', 'echo pid=$$; hostname; ps -o pid,comm > /tmp/ps; tail -n +2 /tmp/ps | wc -l; sed -n 2p /tmp/ps; ls /sys/class/net']);
+  t.equal(r.status, 0, r.stderr);
+  t.same(r.stdout.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' ')), ['pid=1', 'box1', '2', '1 sh', 'lo'], 'PID 1, the hostname, two processes (sh, ps), one interface');
+  t.same(s.leftovers(), []);
+});
+
+t.test('default hostname is the short id; --net host shares the host\'s network and name', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const r = await s.run(['--rootfs', root, 'sh', '-c', 'hostname; cat /etc/hostname; echo $HOSTNAME']);
+  const [a, b, c] = r.stdout.trim().split('\n');
+  t.match(a!, /^[0-9a-f]{12}$/);
+  t.equal(b, a);
+  t.equal(c, a);
+  const host = await s.run(['--rootfs', root, '--net', 'host', 'sh', '-c', 'hostname; ls /sys/class/net | wc -l']);
+  t.equal(host.stdout.split('\n')[0], hostname());
+  t.equal(Number(host.stdout.split('\n')[1]), readFileSync('/proc/net/dev', 'utf8').trim().split('\n').length - 2, 'the host\'s interfaces');
+});
+
+t.test('/etc/hosts, resolv.conf; environment, user, workdir', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const env = `${tempDir(t, 'env')}/list`;
+  writeFileSync(env, '# docker env-file\nFROM_FILE=1\n');
+  mkdirSync(`${root}/home/alice`, { recursive: true });
+  const r = await s.run(['--rootfs', root, '--add-host', 'db:10.1.2.3', '-e', 'A=b c', '--env-file', env, '-u', 'alice', '-w', '/home/alice', 'sh', '-c', 'grep -E "localhost|db" /etc/hosts; env | sort; id; pwd']);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^127\.0\.0\.1\tlocalhost$/m);
+  t.match(r.stdout, /^10\.1\.2\.3\tdb$/m);
+  t.match(r.stdout, /^A=b c$/m);
+  t.match(r.stdout, /^FROM_FILE=1$/m);
+  t.match(r.stdout, /^HOME=\/home\/alice$/m);
+  t.match(r.stdout, /^PATH=\/usr\/local\/sbin:\/usr\/local\/bin:\/usr\/sbin:\/usr\/bin:\/sbin:\/bin$/m);
+  t.match(r.stdout, /^uid=1000\(alice\) gid=1000\(alice\) groups=10\(wheel\)$/m, 'supplementary groups from the root\'s /etc/group');
+  t.match(r.stdout, /^\/home\/alice$/m);
+  t.equal(readFileSync(`${root}/etc/hosts`, 'utf8'), '', 'the root got an empty mount point, nothing else');
+});
+
+t.test('volumes, read-only volumes, --read-only', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const data = tempDir(t, 'vol');
+  writeFileSync(`${data}/in`, 'from host\n');
+  const r = await s.run(['--rootfs', root, '-v', `${data}:/data`, '-v', `${data}:/ro:ro`, 'sh', '-c', 'cat /data/in; echo out > /data/out; echo x > /ro/x || echo ro-refused']);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /from host\nro-refused/);
+  t.equal(readFileSync(`${data}/out`, 'utf8'), 'out\n');
+  const ro = await s.run(['--rootfs', root, '--read-only', 'sh', '-c', 'touch /x 2>&1; echo $?; touch /dev/shm/ok && echo shm-ok']);
+  t.match(ro.stdout, /Read-only file system\n1\nshm-ok/);
+  t.same(s.leftovers(), []);
+});
+
+t.test('privileges: docker\'s capabilities, no_new_privs, masked and read-only paths, /sys read-only', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const r = await s.run(['--rootfs', root, 'sh', '-c', 'grep -E "^(CapBnd|CapEff|NoNewPrivs)" /proc/self/status; cat /proc/keys | wc -c; ls /sys/firmware | wc -l; echo 1 > /proc/sysrq-trigger 2>&1 || echo sysrq-refused; touch /sys/x 2>&1 || echo sys-refused; mknod /dev/sdz b 8 0 && head -c1 /dev/sdz 2>&1 || echo dev-refused']);
+  t.match(r.stdout, /^CapEff:\s+00000000a80425fb$/m, 'docker\'s 14 capabilities');
+  t.match(r.stdout, /^CapBnd:\s+00000000a80425fb$/m);
+  t.match(r.stdout, /^NoNewPrivs:\s+1$/m);
+  t.match(r.stdout, /^0\n0$/m, '/proc/keys and /sys/firmware masked');
+  t.match(r.stdout, /sysrq-refused/);
+  t.match(r.stdout, /sys-refused/);
+  t.match(r.stdout, /dev-refused/, 'a device node made in /dev cannot be opened');
+  const caps = await s.run(['--rootfs', root, '--cap-drop', 'ALL', '--cap-add', 'NET_ADMIN', '-u', '1000', 'sh', '-c', 'grep -E "^Cap(Bnd|Eff)" /proc/self/status']);
+  t.match(caps.stdout, /CapEff:\s+0000000000000000\nCapBnd:\s+0000000000001000/, 'bounding set as asked; a non-root user has no effective capabilities');
+  const priv = await s.run(['--rootfs', root, '--privileged', 'sh', '-c', 'grep -E "^(CapEff|NoNewPrivs)" /proc/self/status; ls /sys/firmware | wc -l']);
+  const ours = /^CapBnd:\s+(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1];
+  t.match(priv.stdout, new RegExp(`CapEff:\\s+${ours}\nNoNewPrivs:\\s+0\n`), 'every capability we have');
+});
+
+t.test('/sys/fs/cgroup is the container\'s own cgroup, read-only', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const r = await s.run(['--rootfs', root, 'sh', '-c', 'cat /proc/self/cgroup; grep " /sys/fs/cgroup" /proc/self/mountinfo; mkdir /sys/fs/cgroup/x 2>&1 || echo cgroup-ro']);
+  t.equal(r.status, 0, r.stderr);
+  for (const line of r.stdout.split('\n').filter((l) => /^[0-9]+:[^:]*:/.test(l))) t.match(line, /:\/$/, `cgroup namespace: ${line}`);
+  for (const line of r.stdout.split('\n').filter((l) => / - cgroup2? /.test(l))) t.match(line, /^\S+ \S+ \S+ \/ \S+ ro,/, `its root is the container's cgroup, read-only: ${line}`);
+  t.match(r.stdout, /cgroup-ro/);
+});
+
+t.test('exit statuses: the command\'s own, 127, 126, 128+N', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  t.equal((await s.run(['--rootfs', root, 'true'])).status, 0);
+  t.equal((await s.run(['--rootfs', root, 'sh', '-c', 'exit 42'])).status, 42);
+  const missing = await s.run(['--rootfs', root, 'no-such-command']);
+  t.equal(missing.status, 127);
+  t.match(missing.stderr, /^tsproc: no-such-command: executable file not found/);
+  const notExec = await s.run(['--rootfs', root, '/etc/passwd']);
+  t.equal(notExec.status, 126);
+  t.match(notExec.stderr, /^tsproc: \/etc\/passwd: cannot be executed: EACCES/);
+  t.equal((await s.run(['--rootfs', root, '--init', 'sh', '-c', 'kill -TERM $$'])).status, 143, 'killed by SIGTERM: 143');
+  t.same(s.leftovers(), []);
+});
+
+t.test('--init: a minimal PID 1 runs the command and reaps orphans', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const r = await s.run(['--rootfs', root, '--init', 'sh', '-c', '(sleep 0.2 &); sleep 1; ps -o pid,stat,comm; exit 0']);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^\s*1 \S+\s+tsproc-helper$/m, 'PID 1 is the init');
+  t.notMatch(r.stdout, /^\s*\d+ Z/m, 'no zombie left');
+  t.match(r.stdout, /^\s*2 \S+\s+sh$/m, 'the command is PID 2');
+});
+
+t.test('-t: a pseudo-terminal of the container\'s own, relayed by the monitor; -i feeds it', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const r = await s.run(['--rootfs', root, '-t', 'sh', '-c', 'tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo all-tty; ls -l /dev/console; echo $TERM; exit 3']);
+  t.equal(r.status, 3, r.stderr);
+  const lines = r.stdout.split('\r\n');
+  t.equal(lines[0], '/dev/pts/0', 'its own devpts: the first pty');
+  t.equal(lines[1], 'all-tty');
+  t.match(lines[2]!, /^crw--w---- .* 136, *0 .* \/dev\/console$/, '/dev/console is the pty');
+  t.equal(lines[3], 'xterm');
+  const i = await s.run(['--rootfs', root, '-t', '-i', 'sh', '-c', 'read x; echo "got $x"'], { input: 'hello\n' });
+  t.match(i.stdout, /got hello\r\n/);
+  t.same(s.leftovers(), []);
+});

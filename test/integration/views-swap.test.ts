@@ -1,0 +1,108 @@
+// Swap for real: a swap file turned on for the test (and removed after), a container with a swap
+// limit that is made to swap; --no-swap hides it all. Runs on v1, hybrid and pure v2.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { hostLayout } from '../../src/cgroup/layout.js';
+import { makeCgroup, removeStaleCgroups, startContainer, uniqueName, type Container } from '../helpers/container.js';
+import { startDaemon } from '../helpers/daemon.js';
+import { fields } from '../helpers/fixtures.js';
+import { startLxcfs } from '../helpers/lxcfs.js';
+
+const MiB = 2 ** 20;
+const ROOT = process.getuid?.() === 0 ? false : 'needs root: it turns on swap, mounts FUSE, makes cgroups';
+if (!ROOT) removeStaleCgroups();
+
+interface Teardown {
+  teardown(fn: () => void | Promise<void>): void;
+}
+
+/**
+ * A 256 MiB swap file on /var/tmp, turned on; through a loop device when the filesystem cannot hold a
+ * swap file (tmpfs, overlay). The reason it could not be done otherwise.
+ */
+function makeSwap(t: Teardown): { size: number } | string {
+  const file = `/var/tmp/tsproc-test-swap-${process.pid}`;
+  const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' });
+  let device: string | undefined;
+  let loop: string | undefined;
+  t.teardown(() => {
+    if (device) run('swapoff', [device]);
+    if (loop) run('losetup', ['-d', loop]);
+    rmSync(file, { force: true });
+  });
+  const dd = run('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', 'count=256', 'status=none']);
+  if (dd.status !== 0) return `cannot write ${file}: ${dd.stderr.trim()}`;
+  run('chmod', ['600', file]);
+  if (run('mkswap', [file]).status !== 0) return 'mkswap failed';
+  if (run('swapon', [file]).status === 0) device = file;
+  else {
+    const l = run('losetup', ['-f', '--show', file]);
+    if (l.status !== 0) return `swapon ${file} failed and no loop device: ${l.stderr.trim()}`;
+    loop = l.stdout.trim();
+    const on = run('swapon', [loop]);
+    if (on.status !== 0) return `swapon failed on ${file} and on ${loop}: ${on.stderr.trim()}`;
+    device = loop;
+  }
+  const size = Number(readFileSync('/proc/swaps', 'utf8').split('\n').find((l) => l.startsWith(device!))?.split(/\s+/)[2]);
+  return { size };
+}
+
+/*
+ * The container:
+ *   tsproc-test-views-swap-PID
+ *   └── ctr                         memory 128 MiB, swap 64 MiB (v2 memory.swap.max; v1 memsw 192 MiB)
+ *       └── the probe, which allocates 150 MiB: some 60 MiB of it must go to swap
+ */
+t.test("a container's swap limit, the swap it uses, and --no-swap", { skip: ROOT }, async (t) => {
+  const swap = makeSwap(t);
+  if (typeof swap === 'string') {
+    t.comment(`no swap for this test: ${swap}`);
+    t.pass('skipped');
+    return;
+  }
+  const hostTotal = fields(readFileSync('/proc/meminfo', 'utf8')).SwapTotal!;
+  t.ok(hostTotal >= swap.size, `the host has ${hostTotal} kB of swap`);
+  const d = await startDaemon(t);
+  const off = await startDaemon(t, { args: ['-u'] });
+  const lxcfs = await startLxcfs(t);
+  const cg = makeCgroup(uniqueName('swap'), { memory: 128 * MiB, swap: 64 * MiB });
+  const swapLimited = hostLayout().kind === 'v2' ? existsSync(cg.file('memory', 'memory.swap.max')) : existsSync(cg.file('memory', 'memory.memsw.limit_in_bytes'));
+  let c: Container | undefined;
+  t.teardown(async () => {
+    await c?.stop();
+    cg.remove();
+  });
+  c = await startContainer(cg);
+  if (!swapLimited) t.comment('this kernel does not account swap per cgroup: the host swap is shown');
+  const want = swapLimited ? 65536 : hostTotal;
+
+  const before = fields(await c.read(`${d.dir}/proc/meminfo`));
+  t.equal(before.MemTotal, 131072);
+  t.equal(before.SwapTotal, want, `SwapTotal: the ${swapLimited ? '64 MiB limit' : "host's swap"}`);
+  const swapsBefore = (await c.read(`${d.dir}/proc/swaps`)).split('\n')[1]!.split(/\s+/);
+  t.same(swapsBefore.slice(0, 3), ['none', 'virtual', String(want)], 'swaps: one line with the same size');
+
+  for (let i = 0; i < 5; i++) await c.ask({ op: 'alloc', mib: 30 });
+  const after = fields(await c.read(`${d.dir}/proc/meminfo`));
+  const used = after.SwapTotal! - after.SwapFree!;
+  t.equal(after.SwapTotal, want);
+  t.ok(used >= 16 * 1024, `${used} kB swapped out after 150 MiB were allocated under a 128 MiB limit`);
+  const line = (await c.read(`${d.dir}/proc/swaps`)).split('\n')[1]!.split(/\s+/);
+  t.ok(Math.abs(Number(line[3]) - used) <= 4096, `swaps says ${line[3]} kB used, meminfo ${used} kB`);
+  t.ok(after.MemFree! <= 8 * 1024, `MemFree ${after.MemFree} kB: the memory is full`);
+
+  const hidden = fields(await c.read(`${off.dir}/proc/meminfo`));
+  t.equal(hidden.SwapTotal, 0, '-u (--no-swap): no swap');
+  t.equal(hidden.SwapFree, 0);
+  t.equal(await c.read(`${off.dir}/proc/swaps`), 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n');
+
+  if (lxcfs) {
+    // Not compared: lxcfs 5.0 shows v1's memsw limit (memory + swap) as SwapTotal, and no swap on pure v2.
+    const l = fields(await c.read(`${lxcfs}/proc/meminfo`));
+    t.comment(`lxcfs shows SwapTotal ${l.SwapTotal} kB, SwapFree ${l.SwapFree} kB (tsproc ${after.SwapTotal}, ${after.SwapFree}); see docs/views.md`);
+  }
+
+  // A host process, under no memory limit, sees the host's swap as it is.
+  t.equal(fields(readFileSync(`${d.dir}/proc/meminfo`, 'utf8')).SwapTotal, hostTotal, 'the host sees its swap');
+});

@@ -1,0 +1,90 @@
+// The load sampler over a fixture cgroup and a fake /proc: registration, averages, expiry, removal.
+import t from 'tap';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createDriver } from '../../src/cgroup/create-driver.js';
+import { DescriptorCache } from '../../src/io/file-source.js';
+import { formatLoad } from '../../src/loadavg/calc.js';
+import { LoadSampler } from '../../src/loadavg/sampler.js';
+import { LoadSource } from '../../src/loadavg/source.js';
+import { LoadTable } from '../../src/loadavg/table.js';
+import { countTasks } from '../../src/loadavg/tasks.js';
+import { copyFixture, fixtureLayout } from '../helpers/fixtures.js';
+
+/*
+ * v2 fixture, tsproc/ctr1 holding threads 139 144 145 146 147 148 151 (139 is pid 1 inside, 151 is 9);
+ * the fake /proc gives their states: 139 R, 144 D, the others S.
+ */
+function setup(t: { teardown(fn: () => void): void }) {
+  const root = copyFixture(t, 'v2');
+  const proc = mkdtempSync('/tmp/tsproc-test-proc-');
+  t.teardown(() => rmSync(proc, { recursive: true, force: true }));
+  const state = (tid: number, s: string) => {
+    mkdirSync(`${proc}/${tid}`, { recursive: true });
+    writeFileSync(`${proc}/${tid}/stat`, `${tid} (node) ${s} 1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 7 0 249 0 0\n`);
+    writeFileSync(`${proc}/${tid}/status`, `PPid:\t1\nNSpid:\t${tid}\t${tid === 151 ? 9 : tid - 138}\n`);
+  };
+  for (const tid of [139, 144, 145, 146, 147, 148, 151]) state(tid, tid === 139 ? 'R' : tid === 144 ? 'D' : 'S');
+  const files = new DescriptorCache();
+  const driver = createDriver({ files, layout: fixtureLayout('v2', root) });
+  const cgroup = driver.paths('0::/tsproc/ctr1\n');
+  return { root, proc, files, driver, cgroup, state };
+}
+
+t.test('counting tasks: states, total, the highest pid as the namespace numbers it', async (t) => {
+  const s = setup(t);
+  t.same(countTasks(s.files, s.driver, s.cgroup, s.proc), { running: 1, blocked: 1, total: 7, lastPid: 9 });
+  t.same(countTasks(s.files, s.driver, s.cgroup, s.proc, 145), { running: 2, blocked: 1, total: 7, lastPid: 9 }, 'the reader counts as running');
+  rmSync(`${s.proc}/148`, { recursive: true });
+  t.equal(countTasks(s.files, s.driver, s.cgroup, s.proc).total, 6, 'a thread that ended meanwhile is not counted');
+});
+
+t.test('registration, ticks, expiry; workers read the shared table', async (t) => {
+  const s = setup(t);
+  let now = 1000;
+  const buf = LoadTable.create(16);
+  const log: string[] = [];
+  const sampler = new LoadSampler({ table: buf, files: s.files, driver: s.driver, procRoot: s.proc, now: () => now, log: (m) => log.push(m) });
+  const posted: unknown[] = [];
+  const reader = { scope: 'container' as const, key: 'k', label: 'c', cgroup: s.cgroup, pid: 139, start: 249, valid: true };
+  const source = new LoadSource({ table: buf, post: (m) => posted.push(m), count: (r, tid) => countTasks(s.files, s.driver, r.cgroup, s.proc, tid), now: () => now });
+
+  const first = source.sample(reader, 145);
+  t.same(first, { avg: [0, 0, 0], running: 2, blocked: 1, total: 7, lastPid: 9 }, 'not tracked yet: counted on the spot');
+  t.same(posted, [{ type: 'loadavg-register', key: '/tsproc/ctr1', cgroup: s.cgroup, reader: 145 }]);
+  source.sample(reader, 145);
+  t.equal(posted.length, 1, 'asked once, not at every read');
+
+  sampler.handle(posted[0]);
+  sampler.handle({ type: 'something else' });
+  t.equal(sampler.size, 1);
+  const registered = source.sample(reader, 146);
+  t.same(registered.avg, [0, 0, 0], 'averages start at 0');
+  t.equal(registered.running, 2, 'counted at registration, the reader that asked as running');
+
+  for (let i = 0; i < 12; i++) sampler.tick();
+  const after = source.sample(reader, 146);
+  t.equal(formatLoad(after.avg[0]), '1.27', 'two tasks (R and D) for a minute: 2 * (1 - 1/e), rounded up while rising');
+  t.equal(after.running, 1);
+  t.equal(after.blocked, 1);
+
+  now += 601;
+  sampler.tick();
+  t.equal(sampler.size, 0, 'not read for 10 minutes: dropped');
+  t.equal(new LoadTable(buf).find('/tsproc/ctr1'), -1);
+  t.same(log, []);
+});
+
+t.test('a cgroup that goes away is dropped at the next tick; a full table is said once', async (t) => {
+  const s = setup(t);
+  const buf = LoadTable.create(4);
+  const log: string[] = [];
+  const sampler = new LoadSampler({ table: buf, files: s.files, driver: s.driver, procRoot: s.proc, log: (m) => log.push(m) });
+  sampler.handle({ type: 'loadavg-register', key: '/tsproc/ctr1', cgroup: s.cgroup, reader: 0 });
+  const gone = { ...s.cgroup, pids: '/tsproc/gone', cpu: '/tsproc/gone' };
+  sampler.handle({ type: 'loadavg-register', key: '/tsproc/gone', cgroup: gone, reader: 0 });
+  t.equal(sampler.size, 1, 'a cgroup with no thread list is not kept');
+  for (const k of ['/x1', '/x2', '/x3']) sampler.handle({ type: 'loadavg-register', key: k, cgroup: s.cgroup, reader: 0 });
+  t.equal(sampler.size, 3);
+  t.equal(log.length, 1);
+  t.match(log[0], /table is full/);
+});

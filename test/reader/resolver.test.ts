@@ -1,0 +1,166 @@
+// Finding whose view a read gets, in a fake /proc: walking up PPid, a setns'd reader, host readers, caches.
+import t from 'tap';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createDriver } from '../../src/cgroup/create-driver.js';
+import { DescriptorCache } from '../../src/io/file-source.js';
+import { parseNsLink, parseStartTime, parseState, parseStatus } from '../../src/reader/proc-parse.js';
+import { ReaderResolver } from '../../src/reader/resolver.js';
+
+const HOST_NS = 4026531836;
+const CTR_NS = 4026532400;
+
+interface Proc {
+  pid: number;
+  /** a thread: the process it belongs to */
+  tgid?: number;
+  ppid: number;
+  nspid: number[];
+  ns: number;
+  cgroup: string;
+  start?: number;
+}
+
+/** A /proc with the daemon's namespace, and processes as given. */
+function fakeProc(t: { teardown(fn: () => void): void }, procs: Proc[]): string {
+  const root = mkdtempSync('/tmp/tsproc-test-proc-');
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(`${root}/self/ns`, { recursive: true });
+  symlinkSync(`pid:[${HOST_NS}]`, `${root}/self/ns/pid`);
+  for (const p of procs) addProc(root, p);
+  return root;
+}
+
+function addProc(root: string, p: Proc): void {
+  const d = `${root}/${p.pid}`;
+  rmSync(d, { recursive: true, force: true });
+  mkdirSync(`${d}/ns`, { recursive: true });
+  symlinkSync(`pid:[${p.ns}]`, `${d}/ns/pid`);
+  writeFileSync(`${d}/status`, `Name:\tx\nState:\tS (sleeping)\nTgid:\t${p.tgid ?? p.pid}\nPid:\t${p.pid}\nPPid:\t${p.ppid}\nNSpid:\t${p.nspid.join('\t')}\n`);
+  writeFileSync(`${d}/stat`, `${p.pid} (a (b) c) S ${p.ppid} 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 ${p.start ?? 100} 0 0\n`);
+  writeFileSync(`${d}/comm`, 'x\n');
+  writeFileSync(`${d}/cgroup`, p.cgroup);
+}
+
+/*
+ * The fake machine (v2):
+ *   pid 10   host shell                    ns HOST, cgroup /user.slice/session-1.scope
+ *   pid 29   nsenter (a host process)      ns HOST
+ *   pid 20   the container's init (1)      ns CTR, parent 10, cgroup /docker/abc/init.scope, start 5000
+ *   pid 21   a child of init (5)           ns CTR, parent 20
+ *   pid 22   a grandchild (6)              ns CTR, parent 21
+ *   pid 30   entered with setns (9)        ns CTR, parent 29 (outside the namespace)
+ *   tid 23   a second thread of the init (7) ns CTR, thread group 20
+ */
+const MACHINE: Proc[] = [
+  { pid: 10, ppid: 1, nspid: [10], ns: HOST_NS, cgroup: '0::/user.slice/session-1.scope\n' },
+  { pid: 29, ppid: 10, nspid: [29], ns: HOST_NS, cgroup: '0::/user.slice/session-1.scope\n' },
+  { pid: 20, ppid: 10, nspid: [20, 1], ns: CTR_NS, cgroup: '0::/docker/abc/init.scope\n', start: 5000 },
+  { pid: 21, ppid: 20, nspid: [21, 5], ns: CTR_NS, cgroup: '0::/docker/abc/init.scope\n' },
+  { pid: 22, ppid: 21, nspid: [22, 6], ns: CTR_NS, cgroup: '0::/docker/abc/app\n' },
+  { pid: 30, ppid: 29, nspid: [30, 9], ns: CTR_NS, cgroup: '0::/user.slice/session-1.scope\n' },
+  { pid: 23, tgid: 20, ppid: 10, nspid: [23, 7], ns: CTR_NS, cgroup: '0::/docker/abc/init.scope\n' },
+];
+
+/** Counts the /proc files read. */
+class CountingFiles extends DescriptorCache {
+  reads: string[] = [];
+  override readOnce(path: string) {
+    this.reads.push(path);
+    return super.readOnce(path);
+  }
+}
+
+function resolver(procRoot: string, o: { now?: () => number; recheckMs?: number; capacity?: number } = {}) {
+  const files = new CountingFiles();
+  const driver = createDriver({ files, layout: { kind: 'v2', v1: {}, unified: '/nonexistent' } });
+  const r = new ReaderResolver({ files, driver, procRoot, ...o });
+  return { r, files };
+}
+
+t.test('the /proc parsers', async (t) => {
+  t.same(parseStatus('Tgid:\t22\nPPid:\t20\nNSpid:\t22\t6\n'), { tgid: 22, ppid: 20, nspid: [22, 6] });
+  t.equal(parseStatus('PPid:\t20\n'), undefined, 'no NSpid line (a kernel before 4.1)');
+  t.equal(parseStartTime('7 (a (b) c) S 1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5000 0 0\n'), 5000, 'parentheses in the name');
+  t.equal(parseState('7 (sh) R 1 0'), 'R');
+  t.equal(parseNsLink('pid:[4026531836]'), 4026531836);
+});
+
+t.test("a host process: the daemon's namespace, its own cgroup", async (t) => {
+  const { r } = resolver(fakeProc(t, MACHINE));
+  const host = r.resolve(10)!;
+  t.equal(host.scope, 'host');
+  t.equal(host.cgroup.memory, '/user.slice/session-1.scope');
+  t.equal(host.start, 0);
+  t.equal(r.resolve(0), undefined, 'pid 0: a caller the daemon cannot see');
+  t.equal(r.resolve(999), undefined, 'a process already gone');
+});
+
+t.test("a container's processes: their init's cgroup, /init.scope stripped", async (t) => {
+  const { r } = resolver(fakeProc(t, MACHINE));
+  for (const pid of [20, 21, 22]) {
+    const c = r.resolve(pid)!;
+    t.equal(c.scope, 'container', `pid ${pid}`);
+    t.equal(c.pid, 20, `pid ${pid}: init found`);
+    t.equal(c.cgroup.memory, '/docker/abc', "init's cgroup, not the reader's");
+    t.equal(c.start, 5000);
+  }
+  t.equal(r.containers, 1, 'one namespace remembered');
+});
+
+t.test('a process entered with setns: its parents are outside, /proc is looked through', async (t) => {
+  const { r } = resolver(fakeProc(t, MACHINE));
+  const c = r.resolve(30)!;
+  t.equal(c.pid, 20);
+  t.equal(c.cgroup.cpu, '/docker/abc');
+});
+
+t.test("a thread of the init: its process is the init (no /proc scan)", async (t) => {
+  const { r } = resolver(fakeProc(t, MACHINE));
+  const before = r.syscalls;
+  t.equal(r.resolve(23)!.pid, 20);
+  t.equal(r.syscalls - before, 2, 'two namespace links read (the thread, then the init): no look through /proc');
+});
+
+t.test('caches: a known namespace costs no /proc/PID file; a known pid nothing', async (t) => {
+  const { r, files } = resolver(fakeProc(t, MACHINE));
+  r.resolve(22);
+  files.reads = [];
+  r.resolve(21);
+  t.same(files.reads, [], 'a new pid of a known container: its namespace link only');
+  r.resolve(21);
+  t.same(files.reads, []);
+});
+
+t.test("a removed cgroup invalidates; the init's cgroup is read again after a while", async (t) => {
+  let now = 0;
+  const proc = fakeProc(t, MACHINE);
+  const { r, files } = resolver(proc, { now: () => now, recheckMs: 10000 });
+  const first = r.resolve(21)!;
+  r.invalidate(first);
+  t.equal(first.valid, false);
+  const again = r.resolve(21)!;
+  t.not(again, first, 'found afresh');
+  t.ok(again.valid);
+  writeFileSync(`${proc}/20/cgroup`, '0::/docker/moved\n');
+  now = 5000;
+  t.equal(r.resolve(22)!.cgroup.memory, '/docker/abc', 'within the recheck time');
+  now = 20000;
+  files.reads = [];
+  t.equal(r.resolve(21)!.cgroup.memory, '/docker/moved', 'moved: seen after the recheck time');
+  t.same(files.reads, [`${proc}/20/cgroup`]);
+});
+
+t.test('a namespace whose init cannot be found (already gone): no reader', async (t) => {
+  const { r } = resolver(fakeProc(t, [{ pid: 40, ppid: 1, nspid: [40, 3], ns: CTR_NS + 1, cgroup: '0::/x\n' }]));
+  t.equal(r.resolve(40), undefined);
+});
+
+t.test('at capacity the oldest namespace is forgotten and its descriptor closed', async (t) => {
+  const procs: Proc[] = [];
+  for (let i = 0; i < 4; i++) procs.push({ pid: 100 + i, ppid: 1, nspid: [100 + i, 1], ns: CTR_NS + 10 + i, cgroup: `0::/c${i}\n` });
+  const { r } = resolver(fakeProc(t, procs), { capacity: 2 });
+  for (let i = 0; i < 4; i++) t.equal(r.resolve(100 + i)!.cgroup.memory, `/c${i}`);
+  t.equal(r.containers, 2);
+  r.close();
+  t.equal(r.containers, 0);
+});

@@ -1,0 +1,33 @@
+// The log's records, and following a log across a rotation (files written here, no container).
+import t from 'tap';
+import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { followLog, parseRecord, readLog, type LogRecord } from '../../runner/logs.js';
+
+t.test('records: stream, time, text; lower case continues without a newline', async (t) => {
+  t.same(parseRecord('O 2026-01-01T00:00:00.000000001Z hello world'), { stream: 'stdout', time: '2026-01-01T00:00:00.000000001Z', text: 'hello world\n' });
+  t.same(parseRecord('E 2026-01-01T00:00:00.000000001Z '), { stream: 'stderr', time: '2026-01-01T00:00:00.000000001Z', text: '\n' }, 'an empty line');
+  t.same(parseRecord('o 2026-01-01T00:00:00.000000001Z no newline'), { stream: 'stdout', time: '2026-01-01T00:00:00.000000001Z', text: 'no newline' });
+  t.equal(parseRecord('X garbage'), undefined);
+});
+
+t.test('readLog reads the rotated file first; followLog follows a rotation to the end', async (t) => {
+  const dir = mkdtempSync('/tmp/tsproc-test-logs-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const log = `${dir}/container.log`;
+  const rec = (n: number) => `O 2026-01-01T00:00:00.000000000Z line ${n}\n`;
+  writeFileSync(`${log}.1`, rec(1));
+  writeFileSync(log, rec(2));
+  t.same(readLog(log).map((r) => r.text), ['line 1\n', 'line 2\n']);
+  const seen: LogRecord[] = [];
+  let ended = false;
+  const following = followLog(log, (r) => seen.push(r), () => ended);
+  await new Promise((r) => setTimeout(r, 150));
+  appendFileSync(log, rec(3));
+  renameSync(log, `${log}.1`); // rotation
+  writeFileSync(log, rec(4));
+  await new Promise((r) => setTimeout(r, 250));
+  appendFileSync(log, rec(5));
+  ended = true;
+  await following;
+  t.same(seen.map((r) => r.text), ['line 1\n', 'line 2\n', 'line 3\n', 'line 4\n', 'line 5\n'], 'each line once, in order');
+});

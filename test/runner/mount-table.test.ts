@@ -1,0 +1,57 @@
+// The container's filesystem as helper operations: roots, cgroup mounts per version, lxcfs, masks.
+import t from 'tap';
+import { planCgroup } from '../../runner/cgroup/cgroup-plan.js';
+import { MS, type HelperOp } from '../../runner/helper-config.js';
+import { LXCFS_FILES, MASKED_PATHS, mountTable, rootMounts } from '../../runner/mount-table.js';
+import { buildPlan, type Probe } from '../../runner/plan-from-flags.js';
+
+const probe: Probe = { kind: (p) => (p.startsWith('/r') || p === '/data' ? 'dir' : 'missing'), readFile: () => undefined, env: {}, hostHostname: 'h', onlineCpus: [0, 1] };
+const plan = (flags = {}) => buildPlan({ rootfs: '/r', ...flags }, ['true'], { id: 'ab'.repeat(32), name: 'n' }, probe);
+const v2 = planCgroup({ kind: 'v2', v1: {}, unified: '/sys/fs/cgroup' }, 'tsproc', 'x');
+const hybrid = planCgroup({ kind: 'hybrid', v1: { memory: '/sys/fs/cgroup/memory', cpu: '/sys/fs/cgroup/cpu,cpuacct', cpuacct: '/sys/fs/cgroup/cpu,cpuacct' }, unified: '/sys/fs/cgroup/unified' }, 'tsproc', 'x');
+const targets = (ops: HelperOp[]) => ops.flatMap((o) => (o.op === 'mount' ? [o.target] : []));
+
+t.test('roots: a directory binds onto itself; an overlay is mounted in the state directory', async (t) => {
+  t.same(rootMounts({ kind: 'dir', path: '/r' }, '/s'), { rootfs: '/r', prepare: [{ source: '/r', target: '/r', fstype: '', flags: MS.BIND | MS.REC, data: '' }] });
+  t.same(rootMounts({ kind: 'overlay', lower: ['/l1', '/l2'], upper: '/u', work: '/w' }, '/s'), {
+    rootfs: '/s/rootfs',
+    prepare: [{ source: 'overlay', target: '/s/rootfs', fstype: 'overlay', flags: 0, data: 'lowerdir=/l1:/l2,upperdir=/u,workdir=/w' }],
+  });
+  t.equal(rootMounts({ kind: 'overlay', lower: ['/l1'] }, '/s').prepare[0]!.data, 'lowerdir=/l1', 'no upper: a read-only overlay');
+});
+
+t.test('the order: /proc, /dev, /sys, cgroups, /etc files, volumes; masks last', async (t) => {
+  const ops = mountTable(plan({ volume: ['/data:/data:ro'] }), '/s', v2);
+  const m = targets(ops);
+  t.same(m.slice(0, 2), ['/proc', '/dev']);
+  t.ok(m.indexOf('/sys') < m.indexOf('/sys/fs/cgroup'), 'sysfs before the cgroup on it');
+  t.ok(m.indexOf('/etc/hosts') < m.indexOf('/data'));
+  const vol = ops.find((o) => o.op === 'mount' && o.target === '/data');
+  t.same(vol, { op: 'mount', source: '/data', target: '/data', fstype: '', flags: MS.BIND | MS.REC | MS.RDONLY, data: '' });
+  t.same(ops.filter((o) => o.op === 'mask').map((o) => (o as { path: string }).path), MASKED_PATHS);
+  t.ok(ops.indexOf(vol!) < ops.findIndex((o) => o.op === 'mask'), 'masks after volumes: a volume cannot unmask');
+  const sys = ops.find((o) => o.op === 'mount' && o.target === '/sys') as Extract<HelperOp, { op: 'mount' }>;
+  t.ok(sys.flags & MS.RDONLY, '/sys read-only');
+  const dev = ops.find((o) => o.op === 'mount' && o.target === '/dev') as Extract<HelperOp, { op: 'mount' }>;
+  t.ok(dev.flags & MS.NODEV, 'nodes made in /dev cannot be opened');
+});
+
+t.test('cgroups: v2 binds the container\'s cgroup; v1 a tmpfs of hierarchies, links for shared ones', async (t) => {
+  const two = mountTable(plan(), '/s', v2).filter((o) => o.op === 'mount' && o.target.startsWith('/sys/fs/cgroup'));
+  t.same(two, [{ op: 'mount', source: '/sys/fs/cgroup/tsproc/x', target: '/sys/fs/cgroup', fstype: '', flags: MS.BIND | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY, data: '' }]);
+  const one = mountTable(plan(), '/s', hybrid);
+  t.same(targets(one).filter((p) => p.startsWith('/sys/fs/cgroup')), ['/sys/fs/cgroup', '/sys/fs/cgroup/memory', '/sys/fs/cgroup/cpu,cpuacct']);
+  t.same(one.filter((o) => o.op === 'symlink' && o.path.startsWith('/sys')), [
+    { op: 'symlink', target: 'cpu,cpuacct', path: '/sys/fs/cgroup/cpu' },
+    { op: 'symlink', target: 'cpu,cpuacct', path: '/sys/fs/cgroup/cpuacct' },
+  ]);
+  t.same(one.find((o) => o.op === 'remount'), { op: 'remount', path: '/sys/fs/cgroup', flags: MS.RDONLY });
+});
+
+t.test('--lxcfs binds the 8 files; --privileged masks nothing and leaves /sys writable', async (t) => {
+  const ops = mountTable(plan({ lxcfsRoot: '/l' }), '/s', v2);
+  t.same(ops.filter((o) => o.op === 'mount' && o.source.startsWith('/l/')).map((o) => (o as { target: string }).target), LXCFS_FILES.map((f) => `/${f}`));
+  const priv = mountTable(plan({ privileged: true }), '/s', v2);
+  t.equal(priv.filter((o) => o.op === 'mask' || o.op === 'readonly').length, 0);
+  t.notOk((priv.find((o) => o.op === 'mount' && o.target === '/sys') as { flags: number }).flags & MS.RDONLY);
+});
