@@ -148,7 +148,6 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
   }
   sampler?.start();
   const shown = [content.swap === false ? 'no swap' : 'swap', content.cpuQuota === false ? 'no CPU quota' : 'CPU quota', content.loadavg === false ? 'no loadavg' : 'loadavg'];
-  logLine(`serving ${dir} (connection ${conn.id}, ${threads} worker threads, pid ${process.pid}; cgroup ${layout.kind}; ${shown.join(', ')})`);
 
   const workersGone = new Promise<void>((r) => server.once('stopped', () => r()));
   return new Promise<number>((resolveExit) => {
@@ -195,5 +194,7 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
     const watch = setInterval(() => {
       if (!mountsAt(dir).some((e) => e.minor === conn.id && e.major === 0)) void stop(`${dir} was unmounted`, false);
     }, 1000);
+    // Only now, with the signal handlers in place: whoever waits for this line may signal at once.
+    logLine(`serving ${dir} (connection ${conn.id}, ${threads} worker threads, pid ${process.pid}; cgroup ${layout.kind}; ${shown.join(', ')})`);
   });
 }

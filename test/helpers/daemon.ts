@@ -5,6 +5,14 @@ import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../../bin/tsproc.js', import.meta.url));
 
+/**
+ * Limits for hangs, not for speed: generous, because under QEMU's emulation (npm run test:cgroup2)
+ * a daemon takes some 10 s to start and a busy machine can make that several times longer.
+ */
+const START_LIMIT_MS = 90_000;
+const STOP_GRACE_MS = 20_000;
+const RUN_LIMIT_MS = 60_000;
+
 interface Teardown {
   teardown(fn: () => void | Promise<void>): void;
 }
@@ -54,14 +62,14 @@ export async function startDaemon(t: Teardown, opts: { dir?: string; args?: stri
   t.teardown(async () => {
     if (proc.exitCode === null && proc.signalCode === null) {
       proc.kill('SIGTERM');
-      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), STOP_GRACE_MS))]);
       if (!done) proc.kill('SIGKILL');
     }
     forceUnmount(dir);
     if (!opts.keepDir && existsSync(dir)) rmdirSync(dir);
   });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon did not start in 15 s:\n${err}`)), 15000);
+    const timer = setTimeout(() => reject(new Error(`daemon did not start in ${START_LIMIT_MS / 1000} s:\n${err}`)), START_LIMIT_MS);
     proc.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
       if (/serving /.test(err)) {
@@ -82,7 +90,15 @@ function osSignal(sig: NodeJS.Signals): number {
 }
 
 /** Run a command to completion (never from the daemon's process), with a timeout. */
-export function run(cmd: string, args: string[], timeoutMs = 20000): { status: number | null; stdout: string; stderr: string } {
+export function run(cmd: string, args: string[], timeoutMs = RUN_LIMIT_MS): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Wait until cond() holds (polling), or fail after limitMs: for output that arrives asynchronously. */
+export async function waitFor(cond: () => boolean, what: string, limitMs = RUN_LIMIT_MS): Promise<void> {
+  for (const end = Date.now() + limitMs; !cond(); ) {
+    if (Date.now() > end) throw new Error(`${what}: not seen in ${limitMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

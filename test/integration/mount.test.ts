@@ -2,7 +2,7 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
-import { BIN, mountedAt, run, startDaemon, tempMountpoint, forceUnmount } from '../helpers/daemon.js';
+import { BIN, mountedAt, run, startDaemon, tempMountpoint, forceUnmount, waitFor } from '../helpers/daemon.js';
 
 /** A file's first line with the figures blanked out: its labels and its number of fields. */
 const shape = (text: string) => text.split('\n')[0]!.split(/\s+/).map((f) => (/^[0-9.:/-]+$/.test(f) ? '#' : f)).join(' ');
@@ -142,8 +142,9 @@ t.test('the mountpoint is created when missing; --debug logs each request with t
   t.match(d.stderr(), /3 worker threads/);
   const cat = spawn('cat', [`${dir}/proc/uptime`], { stdio: 'ignore' });
   await new Promise((r) => cat.on('exit', r));
-  await new Promise((r) => setTimeout(r, 200));
-  t.match(d.stderr(), new RegExp(`READ unique=\\d+ node=\\d+ pid=${cat.pid} uid=0 -> \\d+ bytes`));
+  const read = new RegExp(`READ unique=\\d+ node=\\d+ pid=${cat.pid} uid=0 -> \\d+ bytes`);
+  await waitFor(() => read.test(d.stderr()), 'the READ log line');
+  t.match(d.stderr(), read);
   t.match(d.stderr(), /LOOKUP .* -> 128 bytes/);
 });
 

@@ -31,6 +31,17 @@ function makeSwap(t: Teardown): { size: number } | string {
     if (loop) run('losetup', ['-d', loop]);
     rmSync(file, { force: true });
   });
+  const size = () => Number(readFileSync('/proc/swaps', 'utf8').split('\n').find((l) => l.startsWith(device!))?.split(/\s+/)[2]);
+  // A whole disk given for it (the cgroup v2 VM's own scratch disk): never a disk of the host's.
+  const given = process.env.TSPROC_TEST_SWAP_DEVICE;
+  if (given) {
+    const made = run('mkswap', [given]);
+    if (made.status !== 0) return `mkswap ${given} failed: ${made.stderr.trim()}`;
+    const on = run('swapon', [given]);
+    if (on.status !== 0) return `swapon ${given} failed: ${on.stderr.trim()}`;
+    device = given;
+    return { size: size() };
+  }
   const dd = run('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', 'count=256', 'status=none']);
   if (dd.status !== 0) return `cannot write ${file}: ${dd.stderr.trim()}`;
   run('chmod', ['600', file]);
@@ -44,8 +55,7 @@ function makeSwap(t: Teardown): { size: number } | string {
     if (on.status !== 0) return `swapon failed on ${file} and on ${loop}: ${on.stderr.trim()}`;
     device = loop;
   }
-  const size = Number(readFileSync('/proc/swaps', 'utf8').split('\n').find((l) => l.startsWith(device!))?.split(/\s+/)[2]);
-  return { size };
+  return { size: size() };
 }
 
 /*
