@@ -1,4 +1,5 @@
 // The cgroup driver interface, in cgroup v2's vocabulary; v1-driver.ts translates, v2-driver.ts reads.
+import { ONE_RECORD, type ReadOptions } from '../io/file-source.js';
 import type { IoCounters } from './parse.js';
 
 /**
@@ -6,6 +7,9 @@ import type { IoCounters } from './parse.js';
  * figures are read at every render; settings change rarely, and a change shows within this time.
  */
 export const SETTING_AGE_MS = 1000;
+
+/** How settings are read: one record (every cgroup file is but the thread lists), reused for up to SETTING_AGE_MS. */
+export const SETTING: ReadOptions = { ...ONE_RECORD, maxAgeMs: SETTING_AGE_MS };
 
 /** A process's cgroup for each resource: on v2 the same path for all, on v1 one per controller. */
 export interface CgroupPaths {

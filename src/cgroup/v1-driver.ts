@@ -1,7 +1,7 @@
 // The cgroup v1 driver (v1 and hybrid hosts): v1 file names translated into the v2 vocabulary of driver.ts.
-import type { FileSource } from '../io/file-source.js';
+import { ONE_RECORD, type FileSource } from '../io/file-source.js';
 import { cgroupFile, selfAndAncestors, v1Paths } from './cgroup-paths.js';
-import { SETTING_AGE_MS, type CgroupDriver, type CgroupPaths, type CpuUsage, type MemoryStat } from './driver.js';
+import { SETTING, type CgroupDriver, type CgroupPaths, type CpuUsage, type MemoryStat } from './driver.js';
 import type { V1Controller } from './layout.js';
 import { MissingFileError, ParseError } from './errors.js';
 import { keyedValue, parseBlkio, parseCount, parseCpuList, parseIdList, parseKeyed, parseLimit, type IoCounters } from './parse.js';
@@ -45,13 +45,13 @@ export class V1Driver implements CgroupDriver {
 
   private read(controller: V1Controller, path: string, file: string): string | undefined {
     const mount = this.mounts[controller];
-    return mount === undefined ? undefined : this.files.read(cgroupFile(mount, path, file));
+    return mount === undefined ? undefined : this.files.read(cgroupFile(mount, path, file), ONE_RECORD);
   }
 
   /** A setting: reused for up to SETTING_AGE_MS. */
   private setting(controller: V1Controller, path: string, file: string): string | undefined {
     const mount = this.mounts[controller];
-    return mount === undefined ? undefined : this.files.read(cgroupFile(mount, path, file), SETTING_AGE_MS);
+    return mount === undefined ? undefined : this.files.read(cgroupFile(mount, path, file), SETTING);
   }
 
   /** A file that must exist. */
@@ -64,7 +64,7 @@ export class V1Driver implements CgroupDriver {
   /** memory.stat's recursive (total_*) half, parsed once per render. */
   private rawStat(cg: CgroupPaths): Record<string, number> | undefined {
     const mount = this.mounts.memory;
-    return mount === undefined ? undefined : this.files.parsed(cgroupFile(mount, cg.memory, 'memory.stat'), parseTotals);
+    return mount === undefined ? undefined : this.files.parsed(cgroupFile(mount, cg.memory, 'memory.stat'), parseTotals, ONE_RECORD);
   }
 
   /** One line of memory.stat (read once per render), without parsing the rest: what a host reader's limit check needs. */
@@ -190,6 +190,7 @@ export class V1Driver implements CgroupDriver {
     const path = controller === 'cpu' ? cg.cpu : controller === 'pids' ? cg.pids : cg.memory;
     const out: number[] = [];
     const walk = (p: string, depth: number) => {
+      // Many records: read to the end.
       const text = this.files.read(cgroupFile(mount, p, 'tasks'));
       if (text === undefined) {
         if (depth === 0) throw new MissingFileError(cgroupFile(mount, p, 'tasks'));

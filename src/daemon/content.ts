@@ -8,7 +8,7 @@ import type { CgroupDriver } from '../cgroup/driver.js';
 import { createDriver } from '../cgroup/create-driver.js';
 import { MissingFileError } from '../cgroup/errors.js';
 import { hostLayout, type CgroupLayout } from '../cgroup/layout.js';
-import { DescriptorCache } from '../io/file-source.js';
+import { DescriptorCache, type ReadOptions } from '../io/file-source.js';
 import { LoadSource } from '../loadavg/source.js';
 import { countTasks } from '../loadavg/tasks.js';
 import { ReaderResolver, type Reader } from '../reader/resolver.js';
@@ -86,7 +86,7 @@ export class ViewContent {
       files,
       driver: this.driver,
       options: { swap: o.swap ?? true, cpuQuota: o.cpuQuota ?? true, loadavg: o.loadavg ?? true },
-      host: (path, maxAgeMs) => this.host(path, maxAgeMs),
+      host: (path, o) => this.host(path, o),
       load: (r) => load.sample(r, this.tid),
     };
     this.once = shared.once ? new OnceSet(shared.once) : new LocalOnce();
@@ -119,8 +119,8 @@ export class ViewContent {
     return this.host(VIEW_PATHS[view.name].host);
   }
 
-  private host(path: string, maxAgeMs?: number): string {
-    const text = this.files.read(this.hostRoot + path, maxAgeMs);
+  private host(path: string, o?: ReadOptions): string {
+    const text = this.files.read(this.hostRoot + path, o);
     if (text === undefined) throw new MissingFileError(this.hostRoot + path);
     return text;
   }

@@ -1,6 +1,6 @@
 // Counts a container's tasks by state, from its cgroup's thread list and each thread's /proc/TID/stat.
 import type { CgroupDriver, CgroupPaths } from '../cgroup/driver.js';
-import type { FileSource } from '../io/file-source.js';
+import { ONE_RECORD, type FileSource } from '../io/file-source.js';
 import { parseState, parseStatus } from '../reader/proc-parse.js';
 
 export interface TaskCounts {
@@ -25,7 +25,7 @@ export function countTasks(files: FileSource, driver: CgroupDriver, cg: CgroupPa
   let total = 0;
   let newest = 0;
   for (const tid of driver.threads(cg)) {
-    const text = files.readOnce(`${procRoot}/${tid}/stat`);
+    const text = files.readOnce(`${procRoot}/${tid}/stat`, ONE_RECORD);
     if (text === undefined) continue;
     total++;
     const state = parseState(text);
@@ -35,7 +35,7 @@ export function countTasks(files: FileSource, driver: CgroupDriver, cg: CgroupPa
   }
   let lastPid = 0;
   if (newest > 0) {
-    const st = files.readOnce(`${procRoot}/${newest}/status`);
+    const st = files.readOnce(`${procRoot}/${newest}/status`, ONE_RECORD);
     const ns = st === undefined ? undefined : parseStatus(st);
     lastPid = ns ? ns.nspid[ns.nspid.length - 1]! : newest;
   }

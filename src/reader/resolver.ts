@@ -1,7 +1,7 @@
 // Whose view a read gets: the caller's pid → its pid namespace → that namespace's init → init's cgroups.
 import { closeSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import type { CgroupDriver, CgroupPaths } from '../cgroup/driver.js';
-import type { FileSource } from '../io/file-source.js';
+import { ONE_RECORD, type FileSource } from '../io/file-source.js';
 import { parseNsLink, parseStartTime, parseStatus } from './proc-parse.js';
 
 /** Whose figures a read shows. */
@@ -100,7 +100,7 @@ export class ReaderResolver {
   }
 
   private hostReader(pid: number): Reader | undefined {
-    const text = this.o.files.readOnce(`${this.procRoot}/${pid}/cgroup`);
+    const text = this.o.files.readOnce(`${this.procRoot}/${pid}/cgroup`, ONE_RECORD);
     if (text === undefined) return undefined;
     const cgroup = this.o.driver.paths(text);
     const where = this.o.driver.describe(cgroup);
@@ -115,7 +115,7 @@ export class ReaderResolver {
     }
     if (e && now - e.checkedAt > this.recheck) {
       // The init may have been moved to another cgroup since.
-      const text = this.o.files.readOnce(`${this.procRoot}/${e.reader.pid}/cgroup`);
+      const text = this.o.files.readOnce(`${this.procRoot}/${e.reader.pid}/cgroup`, ONE_RECORD);
       if (text === undefined) {
         this.drop(ns, e);
         e = undefined;
@@ -141,8 +141,8 @@ export class ReaderResolver {
       return undefined;
     }
     // Between finding the init and opening its file the pid could have ended and been reused.
-    const stat = this.o.files.readOnce(`${this.procRoot}/${init}/stat`);
-    const cg = this.o.files.readOnce(`${this.procRoot}/${init}/cgroup`);
+    const stat = this.o.files.readOnce(`${this.procRoot}/${init}/stat`, ONE_RECORD);
+    const cg = this.o.files.readOnce(`${this.procRoot}/${init}/cgroup`, ONE_RECORD);
     const start = stat === undefined ? undefined : parseStartTime(stat);
     if (this.nsOf(init) !== ns || start === undefined || cg === undefined) {
       closeSync(fd);
@@ -208,7 +208,7 @@ export class ReaderResolver {
   }
 
   private status(pid: number) {
-    const text = this.o.files.readOnce(`${this.procRoot}/${pid}/status`);
+    const text = this.o.files.readOnce(`${this.procRoot}/${pid}/status`, ONE_RECORD);
     return text === undefined ? undefined : parseStatus(text);
   }
 

@@ -1,5 +1,6 @@
 // /proc/stat: cpu and cpuN lines from the container's own CPU time on its visible CPUs; its task counts.
 import type { CpuUsage } from '../cgroup/driver.js';
+import { ONE_RECORD } from '../io/file-source.js';
 import type { Reader } from '../reader/resolver.js';
 import { cpuTimes, gatherCpuLimits, hidesCpus, visibleCpus } from './cpu-figures.js';
 import { HOST_FILE, uptimeTicks, type HostFile, type View, type ViewEnv } from './view.js';
@@ -20,8 +21,8 @@ function gather(env: ViewEnv, reader: Reader): StatSnapshot | HostFile {
   const limits = gatherCpuLimits(env, reader);
   if (reader.scope === 'host' && !hidesCpus(limits)) return HOST_FILE;
   const usage = env.driver.cpuUsage(reader.cgroup);
-  const host = env.host('/proc/stat');
-  const elapsed = uptimeTicks(env.host('/proc/uptime')) - reader.start;
+  const host = env.host('/proc/stat', ONE_RECORD);
+  const elapsed = uptimeTicks(env.host('/proc/uptime', ONE_RECORD)) - reader.start;
   const load = env.load(reader);
   return { host, usage, visible: visibleCpus(limits), cpuset: limits.cpuset, elapsed, running: load.running, blocked: load.blocked };
 }

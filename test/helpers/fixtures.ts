@@ -55,8 +55,8 @@ export function fixture(kind: FixtureKind, o: { root?: string; options?: Partial
     files,
     driver,
     options: { swap: true, cpuQuota: true, loadavg: true, ...o.options },
-    host: (path) => {
-      const text = files.read(`${root}/host${path}`);
+    host: (path, ro) => {
+      const text = files.read(`${root}/host${path}`, ro);
       if (text === undefined) throw new Error(`no ${path} in the fixture`);
       return text;
     },
