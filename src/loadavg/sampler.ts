@@ -89,6 +89,8 @@ export class LoadSampler {
   private sample(slot: number, registering?: number): void {
     const t = this.tracked.get(slot)!;
     let counts;
+    // The thread lists are read afresh at every sample (texts are otherwise kept for the render).
+    this.o.files.beginRender();
     try {
       counts = countTasks(this.o.files, this.o.driver, t.cgroup, this.o.procRoot, registering ?? 0);
     } catch {

@@ -1,14 +1,19 @@
 // The load sampler over a fixture cgroup and a fake /proc: registration, averages, expiry, removal.
 import t from 'tap';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createDriver } from '../../src/cgroup/create-driver.js';
+import { hostLayout } from '../../src/cgroup/layout.js';
 import { DescriptorCache } from '../../src/io/file-source.js';
 import { formatLoad } from '../../src/loadavg/calc.js';
 import { LoadSampler } from '../../src/loadavg/sampler.js';
 import { LoadSource } from '../../src/loadavg/source.js';
 import { LoadTable } from '../../src/loadavg/table.js';
 import { countTasks } from '../../src/loadavg/tasks.js';
+import { makeCgroup, uniqueName } from '../helpers/container.js';
 import { copyFixture, fixtureLayout } from '../helpers/fixtures.js';
+
+const ROOT = process.getuid?.() === 0 ? false : 'needs root: it makes a cgroup';
 
 /*
  * v2 fixture, tsproc/ctr1 holding threads 139 144 145 146 147 148 151 (139 is pid 1 inside, 151 is 9);
@@ -72,6 +77,56 @@ t.test('registration, ticks, expiry; workers read the shared table', async (t) =
   t.equal(sampler.size, 0, 'not read for 10 minutes: dropped');
   t.equal(new LoadTable(buf).find('/tsproc/ctr1'), -1);
   t.same(log, []);
+});
+
+t.test('every tick reads the thread list afresh: the counts and averages follow the cgroup', async (t) => {
+  const s = setup(t);
+  const buf = LoadTable.create(16);
+  const sampler = new LoadSampler({ table: buf, files: s.files, driver: s.driver, procRoot: s.proc });
+  const table = new LoadTable(buf);
+  sampler.handle({ type: 'loadavg-register', key: '/tsproc/ctr1', cgroup: s.cgroup, reader: 0 });
+  const slot = table.find('/tsproc/ctr1');
+  t.same(table.read(slot), { avg: [0, 0, 0], running: 1, blocked: 1, total: 7, lastPid: 9, samples: 1 }, 'registered: 139 R, 144 D');
+  // Three new threads, all running; 144 and 151 end.
+  for (const tid of [160, 161, 162]) s.state(tid, 'R');
+  writeFileSync(`${s.root}/cgroup/tsproc/ctr1/cgroup.threads`, '139\n145\n146\n147\n148\n160\n161\n162\n');
+  sampler.tick();
+  const after = table.read(slot)!;
+  t.same({ running: after.running, blocked: after.blocked, total: after.total }, { running: 4, blocked: 0, total: 8 }, 'the new thread list');
+  t.ok(after.avg[0] > 0, `the 1-minute average moved (${formatLoad(after.avg[0])})`);
+});
+
+/*
+ * A real cgroup (a held descriptor on a removed cgroup's file answers ENODEV; a fixture's deleted
+ * file would still read):
+ *   tsproc-test-views-sampler-PID/ctr      one `sleep`, then nothing, then removed
+ */
+t.test('a real cgroup: its thread list followed at every tick, its removal noticed', { skip: ROOT }, async (t) => {
+  const cg = makeCgroup(uniqueName('sampler'), {});
+  const sleeper = spawn('sh', ['-c', `${cg.procs.map((f) => `echo $$ > ${f}`).join(' && ')} && exec sleep 600`], { stdio: 'ignore' });
+  const gone = new Promise((r) => sleeper.once('exit', r));
+  t.teardown(async () => {
+    sleeper.kill('SIGKILL');
+    await gone;
+    cg.remove();
+  });
+  // Joined once it runs sleep.
+  while (readFileSync(`/proc/${sleeper.pid}/comm`, 'utf8') !== 'sleep\n') await new Promise((r) => setTimeout(r, 10));
+  const files = new DescriptorCache();
+  const driver = createDriver({ files, layout: hostLayout() });
+  const cgroup = driver.paths(readFileSync(`/proc/${sleeper.pid}/cgroup`, 'utf8'));
+  const buf = LoadTable.create(16);
+  const table = new LoadTable(buf);
+  const sampler = new LoadSampler({ table: buf, files, driver });
+  sampler.handle({ type: 'loadavg-register', key: 'k', cgroup, reader: 0 });
+  t.equal(table.read(table.find('k'))!.total, 1, 'registered: the sleep');
+  sleeper.kill('SIGKILL');
+  await gone;
+  sampler.tick();
+  t.equal(table.read(table.find('k'))!.total, 0, 'it ended: no task');
+  cg.remove();
+  sampler.tick();
+  t.equal(sampler.size, 0, 'the cgroup was removed: dropped');
 });
 
 t.test('a cgroup that goes away is dropped at the next tick; a full table is said once', async (t) => {
