@@ -96,7 +96,7 @@ export class ViewContent {
   render(view: View<unknown>, pid: number): string {
     this.files.beginRender();
     this.tid = pid;
-    let reader = this.resolver.resolve(pid);
+    let reader = this.findReader(view, pid);
     for (let attempt = 0; reader; attempt++) {
       try {
         const snapshot = view.gather(this.env, reader);
@@ -109,7 +109,7 @@ export class ViewContent {
         if (attempt === 0 && err instanceof MissingFileError && !existsSync(dirname(err.path))) {
           this.resolver.invalidate(reader);
           this.files.beginRender();
-          reader = this.resolver.resolve(pid);
+          reader = this.findReader(view, pid);
           continue;
         }
         this.logOnce(reader, view.name, err);
@@ -125,9 +125,23 @@ export class ViewContent {
     return text;
   }
 
+  /** The reader behind `pid`; undefined (the host's file) when it cannot be told, errors included (EMFILE...). */
+  private findReader(view: View<unknown>, pid: number): Reader | undefined {
+    try {
+      return this.resolver.resolve(pid);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      if (this.once.first(`resolve ${code} ${view.name}`)) {
+        this.log(`${view.name} for pid ${pid}: cannot tell whose view it is: ${why(err)}; serving the host's file (said once for this file and error)`);
+      }
+      return undefined;
+    }
+  }
+
   private logOnce(reader: Reader, file: string, err: unknown): void {
     if (!this.once.first(`${reader.key} ${file}`)) return;
-    const why = err instanceof Error ? err.message : String(err);
-    this.log(`${file} for ${reader.label}: ${why}; serving the host's file (said once for this container and file)`);
+    this.log(`${file} for ${reader.label}: ${why(err)}; serving the host's file (said once for this container and file)`);
   }
 }
+
+const why = (err: unknown): string => (err instanceof Error ? err.message : String(err));

@@ -61,6 +61,17 @@ t.test('missing data: the host file, one log line per container and file', async
   t.match(s.logs[1], /^meminfo for the container/);
 });
 
+t.test('an error while finding the reader (EMFILE, EISDIR...): the host file, one log line', async (t) => {
+  const s = setup(t);
+  // pid 502 in a namespace of its own, whose /proc/502/status cannot be read.
+  mkdirSync(`${s.proc}/502/ns`, { recursive: true });
+  symlinkSync('pid:[300]', `${s.proc}/502/ns/pid`);
+  mkdirSync(`${s.proc}/502/status`);
+  for (let i = 0; i < 2; i++) t.equal(s.content.render(view('meminfo'), 502), s.host('meminfo'));
+  t.equal(s.logs.length, 1, 'said once');
+  t.match(s.logs[0], /^meminfo for pid 502: cannot tell whose view it is: .*EISDIR.*; serving the host's file/);
+});
+
 t.test('garbage never goes out: a malformed figure gives the host file', async (t) => {
   const s = setup(t);
   writeFileSync(`${s.root}/cgroup/tsproc/ctr1/memory.current`, 'lots\n');
