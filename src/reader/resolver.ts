@@ -54,6 +54,8 @@ export class ReaderResolver {
   private readonly byPid = new Map<number, { reader: Reader; until: number }>();
   private readonly byNs = new Map<number, NsEntry>();
   private readonly probe = Buffer.allocUnsafe(64);
+  /** when the namespaces of ended containers were last looked for */
+  private sweptAt: number;
   /** the daemon's own pid namespace */
   readonly selfNs: number | undefined;
   /** readlink and pread calls made (the /proc files it reads are counted by the FileSource), for the bench */
@@ -66,12 +68,14 @@ export class ReaderResolver {
     this.recheck = o.recheckMs ?? 10000;
     this.capacity = o.capacity ?? 1024;
     this.selfNs = this.nsOf('self');
+    this.sweptAt = this.now();
   }
 
   /** The reader behind a request's pid; undefined when it cannot be told (pid 0, a process already gone). */
   resolve(pid: number): Reader | undefined {
     if (!(pid > 0)) return undefined;
     const now = this.now();
+    if (now - this.sweptAt >= this.recheck) this.sweep(now);
     const hit = this.byPid.get(pid);
     if (hit && hit.until > now && hit.reader.valid) return hit.reader;
     const ns = this.nsOf(pid);
@@ -99,6 +103,12 @@ export class ReaderResolver {
     this.byPid.clear();
   }
 
+  /** Forget the containers whose init has ended (their descriptors would otherwise be held for good). */
+  private sweep(now: number): void {
+    this.sweptAt = now;
+    for (const [ns, e] of this.byNs) if (!this.alive(e)) this.drop(ns, e);
+  }
+
   private hostReader(pid: number): Reader | undefined {
     const text = this.o.files.readOnce(`${this.procRoot}/${pid}/cgroup`, ONE_RECORD);
     if (text === undefined) return undefined;
@@ -112,6 +122,11 @@ export class ReaderResolver {
     if (e && (!e.reader.valid || !this.alive(e))) {
       this.drop(ns, e);
       e = undefined;
+    }
+    if (e) {
+      // Least recently used first: the one forgotten when there are too many.
+      this.byNs.delete(ns);
+      this.byNs.set(ns, e);
     }
     if (e && now - e.checkedAt > this.recheck) {
       // The init may have been moved to another cgroup since.
@@ -140,26 +155,36 @@ export class ReaderResolver {
     } catch {
       return undefined;
     }
-    // Between finding the init and opening its file the pid could have ended and been reused.
-    const stat = this.o.files.readOnce(`${this.procRoot}/${init}/stat`, ONE_RECORD);
-    const cg = this.o.files.readOnce(`${this.procRoot}/${init}/cgroup`, ONE_RECORD);
-    const start = stat === undefined ? undefined : parseStartTime(stat);
-    if (this.nsOf(init) !== ns || start === undefined || cg === undefined) {
-      closeSync(fd);
-      return undefined;
+    let entry: NsEntry | undefined;
+    try {
+      entry = this.entry(init, ns, fd, now);
+    } finally {
+      // Not kept (the init ended meanwhile, or a read failed): the descriptor is closed on every path.
+      if (!entry) closeSync(fd);
     }
-    const cgroup = this.o.driver.paths(cg);
-    const entry: NsEntry = {
-      reader: { scope: 'container', key: `ns:${ns}@${start}`, label: this.label(ns, init, cgroup), cgroup, pid: init, start, valid: true },
-      fd,
-      checkedAt: now,
-    };
+    if (!entry) return undefined;
+    if (this.byNs.size >= this.capacity) this.sweep(now);
     if (this.byNs.size >= this.capacity) {
       const [oldNs, old] = this.byNs.entries().next().value as [number, NsEntry];
       this.drop(oldNs, old);
     }
     this.byNs.set(ns, entry);
     return entry;
+  }
+
+  /** The entry of a namespace whose init is `init`, `fd` open on its comm; undefined if it is not that namespace's any more. */
+  private entry(init: number, ns: number, fd: number, now: number): NsEntry | undefined {
+    // Between finding the init and opening its file the pid could have ended and been reused.
+    const stat = this.o.files.readOnce(`${this.procRoot}/${init}/stat`, ONE_RECORD);
+    const cg = this.o.files.readOnce(`${this.procRoot}/${init}/cgroup`, ONE_RECORD);
+    const start = stat === undefined ? undefined : parseStartTime(stat);
+    if (this.nsOf(init) !== ns || start === undefined || cg === undefined) return undefined;
+    const cgroup = this.o.driver.paths(cg);
+    return {
+      reader: { scope: 'container', key: `ns:${ns}@${start}`, label: this.label(ns, init, cgroup), cgroup, pid: init, start, valid: true },
+      fd,
+      checkedAt: now,
+    };
   }
 
   private label(ns: number, init: number, cgroup: CgroupPaths): string {
