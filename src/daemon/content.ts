@@ -31,8 +31,10 @@ export interface ContentOptions {
   cpuQuota?: boolean;
   /** --no-loadavg turns it off */
   loadavg?: boolean;
-  /** descriptors each worker may keep open (the daemon divides its limit among the workers) */
+  /** descriptors each worker may keep open on files (the daemon divides its limit among the workers) */
   descriptors?: number;
+  /** containers each worker remembers, a descriptor each */
+  containers?: number;
 }
 
 /** Shared by every worker. */
@@ -76,7 +78,7 @@ export class ViewContent {
     const procRoot = o.procRoot ?? '/proc';
     const files = this.files;
     this.driver = createDriver({ files, layout: o.layout ?? hostLayout() });
-    this.resolver = new ReaderResolver({ files, driver: this.driver, procRoot });
+    this.resolver = new ReaderResolver({ files, driver: this.driver, procRoot, ...(o.containers ? { capacity: o.containers } : {}) });
     const load = new LoadSource({
       ...(o.loadavg === false || !shared.loadavg ? {} : { table: shared.loadavg }),
       post,
