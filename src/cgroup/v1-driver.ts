@@ -67,9 +67,13 @@ export class V1Driver implements CgroupDriver {
     return mount === undefined ? undefined : this.files.parsed(cgroupFile(mount, cg.memory, 'memory.stat'), parseTotals, ONE_RECORD);
   }
 
-  /** One line of memory.stat (read once per render), without parsing the rest: what a host reader's limit check needs. */
-  private statValue(cg: CgroupPaths, key: string): number | undefined {
-    const text = this.read('memory', cg.memory, 'memory.stat');
+  /**
+   * One line of memory.stat, without parsing the rest. The hierarchical limits are settings: read at
+   * most once a second (a host reader's limit check then costs no read), the usage lines at every render.
+   */
+  private statValue(cg: CgroupPaths, key: string, setting = false): number | undefined {
+    const mount = this.mounts.memory;
+    const text = mount === undefined ? undefined : this.files.read(cgroupFile(mount, cg.memory, 'memory.stat'), setting ? SETTING : ONE_RECORD);
     return text === undefined ? undefined : keyedValue(text, key);
   }
 
@@ -90,7 +94,7 @@ export class V1Driver implements CgroupDriver {
 
   /** memory.stat's hierarchical_memory_limit is already the smallest over the ancestors. */
   memoryMax(cg: CgroupPaths): number {
-    const h = this.statValue(cg, 'hierarchical_memory_limit');
+    const h = this.statValue(cg, 'hierarchical_memory_limit', true);
     if (h !== undefined) return h >= 2 ** 62 ? Infinity : h;
     let min = Infinity;
     for (const p of selfAndAncestors(cg.memory)) {
@@ -102,7 +106,7 @@ export class V1Driver implements CgroupDriver {
 
   /** v1 limits memory plus swap together (memsw); the swap room is that limit less the memory limit. */
   swapMax(cg: CgroupPaths): number | undefined {
-    const memsw = this.statValue(cg, 'hierarchical_memsw_limit');
+    const memsw = this.statValue(cg, 'hierarchical_memsw_limit', true);
     if (memsw === undefined) return undefined;
     if (memsw >= 2 ** 62) return Infinity;
     return Math.max(0, memsw - this.memoryMax(cg));

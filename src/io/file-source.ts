@@ -22,7 +22,8 @@ export interface FileSource {
 export interface ReadOptions {
   /**
    * A text read this long ago (ms) or less may be given again: settings such as limits and cpusets,
-   * which change rarely, need not be read at every render.
+   * which change rarely, need not be read at every render. (A read without an age, in the same render
+   * or later, reads the file; its text then serves the reads with an age.)
    */
   maxAgeMs?: number;
   /**
@@ -80,19 +81,18 @@ export class DescriptorCache implements FileSource {
 
   read(path: string, o: ReadOptions = {}): string | undefined {
     if (this.memo.has(path)) return this.memo.get(path);
-    const maxAgeMs = o.maxAgeMs ?? 0;
-    let text: string | undefined;
-    if (maxAgeMs > 0 && this.reuse) {
-      const now = performance.now();
+    const aged = this.reuse && (o.maxAgeMs ?? 0) > 0;
+    if (aged) {
       const kept = this.aged.get(path);
-      if (kept && now - kept.at <= maxAgeMs) text = kept.text;
-      else {
-        text = this.readHeld(path, o.oneRecord ?? false);
-        if (this.aged.size >= this.capacity * 2) this.aged.clear();
-        this.aged.set(path, { text, at: now });
-      }
-    } else text = this.readHeld(path, o.oneRecord ?? false);
+      // Not memoized: a read without an age in this render still reads the file.
+      if (kept && performance.now() - kept.at <= o.maxAgeMs!) return kept.text;
+    }
+    const text = this.readHeld(path, o.oneRecord ?? false);
     this.memo.set(path, text);
+    if (aged || this.aged.has(path)) {
+      if (this.aged.size >= this.capacity * 2) this.aged.clear();
+      this.aged.set(path, { text, at: performance.now() });
+    }
     return text;
   }
 
