@@ -46,6 +46,8 @@ export interface DescriptorCacheOptions {
   capacity?: number;
   /** honour `maxAgeMs` (tests that change settings between renders turn it off) */
   reuseSettings?: boolean;
+  /** milliseconds, monotonic (tests give their own) */
+  now?: () => number;
 }
 
 export class DescriptorCache implements FileSource {
@@ -55,6 +57,7 @@ export class DescriptorCache implements FileSource {
   private readonly aged = new Map<string, { text: string | undefined; at: number }>();
   private readonly capacity: number;
   private readonly reuse: boolean;
+  private readonly now: () => number;
   private buf = Buffer.allocUnsafe(64 * 1024);
   /** syscalls made (open, pread, close), for tests and the bench */
   syscalls = 0;
@@ -62,6 +65,7 @@ export class DescriptorCache implements FileSource {
   constructor(options: DescriptorCacheOptions = {}) {
     this.capacity = options.capacity ?? 512;
     this.reuse = options.reuseSettings ?? true;
+    this.now = options.now ?? (() => performance.now());
   }
 
   beginRender(): void {
@@ -85,13 +89,13 @@ export class DescriptorCache implements FileSource {
     if (aged) {
       const kept = this.aged.get(path);
       // Not memoized: a read without an age in this render still reads the file.
-      if (kept && performance.now() - kept.at <= o.maxAgeMs!) return kept.text;
+      if (kept && this.now() - kept.at <= o.maxAgeMs!) return kept.text;
     }
     const text = this.readHeld(path, o.oneRecord ?? false);
     this.memo.set(path, text);
     if (aged || this.aged.has(path)) {
       if (this.aged.size >= this.capacity * 2) this.aged.clear();
-      this.aged.set(path, { text, at: performance.now() });
+      this.aged.set(path, { text, at: this.now() });
     }
     return text;
   }

@@ -1,4 +1,5 @@
 // /proc/cpuinfo: the host's blocks for the CPUs the container sees, renumbered from 0.
+import { SETTING_AGE_MS } from '../cgroup/driver.js';
 import { ParseError } from '../cgroup/errors.js';
 import type { Reader } from '../reader/resolver.js';
 import { gatherCpuLimits, hidesCpus, visibleCpus } from './cpu-figures.js';
@@ -14,7 +15,8 @@ export interface CpuinfoSnapshot {
 function gather(env: ViewEnv, reader: Reader): CpuinfoSnapshot | HostFile {
   const limits = gatherCpuLimits(env, reader);
   if (reader.scope === 'host' && !hidesCpus(limits)) return HOST_FILE;
-  return { host: env.host('/proc/cpuinfo'), visible: visibleCpus(limits) };
+  // The host's blocks change little (x86's "cpu MHz" moves): read at most once a second, as a setting.
+  return { host: env.host('/proc/cpuinfo', { maxAgeMs: SETTING_AGE_MS }), visible: visibleCpus(limits) };
 }
 
 /** The first line of a CPU's block: "processor : N" (x86, arm64, riscv...), "cpu number : N" (s390x). */
@@ -23,18 +25,33 @@ const CPU_HEAD = /^(?:processor|cpu number)\s*:\s*([0-9]+)/;
 const S390_COUNT = /^# processors\s*:\s*[0-9]+$/m;
 const S390_CPU_LINE = /^processor ([0-9]+):/;
 
-function render(s: CpuinfoSnapshot): string {
-  // Blocks separated by blank lines. The CPUs' blocks are shown in cpuset order where the first of them
-  // stood; other blocks (s390x's summary before them, arm's "Hardware" after) keep their place.
-  const byCpu = new Map<number, string>();
-  const before: string[] = [];
-  const after: string[] = [];
-  for (const block of s.host.split('\n\n')) {
+interface Blocks {
+  byCpu: Map<number, string>;
+  /** blocks that are not a CPU's, before the CPUs' and after them */
+  before: string[];
+  after: string[];
+}
+
+/** The blocks, separated by blank lines, of the last host file seen (the same text for a second). */
+let last: { host: string; blocks: Blocks } | undefined;
+
+function blocks(host: string): Blocks {
+  if (last?.host === host) return last.blocks;
+  const b: Blocks = { byCpu: new Map(), before: [], after: [] };
+  for (const block of host.split('\n\n')) {
     if (block.trim() === '') continue;
     const m = CPU_HEAD.exec(block);
-    if (m) byCpu.set(Number(m[1]), block);
-    else (byCpu.size === 0 ? before : after).push(block);
+    if (m) b.byCpu.set(Number(m[1]), block);
+    else (b.byCpu.size === 0 ? b.before : b.after).push(block);
   }
+  last = { host, blocks: b };
+  return b;
+}
+
+function render(s: CpuinfoSnapshot): string {
+  // The CPUs' blocks are shown in cpuset order where the first of them stood; other blocks (s390x's
+  // summary before them, arm's "Hardware" after) keep their place.
+  const { byCpu, before, after } = blocks(s.host);
   const shown: string[] = [];
   for (const cpu of s.visible) {
     const block = byCpu.get(cpu);

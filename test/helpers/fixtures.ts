@@ -46,10 +46,10 @@ export interface Fixture {
 export const DEFAULT_LOAD: LoadSample = { avg: [0, 0, 0], running: 1, blocked: 0, total: 7, lastPid: 7 };
 
 /** A view environment over a fixture tree (`root`: the tree itself, or a copy to change). */
-export function fixture(kind: FixtureKind, o: { root?: string; options?: Partial<ViewOptions>; load?: LoadSample; scope?: 'host' | 'container' } = {}): Fixture {
+export function fixture(kind: FixtureKind, o: { root?: string; options?: Partial<ViewOptions>; load?: LoadSample; scope?: 'host' | 'container'; clock?: () => number } = {}): Fixture {
   const root = o.root ?? `${FIXTURES}cgroup-${kind}`;
-  // Tests change settings between renders: read them every time.
-  const files = new DescriptorCache({ reuseSettings: false });
+  // Tests change settings between renders: read them every time, unless the test keeps the clock.
+  const files = o.clock ? new DescriptorCache({ now: o.clock }) : new DescriptorCache({ reuseSettings: false });
   const driver = createDriver({ files, layout: fixtureLayout(kind, root) });
   const env: ViewEnv = {
     files,

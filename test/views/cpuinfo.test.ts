@@ -52,6 +52,19 @@ t.test('the quota cuts the cpuset; ancestors count; --no-cpu-quota shows the cpu
   t.equal(show(noQuota, cpuOnline), '0-1\n');
 });
 
+t.test("the host's blocks are read at most once a second, as the settings are", async (t) => {
+  let ms = 0;
+  const f = fixture('v1', { root: copyFixture(t, 'v1'), clock: () => ms });
+  const first = show(f, cpuinfo);
+  f.write('host/proc/cpuinfo', f.env.host('/proc/cpuinfo').replace(/^cpu MHz\s*: .*$/gm, 'cpu MHz\t\t: 1234.000'));
+  ms = 1000;
+  const before = f.files.syscalls;
+  t.equal(show(f, cpuinfo), first, 'within the second: the blocks read before');
+  t.equal(f.files.syscalls, before, 'and no file read');
+  ms = 1001;
+  t.match(show(f, cpuinfo), /^cpu MHz\t\t: 1234.000$/m, 'then read again');
+});
+
 t.test('a host reader: the host file unless a CPU is hidden from it', async (t) => {
   const f = fixture('v2', { scope: 'host' });
   const unlimited = { ...f.reader, cgroup: { ...f.reader.cgroup, cpu: '/', cpuset: '/' } };
