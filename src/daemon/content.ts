@@ -8,7 +8,7 @@ import type { CgroupDriver } from '../cgroup/driver.js';
 import { createDriver } from '../cgroup/create-driver.js';
 import { MissingFileError } from '../cgroup/errors.js';
 import { hostLayout, type CgroupLayout } from '../cgroup/layout.js';
-import { DescriptorCache, type ReadOptions } from '../io/file-source.js';
+import { DescriptorCache, ONE_RECORD, type ReadOptions } from '../io/file-source.js';
 import { LoadSource } from '../loadavg/source.js';
 import { countTasks } from '../loadavg/tasks.js';
 import { ReaderResolver, type Reader } from '../reader/resolver.js';
@@ -118,7 +118,8 @@ export class ViewContent {
         break;
       }
     }
-    return this.host(VIEW_PATHS[view.name].host);
+    const file = VIEW_PATHS[view.name];
+    return this.host(file.host, file.oneRecord ? ONE_RECORD : undefined);
   }
 
   private host(path: string, o?: ReadOptions): string {

@@ -48,6 +48,18 @@ t.test('every view renders for the container; the host reader gets the host file
   t.same(s.logs, []);
 });
 
+t.test("a host reader's host file: one read for a file of one record, to the end for others", async (t) => {
+  const s = setup(t);
+  const cost = (name: string) => {
+    s.content.render(view(name), 501);
+    const before = s.content.files.syscalls;
+    s.content.render(view(name), 501);
+    return s.content.files.syscalls - before;
+  };
+  t.equal(cost('loadavg'), 1);
+  t.equal(cost('cpuinfo'), 2, 'many records: a read more, which gives nothing');
+});
+
 t.test('missing data: the host file, one log line per container and file', async (t) => {
   const s = setup(t);
   rmSync(`${s.root}/cgroup/tsproc/ctr1/io.stat`);
