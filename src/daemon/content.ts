@@ -35,6 +35,8 @@ export interface ContentOptions {
   descriptors?: number;
   /** containers each worker remembers, a descriptor each */
   containers?: number;
+  /** how long (ms) the reader found for a pid is reused; the bench gives 0 to measure what a new process such as cat pays */
+  pidCacheMs?: number;
 }
 
 /** Shared by every worker. */
@@ -78,7 +80,7 @@ export class ViewContent {
     const procRoot = o.procRoot ?? '/proc';
     const files = this.files;
     this.driver = createDriver({ files, layout: o.layout ?? hostLayout() });
-    this.resolver = new ReaderResolver({ files, driver: this.driver, procRoot, ...(o.containers ? { capacity: o.containers } : {}) });
+    this.resolver = new ReaderResolver({ files, driver: this.driver, procRoot, ...(o.containers ? { capacity: o.containers } : {}), ...(o.pidCacheMs !== undefined ? { pidTtlMs: o.pidCacheMs } : {}) });
     const load = new LoadSource({
       ...(o.loadavg === false || !shared.loadavg ? {} : { table: shared.loadavg }),
       post,
