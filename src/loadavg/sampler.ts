@@ -3,6 +3,7 @@ import type { CgroupDriver, CgroupPaths } from '../cgroup/driver.js';
 import type { FileSource } from '../io/file-source.js';
 import { LOAD_FREQ_MS, stepLoads } from './calc.js';
 import { LoadTable } from './table.js';
+import { countsWholeHost } from './key.js';
 import { countTasks } from './tasks.js';
 
 /** What a worker sends when it reads a container the table does not have yet. */
@@ -64,7 +65,8 @@ export class LoadSampler {
    * reader that asked).
    */
   handle(m: unknown): void {
-    if (!isRegisterMessage(m) || this.keys.has(m.key)) return;
+    // A container counting every host task is shown the host's figures: nothing to sample.
+    if (!isRegisterMessage(m) || this.keys.has(m.key) || countsWholeHost(m.cgroup)) return;
     const slot = this.table.insert(m.key, this.now());
     if (slot < 0) {
       if (!this.warnedFull) this.o.log?.(`loadavg: ${this.tracked.size} containers tracked, the table is full: new ones show 0.00 averages`);

@@ -1,14 +1,13 @@
 // The workers' side of the load figures: the sampler's shared table, or a count on the spot when it has none yet.
 import type { CgroupPaths } from '../cgroup/driver.js';
 import type { Reader } from '../reader/resolver.js';
+import { loadKey } from './key.js';
 import type { LoadSample } from '../views/view.js';
 import type { RegisterMessage } from './sampler.js';
 import { nowSeconds } from './sampler.js';
 import { LoadTable } from './table.js';
 import type { TaskCounts } from './tasks.js';
 
-/** The table key of a container: the cgroup whose threads are counted. */
-export const loadKey = (cg: CgroupPaths): string => cg.cpu;
 
 export interface LoadSourceOptions {
   /** the sampler's table; none with --no-loadavg */

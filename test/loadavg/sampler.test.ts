@@ -87,6 +87,8 @@ t.test('every tick reads the thread list afresh: the counts and averages follow 
   sampler.handle({ type: 'loadavg-register', key: '/tsproc/ctr1', cgroup: s.cgroup, reader: 0 });
   const slot = table.find('/tsproc/ctr1');
   t.same(table.read(slot), { avg: [0, 0, 0], running: 1, blocked: 1, total: 7, lastPid: 9, samples: 1 }, 'registered: 139 R, 144 D');
+  sampler.handle({ type: 'loadavg-register', key: '/', cgroup: { ...s.cgroup, cpu: '/', pids: '/' }, reader: 0 });
+  t.equal(sampler.size, 1, 'a container whose threads are the root cgroup (every host task) is not sampled');
   // Three new threads, all running; 144 and 151 end.
   for (const tid of [160, 161, 162]) s.state(tid, 'R');
   writeFileSync(`${s.root}/cgroup/tsproc/ctr1/cgroup.threads`, '139\n145\n146\n147\n148\n160\n161\n162\n');
