@@ -84,7 +84,7 @@ export class ViewContent {
     const load = new LoadSource({
       ...(o.loadavg === false || !shared.loadavg ? {} : { table: shared.loadavg }),
       post,
-      count: (r, tid) => countTasks(files, this.driver, r.cgroup, procRoot, tid),
+      count: (r, tid) => countTasks(files, this.driver, r.cgroup, { procRoot, reader: tid, depth: r.depth }),
     });
     this.env = {
       files,

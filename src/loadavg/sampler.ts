@@ -13,6 +13,8 @@ export interface RegisterMessage {
   cgroup: CgroupPaths;
   /** the thread whose read found the container new (it is waiting for its answer: it counts as running) */
   reader: number;
+  /** how deep the container's pid namespace is (Reader.depth), for the last pid */
+  depth?: number;
 }
 
 export function isRegisterMessage(m: unknown): m is RegisterMessage {
@@ -33,7 +35,7 @@ export interface SamplerOptions {
 
 export class LoadSampler {
   private readonly table: LoadTable;
-  private readonly tracked = new Map<number, { key: string; cgroup: CgroupPaths }>();
+  private readonly tracked = new Map<number, { key: string; cgroup: CgroupPaths; depth: number }>();
   private readonly keys = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private warnedFull = false;
@@ -73,7 +75,7 @@ export class LoadSampler {
       this.warnedFull = true;
       return;
     }
-    this.tracked.set(slot, { key: m.key, cgroup: m.cgroup });
+    this.tracked.set(slot, { key: m.key, cgroup: m.cgroup, depth: m.depth ?? 1 });
     this.keys.set(m.key, slot);
     this.sample(slot, m.reader);
   }
@@ -94,7 +96,7 @@ export class LoadSampler {
     // The thread lists are read afresh at every sample (texts are otherwise kept for the render).
     this.o.files.beginRender();
     try {
-      counts = countTasks(this.o.files, this.o.driver, t.cgroup, this.o.procRoot, registering ?? 0);
+      counts = countTasks(this.o.files, this.o.driver, t.cgroup, { ...(this.o.procRoot ? { procRoot: this.o.procRoot } : {}), reader: registering ?? 0, depth: t.depth });
     } catch {
       // The cgroup is gone: the container ended.
       this.forget(slot);

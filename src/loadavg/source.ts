@@ -1,5 +1,4 @@
 // The workers' side of the load figures: the sampler's shared table, or a count on the spot when it has none yet.
-import type { CgroupPaths } from '../cgroup/driver.js';
 import type { Reader } from '../reader/resolver.js';
 import { loadKey } from './key.js';
 import type { LoadSample } from '../views/view.js';
@@ -7,7 +6,6 @@ import type { RegisterMessage } from './sampler.js';
 import { nowSeconds } from './sampler.js';
 import { LoadTable } from './table.js';
 import type { TaskCounts } from './tasks.js';
-
 
 export interface LoadSourceOptions {
   /** the sampler's table; none with --no-loadavg */
@@ -51,7 +49,7 @@ export class LoadSource {
         this.table.touch(slot, this.now());
         const s = this.table.read(slot);
         if (s && s.samples > 0) return s;
-      } else this.register(key, reader.cgroup, tid);
+      } else this.register(key, reader, tid);
     }
     // Not sampled yet (the first read of a new container) or no sampler: count now; averages start at 0.
     return { avg: [0, 0, 0], ...this.countNow(key, reader, tid) };
@@ -68,11 +66,11 @@ export class LoadSource {
     return counts;
   }
 
-  private register(key: string, cgroup: CgroupPaths, tid: number): void {
+  private register(key: string, reader: Reader, tid: number): void {
     const now = this.now();
     if ((this.posted.get(key) ?? -Infinity) > now - 2) return;
     if (this.posted.size > 4096) this.posted.clear();
     this.posted.set(key, now);
-    this.o.post({ type: 'loadavg-register', key, cgroup, reader: tid });
+    this.o.post({ type: 'loadavg-register', key, cgroup: reader.cgroup, reader: tid, depth: reader.depth });
   }
 }

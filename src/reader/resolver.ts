@@ -17,6 +17,8 @@ export interface Reader {
   pid: number;
   /** the init's start in clock ticks after boot (container); 0 for a host reader */
   start: number;
+  /** how deep its pid namespace is: the length of its processes' NSpid lines (1: the daemon's own) */
+  depth: number;
   /** cleared when the cgroup turned out to be gone: the next read resolves afresh */
   valid: boolean;
 }
@@ -114,7 +116,7 @@ export class ReaderResolver {
     if (text === undefined) return undefined;
     const cgroup = this.o.driver.paths(text);
     const where = this.o.driver.describe(cgroup);
-    return { scope: 'host', key: `host:${where}`, label: `a host process (pid ${pid}, cgroup ${where})`, cgroup, pid, start: 0, valid: true };
+    return { scope: 'host', key: `host:${where}`, label: `a host process (pid ${pid}, cgroup ${where})`, cgroup, pid, start: 0, depth: 1, valid: true };
   }
 
   private containerReader(pid: number, ns: number, now: number): Reader | undefined {
@@ -147,8 +149,9 @@ export class ReaderResolver {
   }
 
   private findContainer(pid: number, ns: number, now: number): NsEntry | undefined {
-    const init = this.findInit(pid, ns);
-    if (init === undefined) return undefined;
+    const found = this.findInit(pid, ns);
+    if (found === undefined) return undefined;
+    const { init, depth } = found;
     let fd: number;
     try {
       fd = openSync(`${this.procRoot}/${init}/comm`, 'r');
@@ -157,7 +160,7 @@ export class ReaderResolver {
     }
     let entry: NsEntry | undefined;
     try {
-      entry = this.entry(init, ns, fd, now);
+      entry = this.entry(init, ns, depth, fd, now);
     } finally {
       // Not kept (the init ended meanwhile, or a read failed): the descriptor is closed on every path.
       if (!entry) closeSync(fd);
@@ -173,7 +176,7 @@ export class ReaderResolver {
   }
 
   /** The entry of a namespace whose init is `init`, `fd` open on its comm; undefined if it is not that namespace's any more. */
-  private entry(init: number, ns: number, fd: number, now: number): NsEntry | undefined {
+  private entry(init: number, ns: number, depth: number, fd: number, now: number): NsEntry | undefined {
     // Between finding the init and opening its file the pid could have ended and been reused.
     const stat = this.o.files.readOnce(`${this.procRoot}/${init}/stat`, ONE_RECORD);
     const cg = this.o.files.readOnce(`${this.procRoot}/${init}/cgroup`, ONE_RECORD);
@@ -181,7 +184,7 @@ export class ReaderResolver {
     if (this.nsOf(init) !== ns || start === undefined || cg === undefined) return undefined;
     const cgroup = this.o.driver.paths(cg);
     return {
-      reader: { scope: 'container', key: `ns:${ns}@${start}`, label: this.label(ns, init, cgroup), cgroup, pid: init, start, valid: true },
+      reader: { scope: 'container', key: `ns:${ns}@${start}`, label: this.label(ns, init, cgroup), cgroup, pid: init, start, depth, valid: true },
       fd,
       checkedAt: now,
     };
@@ -196,7 +199,7 @@ export class ReaderResolver {
    * (walking up PPid while the depth of NSpid stays the same); a reader that entered the namespace
    * with setns (docker exec, nsenter) has parents outside it, so then every process is looked at.
    */
-  private findInit(pid: number, ns: number): number | undefined {
+  private findInit(pid: number, ns: number): { init: number; depth: number } | undefined {
     let st = this.status(pid);
     // A thread other than its process's main one: start from the process (a thread's NSpid is its own id).
     if (st && st.tgid > 0 && st.tgid !== pid) {
@@ -205,15 +208,16 @@ export class ReaderResolver {
     }
     if (!st) return undefined;
     const depth = st.nspid.length;
-    if (st.nspid[depth - 1] === 1) return pid;
+    if (st.nspid[depth - 1] === 1) return { init: pid, depth };
     let cur = st.ppid;
     for (let i = 0; i < 1024 && cur > 0; i++) {
       const p = this.status(cur);
       if (!p || p.nspid.length < depth) break;
-      if (p.nspid.length === depth && p.nspid[depth - 1] === 1) return this.nsOf(cur) === ns ? cur : undefined;
+      if (p.nspid.length === depth && p.nspid[depth - 1] === 1) return this.nsOf(cur) === ns ? { init: cur, depth } : undefined;
       cur = p.ppid;
     }
-    return this.scan(ns, depth);
+    const init = this.scan(ns, depth);
+    return init === undefined ? undefined : { init, depth };
   }
 
   private scan(ns: number, depth: number): number | undefined {

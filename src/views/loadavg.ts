@@ -1,4 +1,4 @@
-// /proc/loadavg: the container's load averages (kept by the sampler), running/total tasks, highest pid.
+// /proc/loadavg: the container's load averages (kept by the sampler), running/total tasks, its newest pid.
 import { formatLoad } from '../loadavg/calc.js';
 import { countsWholeHost } from '../loadavg/key.js';
 import type { Reader } from '../reader/resolver.js';

@@ -24,7 +24,7 @@ export interface LoadSample {
   running: number;
   blocked: number;
   total: number;
-  /** the highest pid in use, as the container's pid namespace numbers it */
+  /** the pid of the newest task, as the container's pid namespace numbers it */
   lastPid: number;
 }
 

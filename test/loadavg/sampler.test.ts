@@ -37,10 +37,26 @@ function setup(t: { teardown(fn: () => void): void }) {
 
 t.test('counting tasks: states, total, the highest pid as the namespace numbers it', async (t) => {
   const s = setup(t);
-  t.same(countTasks(s.files, s.driver, s.cgroup, s.proc), { running: 1, blocked: 1, total: 7, lastPid: 9 });
-  t.same(countTasks(s.files, s.driver, s.cgroup, s.proc, 145), { running: 2, blocked: 1, total: 7, lastPid: 9 }, 'the reader counts as running');
+  t.same(countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, depth: 2 }), { running: 1, blocked: 1, total: 7, lastPid: 9 });
+  t.same(countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, reader: 145, depth: 2 }), { running: 2, blocked: 1, total: 7, lastPid: 9 }, 'the reader counts as running');
   rmSync(`${s.proc}/148`, { recursive: true });
-  t.equal(countTasks(s.files, s.driver, s.cgroup, s.proc).total, 6, 'a thread that ended meanwhile is not counted');
+  t.equal(countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, depth: 2 }).total, 6, 'a thread that ended meanwhile is not counted');
+});
+
+t.test("the last pid: the newest task's (by start time: pids wrap round), in the container's namespace", async (t) => {
+  const s = setup(t);
+  // Thread 120 started after the others (the pid counter wrapped round): pid 2 inside. Thread 170, the
+  // newest, is a helper in the cgroup but in the host's pid namespace only.
+  const add = (tid: number, start: number, nspid: string) => {
+    mkdirSync(`${s.proc}/${tid}`, { recursive: true });
+    writeFileSync(`${s.proc}/${tid}/stat`, `${tid} (sh) S 1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 ${start} 0 0\n`);
+    writeFileSync(`${s.proc}/${tid}/status`, `PPid:\t1\nNSpid:\t${nspid}\n`);
+  };
+  add(120, 300, '120\t2');
+  add(170, 400, '170');
+  writeFileSync(`${s.root}/cgroup/tsproc/ctr1/cgroup.threads`, '120\n139\n144\n145\n146\n147\n148\n151\n170\n');
+  t.equal(countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, depth: 2 }).lastPid, 2);
+  t.equal(countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, depth: 1 }).lastPid, 170, "as the host's namespace numbers them: the helper");
 });
 
 t.test('registration, ticks, expiry; workers read the shared table', async (t) => {
@@ -50,12 +66,12 @@ t.test('registration, ticks, expiry; workers read the shared table', async (t) =
   const log: string[] = [];
   const sampler = new LoadSampler({ table: buf, files: s.files, driver: s.driver, procRoot: s.proc, now: () => now, log: (m) => log.push(m) });
   const posted: unknown[] = [];
-  const reader = { scope: 'container' as const, key: 'k', label: 'c', cgroup: s.cgroup, pid: 139, start: 249, valid: true };
-  const source = new LoadSource({ table: buf, post: (m) => posted.push(m), count: (r, tid) => countTasks(s.files, s.driver, r.cgroup, s.proc, tid), now: () => now });
+  const reader = { scope: 'container' as const, key: 'k', label: 'c', cgroup: s.cgroup, pid: 139, start: 249, depth: 2, valid: true };
+  const source = new LoadSource({ table: buf, post: (m) => posted.push(m), count: (r, tid) => countTasks(s.files, s.driver, r.cgroup, { procRoot: s.proc, reader: tid, depth: r.depth }), now: () => now });
 
   const first = source.sample(reader, 145);
   t.same(first, { avg: [0, 0, 0], running: 2, blocked: 1, total: 7, lastPid: 9 }, 'not tracked yet: counted on the spot');
-  t.same(posted, [{ type: 'loadavg-register', key: '/tsproc/ctr1', cgroup: s.cgroup, reader: 145 }]);
+  t.same(posted, [{ type: 'loadavg-register', key: '/tsproc/ctr1', cgroup: s.cgroup, reader: 145, depth: 2 }]);
   source.sample(reader, 145);
   t.equal(posted.length, 1, 'asked once, not at every read');
 
@@ -84,7 +100,7 @@ t.test('every tick reads the thread list afresh: the counts and averages follow 
   const buf = LoadTable.create(16);
   const sampler = new LoadSampler({ table: buf, files: s.files, driver: s.driver, procRoot: s.proc });
   const table = new LoadTable(buf);
-  sampler.handle({ type: 'loadavg-register', key: '/tsproc/ctr1', cgroup: s.cgroup, reader: 0 });
+  sampler.handle({ type: 'loadavg-register', key: '/tsproc/ctr1', cgroup: s.cgroup, reader: 0, depth: 2 });
   const slot = table.find('/tsproc/ctr1');
   t.same(table.read(slot), { avg: [0, 0, 0], running: 1, blocked: 1, total: 7, lastPid: 9, samples: 1 }, 'registered: 139 R, 144 D');
   sampler.handle({ type: 'loadavg-register', key: '/', cgroup: { ...s.cgroup, cpu: '/', pids: '/' }, reader: 0 });
