@@ -64,7 +64,7 @@ export interface CpuUsage {
  */
 export interface CgroupDriver {
   readonly version: 1 | 2;
-  /** this process's cgroups, from the text of /proc/PID/cgroup */
+  /** the cgroups of a process, from the text of /proc/PID/cgroup as FileSource gives it (bytes, latin1) */
   paths(procCgroup: string): CgroupPaths;
   /** memory.current (v1 memory.usage_in_bytes) */
   memoryCurrent(cg: CgroupPaths): number;

@@ -55,7 +55,9 @@ const GARBAGE = /NaN|undefined|Infinity/;
 
 export function createFiles(options: ContentOptions = {}, shared: ContentShared = {}, post: Post = () => undefined): FileSpec[] {
   const content = new ViewContent(options, shared, post);
-  return VIEWS.map((view) => ({ path: VIEW_PATHS[view.name].path, render: (caller: Caller) => content.render(view, caller.pid) }));
+  // Texts are byte strings (FileSource decodes latin1, a character a byte): back to the very bytes, so
+  // a host file's non-ASCII bytes (a cpuinfo model name) pass through unchanged.
+  return VIEWS.map((view) => ({ path: VIEW_PATHS[view.name].path, render: (caller: Caller) => Buffer.from(content.render(view, caller.pid), 'latin1') }));
 }
 
 /** One worker's views, descriptors and caches. */

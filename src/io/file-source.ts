@@ -2,7 +2,10 @@
 import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 
 /**
- * Where views, drivers and the reader resolver get file contents. `read` keeps a descriptor open and
+ * Where views, drivers and the reader resolver get file contents. Texts are byte strings: decoded as
+ * latin1, a character for each byte, so that a host file goes out with its very bytes (createFiles
+ * encodes them back as latin1) whatever its encoding; a name taken from a text for a path (a cgroup's)
+ * is decoded as UTF-8 first (`fromBytes`). `read` keeps a descriptor open and
  * re-reads it from offset 0 (the kernel renders /proc and cgroup files afresh at every read from
  * offset 0), `readOnce` opens and closes (files under /proc/PID, which come and go with processes).
  */
@@ -34,6 +37,9 @@ export interface ReadOptions {
    */
   oneRecord?: boolean;
 }
+
+/** A byte string (as FileSource gives texts) as the UTF-8 it holds: for names used as paths. */
+export const fromBytes = (s: string): string => (/[^\x00-\x7f]/.test(s) ? Buffer.from(s, 'latin1').toString('utf8') : s);
 
 /** For a file of one record. */
 export const ONE_RECORD: ReadOptions = Object.freeze({ oneRecord: true });

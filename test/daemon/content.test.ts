@@ -1,6 +1,6 @@
 // The content module: every view for a fixture reader; the host's file and one log line when data is missing.
 import t from 'tap';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createFiles, ViewContent } from '../../src/daemon/content.js';
 import { VIEWS } from '../../src/views/registry.js';
 import { VIEW_NAMES, VIEW_PATHS } from '../../src/views/paths.js';
@@ -97,8 +97,42 @@ t.test('a removed cgroup: the reader is looked up again, once, and its new cgrou
   // The container's init moves to tsproc (1 GiB) and ctr1 is removed.
   writeFileSync(`${s.proc}/500/cgroup`, '0::/tsproc\n');
   rmSync(`${s.root}/cgroup/tsproc/ctr1`, { recursive: true });
-  const again = new ViewContent(s.options, {}, () => undefined, (m) => s.logs.push(m));
-  t.match(again.render(view('meminfo'), 500), /^MemTotal:\s+983496 kB$/m, "the VM's memory: tsproc's 1 GiB is above it");
+  // A removed cgroup's descriptors answer ENODEV, a fixture's deleted files still read: close them.
+  s.content.files.close();
+  // The same content, whose resolver remembers the old cgroup: the render fails, looks up afresh, retries.
+  t.match(s.content.render(view('meminfo'), 500), /^MemTotal:\s+983496 kB$/m, "the VM's memory: tsproc's 1 GiB is above it");
+  t.same(s.logs, []);
+  t.match(s.content.render(view('meminfo'), 500), /^MemTotal:\s+983496 kB$/m, 'the new cgroup is remembered');
+  // Once only: the new cgroup removed too between the look-up and the render gives the host's file.
+  writeFileSync(`${s.proc}/500/cgroup`, '0::/gone\n');
+  rmSync(`${s.root}/cgroup/tsproc`, { recursive: true });
+  s.content.files.close();
+  let lookups = 0;
+  const resolve = s.content.resolver.resolve.bind(s.content.resolver);
+  s.content.resolver.resolve = (pid: number) => (lookups++, resolve(pid));
+  t.equal(s.content.render(view('meminfo'), 500), s.host('meminfo'), "the host's file");
+  t.equal(lookups, 2, 'looked up again once, not more');
+  t.equal(s.logs.length, 1, 'and said once');
+});
+
+t.test("host files pass through byte for byte: a non-ASCII cpuinfo model name, a cgroup named in UTF-8", async (t) => {
+  const s = setup(t);
+  // A UTF-8 model name and a byte that is no UTF-8 at all (0xe9, latin1's e acute).
+  const cpuinfo = `${s.root}/host/proc/cpuinfo`;
+  const bytes = Buffer.from(readFileSync(cpuinfo, 'latin1').replaceAll('QEMU TCG CPU', 'Xeon\u00c2\u00ae caf\u00e9'), 'latin1');
+  writeFileSync(cpuinfo, bytes);
+  const model = Buffer.from('model name\t: Xeon\u00ae caf', 'utf8');
+  const specs = createFiles(s.options);
+  const file = (path: string, pid: number) => specs.find((f) => f.path === path)!.render({ pid, uid: 0, gid: 0 }) as Buffer;
+  t.same(file('proc/cpuinfo', 501), bytes, "the host reader: the host's bytes");
+  const mine = file('proc/cpuinfo', 500);
+  const at = mine.indexOf(model);
+  t.ok(at >= 0, "the container: the model name's UTF-8 unchanged");
+  t.equal(mine[at + model.length], 0xe9, 'and the byte that is no UTF-8');
+  // A cgroup whose name is UTF-8: /proc/PID/cgroup gives its bytes, the files are found under it.
+  renameSync(`${s.root}/cgroup/tsproc/ctr1`, `${s.root}/cgroup/tsproc/ctr-\u00e9`);
+  writeFileSync(`${s.proc}/500/cgroup`, '0::/tsproc/ctr-\u00e9\n');
+  t.match(file('proc/meminfo', 500).toString(), /^MemTotal:\s+262144 kB$/m, "the cgroup's limit");
   t.same(s.logs, []);
 });
 

@@ -62,7 +62,7 @@ export function fixture(kind: FixtureKind, o: { root?: string; options?: Partial
     },
     load: () => o.load ?? DEFAULT_LOAD,
   };
-  const cgroup = driver.paths(readFileSync(`${root}/pid/cgroup`, 'utf8'));
+  const cgroup = driver.paths(readFileSync(`${root}/pid/cgroup`, 'latin1'));
   const start = parseStartTime(readFileSync(`${root}/pid/stat`, 'utf8'))!;
   const reader: Reader = { scope: o.scope ?? 'container', key: 'fixture', label: 'the fixture', cgroup, pid: 1, start, depth: 2, valid: true };
   return { root, files, driver, env, reader, write: (path, text) => writeFileSync(`${root}/${path}`, text) };
