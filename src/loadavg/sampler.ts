@@ -11,7 +11,7 @@ export interface RegisterMessage {
   type: 'loadavg-register';
   key: string;
   cgroup: CgroupPaths;
-  /** the thread whose read found the container new (it is waiting for its answer: it counts as running) */
+  /** the thread whose read found the container new: waiting for its answer, its state is not counted */
   reader: number;
   /** how deep the container's pid namespace is (Reader.depth), for the last pid */
   depth?: number;
@@ -77,7 +77,7 @@ export class LoadSampler {
     }
     this.tracked.set(slot, { key: m.key, cgroup: m.cgroup, depth: m.depth ?? 1 });
     this.keys.set(m.key, slot);
-    this.sample(slot, m.reader);
+    this.sample(slot, m.reader ?? 0);
   }
 
   /** One round: every container sampled, the ones nobody reads any more dropped. */
@@ -89,7 +89,10 @@ export class LoadSampler {
     }
   }
 
-  /** `registering`: the tid of the reader that made the container known; the averages do not move then. */
+  /**
+   * `registering`: the tid of the reader that made the container known; the averages do not move then.
+   * The counts leave readers out: the worker serving a read adds its reader (LoadSource).
+   */
   private sample(slot: number, registering?: number): void {
     const t = this.tracked.get(slot)!;
     let counts;

@@ -48,11 +48,11 @@ export class LoadSource {
       if (slot >= 0) {
         this.table.touch(slot, this.now());
         const s = this.table.read(slot);
-        if (s && s.samples > 0) return s;
+        if (s && s.samples > 0) return withReader(s);
       } else this.register(key, reader, tid);
     }
     // Not sampled yet (the first read of a new container) or no sampler: count now; averages start at 0.
-    return { avg: [0, 0, 0], ...this.countNow(key, reader, tid) };
+    return withReader({ avg: [0, 0, 0], ...this.countNow(key, reader, tid) });
   }
 
   /** A count of the container's tasks at most COUNT_TTL_MS old. */
@@ -73,4 +73,12 @@ export class LoadSource {
     this.posted.set(key, now);
     this.o.post({ type: 'loadavg-register', key, cgroup: reader.cgroup, reader: tid, depth: reader.depth });
   }
+}
+
+/**
+ * Counts leave readers out (one waiting for tsproc's answer sleeps in S or D): the reader, which runs
+ * now as a reader of the kernel's file does, is added as running.
+ */
+function withReader(s: LoadSample): LoadSample {
+  return { avg: s.avg, running: s.running + 1, blocked: s.blocked, total: s.total, lastPid: s.lastPid };
 }

@@ -16,7 +16,7 @@ export interface TaskCounts {
 export interface CountOptions {
   /** where /proc is (tests give a fake one) */
   procRoot?: string;
-  /** the thread whose read asked for the count: it waits for tsproc's answer (in S or D) but counts as running */
+  /** the thread whose read asked for the count: it waits for tsproc's answer (in S or D), so its state is not counted; the caller adds it as running */
   reader?: number;
   /** how deep the container's pid namespace is (the length of its tasks' NSpid lines); 1, the host's, by default */
   depth?: number;
@@ -44,8 +44,9 @@ export function countTasks(files: FileSource, driver: CgroupDriver, cg: CgroupPa
     if (text === undefined) continue;
     total++;
     const state = parseState(text);
-    if (state === 'R' || tid === o.reader) running++;
-    else if (state === 'D') blocked++;
+    // The reader waits for this answer: its state says nothing of it.
+    if (tid !== o.reader && state === 'R') running++;
+    else if (tid !== o.reader && state === 'D') blocked++;
     started.push([parseStartTime(text) ?? 0, tid]);
   }
   started.sort((a, b) => b[0] - a[0] || b[1] - a[1]);

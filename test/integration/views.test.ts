@@ -2,7 +2,7 @@
 // its own pid namespace) reads every file through a real mount; a host process sees the host; lxcfs agrees
 // where it computes the same figure. Runs on v1, hybrid and pure v2 (the layout is read at run time).
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { hostLayout } from '../../src/cgroup/layout.js';
 import { startContainer, makeCgroup, removeStaleCgroups, uniqueName, type Container, type TestCgroup } from '../helpers/container.js';
@@ -160,6 +160,46 @@ t.test("stat: the container's CPU time against its visible CPU; uptime's idle ag
   const apart = Math.ceil((Date.now() - before) / 10) + 2;
   t.ok(idleTicks - idle * 100 >= -2 && idleTicks - idle * 100 <= apart, `uptime idle ${idle} s is the stat idle column (${idleTicks} ticks, read ${apart - 2} ticks later)`);
   t.ok(idle < up, 'it was busy part of the time');
+});
+
+/*
+ * A container under load:
+ *   tsproc-test-views-load-PID
+ *   └── ctr                         cpuset 0, quota 0.1 CPU (the loop is runnable all the time, it uses little)
+ *       ├── (pid namespace) init: the probe, which reads
+ *       └── a shell looping, put there from the host
+ */
+t.test("loadavg: a busy process drives its container's load up, tick after tick", { skip: ROOT }, async (t) => {
+  const d = await setup();
+  const cg = makeCgroup(uniqueName('load'), { cpus: '0', quota: 0.1 });
+  let c: Container | undefined;
+  let busy: ChildProcess | undefined;
+  const busyGone = () => new Promise((r) => (busy!.exitCode === null && busy!.signalCode === null ? busy!.once('exit', r) : r(undefined)));
+  t.teardown(async () => {
+    busy?.kill('SIGKILL');
+    if (busy) await busyGone();
+    await c?.stop();
+    cg.remove();
+  });
+  c = await startContainer(cg);
+  const load = async () => {
+    const f = (await c!.read(`${d.dir}/proc/loadavg`)).trim().split(' ');
+    return { one: Number(f[0]), running: Number(f[3]!.split('/')[0]) };
+  };
+  // The first read makes the container known to the sampler; its thread list at that moment has no loop.
+  const first = await load();
+  t.ok(first.one < 0.1, `at the first read: ${first.one}`);
+  busy = spawn('sh', ['-c', `${cg.procs.map((f) => `echo $$ > ${f}`).join(' && ')} && while :; do :; done`], { stdio: 'ignore' });
+  // The sampler ticks every 5 s; one runnable task moves the 1-minute figure by 0.08 a tick: 0.08, 0.15, 0.22...
+  let last = first;
+  const seen: number[] = [];
+  for (const end = Date.now() + 25_000; Date.now() < end && last.one < 0.14; ) {
+    await new Promise((r) => setTimeout(r, 1000));
+    last = await load();
+    seen.push(last.one);
+  }
+  t.ok(last.one >= 0.14, `the 1-minute load rose over two ticks or more: ${seen.join(' ')}`);
+  t.ok(last.running >= 2, `running: the loop and the reader (${last.running})`);
 });
 
 t.test('diskstats: its own writes to the disk under /var/tmp', { skip: ROOT }, async (t) => {

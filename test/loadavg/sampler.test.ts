@@ -38,7 +38,8 @@ function setup(t: { teardown(fn: () => void): void }) {
 t.test('counting tasks: states, total, the highest pid as the namespace numbers it', async (t) => {
   const s = setup(t);
   t.same(countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, depth: 2 }), { running: 1, blocked: 1, total: 7, lastPid: 9 });
-  t.same(countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, reader: 145, depth: 2 }), { running: 2, blocked: 1, total: 7, lastPid: 9 }, 'the reader counts as running');
+  t.same(countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, reader: 144, depth: 2 }), { running: 1, blocked: 0, total: 7, lastPid: 9 }, "the reader (waiting for tsproc, in D): its state not counted");
+  t.same(countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, reader: 139, depth: 2 }), { running: 0, blocked: 1, total: 7, lastPid: 9 }, 'nor when in R');
   rmSync(`${s.proc}/148`, { recursive: true });
   t.equal(countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, depth: 2 }).total, 6, 'a thread that ended meanwhile is not counted');
 });
@@ -80,12 +81,12 @@ t.test('registration, ticks, expiry; workers read the shared table', async (t) =
   t.equal(sampler.size, 1);
   const registered = source.sample(reader, 146);
   t.same(registered.avg, [0, 0, 0], 'averages start at 0');
-  t.equal(registered.running, 2, 'counted at registration, the reader that asked as running');
+  t.equal(registered.running, 2, 'counted at registration (139 R), and the reader');
 
   for (let i = 0; i < 12; i++) sampler.tick();
   const after = source.sample(reader, 146);
   t.equal(formatLoad(after.avg[0]), '1.27', 'two tasks (R and D) for a minute: 2 * (1 - 1/e), rounded up while rising');
-  t.equal(after.running, 1);
+  t.equal(after.running, 2, '139 R, and the reader');
   t.equal(after.blocked, 1);
 
   now += 601;

@@ -15,12 +15,12 @@ t.test('without a sampler (--no-loadavg) a count on the spot serves its containe
     clock: () => ms,
   });
   const a = reader('/a');
-  t.same(source.sample(a, 1), { avg: [0, 0, 0], running: 1, blocked: 0, total: 50, lastPid: 50 });
+  t.same(source.sample(a, 1), { avg: [0, 0, 0], running: 2, blocked: 0, total: 50, lastPid: 50 }, 'the count, and the reader running');
   ms = 999;
-  t.equal(source.sample(a, 2).running, 1, 'within the second: the same count');
+  t.equal(source.sample(a, 2).running, 2, 'within the second: the same count');
   t.same(walked, ['/a'], "the container's tasks walked once");
-  t.equal(source.sample(reader('/b'), 3).running, 2, 'another container: its own count');
+  t.equal(source.sample(reader('/b'), 3).running, 3, 'another container: its own count');
   ms = 1000;
-  t.equal(source.sample(a, 2).running, 3, 'a second on: counted again');
+  t.equal(source.sample(a, 2).running, 4, 'a second on: counted again');
   t.same(walked, ['/a', '/b', '/a']);
 });
