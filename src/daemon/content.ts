@@ -95,7 +95,8 @@ export class ViewContent {
       host: (path, o) => this.host(path, o),
       load: (r) => load.sample(r, this.tid),
     };
-    this.once = shared.once ? new OnceSet(shared.once) : new LocalOnce();
+    const full = () => this.log("the daemon's set of things said once is full: failures of other containers and files are no longer logged");
+    this.once = shared.once ? new OnceSet(shared.once, full) : new LocalOnce();
   }
 
   /** The file for the process `pid`; the host's file when its figures cannot be had (never an error). */

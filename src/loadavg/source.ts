@@ -46,8 +46,9 @@ export class LoadSource {
     if (this.table) {
       const slot = this.table.find(key);
       if (slot >= 0) {
-        this.table.touch(slot, this.now());
-        const s = this.table.read(slot);
+        // Read first: the slot may have been taken for another container since it was found.
+        const s = this.table.read(slot, key);
+        if (s) this.table.touch(slot, this.now());
         if (s && s.samples > 0) return withReader(s);
       } else this.register(key, reader, tid);
     }
