@@ -88,6 +88,8 @@ export interface CgroupDriver {
   ioStat(cg: CgroupPaths): Map<string, IoCounters>;
   /** the thread ids of the cgroup and its descendants (cgroup.threads, v1 tasks) */
   threads(cg: CgroupPaths): number[];
+  /** the path of the cgroup whose threads `threads` lists (v1: in the cpu hierarchy, else pids', else memory's) */
+  threadsCgroup(cg: CgroupPaths): string;
   /** the cgroup directory used for a resource, for messages */
   describe(cg: CgroupPaths): string;
 }

@@ -187,11 +187,19 @@ export class V1Driver implements CgroupDriver {
     throw new MissingFileError(cgroupFile(this.mounts.blkio ?? '(no blkio controller)', cg.io, BLKIO_FILES[0]![0]));
   }
 
+  /** The hierarchy whose `tasks` files list the threads. */
+  private get threadsController(): 'cpu' | 'pids' | 'memory' {
+    return this.mounts.cpu ? 'cpu' : this.mounts.pids ? 'pids' : 'memory';
+  }
+
+  threadsCgroup(cg: CgroupPaths): string {
+    return cg[this.threadsController];
+  }
+
   threads(cg: CgroupPaths): number[] {
-    const controller: V1Controller = this.mounts.cpu ? 'cpu' : this.mounts.pids ? 'pids' : 'memory';
-    const mount = this.mounts[controller];
+    const mount = this.mounts[this.threadsController];
     if (!mount) return [];
-    const path = controller === 'cpu' ? cg.cpu : controller === 'pids' ? cg.pids : cg.memory;
+    const path = this.threadsCgroup(cg);
     const out: number[] = [];
     const walk = (p: string, depth: number) => {
       // Many records: read to the end.

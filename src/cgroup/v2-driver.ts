@@ -125,6 +125,10 @@ export class V2Driver implements CgroupDriver {
     return parseIoStat(this.need(cg.io, 'io.stat'));
   }
 
+  threadsCgroup(cg: CgroupPaths): string {
+    return cg.pids;
+  }
+
   threads(cg: CgroupPaths): number[] {
     const out: number[] = [];
     const walk = (p: string, depth: number) => {
@@ -141,7 +145,7 @@ export class V2Driver implements CgroupDriver {
         for (const sub of this.files.subdirs(cgroupFile(this.root, p, '').slice(0, -1))) walk(p === '/' ? `/${sub}` : `${p}/${sub}`, depth + 1);
       }
     };
-    walk(cg.pids, 0);
+    walk(this.threadsCgroup(cg), 0);
     return out;
   }
 

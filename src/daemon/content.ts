@@ -84,6 +84,7 @@ export class ViewContent {
     this.driver = createDriver({ files, layout: o.layout ?? hostLayout() });
     this.resolver = new ReaderResolver({ files, driver: this.driver, procRoot, ...(o.containers ? { capacity: o.containers } : {}), ...(o.pidCacheMs !== undefined ? { pidTtlMs: o.pidCacheMs } : {}) });
     const load = new LoadSource({
+      driver: this.driver,
       ...(o.loadavg === false || !shared.loadavg ? {} : { table: shared.loadavg }),
       post,
       count: (r, tid) => countTasks(files, this.driver, r.cgroup, { procRoot, reader: tid, depth: r.depth }),

@@ -68,7 +68,7 @@ export class LoadSampler {
    */
   handle(m: unknown): void {
     // A container counting every host task is shown the host's figures: nothing to sample.
-    if (!isRegisterMessage(m) || this.keys.has(m.key) || countsWholeHost(m.cgroup)) return;
+    if (!isRegisterMessage(m) || this.keys.has(m.key) || countsWholeHost(this.o.driver, m.cgroup)) return;
     const slot = this.table.insert(m.key, this.now());
     if (slot < 0) {
       if (!this.warnedFull) this.o.log?.(`loadavg: ${this.tracked.size} containers tracked, the table is full: new ones show 0.00 averages`);

@@ -1,6 +1,6 @@
 // The workers' side of the load figures: the sampler's shared table, or a count on the spot when it has none yet.
 import type { Reader } from '../reader/resolver.js';
-import { loadKey } from './key.js';
+import { loadKey, type ThreadsDriver } from './key.js';
 import type { LoadSample } from '../views/view.js';
 import type { RegisterMessage } from './sampler.js';
 import { nowSeconds } from './sampler.js';
@@ -8,6 +8,8 @@ import { LoadTable } from './table.js';
 import type { TaskCounts } from './tasks.js';
 
 export interface LoadSourceOptions {
+  /** which cgroup's threads are counted (the table's key) */
+  driver: ThreadsDriver;
   /** the sampler's table; none with --no-loadavg */
   table?: SharedArrayBuffer;
   /** tells the sampler about a container it does not track yet */
@@ -42,7 +44,7 @@ export class LoadSource {
 
   /** `tid`: the thread reading (it counts as running). */
   sample(reader: Reader, tid: number): LoadSample {
-    const key = loadKey(reader.cgroup);
+    const key = loadKey(this.o.driver, reader.cgroup);
     if (this.table) {
       const slot = this.table.find(key);
       if (slot >= 0) {

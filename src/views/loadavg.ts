@@ -5,7 +5,7 @@ import type { Reader } from '../reader/resolver.js';
 import { HOST_FILE, type HostFile, type LoadSample, type View, type ViewEnv } from './view.js';
 
 function gather(env: ViewEnv, reader: Reader): LoadSample | HostFile {
-  if (!env.options.loadavg || reader.scope === 'host' || countsWholeHost(reader.cgroup)) return HOST_FILE;
+  if (!env.options.loadavg || reader.scope === 'host' || countsWholeHost(env.driver, reader.cgroup)) return HOST_FILE;
   return env.load(reader);
 }
 

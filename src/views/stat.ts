@@ -25,7 +25,7 @@ function gather(env: ViewEnv, reader: Reader): StatSnapshot | HostFile {
   const usage = env.driver.cpuUsage(reader.cgroup);
   const host = env.host('/proc/stat', ONE_RECORD);
   const elapsed = uptimeTicks(env.host('/proc/uptime', ONE_RECORD)) - reader.start;
-  const load = countsWholeHost(reader.cgroup) ? undefined : env.load(reader);
+  const load = countsWholeHost(env.driver, reader.cgroup) ? undefined : env.load(reader);
   return { host, usage, visible: visibleCpus(limits), cpuset: limits.cpuset, elapsed, running: load?.running, blocked: load?.blocked };
 }
 

@@ -4,6 +4,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createDriver } from '../../src/cgroup/create-driver.js';
 import { MissingFileError } from '../../src/cgroup/errors.js';
 import { DescriptorCache } from '../../src/io/file-source.js';
+import { countsWholeHost, loadKey } from '../../src/loadavg/key.js';
 import { copyFixture, fixture, fixtureLayout } from '../helpers/fixtures.js';
 
 /*
@@ -131,4 +132,19 @@ t.test('threads of the cgroup and its children', async (t) => {
   const all = f.driver.threads({ ...ctr1(f), cpu: '/tsproc-fixture' });
   t.ok(all.length >= own.length && own.every((x) => all.includes(x)), 'the parent lists its child too');
   t.equal(f.driver.describe(ctr1(f)), '/tsproc-fixture/ctr1');
+});
+
+t.test("without a cpu hierarchy the threads are the pids hierarchy's, and so is the load table's key", async (t) => {
+  const root = copyFixture(t, 'v1');
+  const layout = fixtureLayout('v1', root);
+  delete layout.v1.cpu;
+  const driver = createDriver({ files: new DescriptorCache(), layout });
+  // The process's cpu line is gone with the hierarchy: its cpu path is the root.
+  const cg = driver.paths(readFileSync(`${root}/pid/cgroup`, 'latin1').replace(/^1:cpu:.*\n/m, ''));
+  t.equal(cg.cpu, '/');
+  t.equal(driver.threadsCgroup(cg), '/tsproc-fixture/ctr1');
+  t.equal(driver.threads(cg).length, 7);
+  t.equal(loadKey(driver, cg), '/tsproc-fixture/ctr1');
+  t.equal(countsWholeHost(driver, cg), false, 'not taken for a container of every host task');
+  t.equal(fixture('v1').driver.threadsCgroup({ ...ctr1(fixture('v1')), pids: '/elsewhere' }), '/tsproc-fixture/ctr1', 'with one: the cpu path');
 });

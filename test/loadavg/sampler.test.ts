@@ -68,7 +68,7 @@ t.test('registration, ticks, expiry; workers read the shared table', async (t) =
   const sampler = new LoadSampler({ table: buf, files: s.files, driver: s.driver, procRoot: s.proc, now: () => now, log: (m) => log.push(m) });
   const posted: unknown[] = [];
   const reader = { scope: 'container' as const, key: 'k', label: 'c', cgroup: s.cgroup, pid: 139, start: 249, depth: 2, valid: true };
-  const source = new LoadSource({ table: buf, post: (m) => posted.push(m), count: (r, tid) => countTasks(s.files, s.driver, r.cgroup, { procRoot: s.proc, reader: tid, depth: r.depth }), now: () => now });
+  const source = new LoadSource({ driver: s.driver, table: buf, post: (m) => posted.push(m), count: (r, tid) => countTasks(s.files, s.driver, r.cgroup, { procRoot: s.proc, reader: tid, depth: r.depth }), now: () => now });
 
   const first = source.sample(reader, 145);
   t.same(first, { avg: [0, 0, 0], running: 2, blocked: 1, total: 7, lastPid: 9 }, 'not tracked yet: counted on the spot');

@@ -10,6 +10,7 @@ t.test('without a sampler (--no-loadavg) a count on the spot serves its containe
   let ms = 0;
   const walked: string[] = [];
   const source = new LoadSource({
+    driver: { threadsCgroup: (cg) => cg.pids },
     post: () => undefined,
     count: (r) => (walked.push(r.cgroup.cpu), { running: walked.length, blocked: 0, total: 50, lastPid: 50 }),
     clock: () => ms,
