@@ -1,4 +1,5 @@
 // The cgroup driver interface, in cgroup v2's vocabulary; v1-driver.ts translates, v2-driver.ts reads.
+import { ONE_RECORD, type ReadOptions } from '../io/file-source.js';
 import type { IoCounters } from './parse.js';
 
 /**
@@ -6,6 +7,9 @@ import type { IoCounters } from './parse.js';
  * figures are read at every render; settings change rarely, and a change shows within this time.
  */
 export const SETTING_AGE_MS = 1000;
+
+/** How settings are read: one record (every cgroup file is but the thread lists), reused for up to SETTING_AGE_MS. */
+export const SETTING: ReadOptions = { ...ONE_RECORD, maxAgeMs: SETTING_AGE_MS };
 
 /** A process's cgroup for each resource: on v2 the same path for all, on v1 one per controller. */
 export interface CgroupPaths {
@@ -60,7 +64,7 @@ export interface CpuUsage {
  */
 export interface CgroupDriver {
   readonly version: 1 | 2;
-  /** this process's cgroups, from the text of /proc/PID/cgroup */
+  /** the cgroups of a process, from the text of /proc/PID/cgroup as FileSource gives it (bytes, latin1) */
   paths(procCgroup: string): CgroupPaths;
   /** memory.current (v1 memory.usage_in_bytes) */
   memoryCurrent(cg: CgroupPaths): number;
@@ -84,6 +88,8 @@ export interface CgroupDriver {
   ioStat(cg: CgroupPaths): Map<string, IoCounters>;
   /** the thread ids of the cgroup and its descendants (cgroup.threads, v1 tasks) */
   threads(cg: CgroupPaths): number[];
+  /** the path of the cgroup whose threads `threads` lists (v1: in the cpu hierarchy, else pids', else memory's) */
+  threadsCgroup(cg: CgroupPaths): string;
   /** the cgroup directory used for a resource, for messages */
   describe(cg: CgroupPaths): string;
 }

@@ -1,7 +1,7 @@
 // The cgroup v1 driver (v1 and hybrid hosts): v1 file names translated into the v2 vocabulary of driver.ts.
-import type { FileSource } from '../io/file-source.js';
+import { ONE_RECORD, type FileSource } from '../io/file-source.js';
 import { cgroupFile, selfAndAncestors, v1Paths } from './cgroup-paths.js';
-import { SETTING_AGE_MS, type CgroupDriver, type CgroupPaths, type CpuUsage, type MemoryStat } from './driver.js';
+import { SETTING, type CgroupDriver, type CgroupPaths, type CpuUsage, type MemoryStat } from './driver.js';
 import type { V1Controller } from './layout.js';
 import { MissingFileError, ParseError } from './errors.js';
 import { keyedValue, parseBlkio, parseCount, parseCpuList, parseIdList, parseKeyed, parseLimit, type IoCounters } from './parse.js';
@@ -45,13 +45,13 @@ export class V1Driver implements CgroupDriver {
 
   private read(controller: V1Controller, path: string, file: string): string | undefined {
     const mount = this.mounts[controller];
-    return mount === undefined ? undefined : this.files.read(cgroupFile(mount, path, file));
+    return mount === undefined ? undefined : this.files.read(cgroupFile(mount, path, file), ONE_RECORD);
   }
 
   /** A setting: reused for up to SETTING_AGE_MS. */
   private setting(controller: V1Controller, path: string, file: string): string | undefined {
     const mount = this.mounts[controller];
-    return mount === undefined ? undefined : this.files.read(cgroupFile(mount, path, file), SETTING_AGE_MS);
+    return mount === undefined ? undefined : this.files.read(cgroupFile(mount, path, file), SETTING);
   }
 
   /** A file that must exist. */
@@ -64,12 +64,16 @@ export class V1Driver implements CgroupDriver {
   /** memory.stat's recursive (total_*) half, parsed once per render. */
   private rawStat(cg: CgroupPaths): Record<string, number> | undefined {
     const mount = this.mounts.memory;
-    return mount === undefined ? undefined : this.files.parsed(cgroupFile(mount, cg.memory, 'memory.stat'), parseTotals);
+    return mount === undefined ? undefined : this.files.parsed(cgroupFile(mount, cg.memory, 'memory.stat'), parseTotals, ONE_RECORD);
   }
 
-  /** One line of memory.stat (read once per render), without parsing the rest: what a host reader's limit check needs. */
-  private statValue(cg: CgroupPaths, key: string): number | undefined {
-    const text = this.read('memory', cg.memory, 'memory.stat');
+  /**
+   * One line of memory.stat, without parsing the rest. The hierarchical limits are settings: read at
+   * most once a second (a host reader's limit check then costs no read), the usage lines at every render.
+   */
+  private statValue(cg: CgroupPaths, key: string, setting = false): number | undefined {
+    const mount = this.mounts.memory;
+    const text = mount === undefined ? undefined : this.files.read(cgroupFile(mount, cg.memory, 'memory.stat'), setting ? SETTING : ONE_RECORD);
     return text === undefined ? undefined : keyedValue(text, key);
   }
 
@@ -90,7 +94,7 @@ export class V1Driver implements CgroupDriver {
 
   /** memory.stat's hierarchical_memory_limit is already the smallest over the ancestors. */
   memoryMax(cg: CgroupPaths): number {
-    const h = this.statValue(cg, 'hierarchical_memory_limit');
+    const h = this.statValue(cg, 'hierarchical_memory_limit', true);
     if (h !== undefined) return h >= 2 ** 62 ? Infinity : h;
     let min = Infinity;
     for (const p of selfAndAncestors(cg.memory)) {
@@ -102,7 +106,7 @@ export class V1Driver implements CgroupDriver {
 
   /** v1 limits memory plus swap together (memsw); the swap room is that limit less the memory limit. */
   swapMax(cg: CgroupPaths): number | undefined {
-    const memsw = this.statValue(cg, 'hierarchical_memsw_limit');
+    const memsw = this.statValue(cg, 'hierarchical_memsw_limit', true);
     if (memsw === undefined) return undefined;
     if (memsw >= 2 ** 62) return Infinity;
     return Math.max(0, memsw - this.memoryMax(cg));
@@ -183,13 +187,22 @@ export class V1Driver implements CgroupDriver {
     throw new MissingFileError(cgroupFile(this.mounts.blkio ?? '(no blkio controller)', cg.io, BLKIO_FILES[0]![0]));
   }
 
+  /** The hierarchy whose `tasks` files list the threads. */
+  private get threadsController(): 'cpu' | 'pids' | 'memory' {
+    return this.mounts.cpu ? 'cpu' : this.mounts.pids ? 'pids' : 'memory';
+  }
+
+  threadsCgroup(cg: CgroupPaths): string {
+    return cg[this.threadsController];
+  }
+
   threads(cg: CgroupPaths): number[] {
-    const controller: V1Controller = this.mounts.cpu ? 'cpu' : this.mounts.pids ? 'pids' : 'memory';
-    const mount = this.mounts[controller];
+    const mount = this.mounts[this.threadsController];
     if (!mount) return [];
-    const path = controller === 'cpu' ? cg.cpu : controller === 'pids' ? cg.pids : cg.memory;
+    const path = this.threadsCgroup(cg);
     const out: number[] = [];
     const walk = (p: string, depth: number) => {
+      // Many records: read to the end.
       const text = this.files.read(cgroupFile(mount, p, 'tasks'));
       if (text === undefined) {
         if (depth === 0) throw new MissingFileError(cgroupFile(mount, p, 'tasks'));

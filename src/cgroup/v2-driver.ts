@@ -1,7 +1,7 @@
 // The cgroup v2 driver (pure v2 hosts): reads the unified hierarchy's own files.
-import type { FileSource } from '../io/file-source.js';
+import { ONE_RECORD, type FileSource } from '../io/file-source.js';
 import { cgroupFile, selfAndAncestors, v2Paths } from './cgroup-paths.js';
-import { SETTING_AGE_MS, type CgroupDriver, type CgroupPaths, type CpuUsage, type MemoryStat } from './driver.js';
+import { SETTING, type CgroupDriver, type CgroupPaths, type CpuUsage, type MemoryStat } from './driver.js';
 import { MissingFileError, ParseError } from './errors.js';
 import { parseCount, parseCpuList, parseCpuMax, parseIdList, parseIoStat, parseKeyed, parseLimit, pickKeyed, type IoCounters } from './parse.js';
 
@@ -45,7 +45,7 @@ export class V2Driver implements CgroupDriver {
   }
 
   private read(path: string, file: string): string | undefined {
-    return this.files.read(cgroupFile(this.root, path, file));
+    return this.files.read(cgroupFile(this.root, path, file), ONE_RECORD);
   }
 
   /** A file that must exist. */
@@ -57,7 +57,7 @@ export class V2Driver implements CgroupDriver {
 
   /** A setting: reused for up to SETTING_AGE_MS. */
   private setting(path: string, file: string): string | undefined {
-    return this.files.read(cgroupFile(this.root, path, file), SETTING_AGE_MS);
+    return this.files.read(cgroupFile(this.root, path, file), SETTING);
   }
 
   /** The smallest of a limit file over the cgroup and its ancestors; undefined when no level has the file. */
@@ -125,10 +125,15 @@ export class V2Driver implements CgroupDriver {
     return parseIoStat(this.need(cg.io, 'io.stat'));
   }
 
+  threadsCgroup(cg: CgroupPaths): string {
+    return cg.pids;
+  }
+
   threads(cg: CgroupPaths): number[] {
     const out: number[] = [];
     const walk = (p: string, depth: number) => {
-      const text = this.read(p, 'cgroup.threads');
+      // Many records: read to the end.
+      const text = this.files.read(cgroupFile(this.root, p, 'cgroup.threads'));
       if (text === undefined) {
         if (depth === 0) throw new MissingFileError(cgroupFile(this.root, p, 'cgroup.threads'));
         return;
@@ -140,7 +145,7 @@ export class V2Driver implements CgroupDriver {
         for (const sub of this.files.subdirs(cgroupFile(this.root, p, '').slice(0, -1))) walk(p === '/' ? `/${sub}` : `${p}/${sub}`, depth + 1);
       }
     };
-    walk(cg.pids, 0);
+    walk(this.threadsCgroup(cg), 0);
     return out;
   }
 

@@ -8,7 +8,7 @@ import type { CgroupDriver } from '../cgroup/driver.js';
 import { createDriver } from '../cgroup/create-driver.js';
 import { MissingFileError } from '../cgroup/errors.js';
 import { hostLayout, type CgroupLayout } from '../cgroup/layout.js';
-import { DescriptorCache } from '../io/file-source.js';
+import { DescriptorCache, ONE_RECORD, type ReadOptions } from '../io/file-source.js';
 import { LoadSource } from '../loadavg/source.js';
 import { countTasks } from '../loadavg/tasks.js';
 import { ReaderResolver, type Reader } from '../reader/resolver.js';
@@ -31,8 +31,12 @@ export interface ContentOptions {
   cpuQuota?: boolean;
   /** --no-loadavg turns it off */
   loadavg?: boolean;
-  /** descriptors each worker may keep open (the daemon divides its limit among the workers) */
+  /** descriptors each worker may keep open on files (the daemon divides its limit among the workers) */
   descriptors?: number;
+  /** containers each worker remembers, a descriptor each */
+  containers?: number;
+  /** how long (ms) the reader found for a pid is reused; the bench gives 0 to measure what a new process such as cat pays */
+  pidCacheMs?: number;
 }
 
 /** Shared by every worker. */
@@ -51,7 +55,9 @@ const GARBAGE = /NaN|undefined|Infinity/;
 
 export function createFiles(options: ContentOptions = {}, shared: ContentShared = {}, post: Post = () => undefined): FileSpec[] {
   const content = new ViewContent(options, shared, post);
-  return VIEWS.map((view) => ({ path: VIEW_PATHS[view.name].path, render: (caller: Caller) => content.render(view, caller.pid) }));
+  // Texts are byte strings (FileSource decodes latin1, a character a byte): back to the very bytes, so
+  // a host file's non-ASCII bytes (a cpuinfo model name) pass through unchanged.
+  return VIEWS.map((view) => ({ path: VIEW_PATHS[view.name].path, render: (caller: Caller) => Buffer.from(content.render(view, caller.pid), 'latin1') }));
 }
 
 /** One worker's views, descriptors and caches. */
@@ -76,27 +82,29 @@ export class ViewContent {
     const procRoot = o.procRoot ?? '/proc';
     const files = this.files;
     this.driver = createDriver({ files, layout: o.layout ?? hostLayout() });
-    this.resolver = new ReaderResolver({ files, driver: this.driver, procRoot });
+    this.resolver = new ReaderResolver({ files, driver: this.driver, procRoot, ...(o.containers ? { capacity: o.containers } : {}), ...(o.pidCacheMs !== undefined ? { pidTtlMs: o.pidCacheMs } : {}) });
     const load = new LoadSource({
+      driver: this.driver,
       ...(o.loadavg === false || !shared.loadavg ? {} : { table: shared.loadavg }),
       post,
-      count: (r, tid) => countTasks(files, this.driver, r.cgroup, procRoot, tid),
+      count: (r, tid) => countTasks(files, this.driver, r.cgroup, { procRoot, reader: tid, depth: r.depth }),
     });
     this.env = {
       files,
       driver: this.driver,
       options: { swap: o.swap ?? true, cpuQuota: o.cpuQuota ?? true, loadavg: o.loadavg ?? true },
-      host: (path, maxAgeMs) => this.host(path, maxAgeMs),
+      host: (path, o) => this.host(path, o),
       load: (r) => load.sample(r, this.tid),
     };
-    this.once = shared.once ? new OnceSet(shared.once) : new LocalOnce();
+    const full = () => this.log("the daemon's set of things said once is full: failures of other containers and files are no longer logged");
+    this.once = shared.once ? new OnceSet(shared.once, full) : new LocalOnce();
   }
 
   /** The file for the process `pid`; the host's file when its figures cannot be had (never an error). */
   render(view: View<unknown>, pid: number): string {
     this.files.beginRender();
     this.tid = pid;
-    let reader = this.resolver.resolve(pid);
+    let reader = this.findReader(view, pid);
     for (let attempt = 0; reader; attempt++) {
       try {
         const snapshot = view.gather(this.env, reader);
@@ -109,25 +117,40 @@ export class ViewContent {
         if (attempt === 0 && err instanceof MissingFileError && !existsSync(dirname(err.path))) {
           this.resolver.invalidate(reader);
           this.files.beginRender();
-          reader = this.resolver.resolve(pid);
+          reader = this.findReader(view, pid);
           continue;
         }
         this.logOnce(reader, view.name, err);
         break;
       }
     }
-    return this.host(VIEW_PATHS[view.name].host);
+    const file = VIEW_PATHS[view.name];
+    return this.host(file.host, file.oneRecord ? ONE_RECORD : undefined);
   }
 
-  private host(path: string, maxAgeMs?: number): string {
-    const text = this.files.read(this.hostRoot + path, maxAgeMs);
+  private host(path: string, o?: ReadOptions): string {
+    const text = this.files.read(this.hostRoot + path, o);
     if (text === undefined) throw new MissingFileError(this.hostRoot + path);
     return text;
   }
 
+  /** The reader behind `pid`; undefined (the host's file) when it cannot be told, errors included (EMFILE...). */
+  private findReader(view: View<unknown>, pid: number): Reader | undefined {
+    try {
+      return this.resolver.resolve(pid);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      if (this.once.first(`resolve ${code} ${view.name}`)) {
+        this.log(`${view.name} for pid ${pid}: cannot tell whose view it is: ${why(err)}; serving the host's file (said once for this file and error)`);
+      }
+      return undefined;
+    }
+  }
+
   private logOnce(reader: Reader, file: string, err: unknown): void {
     if (!this.once.first(`${reader.key} ${file}`)) return;
-    const why = err instanceof Error ? err.message : String(err);
-    this.log(`${file} for ${reader.label}: ${why}; serving the host's file (said once for this container and file)`);
+    this.log(`${file} for ${reader.label}: ${why(err)}; serving the host's file (said once for this container and file)`);
   }
 }
+
+const why = (err: unknown): string => (err instanceof Error ? err.message : String(err));

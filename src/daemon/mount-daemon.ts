@@ -37,14 +37,25 @@ function openFileLimit(): number {
   }
 }
 
+export interface DescriptorBudget {
+  /** each worker's held /proc and cgroup files */
+  worker: number;
+  /** each worker's containers remembered, one descriptor each (on the init's comm) */
+  containers: number;
+  /** the load sampler's held files */
+  sampler: number;
+}
+
 /**
- * Descriptors the workers and the sampler may keep open on /proc and cgroup files: half the limit
- * shared by the workers, a fifth for the sampler (the rest for /dev/fuse, logs, per-process reads).
+ * Descriptors the daemon may keep open: half the limit shared by the workers' files, an eighth by the
+ * containers their resolvers remember, a fifth for the sampler; the rest (over a sixth) for
+ * /dev/fuse, logs and the reads that open and close.
  */
-export function descriptorBudget(threads: number, limit = openFileLimit()): { worker: number; sampler: number } {
+export function descriptorBudget(threads: number, limit = openFileLimit()): DescriptorBudget {
   return {
-    worker: Math.max(64, Math.min(4096, Math.floor(limit / 2 / threads))),
-    sampler: Math.max(64, Math.min(8192, Math.floor(limit / 5))),
+    worker: Math.max(16, Math.min(4096, Math.floor(limit / 2 / threads))),
+    containers: Math.max(4, Math.min(1024, Math.floor(limit / 8 / threads))),
+    sampler: Math.max(16, Math.min(8192, Math.floor(limit / 5))),
   };
 }
 
@@ -113,7 +124,7 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
     throw wrapError(err, 'cannot tell the cgroup layout from /proc/self/mountinfo');
   }
   const budget = descriptorBudget(threads);
-  const content: ContentOptions = { descriptors: budget.worker, ...o.content, layout };
+  const content: ContentOptions = { descriptors: budget.worker, containers: budget.containers, ...o.content, layout };
   const shared: ContentShared = { once: OnceSet.create() };
   let sampler: LoadSampler | undefined;
   if (content.loadavg !== false) {

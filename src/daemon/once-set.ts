@@ -6,6 +6,9 @@ export interface Once {
   first(key: string): boolean;
 }
 
+/** Slots looked at for one key: past them the set counts as full (a lookup never walks the whole set). */
+const PROBES = 32;
+
 export class OnceSet implements Once {
   private readonly a: Int32Array;
 
@@ -13,19 +16,23 @@ export class OnceSet implements Once {
     return new SharedArrayBuffer(slots * 4);
   }
 
-  constructor(buffer: SharedArrayBuffer) {
+  /**
+   * Slot 0 is the "full" flag; the others hold key hashes. `onFull` is called once, by the first thread
+   * to find the set full: from then on new keys are not said, and that is said.
+   */
+  constructor(buffer: SharedArrayBuffer, private readonly onFull?: () => void) {
     this.a = new Int32Array(buffer);
   }
 
-  /** When the set is full, nothing more is said (a flood of distinct failures is itself logged once). */
   first(key: string): boolean {
     const h = hashKey(key)[0] || 1;
-    const n = this.a.length;
-    for (let probe = 0, i = (h >>> 0) % n; probe < n; probe++, i = (i + 1) % n) {
-      const seen = Atomics.compareExchange(this.a, i, 0, h);
+    const n = this.a.length - 1;
+    for (let probe = 0, i = (h >>> 0) % n; probe < Math.min(PROBES, n); probe++, i = (i + 1) % n) {
+      const seen = Atomics.compareExchange(this.a, i + 1, 0, h);
       if (seen === 0) return true;
       if (seen === h) return false;
     }
+    if (Atomics.compareExchange(this.a, 0, 0, 1) === 0) this.onFull?.();
     return false;
   }
 }

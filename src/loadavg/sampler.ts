@@ -3,6 +3,7 @@ import type { CgroupDriver, CgroupPaths } from '../cgroup/driver.js';
 import type { FileSource } from '../io/file-source.js';
 import { LOAD_FREQ_MS, stepLoads } from './calc.js';
 import { LoadTable } from './table.js';
+import { countsWholeHost } from './key.js';
 import { countTasks } from './tasks.js';
 
 /** What a worker sends when it reads a container the table does not have yet. */
@@ -10,8 +11,10 @@ export interface RegisterMessage {
   type: 'loadavg-register';
   key: string;
   cgroup: CgroupPaths;
-  /** the thread whose read found the container new (it is waiting for its answer: it counts as running) */
+  /** the thread whose read found the container new: waiting for its answer, its state is not counted */
   reader: number;
+  /** how deep the container's pid namespace is (Reader.depth), for the last pid */
+  depth?: number;
 }
 
 export function isRegisterMessage(m: unknown): m is RegisterMessage {
@@ -32,7 +35,7 @@ export interface SamplerOptions {
 
 export class LoadSampler {
   private readonly table: LoadTable;
-  private readonly tracked = new Map<number, { key: string; cgroup: CgroupPaths }>();
+  private readonly tracked = new Map<number, { key: string; cgroup: CgroupPaths; depth: number }>();
   private readonly keys = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private warnedFull = false;
@@ -64,16 +67,17 @@ export class LoadSampler {
    * reader that asked).
    */
   handle(m: unknown): void {
-    if (!isRegisterMessage(m) || this.keys.has(m.key)) return;
+    // A container counting every host task is shown the host's figures: nothing to sample.
+    if (!isRegisterMessage(m) || this.keys.has(m.key) || countsWholeHost(this.o.driver, m.cgroup)) return;
     const slot = this.table.insert(m.key, this.now());
     if (slot < 0) {
       if (!this.warnedFull) this.o.log?.(`loadavg: ${this.tracked.size} containers tracked, the table is full: new ones show 0.00 averages`);
       this.warnedFull = true;
       return;
     }
-    this.tracked.set(slot, { key: m.key, cgroup: m.cgroup });
+    this.tracked.set(slot, { key: m.key, cgroup: m.cgroup, depth: m.depth ?? 1 });
     this.keys.set(m.key, slot);
-    this.sample(slot, m.reader);
+    this.sample(slot, m.reader ?? 0);
   }
 
   /** One round: every container sampled, the ones nobody reads any more dropped. */
@@ -85,12 +89,17 @@ export class LoadSampler {
     }
   }
 
-  /** `registering`: the tid of the reader that made the container known; the averages do not move then. */
+  /**
+   * `registering`: the tid of the reader that made the container known; the averages do not move then.
+   * The counts leave readers out: the worker serving a read adds its reader (LoadSource).
+   */
   private sample(slot: number, registering?: number): void {
     const t = this.tracked.get(slot)!;
     let counts;
+    // The thread lists are read afresh at every sample (texts are otherwise kept for the render).
+    this.o.files.beginRender();
     try {
-      counts = countTasks(this.o.files, this.o.driver, t.cgroup, this.o.procRoot, registering ?? 0);
+      counts = countTasks(this.o.files, this.o.driver, t.cgroup, { ...(this.o.procRoot ? { procRoot: this.o.procRoot } : {}), reader: registering ?? 0, depth: t.depth });
     } catch {
       // The cgroup is gone: the container ended.
       this.forget(slot);

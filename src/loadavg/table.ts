@@ -5,7 +5,9 @@ import type { LoadSample } from '../views/view.js';
  * Layout: `capacity` slots of 16 int32s, open addressing on a 64-bit hash of the key (the cgroup
  * path). Only the sampler inserts, writes figures and removes (single writer); workers look slots up,
  * read them under a sequence counter (retrying a torn read) and stamp the time of their last read, from
- * which the sampler drops containers nobody reads any more.
+ * which the sampler drops containers nobody reads any more. A slot removed may be taken for another key
+ * between a worker's find and its read: a read names its key, and the slot's key hash is checked under
+ * the same sequence counter, which keeps counting across reuse (never back to a value a reader saw).
  */
 const SLOT = 16;
 const F = { state: 0, hashLo: 1, hashHi: 2, seq: 3, avg1: 4, avg5: 5, avg15: 6, running: 7, blocked: 8, total: 9, lastPid: 10, samples: 11, lastRead: 12 } as const;
@@ -60,9 +62,10 @@ export class LoadTable {
     return -1;
   }
 
-  /** A consistent copy of a slot's figures. */
-  read(slot: number): TableSample | undefined {
+  /** A consistent copy of a slot's figures; undefined if the slot does not hold `key` (when given) any more. */
+  read(slot: number, key?: string): TableSample | undefined {
     const base = slot * SLOT;
+    const [lo, hi] = key === undefined ? [0, 0] : hashKey(key);
     for (let tries = 0; tries < 8; tries++) {
       const seq = Atomics.load(this.a, base + F.seq);
       if (seq & 1) continue;
@@ -74,7 +77,10 @@ export class LoadTable {
         lastPid: this.a[base + F.lastPid]!,
         samples: this.a[base + F.samples]!,
       };
-      if (Atomics.load(this.a, base + F.seq) === seq && Atomics.load(this.a, base + F.state) === ACTIVE) return s;
+      const mine = key === undefined || (this.a[base + F.hashLo] === lo && this.a[base + F.hashHi] === hi);
+      if (Atomics.load(this.a, base + F.seq) !== seq) continue;
+      if (Atomics.load(this.a, base + F.state) !== ACTIVE || !mine) return undefined;
+      return s;
     }
     return undefined;
   }
@@ -98,10 +104,13 @@ export class LoadTable {
     for (let n = 0, i = lo & mask; n < this.capacity; n++, i = (i + 1) & mask) {
       const base = i * SLOT;
       if (Atomics.load(this.a, base + F.state) === ACTIVE) continue;
-      this.a.fill(0, base + 1, base + SLOT);
+      // A removed slot is reused under its sequence counter (odd while the slot changes hands).
+      Atomics.add(this.a, base + F.seq, 1);
+      this.a.fill(0, base + F.avg1, base + SLOT);
       this.a[base + F.hashLo] = lo;
       this.a[base + F.hashHi] = hi;
       this.a[base + F.lastRead] = now;
+      Atomics.add(this.a, base + F.seq, 1);
       Atomics.store(this.a, base + F.state, ACTIVE);
       this.used++;
       return i;

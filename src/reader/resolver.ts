@@ -1,7 +1,7 @@
 // Whose view a read gets: the caller's pid → its pid namespace → that namespace's init → init's cgroups.
 import { closeSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import type { CgroupDriver, CgroupPaths } from '../cgroup/driver.js';
-import type { FileSource } from '../io/file-source.js';
+import { ONE_RECORD, type FileSource } from '../io/file-source.js';
 import { parseNsLink, parseStartTime, parseStatus } from './proc-parse.js';
 
 /** Whose figures a read shows. */
@@ -17,6 +17,8 @@ export interface Reader {
   pid: number;
   /** the init's start in clock ticks after boot (container); 0 for a host reader */
   start: number;
+  /** how deep its pid namespace is: the length of its processes' NSpid lines (1: the daemon's own) */
+  depth: number;
   /** cleared when the cgroup turned out to be gone: the next read resolves afresh */
   valid: boolean;
 }
@@ -54,6 +56,8 @@ export class ReaderResolver {
   private readonly byPid = new Map<number, { reader: Reader; until: number }>();
   private readonly byNs = new Map<number, NsEntry>();
   private readonly probe = Buffer.allocUnsafe(64);
+  /** when the namespaces of ended containers were last looked for */
+  private sweptAt: number;
   /** the daemon's own pid namespace */
   readonly selfNs: number | undefined;
   /** readlink and pread calls made (the /proc files it reads are counted by the FileSource), for the bench */
@@ -66,12 +70,14 @@ export class ReaderResolver {
     this.recheck = o.recheckMs ?? 10000;
     this.capacity = o.capacity ?? 1024;
     this.selfNs = this.nsOf('self');
+    this.sweptAt = this.now();
   }
 
   /** The reader behind a request's pid; undefined when it cannot be told (pid 0, a process already gone). */
   resolve(pid: number): Reader | undefined {
     if (!(pid > 0)) return undefined;
     const now = this.now();
+    if (now - this.sweptAt >= this.recheck) this.sweep(now);
     const hit = this.byPid.get(pid);
     if (hit && hit.until > now && hit.reader.valid) return hit.reader;
     const ns = this.nsOf(pid);
@@ -99,12 +105,18 @@ export class ReaderResolver {
     this.byPid.clear();
   }
 
+  /** Forget the containers whose init has ended (their descriptors would otherwise be held for good). */
+  private sweep(now: number): void {
+    this.sweptAt = now;
+    for (const [ns, e] of this.byNs) if (!this.alive(e)) this.drop(ns, e);
+  }
+
   private hostReader(pid: number): Reader | undefined {
-    const text = this.o.files.readOnce(`${this.procRoot}/${pid}/cgroup`);
+    const text = this.o.files.readOnce(`${this.procRoot}/${pid}/cgroup`, ONE_RECORD);
     if (text === undefined) return undefined;
     const cgroup = this.o.driver.paths(text);
     const where = this.o.driver.describe(cgroup);
-    return { scope: 'host', key: `host:${where}`, label: `a host process (pid ${pid}, cgroup ${where})`, cgroup, pid, start: 0, valid: true };
+    return { scope: 'host', key: `host:${where}`, label: `a host process (pid ${pid}, cgroup ${where})`, cgroup, pid, start: 0, depth: 1, valid: true };
   }
 
   private containerReader(pid: number, ns: number, now: number): Reader | undefined {
@@ -113,9 +125,14 @@ export class ReaderResolver {
       this.drop(ns, e);
       e = undefined;
     }
+    if (e) {
+      // Least recently used first: the one forgotten when there are too many.
+      this.byNs.delete(ns);
+      this.byNs.set(ns, e);
+    }
     if (e && now - e.checkedAt > this.recheck) {
       // The init may have been moved to another cgroup since.
-      const text = this.o.files.readOnce(`${this.procRoot}/${e.reader.pid}/cgroup`);
+      const text = this.o.files.readOnce(`${this.procRoot}/${e.reader.pid}/cgroup`, ONE_RECORD);
       if (text === undefined) {
         this.drop(ns, e);
         e = undefined;
@@ -132,34 +149,45 @@ export class ReaderResolver {
   }
 
   private findContainer(pid: number, ns: number, now: number): NsEntry | undefined {
-    const init = this.findInit(pid, ns);
-    if (init === undefined) return undefined;
+    const found = this.findInit(pid, ns);
+    if (found === undefined) return undefined;
+    const { init, depth } = found;
     let fd: number;
     try {
       fd = openSync(`${this.procRoot}/${init}/comm`, 'r');
     } catch {
       return undefined;
     }
-    // Between finding the init and opening its file the pid could have ended and been reused.
-    const stat = this.o.files.readOnce(`${this.procRoot}/${init}/stat`);
-    const cg = this.o.files.readOnce(`${this.procRoot}/${init}/cgroup`);
-    const start = stat === undefined ? undefined : parseStartTime(stat);
-    if (this.nsOf(init) !== ns || start === undefined || cg === undefined) {
-      closeSync(fd);
-      return undefined;
+    let entry: NsEntry | undefined;
+    try {
+      entry = this.entry(init, ns, depth, fd, now);
+    } finally {
+      // Not kept (the init ended meanwhile, or a read failed): the descriptor is closed on every path.
+      if (!entry) closeSync(fd);
     }
-    const cgroup = this.o.driver.paths(cg);
-    const entry: NsEntry = {
-      reader: { scope: 'container', key: `ns:${ns}@${start}`, label: this.label(ns, init, cgroup), cgroup, pid: init, start, valid: true },
-      fd,
-      checkedAt: now,
-    };
+    if (!entry) return undefined;
+    if (this.byNs.size >= this.capacity) this.sweep(now);
     if (this.byNs.size >= this.capacity) {
       const [oldNs, old] = this.byNs.entries().next().value as [number, NsEntry];
       this.drop(oldNs, old);
     }
     this.byNs.set(ns, entry);
     return entry;
+  }
+
+  /** The entry of a namespace whose init is `init`, `fd` open on its comm; undefined if it is not that namespace's any more. */
+  private entry(init: number, ns: number, depth: number, fd: number, now: number): NsEntry | undefined {
+    // Between finding the init and opening its file the pid could have ended and been reused.
+    const stat = this.o.files.readOnce(`${this.procRoot}/${init}/stat`, ONE_RECORD);
+    const cg = this.o.files.readOnce(`${this.procRoot}/${init}/cgroup`, ONE_RECORD);
+    const start = stat === undefined ? undefined : parseStartTime(stat);
+    if (this.nsOf(init) !== ns || start === undefined || cg === undefined) return undefined;
+    const cgroup = this.o.driver.paths(cg);
+    return {
+      reader: { scope: 'container', key: `ns:${ns}@${start}`, label: this.label(ns, init, cgroup), cgroup, pid: init, start, depth, valid: true },
+      fd,
+      checkedAt: now,
+    };
   }
 
   private label(ns: number, init: number, cgroup: CgroupPaths): string {
@@ -171,7 +199,7 @@ export class ReaderResolver {
    * (walking up PPid while the depth of NSpid stays the same); a reader that entered the namespace
    * with setns (docker exec, nsenter) has parents outside it, so then every process is looked at.
    */
-  private findInit(pid: number, ns: number): number | undefined {
+  private findInit(pid: number, ns: number): { init: number; depth: number } | undefined {
     let st = this.status(pid);
     // A thread other than its process's main one: start from the process (a thread's NSpid is its own id).
     if (st && st.tgid > 0 && st.tgid !== pid) {
@@ -180,15 +208,16 @@ export class ReaderResolver {
     }
     if (!st) return undefined;
     const depth = st.nspid.length;
-    if (st.nspid[depth - 1] === 1) return pid;
+    if (st.nspid[depth - 1] === 1) return { init: pid, depth };
     let cur = st.ppid;
     for (let i = 0; i < 1024 && cur > 0; i++) {
       const p = this.status(cur);
       if (!p || p.nspid.length < depth) break;
-      if (p.nspid.length === depth && p.nspid[depth - 1] === 1) return this.nsOf(cur) === ns ? cur : undefined;
+      if (p.nspid.length === depth && p.nspid[depth - 1] === 1) return this.nsOf(cur) === ns ? { init: cur, depth } : undefined;
       cur = p.ppid;
     }
-    return this.scan(ns, depth);
+    const init = this.scan(ns, depth);
+    return init === undefined ? undefined : { init, depth };
   }
 
   private scan(ns: number, depth: number): number | undefined {
@@ -208,7 +237,7 @@ export class ReaderResolver {
   }
 
   private status(pid: number) {
-    const text = this.o.files.readOnce(`${this.procRoot}/${pid}/status`);
+    const text = this.o.files.readOnce(`${this.procRoot}/${pid}/status`, ONE_RECORD);
     return text === undefined ? undefined : parseStatus(text);
   }
 

@@ -1,5 +1,5 @@
 // The CPUs a container sees (cpuset, cut to its quota) and its CPU time spread over them: for cpuinfo, online, stat, uptime.
-import { SETTING_AGE_MS, type CpuUsage } from '../cgroup/driver.js';
+import { SETTING, type CpuUsage } from '../cgroup/driver.js';
 import { parseCpuList } from '../cgroup/parse.js';
 import type { Reader } from '../reader/resolver.js';
 import { ticks, type ViewEnv } from './view.js';
@@ -14,7 +14,7 @@ export interface CpuLimits {
 }
 
 export function gatherCpuLimits(env: ViewEnv, reader: Reader): CpuLimits {
-  const online = parseCpuList(env.host('/sys/devices/system/cpu/online', SETTING_AGE_MS));
+  const online = parseCpuList(env.host('/sys/devices/system/cpu/online', SETTING));
   const set = env.driver.cpusEffective(reader.cgroup);
   const cpuset = set === undefined || set.length === 0 ? online : set;
   const quota = env.options.cpuQuota ? env.driver.cpuMax(reader.cgroup) : Infinity;

@@ -1,10 +1,11 @@
-// /proc/loadavg: the container's load averages (kept by the sampler), running/total tasks, highest pid.
+// /proc/loadavg: the container's load averages (kept by the sampler), running/total tasks, its newest pid.
 import { formatLoad } from '../loadavg/calc.js';
+import { countsWholeHost } from '../loadavg/key.js';
 import type { Reader } from '../reader/resolver.js';
 import { HOST_FILE, type HostFile, type LoadSample, type View, type ViewEnv } from './view.js';
 
 function gather(env: ViewEnv, reader: Reader): LoadSample | HostFile {
-  if (!env.options.loadavg || reader.scope === 'host') return HOST_FILE;
+  if (!env.options.loadavg || reader.scope === 'host' || countsWholeHost(env.driver, reader.cgroup)) return HOST_FILE;
   return env.load(reader);
 }
 

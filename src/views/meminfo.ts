@@ -1,4 +1,5 @@
 // /proc/meminfo: the container's memory limit, usage and memory.stat in the host's layout.
+import { ONE_RECORD } from '../io/file-source.js';
 import type { Reader } from '../reader/resolver.js';
 import { gatherMemory, hostFigures, kB, swapFigures, type MemoryFigures } from './memory-figures.js';
 import { HOST_FILE, type HostFile, type View, type ViewEnv } from './view.js';
@@ -14,7 +15,7 @@ export interface MeminfoSnapshot {
 function gather(env: ViewEnv, reader: Reader): MeminfoSnapshot | HostFile {
   const mem = gatherMemory(env, reader);
   if (mem === HOST_FILE) return HOST_FILE;
-  return { host: env.host('/proc/meminfo'), mem, swap: env.options.swap };
+  return { host: env.host('/proc/meminfo', ONE_RECORD), mem, swap: env.options.swap };
 }
 
 /** The lines the cgroup has figures for, in the kernel's order; every other line is the host's. */

@@ -1,4 +1,5 @@
 // /proc/swaps: the container's swap as one line ("none ... virtual"), or the header alone when it has none.
+import { ONE_RECORD } from '../io/file-source.js';
 import type { Reader } from '../reader/resolver.js';
 import { gatherMemory, hostFigures, swapFigures, type MemoryFigures } from './memory-figures.js';
 import { HOST_FILE, type HostFile, type View, type ViewEnv } from './view.js';
@@ -15,7 +16,7 @@ const HEADER = 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n';
 function gather(env: ViewEnv, reader: Reader): SwapsSnapshot | HostFile {
   const mem = gatherMemory(env, reader);
   if (mem === HOST_FILE) return HOST_FILE;
-  return { hostMeminfo: env.host('/proc/meminfo'), mem, swap: env.options.swap };
+  return { hostMeminfo: env.host('/proc/meminfo', ONE_RECORD), mem, swap: env.options.swap };
 }
 
 function render(s: SwapsSnapshot): string {

@@ -1,5 +1,6 @@
 // /proc/uptime: time since the container's init started, and idle time consistent with its /proc/stat.
 import type { CpuUsage } from '../cgroup/driver.js';
+import { ONE_RECORD } from '../io/file-source.js';
 import type { Reader } from '../reader/resolver.js';
 import { cpuTimes, gatherCpuLimits, visibleCpus } from './cpu-figures.js';
 import { HOST_FILE, formatTicks, uptimeTicks, type HostFile, type View, type ViewEnv } from './view.js';
@@ -15,7 +16,7 @@ export interface UptimeSnapshot {
 function gather(env: ViewEnv, reader: Reader): UptimeSnapshot | HostFile {
   // A host reader's namespace init is the host's: its uptime is the host's.
   if (reader.scope === 'host') return HOST_FILE;
-  const elapsed = uptimeTicks(env.host('/proc/uptime')) - reader.start;
+  const elapsed = uptimeTicks(env.host('/proc/uptime', ONE_RECORD)) - reader.start;
   const limits = gatherCpuLimits(env, reader);
   return { elapsed, usage: env.driver.cpuUsage(reader.cgroup), visible: visibleCpus(limits), cpuset: limits.cpuset };
 }

@@ -1,6 +1,6 @@
 // What a view is: a gather step that does all the I/O, then a pure render of the snapshot it made.
 import type { CgroupDriver } from '../cgroup/driver.js';
-import type { FileSource } from '../io/file-source.js';
+import type { FileSource, ReadOptions } from '../io/file-source.js';
 import type { Reader } from '../reader/resolver.js';
 import type { ViewName } from './paths.js';
 
@@ -24,7 +24,7 @@ export interface LoadSample {
   running: number;
   blocked: number;
   total: number;
-  /** the highest pid in use, as the container's pid namespace numbers it */
+  /** the pid of the newest task, as the container's pid namespace numbers it */
   lastPid: number;
 }
 
@@ -34,7 +34,7 @@ export interface ViewEnv {
   driver: CgroupDriver;
   options: ViewOptions;
   /** the host's version of a file, by its path on the host (/proc/meminfo); throws when missing */
-  host(path: string, maxAgeMs?: number): string;
+  host(path: string, o?: ReadOptions): string;
   /** task counts and load averages of the reader's container */
   load(reader: Reader): LoadSample;
 }

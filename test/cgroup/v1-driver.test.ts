@@ -1,8 +1,11 @@
 // The v1 driver against the v1 fixture: v1 files read as v2 figures, ancestors' limits, missing files.
 import t from 'tap';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createDriver } from '../../src/cgroup/create-driver.js';
 import { MissingFileError } from '../../src/cgroup/errors.js';
-import { copyFixture, fixture } from '../helpers/fixtures.js';
+import { DescriptorCache } from '../../src/io/file-source.js';
+import { countsWholeHost, loadKey } from '../../src/loadavg/key.js';
+import { copyFixture, fixture, fixtureLayout } from '../helpers/fixtures.js';
 
 /*
  * The v1 fixture (test/fixtures/cgroup-v1), one path in every controller:
@@ -34,6 +37,24 @@ t.test('memory: usage, stat renamed to v2 keys, limits from hierarchical_memory_
   t.equal(d.swappiness(ctr1(f)), 60);
   const parent = { ...ctr1(f), memory: '/tsproc-fixture' };
   t.equal(d.memoryMax(parent), 1073741824);
+});
+
+t.test("memory: the hierarchical limits are settings (read once a second), memory.stat's usage is read at every render", async (t) => {
+  const root = copyFixture(t, 'v1');
+  const files = new DescriptorCache();
+  const d = createDriver({ files, layout: fixtureLayout('v1', root) });
+  const cg = fixture('v1', { root }).reader.cgroup;
+  const path = `${root}/cgroup/memory/tsproc-fixture/ctr1/memory.stat`;
+  files.beginRender();
+  t.equal(d.memoryMax(cg), 268435456);
+  files.beginRender();
+  const before = files.syscalls;
+  t.equal(d.memoryMax(cg), 268435456);
+  t.equal(d.swapMax(cg), Infinity);
+  t.equal(files.syscalls, before, 'the limits again: no read (a host reader under no limit pays none)');
+  writeFileSync(path, readFileSync(path, 'utf8').replace(/^total_cache \d+$/m, 'total_cache 4096').replace(/hierarchical_memory_limit \d+/, 'hierarchical_memory_limit 1073741824'));
+  t.equal(d.memoryStat(cg).file, 4096, 'the usage figures: read now');
+  t.equal(d.memoryMax(cg), 1073741824, 'and the limit of that read');
 });
 
 /*
@@ -111,4 +132,19 @@ t.test('threads of the cgroup and its children', async (t) => {
   const all = f.driver.threads({ ...ctr1(f), cpu: '/tsproc-fixture' });
   t.ok(all.length >= own.length && own.every((x) => all.includes(x)), 'the parent lists its child too');
   t.equal(f.driver.describe(ctr1(f)), '/tsproc-fixture/ctr1');
+});
+
+t.test("without a cpu hierarchy the threads are the pids hierarchy's, and so is the load table's key", async (t) => {
+  const root = copyFixture(t, 'v1');
+  const layout = fixtureLayout('v1', root);
+  delete layout.v1.cpu;
+  const driver = createDriver({ files: new DescriptorCache(), layout });
+  // The process's cpu line is gone with the hierarchy: its cpu path is the root.
+  const cg = driver.paths(readFileSync(`${root}/pid/cgroup`, 'latin1').replace(/^1:cpu:.*\n/m, ''));
+  t.equal(cg.cpu, '/');
+  t.equal(driver.threadsCgroup(cg), '/tsproc-fixture/ctr1');
+  t.equal(driver.threads(cg).length, 7);
+  t.equal(loadKey(driver, cg), '/tsproc-fixture/ctr1');
+  t.equal(countsWholeHost(driver, cg), false, 'not taken for a container of every host task');
+  t.equal(fixture('v1').driver.threadsCgroup({ ...ctr1(fixture('v1')), pids: '/elsewhere' }), '/tsproc-fixture/ctr1', 'with one: the cpu path');
 });

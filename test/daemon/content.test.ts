@@ -1,6 +1,6 @@
 // The content module: every view for a fixture reader; the host's file and one log line when data is missing.
 import t from 'tap';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createFiles, ViewContent } from '../../src/daemon/content.js';
 import { VIEWS } from '../../src/views/registry.js';
 import { VIEW_NAMES, VIEW_PATHS } from '../../src/views/paths.js';
@@ -48,6 +48,18 @@ t.test('every view renders for the container; the host reader gets the host file
   t.same(s.logs, []);
 });
 
+t.test("a host reader's host file: one read for a file of one record, to the end for others", async (t) => {
+  const s = setup(t);
+  const cost = (name: string) => {
+    s.content.render(view(name), 501);
+    const before = s.content.files.syscalls;
+    s.content.render(view(name), 501);
+    return s.content.files.syscalls - before;
+  };
+  t.equal(cost('loadavg'), 1);
+  t.equal(cost('cpuinfo'), 2, 'many records: a read more, which gives nothing');
+});
+
 t.test('missing data: the host file, one log line per container and file', async (t) => {
   const s = setup(t);
   rmSync(`${s.root}/cgroup/tsproc/ctr1/io.stat`);
@@ -59,6 +71,17 @@ t.test('missing data: the host file, one log line per container and file', async
   t.equal(s.logs.length, 2, 'two files, said once each');
   t.match(s.logs[0], /^diskstats for the container of pid namespace 200 \(init pid 500, cgroup \/tsproc\/ctr1\): .*io\.stat does not exist; serving the host's file/);
   t.match(s.logs[1], /^meminfo for the container/);
+});
+
+t.test('an error while finding the reader (EMFILE, EISDIR...): the host file, one log line', async (t) => {
+  const s = setup(t);
+  // pid 502 in a namespace of its own, whose /proc/502/status cannot be read.
+  mkdirSync(`${s.proc}/502/ns`, { recursive: true });
+  symlinkSync('pid:[300]', `${s.proc}/502/ns/pid`);
+  mkdirSync(`${s.proc}/502/status`);
+  for (let i = 0; i < 2; i++) t.equal(s.content.render(view('meminfo'), 502), s.host('meminfo'));
+  t.equal(s.logs.length, 1, 'said once');
+  t.match(s.logs[0], /^meminfo for pid 502: cannot tell whose view it is: .*EISDIR.*; serving the host's file/);
 });
 
 t.test('garbage never goes out: a malformed figure gives the host file', async (t) => {
@@ -74,8 +97,42 @@ t.test('a removed cgroup: the reader is looked up again, once, and its new cgrou
   // The container's init moves to tsproc (1 GiB) and ctr1 is removed.
   writeFileSync(`${s.proc}/500/cgroup`, '0::/tsproc\n');
   rmSync(`${s.root}/cgroup/tsproc/ctr1`, { recursive: true });
-  const again = new ViewContent(s.options, {}, () => undefined, (m) => s.logs.push(m));
-  t.match(again.render(view('meminfo'), 500), /^MemTotal:\s+983496 kB$/m, "the VM's memory: tsproc's 1 GiB is above it");
+  // A removed cgroup's descriptors answer ENODEV, a fixture's deleted files still read: close them.
+  s.content.files.close();
+  // The same content, whose resolver remembers the old cgroup: the render fails, looks up afresh, retries.
+  t.match(s.content.render(view('meminfo'), 500), /^MemTotal:\s+983496 kB$/m, "the VM's memory: tsproc's 1 GiB is above it");
+  t.same(s.logs, []);
+  t.match(s.content.render(view('meminfo'), 500), /^MemTotal:\s+983496 kB$/m, 'the new cgroup is remembered');
+  // Once only: the new cgroup removed too between the look-up and the render gives the host's file.
+  writeFileSync(`${s.proc}/500/cgroup`, '0::/gone\n');
+  rmSync(`${s.root}/cgroup/tsproc`, { recursive: true });
+  s.content.files.close();
+  let lookups = 0;
+  const resolve = s.content.resolver.resolve.bind(s.content.resolver);
+  s.content.resolver.resolve = (pid: number) => (lookups++, resolve(pid));
+  t.equal(s.content.render(view('meminfo'), 500), s.host('meminfo'), "the host's file");
+  t.equal(lookups, 2, 'looked up again once, not more');
+  t.equal(s.logs.length, 1, 'and said once');
+});
+
+t.test("host files pass through byte for byte: a non-ASCII cpuinfo model name, a cgroup named in UTF-8", async (t) => {
+  const s = setup(t);
+  // A UTF-8 model name and a byte that is no UTF-8 at all (0xe9, latin1's e acute).
+  const cpuinfo = `${s.root}/host/proc/cpuinfo`;
+  const bytes = Buffer.from(readFileSync(cpuinfo, 'latin1').replaceAll('QEMU TCG CPU', 'Xeon\u00c2\u00ae caf\u00e9'), 'latin1');
+  writeFileSync(cpuinfo, bytes);
+  const model = Buffer.from('model name\t: Xeon\u00ae caf', 'utf8');
+  const specs = createFiles(s.options);
+  const file = (path: string, pid: number) => specs.find((f) => f.path === path)!.render({ pid, uid: 0, gid: 0 }) as Buffer;
+  t.same(file('proc/cpuinfo', 501), bytes, "the host reader: the host's bytes");
+  const mine = file('proc/cpuinfo', 500);
+  const at = mine.indexOf(model);
+  t.ok(at >= 0, "the container: the model name's UTF-8 unchanged");
+  t.equal(mine[at + model.length], 0xe9, 'and the byte that is no UTF-8');
+  // A cgroup whose name is UTF-8: /proc/PID/cgroup gives its bytes, the files are found under it.
+  renameSync(`${s.root}/cgroup/tsproc/ctr1`, `${s.root}/cgroup/tsproc/ctr-\u00e9`);
+  writeFileSync(`${s.proc}/500/cgroup`, '0::/tsproc/ctr-\u00e9\n');
+  t.match(file('proc/meminfo', 500).toString(), /^MemTotal:\s+262144 kB$/m, "the cgroup's limit");
   t.same(s.logs, []);
 });
 

@@ -46,25 +46,25 @@ export interface Fixture {
 export const DEFAULT_LOAD: LoadSample = { avg: [0, 0, 0], running: 1, blocked: 0, total: 7, lastPid: 7 };
 
 /** A view environment over a fixture tree (`root`: the tree itself, or a copy to change). */
-export function fixture(kind: FixtureKind, o: { root?: string; options?: Partial<ViewOptions>; load?: LoadSample; scope?: 'host' | 'container' } = {}): Fixture {
+export function fixture(kind: FixtureKind, o: { root?: string; options?: Partial<ViewOptions>; load?: LoadSample; scope?: 'host' | 'container'; clock?: () => number } = {}): Fixture {
   const root = o.root ?? `${FIXTURES}cgroup-${kind}`;
-  // Tests change settings between renders: read them every time.
-  const files = new DescriptorCache({ reuseSettings: false });
+  // Tests change settings between renders: read them every time, unless the test keeps the clock.
+  const files = o.clock ? new DescriptorCache({ now: o.clock }) : new DescriptorCache({ reuseSettings: false });
   const driver = createDriver({ files, layout: fixtureLayout(kind, root) });
   const env: ViewEnv = {
     files,
     driver,
     options: { swap: true, cpuQuota: true, loadavg: true, ...o.options },
-    host: (path) => {
-      const text = files.read(`${root}/host${path}`);
+    host: (path, ro) => {
+      const text = files.read(`${root}/host${path}`, ro);
       if (text === undefined) throw new Error(`no ${path} in the fixture`);
       return text;
     },
     load: () => o.load ?? DEFAULT_LOAD,
   };
-  const cgroup = driver.paths(readFileSync(`${root}/pid/cgroup`, 'utf8'));
+  const cgroup = driver.paths(readFileSync(`${root}/pid/cgroup`, 'latin1'));
   const start = parseStartTime(readFileSync(`${root}/pid/stat`, 'utf8'))!;
-  const reader: Reader = { scope: o.scope ?? 'container', key: 'fixture', label: 'the fixture', cgroup, pid: 1, start, valid: true };
+  const reader: Reader = { scope: o.scope ?? 'container', key: 'fixture', label: 'the fixture', cgroup, pid: 1, start, depth: 2, valid: true };
   return { root, files, driver, env, reader, write: (path, text) => writeFileSync(`${root}/${path}`, text) };
 }
 

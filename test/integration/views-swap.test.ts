@@ -66,11 +66,8 @@ function makeSwap(t: Teardown): { size: number } | string {
  */
 t.test("a container's swap limit, the swap it uses, and --no-swap", { skip: ROOT }, async (t) => {
   const swap = makeSwap(t);
-  if (typeof swap === 'string') {
-    t.comment(`no swap for this test: ${swap}`);
-    t.pass('skipped');
-    return;
-  }
+  // Known only once tried: the test is marked skipped, with the reason.
+  if (typeof swap === 'string') return t.plan(0, `no swap for this test: ${swap}`);
   const hostTotal = fields(readFileSync('/proc/meminfo', 'utf8')).SwapTotal!;
   t.ok(hostTotal >= swap.size, `the host has ${hostTotal} kB of swap`);
   const d = await startDaemon(t);

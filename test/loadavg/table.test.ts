@@ -33,6 +33,20 @@ t.test('filled to three quarters at most', async (t) => {
   t.not(hashKey('/a')[0], hashKey('/b')[0]);
 });
 
+t.test("a slot removed and taken by another key: a read for the first key finds it is not its own", async (t) => {
+  const tab = new LoadTable(LoadTable.create(8));
+  const home = (k: string) => hashKey(k)[0] & 7;
+  // A second key whose probe starts at the first's slot: it takes that slot once the first is removed.
+  const other = Array.from({ length: 1000 }, (_, i) => `/k${i}`).find((k) => home(k) === home('/a'))!;
+  const a = tab.insert('/a', 0);
+  tab.write(a, sample(3));
+  tab.remove(a);
+  t.equal(tab.insert(other, 0), a, 'the same slot');
+  tab.write(a, sample(7));
+  t.equal(tab.read(a, '/a'), undefined, "a worker that found /a there does not get the other's figures");
+  t.same(tab.read(a, other), { ...sample(7), samples: 1 }, 'the new key reads its own, counted from 0 again');
+});
+
 t.test('a reader in another thread never sees a torn slot', async (t) => {
   const buf = LoadTable.create(16);
   const tab = new LoadTable(buf);

@@ -1,7 +1,9 @@
 // Finding whose view a read gets, in a fake /proc: walking up PPid, a setns'd reader, host readers, caches.
 import t from 'tap';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createDriver } from '../../src/cgroup/create-driver.js';
+import { hostLayout } from '../../src/cgroup/layout.js';
 import { DescriptorCache } from '../../src/io/file-source.js';
 import { parseNsLink, parseStartTime, parseState, parseStatus } from '../../src/reader/proc-parse.js';
 import { ReaderResolver } from '../../src/reader/resolver.js';
@@ -163,4 +165,67 @@ t.test('at capacity the oldest namespace is forgotten and its descriptor closed'
   t.equal(r.containers, 2);
   r.close();
   t.equal(r.containers, 0);
+});
+
+t.test('at capacity the least recently used namespace is forgotten, not the oldest', async (t) => {
+  const procs: Proc[] = [];
+  for (let i = 0; i < 3; i++) procs.push({ pid: 100 + i, ppid: 1, nspid: [100 + i, 1], ns: CTR_NS + 10 + i, cgroup: `0::/c${i}\n` });
+  procs.push({ pid: 110, ppid: 100, nspid: [110, 2], ns: CTR_NS + 10, cgroup: '0::/c0\n' });
+  procs.push({ pid: 111, ppid: 100, nspid: [111, 3], ns: CTR_NS + 10, cgroup: '0::/c0\n' });
+  const { r, files } = resolver(fakeProc(t, procs), { capacity: 2 });
+  r.resolve(100);
+  r.resolve(101);
+  r.resolve(110);
+  r.resolve(102);
+  files.reads = [];
+  t.equal(r.resolve(111)!.cgroup.memory, '/c0');
+  t.same(files.reads, [], 'the first container, read since, was kept');
+});
+
+const openDescriptors = () => readdirSync('/proc/self/fd').length;
+
+t.test('a failed read while a new container is looked up leaves no descriptor open', async (t) => {
+  const proc = fakeProc(t, MACHINE);
+  // The init's stat cannot be read (EISDIR) once its comm is open.
+  rmSync(`${proc}/20/stat`);
+  mkdirSync(`${proc}/20/stat`);
+  const { r } = resolver(proc);
+  const before = openDescriptors();
+  t.throws(() => r.resolve(21), { code: 'EISDIR' });
+  t.equal(openDescriptors(), before);
+});
+
+const ROOT = process.getuid?.() === 0 ? false : 'needs root: it makes a pid namespace';
+
+t.test('the namespaces of ended containers are forgotten within the recheck time, their descriptors closed', { skip: ROOT }, async (t) => {
+  // A real container: `sleep` as the init of a new pid namespace (a fake /proc file never ends).
+  const unshare = spawn('unshare', ['--pid', '--fork', '--kill-child', 'sleep', '600'], { stdio: 'ignore' });
+  const exited = new Promise((r) => unshare.once('exit', r));
+  t.teardown(async () => {
+    unshare.kill('SIGKILL');
+    await exited;
+  });
+  const children = `/proc/${unshare.pid}/task/${unshare.pid}/children`;
+  const initPid = async (): Promise<number> => {
+    for (;;) {
+      const pid = Number(readFileSync(children, 'utf8').trim().split(' ')[0]);
+      if (pid > 0 && readFileSync(`/proc/${pid}/comm`, 'utf8') === 'sleep\n') return pid;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  const init = await initPid();
+  let now = 0;
+  const files = new DescriptorCache();
+  const r = new ReaderResolver({ files, driver: createDriver({ files, layout: hostLayout() }), now: () => now, recheckMs: 10000 });
+  const before = openDescriptors();
+  t.equal(r.resolve(init)!.pid, init, 'the container, found');
+  t.equal(r.containers, 1);
+  t.equal(openDescriptors(), before + 1, "a descriptor on its init's comm");
+  unshare.kill('SIGKILL');
+  await exited;
+  while (existsSync(`/proc/${init}`)) await new Promise((r) => setTimeout(r, 10));
+  now = 10000;
+  r.resolve(process.pid);
+  t.equal(r.containers, 0, 'forgotten at the next read after the recheck time');
+  t.equal(openDescriptors(), before, 'its descriptor closed');
 });

@@ -52,6 +52,19 @@ t.test('the quota cuts the cpuset; ancestors count; --no-cpu-quota shows the cpu
   t.equal(show(noQuota, cpuOnline), '0-1\n');
 });
 
+t.test("the host's blocks are read at most once a second, as the settings are", async (t) => {
+  let ms = 0;
+  const f = fixture('v1', { root: copyFixture(t, 'v1'), clock: () => ms });
+  const first = show(f, cpuinfo);
+  f.write('host/proc/cpuinfo', f.env.host('/proc/cpuinfo').replace(/^cpu MHz\s*: .*$/gm, 'cpu MHz\t\t: 1234.000'));
+  ms = 1000;
+  const before = f.files.syscalls;
+  t.equal(show(f, cpuinfo), first, 'within the second: the blocks read before');
+  t.equal(f.files.syscalls, before, 'and no file read');
+  ms = 1001;
+  t.match(show(f, cpuinfo), /^cpu MHz\t\t: 1234.000$/m, 'then read again');
+});
+
 t.test('a host reader: the host file unless a CPU is hidden from it', async (t) => {
   const f = fixture('v2', { scope: 'host' });
   const unlimited = { ...f.reader, cgroup: { ...f.reader.cgroup, cpu: '/', cpuset: '/' } };
@@ -64,4 +77,33 @@ t.test('other architectures: blocks that are not a CPU stay, after the CPUs', as
   const host = 'processor\t: 0\nBogoMIPS\t: 48.00\n\nprocessor\t: 1\nBogoMIPS\t: 48.00\n\nprocessor\t: 2\nBogoMIPS\t: 48.00\n\nHardware\t: BCM2835\nRevision\t: c03111\n';
   const text = cpuinfo.render({ host, visible: [2] });
   t.equal(text, 'processor\t: 0\nBogoMIPS\t: 48.00\n\nHardware\t: BCM2835\nRevision\t: c03111\n');
+});
+
+/** s390x's /proc/cpuinfo for 4 CPUs (arch/s390/kernel/processor.c): a summary, then a block per CPU. */
+const S390 = [
+  'vendor_id       : IBM/S390\n# processors    : 4\nbogomips per cpu: 3241.00\nmax thread id   : 0\nfeatures\t: esan3 zarch stfle msa\n',
+  'cache0          : level=1 type=Data scope=Private size=128K line_size=256 associativity=8\n',
+  [0, 1, 2, 3].map((n) => `processor ${n}: version = FF,  identification = 0${n}33E8,  machine = 2964\n`).join(''),
+  [0, 1, 2, 3].map((n) => `\ncpu number      : ${n}\nphysical id     : ${n}\naddress         : ${n}\nidentification  : 0${n}33E8\ncpu MHz static  : 5000\n`).join(''),
+].join('');
+
+t.test("s390x: the summary's count and processor lines, the blocks of the CPUs shown, renumbered", async (t) => {
+  const text = cpuinfo.render({ host: S390, visible: [2, 3] });
+  t.equal(
+    text,
+    [
+      'vendor_id       : IBM/S390\n# processors    : 2\nbogomips per cpu: 3241.00\nmax thread id   : 0\nfeatures\t: esan3 zarch stfle msa\n',
+      'cache0          : level=1 type=Data scope=Private size=128K line_size=256 associativity=8\n',
+      'processor 0: version = FF,  identification = 0233E8,  machine = 2964\nprocessor 1: version = FF,  identification = 0333E8,  machine = 2964\n',
+      '\ncpu number      : 0\nphysical id     : 2\naddress         : 2\nidentification  : 0233E8\ncpu MHz static  : 5000\n',
+      '\ncpu number      : 1\nphysical id     : 3\naddress         : 3\nidentification  : 0333E8\ncpu MHz static  : 5000\n',
+    ].join(''),
+  );
+});
+
+t.test('no block for a CPU shown (a format not known, a CPU the file lacks): an error, so the host file goes out', async (t) => {
+  const x86 = 'processor\t: 0\nvendor_id\t: GenuineIntel\n\nprocessor\t: 1\nvendor_id\t: GenuineIntel\n\n';
+  t.throws(() => cpuinfo.render({ host: x86, visible: [3] }), /cannot parse \/proc\/cpuinfo \(0 blocks of the 1 CPUs shown\)/);
+  t.throws(() => cpuinfo.render({ host: x86.replace(/processor\t/g, 'cpu id\t'), visible: [0] }), /0 blocks of the 1 CPUs/);
+  t.equal(cpuinfo.render({ host: x86, visible: [1] }), 'processor\t: 0\nvendor_id\t: GenuineIntel\n\n');
 });

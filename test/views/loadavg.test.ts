@@ -17,3 +17,10 @@ t.test('host readers and --no-loadavg get the host file', async (t) => {
   t.equal(show(fixture('v1', { scope: 'host' }), loadavg), 'HOST');
   t.equal(show(fixture('v1', { options: { loadavg: false } }), loadavg), 'HOST');
 });
+
+t.test("a container whose threads' cgroup is the root counts every host task: the host's file, no walk", async (t) => {
+  const f = fixture('v1');
+  f.env.load = () => t.fail('no count') as never;
+  const whole = { ...f.reader, cgroup: { ...f.reader.cgroup, cpu: '/' } };
+  t.equal(show(f, loadavg, whole), 'HOST');
+});

@@ -77,3 +77,12 @@ t.test('a host reader: the host file unless CPUs are hidden; uptime always the h
   const limited = show(f, stat, { ...f.reader, start: 0 });
   t.match(limited, /^cpu0 44 0 6 204989 /m, 'limited: its own time, idle from the host uptime');
 });
+
+t.test("a container whose threads' cgroup is the root: the host's procs lines, no walk", async (t) => {
+  const f = fixture('v1');
+  f.env.load = () => t.fail('no count') as never;
+  const text = show(f, stat, { ...f.reader, cgroup: { ...f.reader.cgroup, cpu: '/' } });
+  const host = f.env.host('/proc/stat');
+  for (const key of ['procs_running', 'procs_blocked']) t.equal(text.split('\n').find((l) => l.startsWith(`${key} `)), host.split('\n').find((l) => l.startsWith(`${key} `)), `${key}: the host's`);
+  t.match(text, /^cpu0 44 0 6 /m, "its own CPU time");
+});
