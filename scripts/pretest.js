@@ -20,6 +20,7 @@ const wanted = {
   procps: '/usr/bin/top',
   attr: '/usr/bin/setfattr',
   zstd: '/usr/bin/zstd',
+  'openjdk-17-jre-headless': '/usr/bin/java',
 };
 const missing = Object.entries(wanted).filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
 if (missing.length > 0 && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
