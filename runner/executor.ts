@@ -9,11 +9,12 @@ import { planCgroup, procsFiles } from './cgroup/cgroup-plan.js';
 import { etcFiles } from './etc-files.js';
 import { encodeHelperConfig, type HelperConfig, type Namespace } from './helper-config.js';
 import { runHelper } from './helper-process.js';
+import { prepareImageRoot } from './image-run.js';
 import { checkLxcfs } from './lxcfs-check.js';
 import { mountTable, rootMounts } from './mount-table.js';
 import type { RunPlan } from './plan.js';
 import { paths, type Roots } from './roots.js';
-import { createContainerDirs, RECORD_FILES, removeContainer, reserveGeneratedName, reserveName, STATE_FILES } from './state.js';
+import { createContainerDirs, createRecordDir, RECORD_FILES, removeContainer, reserveGeneratedName, reserveName, STATE_FILES } from './state.js';
 
 export interface RunContext {
   roots: Roots;
@@ -30,7 +31,7 @@ export function containerNamespaces(plan: RunPlan): Namespace[] {
 
 /** The helper's plan for this container: namespaces, identity, mounts, cgroups, cleanup. */
 export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typeof planCgroup>, roots: Roots): HelperConfig {
-  const root = rootMounts(plan.root, stateDir);
+  const root = rootMounts(plan.root, !plan.privileged);
   return {
     id: plan.id,
     rootfs: root.rootfs,
@@ -82,15 +83,20 @@ export async function runContainer(plan: RunPlan, ctx: RunContext): Promise<numb
   let stateDir: string;
   let config: ReturnType<typeof encodeHelperConfig>;
   try {
-    // 3. The state directory: the record other commands read, and the container's /etc files.
+    // 3. The record directory; an image's root is prepared in it (init layer with the /etc files,
+    //    writable layer; or a vfs copy). Then the record other commands read, and the state
+    //    directory (with a --rootfs container's /etc files, bound over the root's).
     let resolv: string | undefined;
     try {
       resolv = readFileSync('/etc/resolv.conf', 'utf8');
     } catch {
       resolv = undefined;
     }
+    const etc = etcFiles(plan, resolv);
+    createRecordDir(roots, plan.id);
+    if (plan.image) plan = prepareImageRoot(plan, roots, etc, ctx.warn);
     const record = { id: plan.id, name: plan.name, created: new Date().toISOString(), plan, cgroup: cg, detached: plan.detach };
-    stateDir = createContainerDirs(roots, record, etcFiles(plan, resolv));
+    stateDir = createContainerDirs(roots, record, plan.image ? {} : etc);
     // 4. The cgroup, limits written before anything runs in it.
     for (const w of createCgroup(cg, plan.limits).warnings) ctx.warn(w);
     // 5. The helper's plan.

@@ -76,5 +76,7 @@ export function failureError(e: Extract<HelperEvent, { kind: 'failed' }>, ctx: {
   if (e.step === 'cwd') return new TsprocError(`cannot change to the working directory ${ctx.cwd}: ${why}`, { code, syscall: 'chdir', path: ctx.cwd, exitCode: 125 });
   const what = (e.line > 0 ? ctx.describe(e.line) : undefined) ?? STEPS[e.step] ?? `step ${e.step} failed`;
   const doing = e.line > 0 && ctx.describe(e.line) ? `cannot ${what}` : what;
-  return new TsprocError(`${doing}: ${why}`, { code, syscall: e.step, exitCode: 125 });
+  // a mount point or working directory the root lacks, in a root that takes no new paths
+  const hint = code === 'EROFS' && (e.step === 'mkdir' || e.step === 'file') ? ': the root is read-only (--read-only, which gives an image no writable layer, or a read-only filesystem), so it must already be in it' : '';
+  return new TsprocError(`${doing}: ${why}${hint}`, { code, syscall: e.step, exitCode: 125 });
 }

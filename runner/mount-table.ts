@@ -3,6 +3,7 @@
 import { posix } from 'node:path';
 import type { CgroupPlan } from './cgroup/cgroup-plan.js';
 import { type HelperOp, MS, type PrepareMount } from './helper-config.js';
+import { overlayMountData } from './image/prepare-root.js';
 import type { RootSpec, RunPlan } from './plan.js';
 
 /** The files an lxcfs-compatible mount serves, bound over the container's own. */
@@ -22,19 +23,23 @@ export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys'
 
 const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 
-/** The files in the container's state directory bound over the root's. */
+/** The files in the container's state directory bound over a --rootfs root's (an image's init layer has them). */
 export const ETC_FILES = ['hosts', 'hostname', 'resolv.conf'];
 
 const NO_SUID_DEV_EXEC = MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
-/** The directory that becomes / and the mounts that make it one (pivot_root wants a mount). */
-export function rootMounts(root: RootSpec, stateDir: string): { rootfs: string; prepare: PrepareMount[] } {
+/**
+ * The directory that becomes / and the mount that makes it one (pivot_root wants a mount): a bind of
+ * the directory onto itself, or the overlay at its target. `nodev` (all but --privileged): a device
+ * node in the root (an image's, or one made with CAP_MKNOD) cannot be opened; docker gets the same
+ * from its devices cgroup (docs/runner.md, "Device nodes").
+ */
+export function rootMounts(root: RootSpec, nodev: boolean): { rootfs: string; prepare: PrepareMount[] } {
+  const dev = nodev ? MS.NODEV : 0;
   if (root.kind === 'dir') {
-    return { rootfs: root.path, prepare: [{ source: root.path, target: root.path, fstype: '', flags: MS.BIND | MS.REC, data: '' }] };
+    return { rootfs: root.path, prepare: [{ source: root.path, target: root.path, fstype: '', flags: MS.BIND | MS.REC | dev, data: '' }] };
   }
-  const rootfs = `${stateDir}/rootfs`;
-  const data = [`lowerdir=${root.lower.join(':')}`, ...(root.upper ? [`upperdir=${root.upper}`, `workdir=${root.work}`] : [])].join(',');
-  return { rootfs, prepare: [{ source: 'overlay', target: rootfs, fstype: 'overlay', flags: 0, data }] };
+  return { rootfs: root.target, prepare: [{ source: 'overlay', target: root.target, fstype: 'overlay', flags: dev, data: overlayMountData(root) }] };
 }
 
 function mount(source: string, target: string, fstype: string, flags: number, data = ''): HelperOp {
@@ -85,11 +90,15 @@ export function mountTable(plan: RunPlan, stateDir: string, cg: CgroupPlan): Hel
     ...cgroupMounts(cg, ro),
   ];
   if (plan.lxcfsRoot) for (const f of LXCFS_FILES) ops.push(mount(`${plan.lxcfsRoot}/${f}`, `/${f}`, '', MS.BIND));
-  for (const f of ETC_FILES) ops.push({ op: 'file', path: `/etc/${f}` }, mount(`${stateDir}/${f}`, `/etc/${f}`, '', MS.BIND));
+  // an image's root has them in its init layer, written by tsproc: a container may rewrite them
+  if (!plan.image) for (const f of ETC_FILES) ops.push({ op: 'file', path: `/etc/${f}` }, mount(`${stateDir}/${f}`, `/etc/${f}`, '', MS.BIND));
   for (const v of plan.volumes) {
     ops.push(v.type === 'dir' ? { op: 'mkdir', path: v.target, mode: 0o755 } : { op: 'file', path: v.target });
     ops.push(mount(v.source, v.target, '', MS.BIND | MS.REC | (v.readonly ? MS.RDONLY : 0)));
   }
+  // an image's working directory is made when missing (as docker does), after the volumes so one
+  // inside a volume is made there; resolved in the root like every op, so a link cannot lead out
+  if (plan.image && plan.process.cwd !== '/') ops.push({ op: 'mkdir', path: plan.process.cwd, mode: 0o755 });
   if (!plan.privileged) {
     for (const p of MASKED_PATHS) ops.push({ op: 'mask', path: p });
     for (const p of READONLY_PATHS) ops.push({ op: 'readonly', path: p });

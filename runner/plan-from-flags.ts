@@ -1,4 +1,5 @@
-// `tsproc run` flags → a RunPlan. Pure but for the Probe it is handed, so tests need no root.
+// `tsproc run` flags → a RunPlan, for a --rootfs directory or an image (its config applied as docker
+// does). Pure but for the Probe it is handed, so tests need no root.
 import { posix } from 'node:path';
 import { TsprocError } from '../src/errors.js';
 import { capabilitySet } from './capabilities.js';
@@ -6,12 +7,18 @@ import {
   badValue, checkCgroupParent, checkHostname, checkName, parseAddHost, parseBytes, parseCpus, parseCpuset, parseEnv,
   parseEnvFile, parsePidsLimit, parseVolume,
 } from './flag-values.js';
-import type { Limits, RootSpec, RunPlan, Volume } from './plan.js';
+import type { Digest } from './image/digest.js';
+import { applyImageConfig, type ImageConfig, mergeEnv } from './image/image-config.js';
+import { overlayRoot, type StorageDriver } from './image/prepare-root.js';
+import type { Limits, PlanImage, RootSpec, RunPlan, Volume } from './plan.js';
 import { resolveUser } from './user.js';
 
 /** The flags as commander hands them over: strings, repeated ones as lists. */
 export interface RunFlags {
   rootfs?: string;
+  /** images: overlay or vfs (default: automatic) */
+  storageDriver?: string;
+  entrypoint?: string;
   name?: string;
   rm?: boolean;
   detach?: boolean;
@@ -39,6 +46,17 @@ export interface RunFlags {
   addHost?: string[];
   lxcfs?: boolean;
   lxcfsRoot?: string;
+}
+
+/** An image found in the store (runner/image-run.ts): what planning needs of it. */
+export interface ImageSource {
+  id: Digest;
+  ref: string;
+  config: ImageConfig;
+  /** its layer directories, top first */
+  layers: string[];
+  /** where the container's root will be prepared: DATA/containers/ID */
+  containerDir: string;
 }
 
 /** What planning needs to know of the world. */
@@ -90,8 +108,21 @@ function volumesFrom(f: RunFlags, probe: Probe): Volume[] {
   });
 }
 
+const NO_CONFIG: ImageConfig = { entrypoint: [], cmd: [], env: [], workingDir: '', user: '' };
+
+/** The overlay an image's container will get (the vfs driver, if chosen, copies the same files). */
+function imageRootFrom(f: RunFlags, image: ImageSource): { root: RootSpec; image: PlanImage } {
+  const driver = f.storageDriver;
+  if (driver !== undefined && driver !== 'overlay' && driver !== 'vfs') throw badValue('--storage-driver', driver, 'wants overlay or vfs');
+  return {
+    root: overlayRoot(image.containerDir, image.layers, f.readOnly ?? false),
+    image: { id: image.id, ref: image.ref, ...(driver ? { driver: driver as StorageDriver } : {}) },
+  };
+}
+
 function rootFrom(f: RunFlags, probe: Probe): RootSpec {
   if (f.rootfs === undefined || f.rootfs === '') throw usage('--rootfs DIR is required (the root filesystem to run in)');
+  if (f.storageDriver !== undefined) throw usage('--storage-driver is for images: a --rootfs directory is used in place');
   const path = posix.resolve(f.rootfs);
   const kind = probe.kind(path);
   if (kind === 'missing') throw new TsprocError(`--rootfs ${f.rootfs}: no such directory`, { code: 'ENOENT', path, exitCode: 125 });
@@ -100,43 +131,53 @@ function rootFrom(f: RunFlags, probe: Probe): RootSpec {
   return { kind: 'dir', path };
 }
 
-/** A file of the root, for the user database: the directory's, or the topmost layer's. */
+/**
+ * A file of the root, for the user database: the directory's, or the topmost layer's that has it
+ * (a whiteout or a directory in a higher layer hides the lower ones, as overlayfs would).
+ */
 export function rootFile(root: RootSpec, rel: string, probe: Probe): string | undefined {
-  const dirs = root.kind === 'dir' ? [root.path] : [...(root.upper ? [root.upper] : []), ...root.lower];
-  for (const d of dirs) {
-    const text = probe.readFile(posix.join(d, rel));
-    if (text !== undefined) return text;
+  if (root.kind === 'dir') return probe.readFile(posix.join(root.path, rel));
+  for (const d of [...(root.upperdir ? [root.upperdir] : []), ...root.lowerdirs]) {
+    const kind = probe.kind(posix.join(d, rel));
+    if (kind === 'missing') continue;
+    return kind === 'file' ? probe.readFile(posix.join(d, rel)) : undefined;
   }
   return undefined;
 }
 
-export function buildPlan(f: RunFlags, args: string[], ids: { id: string; name: string }, probe: Probe): RunPlan {
-  const root = rootFrom(f, probe);
-  if (args.length === 0 || args[0] === '') throw usage('no command given: tsproc run [OPTIONS] --rootfs DIR CMD [ARG...]');
+/** `args`: the command after IMAGE, or after --rootfs DIR. */
+export function buildPlan(f: RunFlags, args: string[], ids: { id: string; name: string }, probe: Probe, image?: ImageSource): RunPlan {
+  const { root, image: planImage } = image ? imageRootFrom(f, image) : { root: rootFrom(f, probe), image: undefined };
+  if (!image && (args.length === 0 || args[0] === '')) throw usage('no command given: tsproc run [OPTIONS] --rootfs DIR CMD [ARG...]');
   const net = f.net ?? 'none';
   if (net !== 'none' && net !== 'host') throw badValue('--net', net, 'wants none or host');
   const name = f.name === undefined ? ids.name : checkName('--name', f.name);
   const hostname = f.hostname !== undefined ? checkHostname('--hostname', f.hostname) : net === 'host' ? probe.hostHostname : ids.id.slice(0, 12);
-  const cwd = f.workdir ?? '/';
-  if (!posix.isAbsolute(cwd)) throw badValue('-w', cwd, 'wants an absolute path in the container');
-  const user = resolveUser('-u', f.user, rootFile(root, 'etc/passwd', probe), rootFile(root, 'etc/group', probe));
   const fromFiles = (f.envFile ?? []).flatMap((file) => {
     const text = probe.readFile(file);
     if (text === undefined) throw new TsprocError(`--env-file ${file}: cannot read it`, { code: 'ENOENT', path: file, exitCode: 125 });
     return parseEnvFile(file, text, probe.env);
   });
   const fromFlags = (f.env ?? []).flatMap((e) => parseEnv('-e', e, probe.env) ?? []);
-  const env = mergeEnv([`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`, `HOME=${user.home}`, ...(f.tty ? ['TERM=xterm'] : []), ...fromFiles, ...fromFlags]);
+  // docker's rules: CMD replaces Cmd, --entrypoint replaces Entrypoint and drops Cmd, -e overrides Env by key
+  const run = applyImageConfig(image?.config ?? NO_CONFIG, { ...(f.entrypoint !== undefined ? { entrypoint: f.entrypoint } : {}), cmd: args, env: [...fromFiles, ...fromFlags], ...(f.workdir !== undefined ? { workdir: f.workdir } : {}), ...(f.user !== undefined ? { user: f.user } : {}) });
+  if (run.argv[0] === '') throw usage('no command given: the command is an empty string');
+  const cwd = run.workdir;
+  if (!posix.isAbsolute(cwd)) throw badValue(f.workdir !== undefined ? '-w' : "the image's WorkingDir", cwd, 'wants an absolute path in the container');
+  const userFlag = f.user !== undefined ? '-u' : "the image's User";
+  const user = resolveUser(userFlag, run.user === '' ? undefined : run.user, rootFile(root, 'etc/passwd', probe), rootFile(root, 'etc/group', probe));
+  const env = mergeEnv([`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`, `HOME=${user.home}`, ...(f.tty ? ['TERM=xterm'] : [])], run.env);
   const lxcfsRoot = f.lxcfsRoot !== undefined ? posix.resolve(f.lxcfsRoot) : f.lxcfs ? DEFAULT_LXCFS_ROOT : undefined;
   return {
     id: ids.id,
     name,
     root,
+    ...(planImage ? { image: planImage } : {}),
     readonlyRoot: f.readOnly ?? false,
     hostname,
     net,
     hosts: (f.addHost ?? []).map((h) => parseAddHost('--add-host', h)),
-    process: { args, env, cwd, user, tty: f.tty ?? false, stdin: f.interactive ?? false, init: f.init ?? false },
+    process: { args: run.argv, env, cwd, user, tty: f.tty ?? false, stdin: f.interactive ?? false, init: f.init ?? false },
     volumes: volumesFrom(f, probe),
     ...(lxcfsRoot ? { lxcfsRoot } : {}),
     limits: limitsFrom(f, probe),
@@ -162,11 +203,4 @@ function logMaxSize(opts: string[]): number {
     if (max < 1024) throw badValue('--log-opt', o, 'wants a max-size of at least 1k');
   }
   return max;
-}
-
-/** K=V list where a later K replaces an earlier one in place. */
-function mergeEnv(list: string[]): string[] {
-  const byKey = new Map<string, string>();
-  for (const e of list) byKey.set(e.slice(0, e.indexOf('=')), e);
-  return [...byKey.values()];
 }

@@ -1,10 +1,22 @@
 // The run plan: what `tsproc run` will do, as plain data (built from flags by plan-from-flags.ts,
 // carried out by executor.ts). Nothing here touches the system.
+import type { Digest } from './image/digest.js';
+import type { DirRoot, OverlayRoot, StorageDriver } from './image/prepare-root.js';
 
-/** The root filesystem: a directory used in place (this issue), or image layers under overlayfs. */
-export type RootSpec =
-  | { kind: 'dir'; path: string }
-  | { kind: 'overlay'; lower: string[]; upper?: string; work?: string };
+/**
+ * The root filesystem: a directory used in place (--rootfs, or an image's vfs copy), or an image's
+ * layers under overlayfs (runner/image/prepare-root.ts makes either; mount-table.ts mounts it).
+ */
+export type RootSpec = DirRoot | OverlayRoot;
+
+/** The image a container was made from. */
+export interface PlanImage {
+  id: Digest;
+  /** as the user named it (a name, an id or a prefix): what `ps` shows */
+  ref: string;
+  /** --storage-driver while planning (undefined: automatic); the driver used once the root is prepared */
+  driver?: StorageDriver;
+}
 
 export interface UserSpec {
   uid: number;
@@ -51,6 +63,8 @@ export interface RunPlan {
   id: string;
   name: string;
   root: RootSpec;
+  /** made from an image (its root: DATA/containers/ID/{init,upper,work,rootfs}); undefined for --rootfs */
+  image?: PlanImage;
   readonlyRoot: boolean;
   hostname: string;
   net: 'none' | 'host';

@@ -20,8 +20,9 @@ export function resolveRoots(opts: { stateRoot?: string; dataRoot?: string }, en
 
 /**
  * Layout under the roots. STATE: what a running container needs (its monitor's files), gone with it.
- * DATA: its record, exit status and log, and its name, kept until `tsproc rm` (or at once with --rm);
- * issue 6's image store lives at DATA/images and DATA/layers.
+ * DATA: its record, exit status and log, and its name, kept until `tsproc rm` or `gc` (or at once with
+ * --rm); a container from an image has its root in its record directory too (init/, upper/, work/,
+ * rootfs/: runner/image/prepare-root.ts); the image store lives at DATA/images, DATA/layers, DATA/tmp.
  */
 export const paths = {
   containers: (r: Roots) => `${r.stateRoot}/containers`,

@@ -53,18 +53,29 @@ export function reserveGeneratedName(roots: Roots, id: string): string {
   }
 }
 
-/** The record and the state directory with what the container binds from it (/etc/hosts, hostname, resolv.conf). */
+/**
+ * The record directory DATA/containers/ID, empty: an image's root is prepared in it before the record
+ * is written, so other commands see no container until it is whole.
+ */
+export function createRecordDir(roots: Roots, id: string): string {
+  const data = paths.record(roots, id);
+  try {
+    mkdirSync(paths.records(roots), { recursive: true, mode: 0o700 });
+    mkdirSync(data, { mode: 0o700 });
+  } catch (err) {
+    throw wrapError(err, `cannot create the container's record in ${data}`, { exitCode: 125 });
+  }
+  return data;
+}
+
+/** The record (in the directory createRecordDir made), and the state directory with what a --rootfs container binds from it (/etc/hosts, hostname, resolv.conf). */
 export function createContainerDirs(roots: Roots, record: ContainerRecord, etcFiles: Record<string, string>): string {
   const dir = paths.container(roots, record.id);
   const data = paths.record(roots, record.id);
   try {
-    mkdirSync(paths.records(roots), { recursive: true, mode: 0o700 });
-    mkdirSync(data, { mode: 0o700 });
     writeFileSync(`${data}/${RECORD_FILES.record}`, JSON.stringify(record, null, 2) + '\n');
     mkdirSync(paths.containers(roots), { recursive: true, mode: 0o700 });
     mkdirSync(dir, { mode: 0o700 });
-    // an image's root is an overlay mounted here (in the container's mount namespace)
-    if (record.plan.root.kind === 'overlay') mkdirSync(`${dir}/rootfs`);
     for (const [file, text] of Object.entries(etcFiles)) writeFileSync(`${dir}/${file}`, text, { mode: 0o644 });
   } catch (err) {
     throw wrapError(err, `cannot create the container's state in ${dir} and ${data}`, { exitCode: 125 });
@@ -72,7 +83,7 @@ export function createContainerDirs(roots: Roots, record: ContainerRecord, etcFi
   return dir;
 }
 
-/** Undo createContainerDirs and reserveName (when the container never started). */
+/** Undo createRecordDir, createContainerDirs and reserveName (when the container never started). */
 export function removeContainer(roots: Roots, id: string, name: string): void {
   rmSync(paths.container(roots, id), { recursive: true, force: true });
   rmSync(paths.record(roots, id), { recursive: true, force: true });

@@ -6,6 +6,6 @@ export { collectGarbage, type GcResult } from './gc.js';
 export { type ContainerRef, type ContainerRefs, noContainers } from './container-refs.js';
 export { applyImageConfig, mergeEnv, type ImageConfig, type Resolved, type RunOverrides } from './image-config.js';
 export {
-  prepareContainerRoot, removeContainerRoot, containerRootPaths, overlayMountData,
+  prepareContainerRoot, removeContainerRoot, containerRootPaths, overlayMountData, overlayRoot,
   type ContainerRoot, type DirRoot, type EtcFiles, type OverlayRoot, type PrepareOptions, type PreparedRoot, type StorageDriver,
 } from './prepare-root.js';

@@ -68,8 +68,8 @@ export function prepareContainerRoot(store: ImageStore, ref: string, opts: Prepa
   if (missing.length > 0) throw new TsprocError(`image ${ref}: layer ${missing[0]} is missing from the store: import the image again`, { code: 'ENOENT' });
   const dir = opts.containerDir;
   const paths = containerRootPaths(dir);
-  const lowerdirs = [paths.init, ...store.layerDirs(image)];
-  const data = overlayMountData({ lowerdirs, ...(opts.readOnly ? {} : { upperdir: paths.upper, workdir: paths.work }) });
+  const overlay = overlayRoot(dir, store.layerDirs(image), opts.readOnly ?? false);
+  const data = overlayMountData(overlay);
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const choice = chooseDriver(dir, data.length, opts.storageDriver);
@@ -81,7 +81,7 @@ export function prepareContainerRoot(store: ImageStore, ref: string, opts: Prepa
         mkdirSync(paths.upper, { mode: 0o755 });
         mkdirSync(paths.work, { mode: 0o700 });
       }
-      root = { kind: 'overlay', target: paths.rootfs, lowerdirs, ...(opts.readOnly ? {} : { upperdir: paths.upper, workdir: paths.work }) };
+      root = overlay;
     } else {
       const bottomFirst = [...image.config.diffIds].map((d) => ({ dir: store.paths.layerDiff(d), opaques: store.layer(d).opaques }));
       buildVfsRoot([...bottomFirst, { dir: paths.init, opaques: [] }], paths.rootfs);
@@ -92,6 +92,12 @@ export function prepareContainerRoot(store: ImageStore, ref: string, opts: Prepa
     removeContainerRoot(dir);
     throw err instanceof TsprocError ? err : wrapError(err, `preparing the root of ${dir} from ${ref}`);
   }
+}
+
+/** The overlay a container of these layers (top first) gets in containerDir: the init layer on top, no upper when read-only. */
+export function overlayRoot(containerDir: string, layerDirs: string[], readOnly: boolean): OverlayRoot {
+  const paths = containerRootPaths(containerDir);
+  return { kind: 'overlay', target: paths.rootfs, lowerdirs: [paths.init, ...layerDirs], ...(readOnly ? {} : { upperdir: paths.upper, workdir: paths.work }) };
 }
 
 export function containerRootPaths(containerDir: string): { init: string; upper: string; work: string; rootfs: string } {

@@ -9,6 +9,7 @@ import { Parser, type ReadEntry } from 'tar';
 import { TsprocError, wrapError } from '../../src/errors.js';
 import { type EntryKind, LayerTree, hostile } from './layer-entry.js';
 import { makeNode, makeWhiteout, markOpaque } from './special-files.js';
+import './tar-gnu-devices.js';
 
 export interface UnpackedLayer {
   /** bytes of regular-file content */

@@ -5,6 +5,7 @@ import pidusage from 'pidusage';
 import { cgroupPids } from '../../runner/cgroup/cgroup-usage.js';
 import { findContainer } from '../../runner/containers.js';
 import { followLog, readLog, type LogRecord } from '../../runner/logs.js';
+import type { RunPlan } from '../../runner/plan.js';
 import { paths } from '../../runner/roots.js';
 import { rootsOf } from './roots.js';
 import { RECORD_FILES } from '../../runner/state.js';
@@ -34,6 +35,9 @@ export function inspectCommand(): Command {
             StartedAt: i.startedAt?.toISOString() ?? null,
             FinishedAt: i.finishedAt?.toISOString() ?? null,
           },
+          Image: i.record.plan.image?.id ?? null,
+          ImageName: i.record.plan.image?.ref ?? null,
+          GraphDriver: graphDriver(i.record.plan),
           LogPath: `${paths.record(roots, i.record.id)}/${RECORD_FILES.log}`,
           Config: i.record.plan,
           Cgroup: i.record.cgroup,
@@ -41,6 +45,15 @@ export function inspectCommand(): Command {
       });
       process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     });
+}
+
+/** Where the container's root is, in docker's words: the overlay's layers, a vfs copy, or a --rootfs directory ("bind"). */
+function graphDriver(plan: RunPlan): { Name: string; Data: Record<string, string> } {
+  const r = plan.root;
+  if (r.kind === 'overlay') {
+    return { Name: 'overlay', Data: { LowerDir: r.lowerdirs.join(':'), ...(r.upperdir ? { UpperDir: r.upperdir, WorkDir: r.workdir! } : {}), MergedDir: r.target } };
+  }
+  return { Name: plan.image ? 'vfs' : 'bind', Data: { Dir: r.path } };
 }
 
 /** The uid of a process, for the USER column. */

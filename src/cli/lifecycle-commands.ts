@@ -1,11 +1,10 @@
 // `tsproc stop`, `kill`, `wait`, `rm`: acting on containers from the side, through their monitors.
 import { Command, InvalidArgumentError } from 'commander';
-import { rmSync } from 'node:fs';
 import { TsprocError } from '../errors.js';
+import { isLive, removeContainerRecord } from '../../runner/container-store.js';
 import { findContainer } from '../../runner/containers.js';
 import { sendSignal, signalNumber, waitForEnd } from '../../runner/control.js';
 import { shortId } from '../../runner/names.js';
-import { paths } from '../../runner/roots.js';
 import { rootsOf } from './roots.js';
 
 
@@ -65,20 +64,19 @@ export function waitCommand(): Command {
 
 export function rmCommand(): Command {
   return new Command('rm')
-    .description('remove containers that ended (-f: kill running ones first): record, log and name')
+    .description('remove containers that ended (-f: kill running ones first): record, log, name, and an image\'s writable layer')
     .argument('<names...>')
     .option('-f, --force', 'kill a running container first')
     .action(async (names: string[], opts: { force?: boolean }, cmd: Command) => {
       const roots = rootsOf(cmd);
       for (const name of names) {
         const info = findContainer(roots, name);
-        if (info.status === 'running' || info.status === 'created') {
+        if (isLive(info)) {
           if (!opts.force) throw new TsprocError(`container ${info.record.name} (${shortId(info.record.id)}) is running: stop it first, or use rm -f`, { code: 'EBUSY' });
           if (info.status === 'running') sendSignal(roots, info, 9);
           await waitForEnd(roots, info.record.id);
         }
-        rmSync(paths.record(roots, info.record.id), { recursive: true, force: true });
-        rmSync(paths.name(roots, info.record.name), { force: true });
+        removeContainerRecord(roots, { ...info, status: 'exited' }); // it has ended (or never started)
         process.stdout.write(`${name}\n`);
       }
     });

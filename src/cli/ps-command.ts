@@ -9,6 +9,9 @@ import { humanBytes, table } from './table.js';
 
 const command = (i: ContainerInfo) => JSON.stringify(i.record.plan.process.args.join(' ')).slice(0, 30);
 
+/** The image as it was named at `run`, or a --rootfs container's directory. */
+const image = (i: ContainerInfo) => i.record.plan.image?.ref ?? (i.record.plan.root.kind === 'dir' ? i.record.plan.root.path : '');
+
 /** CPU % over the container's life so far (100 = one CPU), as ps(1) counts it. */
 function lifetimeCpu(i: ContainerInfo, u: Usage | undefined): number | undefined {
   if (!u || !i.startedAt) return undefined;
@@ -31,6 +34,8 @@ export function psCommand(): Command {
         const out = rows.map(({ i, u, cpu }) => ({
           id: i.record.id,
           name: i.record.name,
+          image: image(i),
+          imageId: i.record.plan.image?.id ?? null,
           command: i.record.plan.process.args,
           created: i.record.created,
           state: i.status,
@@ -44,13 +49,14 @@ export function psCommand(): Command {
         process.stdout.write(JSON.stringify(out, null, 2) + '\n');
         return;
       }
-      const header = ['CONTAINER ID', 'NAME', 'COMMAND', 'CREATED', 'STATUS', 'CPU %', 'MEM USAGE'];
+      const header = ['CONTAINER ID', 'NAME', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'CPU %', 'MEM USAGE'];
       process.stdout.write(
         table([
           header,
           ...rows.map(({ i, u, cpu }) => [
             shortId(i.record.id),
             i.record.name,
+            image(i),
             command(i),
             i.record.created.replace('T', ' ').slice(0, 19),
             describeStatus(i),

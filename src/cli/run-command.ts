@@ -5,6 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { hostLayout } from '../cgroup/layout.js';
 import { runContainer } from '../../runner/executor.js';
+import { findImage, splitRunArgs } from '../../runner/image-run.js';
 import { newId, newName } from '../../runner/names.js';
 import { buildPlan, type Probe, type RunFlags } from '../../runner/plan-from-flags.js';
 import { rootsOf } from './roots.js';
@@ -51,10 +52,13 @@ export function exitOnUsage(cmd: Command, code: number): Command {
 
 export function runCommand(): Command {
   const cmd = new Command('run')
-    .description('run a command in a new container (options end at the first argument: tsproc run --rootfs r ls -l)')
-    .argument('<command...>', 'the command and its arguments')
+    .description('run a command in a new container from an image, or in a directory with --rootfs (options end at the first argument: tsproc run busybox ls -l)')
+    .usage('[options] IMAGE [CMD [ARG...]]  |  [options] --rootfs DIR [--] CMD [ARG...]')
+    .argument('[args...]', "the image and the command (default: the image's Entrypoint and Cmd), or with --rootfs the command")
     .passThroughOptions()
-    .option('--rootfs <dir>', 'the root filesystem, used in place')
+    .option('--rootfs <dir>', 'the root filesystem, used in place (instead of an image)')
+    .option('--storage-driver <driver>', 'an image\'s root: overlay or vfs (a full copy) (default: overlay where it works)')
+    .option('--entrypoint <cmd>', 'replace the image\'s Entrypoint (and drop its Cmd; "" clears it)')
     .option('--name <name>', 'the container\'s name (unique; generated if not given)')
     .option('--rm', 'remove the container (record, log, name) when it exits')
     .option('-d, --detach', 'print the container\'s id and return; it runs on, its output going to its log')
@@ -84,7 +88,10 @@ export function runCommand(): Command {
     .option('--lxcfs-root <dir>', 'the same from another lxcfs-compatible mount (implies --lxcfs)')
     .action(async (args: string[], flags: RunFlags, command: Command) => {
       const roots = rootsOf(command);
-      const plan = buildPlan(flags, args, { id: newId(), name: newName() }, hostProbe());
+      const id = newId();
+      const run = splitRunArgs(flags.rootfs, args);
+      const image = run.image === undefined ? undefined : findImage(roots, run.image, id);
+      const plan = buildPlan(flags, run.cmd, { id, name: newName() }, hostProbe(), image);
       process.exitCode = await runContainer(plan, {
         roots,
         layout: hostLayout(),

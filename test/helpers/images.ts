@@ -92,6 +92,19 @@ export function tarBytes(entries: TarEntry[]): Buffer {
   return Buffer.concat(blocks);
 }
 
+/** A layer that makes a whited-out /var/cache again and whites out a file of the layer below's opaque /opt/app. */
+export function remadeLayer(mtime: Date): Buffer {
+  return tarBytes([
+    { path: 'var/', mtime },
+    { path: 'var/cache/', mode: 0o700, mtime },
+    { path: 'var/cache/fresh', data: 'f', mtime },
+    { path: 'opt/', mtime },
+    { path: 'opt/app/', mode: 0o750, uid: 1000, gid: 1000, mtime },
+    { path: 'opt/app/.wh.new' },
+    { path: 'opt/app/newer', data: 'newer', mtime },
+  ]);
+}
+
 export interface TestImage {
   /** OCI ref annotation (a tag or a full name); docker RepoTags */
   ref?: string;

@@ -87,10 +87,11 @@ export interface Sandbox {
   cgroups(): string[];
 }
 
-export function sandbox(t: Teardown): Sandbox {
+/** `dataRoot`: somewhere else than /tmp/tsproc-test-data-SUFFIX (removed at the end all the same). */
+export function sandbox(t: Teardown, opts: { dataRoot?: string } = {}): Sandbox {
   const suffix = `${process.pid}-${randomBytes(3).toString('hex')}`;
   const stateRoot = `/tmp/tsproc-test-state-${suffix}`;
-  const dataRoot = `/tmp/tsproc-test-data-${suffix}`;
+  const dataRoot = opts.dataRoot ?? `/tmp/tsproc-test-data-${suffix}`;
   const parent = `tsproc-test-${suffix}`;
   const hierarchies = planCgroup(hostLayout(), parent, 'x').hierarchies.map((h) => `${h.mountpoint}/${parent}`);
   const cgroups = () => hierarchies.flatMap((dir) => (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${dir}/${e.name}`) : []));

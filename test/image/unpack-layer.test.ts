@@ -1,6 +1,7 @@
 // The layer unpacker on crafted tars: exact metadata, entries replacing entries, whiteouts of the same layer,
 // malformed input refused. Needs root (it sets owners and makes devices).
 import t, { type Test } from 'tap';
+import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { unpackLayer } from '../../runner/image/unpack-layer.js';
@@ -91,4 +92,20 @@ t.test('refused: unsupported entry types, whiteouts naming nothing, truncated an
   for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : sparse[i]!;
   sparse.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
   await t.rejects((await unpack(t, sparse)).result(), /entry "f": unsupported entry type/);
+});
+
+t.test('devices from GNU tar\'s own format keep their numbers (node-tar reads them from ustar headers only)', async (t) => {
+  const src = mkdtempSync('/tmp/tsproc-test-gnudev-');
+  t.teardown(() => rmSync(src, { recursive: true, force: true }));
+  spawnSync('mknod', ['-m', '644', join(src, 'null'), 'c', '1', '3']);
+  spawnSync('mknod', ['-m', '600', join(src, 'loop'), 'b', '7', '300']);
+  for (const format of ['gnu', 'ustar', 'posix']) {
+    const bytes = spawnSync('tar', [`--format=${format}`, '--create', '--file=-', '--numeric-owner', '-C', src, '.'], { maxBuffer: 1 << 20 }).stdout;
+    const u = await unpack(t, bytes);
+    const r = await u.result();
+    t.same(r.whiteouts, [], `${format}: no device taken for a whiteout`);
+    const l = listing(u.dir);
+    t.equal(l.null, `chr 644 0:0 ${lstatSync(join(src, 'null')).rdev}`, `${format}: c 1 3`);
+    t.equal(l.loop, `blk 600 0:0 ${lstatSync(join(src, 'loop')).rdev}`, `${format}: b 7 300`);
+  }
 });

@@ -6,7 +6,7 @@ import { chmodSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, syml
 import { join } from 'node:path';
 import { ImageStore } from '../../runner/image/index.js';
 import { buildVfsRoot } from '../../runner/image/vfs.js';
-import { busyboxTree, listing, mountOverlay, scratch, sh, tarBytes, tarDir, tsproc, writeOciLayout, xattrs } from '../helpers/images.js';
+import { busyboxTree, listing, mountOverlay, remadeLayer, scratch, sh, tarBytes, tarDir, tsproc, writeOciLayout, xattrs } from '../helpers/images.js';
 
 if (process.getuid?.() !== 0) t.plan(0, 'unpacking layers and mounting overlayfs need root');
 
@@ -100,15 +100,7 @@ t.test('opaque directories, whiteouts of whole trees, devices and absolute links
     { path: 'dev/null', type: 'CharacterDevice', devmaj: 1, devmin: 3, mode: 0o666, mtime: t0 },
     { path: 'dev/loop9', type: 'BlockDevice', devmaj: 7, devmin: 9, mode: 0o660, gid: 6, mtime: t0 },
   ]);
-  const layer3 = tarBytes([
-    { path: 'var/', mtime: t0 },
-    { path: 'var/cache/', mode: 0o700, mtime: t0 },
-    { path: 'var/cache/fresh', data: 'f', mtime: t0 },
-    { path: 'opt/', mtime: t0 },
-    { path: 'opt/app/', mode: 0o750, uid: 1000, gid: 1000, mtime: t0 },
-    { path: 'opt/app/.wh.new' },
-    { path: 'opt/app/newer', data: 'newer', mtime: t0 },
-  ]);
+  const layer3 = remadeLayer(t0);
   const layout = join(work, 'layout');
   writeOciLayout(layout, [{ ref: 'v1', layers: [tarDir(base), layer2, layer3], gzip: true }]);
   const { store, merged, layers } = importAndMount(work, layout, 'v1');

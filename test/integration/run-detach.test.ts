@@ -17,7 +17,7 @@ t.test('run -d, ps, logs, exec, top, stats, stop, ps -a, wait, rm', async (t) =>
   await until('it is ready', () => existsSync(`${root}/tmp/ready`));
 
   const ps = await s.cli(['ps']);
-  t.match(ps.stdout, new RegExp(`^${id.slice(0, 12)}\\s+tsproc-test-d1\\s+"sh -c echo.*Up .*\\d+\\.\\d\\d%\\s+\\d+(\\.\\d+)?(B|KiB|MiB)$`, 'm'), 'ps: running, with CPU % and memory');
+  t.match(ps.stdout, new RegExp(`^${id.slice(0, 12)}\\s+tsproc-test-d1\\s+${root}\\s+"sh -c echo.*Up .*\\d+\\.\\d\\d%\\s+\\d+(\\.\\d+)?(B|KiB|MiB)$`, 'm'), 'ps: running, its root (IMAGE: the --rootfs directory), CPU % and memory');
   const json = JSON.parse((await s.cli(['ps', '--json'])).stdout) as { id: string; state: string; memoryBytes: number; memoryLimit: number; cpuPercent: number }[];
   t.match(json, [{ id, state: 'running', memoryLimit: 64 * 2 ** 20 }]);
   t.ok(json[0]!.memoryBytes > 0 && json[0]!.cpuPercent >= 0);

@@ -89,9 +89,10 @@ t.test('bad input: a clear message, 125, nothing created', async (t) => {
   const s = sandbox(t);
   const root = busyboxRoot(t);
   const cases: [string[], RegExp][] = [
-    [['true'], /^tsproc: --rootfs DIR is required/],
+    [[], /^tsproc: no image given: tsproc run \[OPTIONS\] IMAGE \[CMD \[ARG...\]\], or tsproc run \[OPTIONS\] --rootfs DIR CMD/],
+    [['true'], /^tsproc: no such image: true \(tsproc images lists them; tsproc image import adds one; a directory is run with --rootfs DIR\)$/m],
     [['--rootfs', `${root}/missing`, 'true'], /^tsproc: --rootfs \S+\/missing: no such directory/],
-    [['--rootfs', root], /^tsproc: missing required argument 'command'/],
+    [['--rootfs', root], /^tsproc: no command given: tsproc run \[OPTIONS\] --rootfs DIR CMD/],
     [['--rootfs', root, '--memory', 'lots', 'true'], /^tsproc: --memory: wants a size/],
     [['--rootfs', root, '--cpus', '-1', 'true'], /^tsproc: --cpus: wants a number of CPUs/],
     [['--rootfs', root, '--cpuset-cpus', '99', 'true'], /^tsproc: --cpuset-cpus: names CPU 99, which is not online/],

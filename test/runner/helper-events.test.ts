@@ -26,6 +26,10 @@ t.test('exit statuses: 127 not found, 126 cannot run, 125 anything before the co
   t.equal(e('cwd', constants.errno.ENOENT).message, 'cannot change to the working directory /work: ENOENT (no such file or directory)');
   t.equal(e('pivot-root', constants.errno.EINVAL).exitCode, 125);
   t.match(e('pivot-root', constants.errno.EINVAL).message, /^cannot pivot_root into the root filesystem: EINVAL/);
+  const ctx2 = { ...ctx, describe: () => 'create the directory /data' };
+  t.equal(failureError({ kind: 'failed', step: 'mkdir', errno: constants.errno.EROFS, line: 40 }, ctx2).message,
+    'cannot create the directory /data: EROFS (read-only file system): the root is read-only (--read-only, which gives an image no writable layer, or a read-only filesystem), so it must already be in it', 'a mount point a read-only root lacks: says why');
+  t.equal(failureError({ kind: 'failed', step: 'mkdir', errno: constants.errno.ENOENT, line: 40 }, ctx2).message, 'cannot create the directory /data: ENOENT (no such file or directory)');
 });
 
 t.test('the command\'s status, 128+N for a signal, 137 and words for an OOM kill', async (t) => {

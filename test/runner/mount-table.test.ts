@@ -11,13 +11,27 @@ const v2 = planCgroup({ kind: 'v2', v1: {}, unified: '/sys/fs/cgroup' }, 'tsproc
 const hybrid = planCgroup({ kind: 'hybrid', v1: { memory: '/sys/fs/cgroup/memory', cpu: '/sys/fs/cgroup/cpu,cpuacct', cpuacct: '/sys/fs/cgroup/cpu,cpuacct' }, unified: '/sys/fs/cgroup/unified' }, 'tsproc', 'x');
 const targets = (ops: HelperOp[]) => ops.flatMap((o) => (o.op === 'mount' ? [o.target] : []));
 
-t.test('roots: a directory binds onto itself; an overlay is mounted in the state directory', async (t) => {
-  t.same(rootMounts({ kind: 'dir', path: '/r' }, '/s'), { rootfs: '/r', prepare: [{ source: '/r', target: '/r', fstype: '', flags: MS.BIND | MS.REC, data: '' }] });
-  t.same(rootMounts({ kind: 'overlay', lower: ['/l1', '/l2'], upper: '/u', work: '/w' }, '/s'), {
-    rootfs: '/s/rootfs',
-    prepare: [{ source: 'overlay', target: '/s/rootfs', fstype: 'overlay', flags: 0, data: 'lowerdir=/l1:/l2,upperdir=/u,workdir=/w' }],
+t.test('roots: a directory binds onto itself, an overlay is mounted at its target; nodev unless --privileged', async (t) => {
+  t.same(rootMounts({ kind: 'dir', path: '/r' }, true), { rootfs: '/r', prepare: [{ source: '/r', target: '/r', fstype: '', flags: MS.BIND | MS.REC | MS.NODEV, data: '' }] });
+  t.equal(rootMounts({ kind: 'dir', path: '/r' }, false).prepare[0]!.flags, MS.BIND | MS.REC, '--privileged: device nodes in the root work');
+  t.same(rootMounts({ kind: 'overlay', target: '/c/rootfs', lowerdirs: ['/l1', '/l2'], upperdir: '/u', workdir: '/w' }, true), {
+    rootfs: '/c/rootfs',
+    prepare: [{ source: 'overlay', target: '/c/rootfs', fstype: 'overlay', flags: MS.NODEV, data: 'lowerdir=/l1:/l2,upperdir=/u,workdir=/w' }],
   });
-  t.equal(rootMounts({ kind: 'overlay', lower: ['/l1'] }, '/s').prepare[0]!.data, 'lowerdir=/l1', 'no upper: a read-only overlay');
+  t.equal(rootMounts({ kind: 'overlay', target: '/c/rootfs', lowerdirs: ['/l1'] }, true).prepare[0]!.data, 'lowerdir=/l1', 'no upper: a read-only overlay');
+});
+
+t.test('an image: /etc files in its init layer, not bound; its working directory made after the volumes', async (t) => {
+  const image = { id: `sha256:${'c'.repeat(64)}` as const, ref: 'bb', config: { entrypoint: [], cmd: ['sh'], env: [], workingDir: '/app', user: '' }, layers: ['/l1'], containerDir: '/d/containers/x' };
+  const p = buildPlan({ volume: ['/data:/app/data'] }, [], { id: 'ab'.repeat(32), name: 'n' }, probe, image);
+  const ops = mountTable(p, '/s', v2);
+  t.same(targets(ops).filter((m) => m.startsWith('/etc')), [], 'nothing bound over /etc');
+  const vol = ops.findIndex((o) => o.op === 'mount' && o.target === '/app/data');
+  const wd = ops.findIndex((o) => o.op === 'mkdir' && o.path === '/app');
+  t.ok(vol >= 0 && wd > vol, 'mkdir /app after the volume');
+  t.ok(wd < ops.findIndex((o) => o.op === 'mask'));
+  t.same(targets(mountTable(plan(), '/s', v2)).filter((m) => m.startsWith('/etc')), ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf'], 'a --rootfs root: bound from the state directory');
+  t.notOk(mountTable(plan({ workdir: '/nowhere' }), '/s', v2).some((o) => o.op === 'mkdir' && o.path === '/nowhere'), 'a --rootfs working directory is not made');
 });
 
 t.test('the order: /proc, /dev, /sys, cgroups, /etc files, volumes; masks last', async (t) => {

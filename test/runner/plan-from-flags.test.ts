@@ -124,3 +124,56 @@ t.test('bad input: one clear message each, exit status 125', async (t) => {
     t.throws(() => plan(flags, args), { message, exitCode: 125 }, JSON.stringify(flags));
   }
 });
+
+// An image of two layers: /top (hides the base's /etc/group with a whiteout) over /base (passwd, group).
+const IMAGE = {
+  id: `sha256:${'c'.repeat(64)}` as const,
+  ref: 'bb:1',
+  config: { entrypoint: ['/bin/ep'], cmd: ['--serve'], env: ['PATH=/opt/bin', 'A=image'], workingDir: '/srv', user: 'www' },
+  layers: ['/top', '/base'],
+  containerDir: '/d/containers/x',
+};
+function imageProbe(): Probe {
+  const files: Record<string, string> = { '/base/etc/passwd': PASSWD, '/base/etc/group': GROUP };
+  return { ...probe(), kind: (p) => (p === '/top/etc/group' ? 'other' : files[p] !== undefined ? 'file' : 'missing'), readFile: (p) => files[p] };
+}
+const fromImage = (f: RunFlags, args: string[] = [], config: Partial<typeof IMAGE.config> = {}) =>
+  buildPlan(f, args, { id: ID, name: 'calm_knuth' }, imageProbe(), { ...IMAGE, config: { ...IMAGE.config, ...config } });
+
+t.test('an image: its overlay root in the container directory, its config applied', async (t) => {
+  const p = fromImage({});
+  t.same(p.root, { kind: 'overlay', target: '/d/containers/x/rootfs', lowerdirs: ['/d/containers/x/init', '/top', '/base'], upperdir: '/d/containers/x/upper', workdir: '/d/containers/x/work' });
+  t.same(p.image, { id: IMAGE.id, ref: 'bb:1' });
+  t.same(p.process.args, ['/bin/ep', '--serve'], 'Entrypoint then Cmd');
+  t.same(p.process.env, ['PATH=/opt/bin', `HOSTNAME=${ID.slice(0, 12)}`, 'HOME=/var/www', 'A=image'], "the image's Env over docker's defaults");
+  t.equal(p.process.cwd, '/srv');
+  t.same(p.process.user, { uid: 33, gid: 33, groups: [], home: '/var/www' }, "the image's User, from its layers' passwd (their group file is whited out: no groups)");
+  t.same(fromImage({ readOnly: true }).root, { kind: 'overlay', target: '/d/containers/x/rootfs', lowerdirs: ['/d/containers/x/init', '/top', '/base'] }, '--read-only: no upper');
+  t.same(fromImage({ storageDriver: 'vfs' }).image, { id: IMAGE.id, ref: 'bb:1', driver: 'vfs' });
+});
+
+t.test('an image: each override, by docker\'s rules', async (t) => {
+  t.same(fromImage({}, ['ls', '-l']).process.args, ['/bin/ep', 'ls', '-l'], 'CMD replaces Cmd, the Entrypoint stays');
+  t.same(fromImage({ entrypoint: '/bin/sh' }).process.args, ['/bin/sh'], '--entrypoint replaces the Entrypoint and drops the Cmd');
+  t.same(fromImage({ entrypoint: '/bin/sh' }, ['-c', 'x']).process.args, ['/bin/sh', '-c', 'x']);
+  t.same(fromImage({ entrypoint: '' }, ['ls']).process.args, ['ls'], '--entrypoint "" clears it');
+  t.same(fromImage({ env: ['A=flag', 'B=2'] }).process.env.slice(3), ['A=flag', 'B=2'], '-e overrides by key');
+  t.equal(fromImage({ workdir: '/tmp' }).process.cwd, '/tmp');
+  t.same(fromImage({ user: 'alice' }).process.user, { uid: 1000, gid: 1000, groups: [], home: '/home/alice' });
+  t.same(fromImage({}, [], { user: '', workingDir: '' }).process, { ...fromImage({}).process, cwd: '/', user: { uid: 0, gid: 0, groups: [], home: '/root' }, env: ['PATH=/opt/bin', `HOSTNAME=${ID.slice(0, 12)}`, 'HOME=/root', 'A=image'] }, 'none given: root, in /');
+  t.throws(() => fromImage({ user: 'alice:wheel' }), /names a group the root's \/etc\/group does not have \(wheel\)/, "the top layer's whiteout hides the base's group file");
+  t.same(fromImage({ user: 'alice:10' }).process.user.gid, 10, 'by number it needs none');
+});
+
+t.test('an image: bad input, exit status 125', async (t) => {
+  const bad: [RunFlags, RegExp, Partial<typeof IMAGE.config>?][] = [
+    [{ storageDriver: 'btrfs' }, /^--storage-driver: wants overlay or vfs, not "btrfs"/],
+    [{ workdir: 'rel' }, /^-w: wants an absolute path/],
+    [{}, /^the image's WorkingDir: wants an absolute path in the container, not "srv"/, { workingDir: 'srv' }],
+    [{}, /^the image's User: names a user the root's \/etc\/passwd does not have \(bob\)/, { user: 'bob' }],
+    [{}, /^no command: the image has no Entrypoint or Cmd, and none was given/, { entrypoint: [], cmd: [] }],
+    [{ entrypoint: '' }, /^no command: the image has no Entrypoint or Cmd/],
+  ];
+  for (const [flags, message, config] of bad) t.throws(() => fromImage(flags, [], config), { message, exitCode: 125 }, JSON.stringify([flags, config]));
+  t.throws(() => plan({ storageDriver: 'vfs' }), { message: /^--storage-driver is for images/, exitCode: 125 });
+});

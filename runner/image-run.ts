@@ -1,0 +1,55 @@
+// `tsproc run IMAGE`: which root the arguments name, the image found in the store for planning, and the
+// container's root prepared from it in the container's record directory (docs/images.md, "A container's root").
+import { TsprocError, wrapError } from '../src/errors.js';
+import { ImageStore, prepareContainerRoot } from './image/index.js';
+import type { ImageSource } from './plan-from-flags.js';
+import type { RunPlan } from './plan.js';
+import { paths, type Roots } from './roots.js';
+
+const usage = (message: string) => new TsprocError(message, { code: 'EINVAL', exitCode: 125 });
+
+/**
+ * `run [OPTIONS] IMAGE [CMD...]` or `run [OPTIONS] --rootfs DIR [--] CMD...`: the image (undefined with
+ * --rootfs) and the command. With --rootfs every argument is the command, whatever images the store
+ * holds (a script's `--rootfs DIR sh -c ...` must not change meaning when an image named sh is imported).
+ */
+export function splitRunArgs(rootfs: string | undefined, args: string[]): { image?: string; cmd: string[] } {
+  if (rootfs !== undefined) return { cmd: args };
+  if (args.length === 0 || args[0] === '') throw usage('no image given: tsproc run [OPTIONS] IMAGE [CMD [ARG...]], or tsproc run [OPTIONS] --rootfs DIR CMD [ARG...]');
+  return { image: args[0]!, cmd: args.slice(1) };
+}
+
+/** The image `ref` names, for planning a container whose root will be prepared in its record directory. */
+export function findImage(roots: Roots, ref: string, id: string): ImageSource {
+  const store = new ImageStore(roots.dataRoot);
+  let image;
+  try {
+    image = store.resolve(ref);
+  } catch (err) {
+    const e = err as TsprocError;
+    const hint = e.code === 'ENOENT' ? ' (tsproc images lists them; tsproc image import adds one; a directory is run with --rootfs DIR)' : '';
+    throw new TsprocError(`${e.message}${hint}`, { code: e.code ?? 'ENOENT', exitCode: 125 });
+  }
+  return { id: image.id, ref, config: image.config.run, layers: store.layerDirs(image), containerDir: paths.record(roots, id) };
+}
+
+/**
+ * The container's root from its image, in DATA/containers/ID: the init layer with the runner's /etc
+ * files, the writable layer (not with --read-only), or a vfs copy. Returns the plan with the root
+ * as prepared and the driver used; says on `warn` why vfs was chosen.
+ */
+export function prepareImageRoot(plan: RunPlan, roots: Roots, etc: Record<string, string>, warn: (m: string) => void): RunPlan {
+  const image = plan.image!;
+  try {
+    const c = prepareContainerRoot(new ImageStore(roots.dataRoot), image.id, {
+      containerDir: paths.record(roots, plan.id),
+      etc: { hosts: etc.hosts ?? '', hostname: etc.hostname ?? plan.hostname, resolvConf: etc['resolv.conf'] ?? '' },
+      readOnly: plan.readonlyRoot,
+      ...(image.driver ? { storageDriver: image.driver } : {}),
+    });
+    if (c.notice) warn(c.notice);
+    return { ...plan, root: c.root, image: { ...image, driver: c.root.kind === 'overlay' ? 'overlay' : 'vfs' } };
+  } catch (err) {
+    throw wrapError(err, `cannot prepare the container's root from the image ${image.ref}`, { exitCode: 125 });
+  }
+}
