@@ -206,6 +206,9 @@ void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsi
 			init_main(pid);
 		}
 	}
+	/* Only stdio crosses execve (the error pipe, already close-on-exec, still reports a failure). */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		fail("close-fds", 0);
 	execvp(c->argv[0], c->argv);
 	fail("exec", 0);
 }

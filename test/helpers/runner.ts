@@ -1,6 +1,6 @@
 // Real containers for tests: tsproc-test roots (busybox, empty usr-merged), state and data roots, a
 // cgroup parent, `tsproc run` as a child process, and a check that nothing was left behind.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hostLayout } from '../../src/cgroup/layout.js';
@@ -67,14 +67,23 @@ export interface Started {
   output(): string;
 }
 
+/** Where RunOptions.fds start: high, as libuv may reuse low numbers while it sets up a child's stdio. */
+export const FIRST_EXTRA_FD = 200;
+
+export interface RunOptions {
+  input?: string;
+  /** descriptors the CLI inherits from FIRST_EXTRA_FD on, not close-on-exec (as a shell's `200<DIR` leaves them) */
+  fds?: number[];
+}
+
 export interface Sandbox {
   stateRoot: string;
   dataRoot: string;
   parent: string;
   /** `tsproc --state-root S --data-root D run --cgroup-parent P ARGS...`, to completion */
-  run(args: string[], opts?: { input?: string }): Promise<Ran>;
+  run(args: string[], opts?: RunOptions): Promise<Ran>;
   /** `tsproc --state-root S --data-root D ARGS...` (any subcommand), to completion */
-  cli(args: string[], opts?: { input?: string }): Promise<Ran>;
+  cli(args: string[], opts?: RunOptions): Promise<Ran>;
   /** the containers' records (kept until rm unless --rm) */
   records(): string[];
   /** the same, started; `done` resolves with what `run` returns (when its output closes), `exited` when the CLI ends */
@@ -111,8 +120,10 @@ export function sandbox(t: Teardown): Sandbox {
     rmSync(dataRoot, { recursive: true, force: true });
   });
   const global = [BIN, '--state-root', stateRoot, '--data-root', dataRoot];
-  const start = (args: string[], input?: string, sub = ['run', '--cgroup-parent', parent]) => {
-    const child = spawn(process.execPath, [...global, ...sub, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const start = (args: string[], input?: string, sub = ['run', '--cgroup-parent', parent], fds: number[] = []) => {
+    const extra: StdioOptions = fds.length > 0 ? [...Array<'ignore'>(FIRST_EXTRA_FD - 3).fill('ignore'), ...fds] : [];
+    const stdio: StdioOptions = [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...extra];
+    const child = spawn(process.execPath, [...global, ...sub, ...args], { stdio });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -126,8 +137,8 @@ export function sandbox(t: Teardown): Sandbox {
     stateRoot,
     dataRoot,
     parent,
-    run: (args, opts = {}) => start(args, opts.input).done,
-    cli: (args, opts = {}) => start(args, opts.input, []).done,
+    run: (args, opts = {}) => start(args, opts.input, undefined, opts.fds).done,
+    cli: (args, opts = {}) => start(args, opts.input, [], opts.fds).done,
     start: (args) => start(args),
     startCli: (args) => start(args, undefined, []),
     records: () => (existsSync(`${dataRoot}/containers`) ? readdirSync(`${dataRoot}/containers`) : []),
