@@ -125,7 +125,11 @@ void container_main(const struct config *c, int sync_fd, int err_fd, int tty_soc
 	const char *step = "";
 
 	error_fd = err_fd;
-	/* 0. Default signal handling (the monitor's handlers and ignored SIGPIPE are not ours). */
+	/* 0. Not dumpable until execve (which resets it): nothing in the container may ptrace us or
+	 *    open our /proc/PID/fd while we hold the monitor's descriptors (the --init stays so). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("dumpable", 0);
+	/* Default signal handling (the monitor's handlers and ignored SIGPIPE are not ours). */
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	sigset_t none;
@@ -202,7 +206,9 @@ void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsi
 		if (pid < 0)
 			fail("init-fork", 0);
 		if (pid > 0) {
-			close(error_fd);
+			/* the init never execs: it keeps its stdio and nothing else (no status channel, log
+			 * or control FIFO of the monitor's for the container to reach through /proc/1/fd) */
+			close_range(3, ~0U, 0);
 			init_main(pid);
 		}
 	}

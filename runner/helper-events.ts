@@ -39,6 +39,7 @@ const STEPS: Record<string, string> = {
   config: 'the helper cannot read its plan',
   fork: 'cannot start the monitor',
   'close-fds': 'cannot close the descriptors the container must not inherit',
+  dumpable: 'cannot make the container\'s first process non-dumpable',
   'pid-namespace': 'cannot create the PID namespace',
   pipe: 'cannot create the monitor\'s pipes',
   sync: 'cannot signal the container to go on',
