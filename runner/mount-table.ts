@@ -49,7 +49,7 @@ function cgroupMounts(cg: CgroupPlan, readonly: number): HelperOp[] {
     const name = posix.basename(h.mountpoint);
     ops.push({ op: 'mkdir', path: `/sys/fs/cgroup/${name}`, mode: 0o755 }, mount(h.dir, `/sys/fs/cgroup/${name}`, '', MS.BIND | NO_SUID_DEV_EXEC | readonly));
     // a hierarchy holding several controllers ("cpu,cpuacct") is also found under each one's name
-    for (const c of h.controllers) if (c !== name) ops.push({ op: 'symlink', target: name, path: `/sys/fs/cgroup/${c}` });
+    for (const c of h.controllers) if (c !== name && !c.startsWith('name=')) ops.push({ op: 'symlink', target: name, path: `/sys/fs/cgroup/${c}` });
   }
   if (readonly) ops.push({ op: 'remount', path: '/sys/fs/cgroup', flags: MS.RDONLY });
   return ops;

@@ -43,6 +43,19 @@ t.test('a killed foreground run: the container runs on and its monitor cleans up
   t.notOk(alive(monitor), 'the monitor is gone');
 });
 
+t.test('a session\'s end cannot kill a -d container: it leaves the caller\'s cgroup in every hierarchy', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const id = (await s.run(['--rootfs', root, '-d', 'sleep', '600'])).stdout.trim();
+  const pid = Number(readFileSync(`${s.dataRoot}/containers/${id}/container.pid`, 'utf8'));
+  // name=systemd, and hybrid's unified hierarchy, are how systemd and elogind find a session's processes
+  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
+  for (const line of lines) t.match(line, new RegExp(`^[0-9]+:[^:]*:/${s.parent}/${id}$`), line);
+  t.equal(lines.length, readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n').length, 'as many hierarchies as we are in');
+  t.equal((await s.cli(['rm', '-f', id])).status, 0);
+  t.same(s.leftovers(), []);
+});
+
 t.test('stdin: /dev/null unless -i', async (t) => {
   const s = sandbox(t);
   const root = busyboxRoot(t);

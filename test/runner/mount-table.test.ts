@@ -40,7 +40,7 @@ t.test('cgroups: v2 binds the container\'s cgroup; v1 a tmpfs of hierarchies, li
   const two = mountTable(plan(), '/s', v2).filter((o) => o.op === 'mount' && o.target.startsWith('/sys/fs/cgroup'));
   t.same(two, [{ op: 'mount', source: '/sys/fs/cgroup/tsproc/x', target: '/sys/fs/cgroup', fstype: '', flags: MS.BIND | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY, data: '' }]);
   const one = mountTable(plan(), '/s', hybrid);
-  t.same(targets(one).filter((p) => p.startsWith('/sys/fs/cgroup')), ['/sys/fs/cgroup', '/sys/fs/cgroup/memory', '/sys/fs/cgroup/cpu,cpuacct']);
+  t.same(targets(one).filter((p) => p.startsWith('/sys/fs/cgroup')), ['/sys/fs/cgroup', '/sys/fs/cgroup/memory', '/sys/fs/cgroup/cpu,cpuacct', '/sys/fs/cgroup/unified']);
   t.same(one.filter((o) => o.op === 'symlink' && o.path.startsWith('/sys')), [
     { op: 'symlink', target: 'cpu,cpuacct', path: '/sys/fs/cgroup/cpu' },
     { op: 'symlink', target: 'cpu,cpuacct', path: '/sys/fs/cgroup/cpuacct' },
