@@ -14,6 +14,14 @@ struct line {
 	int number; /* line number in the file, 1-based */
 };
 
+/* A device the container may use (a "device" line); -1: any major or minor. */
+struct device_rule {
+	char type; /* 'c' or 'b' */
+	long major, minor;
+	unsigned access; /* BPF_DEVCG_ACC_* */
+};
+#define MAX_DEVICE_RULES 64
+
 /* Everything the monitor and the container need, read once from the plan file. */
 struct config {
 	struct line *lines; /* all lines, in order (ops, mounts, ...) */
@@ -45,6 +53,8 @@ struct config {
 	long log_max;
 	const char *control_path; /* a FIFO the monitor reads "kill N" from */
 	pid_t target_pid; /* exec: the container's first process, whose namespaces we join */
+	struct device_rule devices[MAX_DEVICE_RULES]; /* compiled into the cgroup2 device filter */
+	size_t ndevices;
 };
 
 /* The status channel: fd 3, one line per event (see runner/helper-events.ts). */
@@ -97,6 +107,9 @@ struct relay {
 };
 int relay_run(const struct relay *r, pid_t child, int *status);
 extern volatile sig_atomic_t tty_resized;
+
+/* cgroup2: the device filter (BPF) on a cgroup directory; -1 with errno. */
+int device_filter_attach(const struct config *c, const char *cgroup_dir);
 
 /* The monitor: clone, join cgroups, wait, record, clean up. Returns the monitor's exit code. */
 int monitor_main(const struct config *c);

@@ -196,7 +196,11 @@ int monitor_main(const struct config *c)
 		close(out[1]), close(err[1]);
 		relay.out = out[0], relay.err = err[0];
 	}
-	/* 4. Join its cgroups before it runs anything (its memory and pids count from here). */
+	/* 4. Its cgroup2 device filter, then its cgroups, before it runs anything (its memory and pids
+	 *    count from here; it never is in its cgroup without the filter). */
+	for (size_t i = 0; i < c->nlines; i++)
+		if (strcmp(c->lines[i].f[0], "device-filter") == 0 && device_filter_attach(c, c->lines[i].f[1]) < 0)
+			return snprintf(what, sizeof(what), "devices %d %d", errno, c->lines[i].number), failed(c, child, what);
 	for (size_t i = 0; i < c->nlines; i++) {
 		char pid[32];
 		if (strcmp(c->lines[i].f[0], "cgroup-procs") != 0)

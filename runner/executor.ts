@@ -6,6 +6,7 @@ import { TsprocError } from '../src/errors.js';
 import { capabilityMask } from './capabilities.js';
 import { createCgroup, removeCgroup } from './cgroup/cgroup-create.js';
 import { planCgroup, procsFiles } from './cgroup/cgroup-plan.js';
+import { DEFAULT_DEVICES, type DeviceRule } from './cgroup/device-rules.js';
 import { etcFiles } from './etc-files.js';
 import { encodeHelperConfig, type HelperConfig, type Namespace } from './helper-config.js';
 import { runHelper } from './helper-process.js';
@@ -28,9 +29,17 @@ export function containerNamespaces(plan: RunPlan): Namespace[] {
   return ['pid', 'mount', 'uts', 'ipc', ...(plan.net === 'none' ? (['net'] as const) : []), 'cgroup'];
 }
 
+/** The devices a container may use: docker's list; every one with --privileged (undefined: no rules). */
+export function containerDevices(plan: RunPlan): DeviceRule[] | undefined {
+  return plan.privileged ? undefined : DEFAULT_DEVICES;
+}
+
 /** The helper's plan for this container: namespaces, identity, mounts, cgroups, cleanup. */
 export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typeof planCgroup>, roots: Roots): HelperConfig {
   const root = rootMounts(plan.root, stateDir);
+  const devices = containerDevices(plan);
+  // cgroup2 (v2's hierarchy, and hybrid's next to v1's devices controller) filters devices with BPF
+  const filters = cg.hierarchies.filter((h) => h.unified).map((h) => h.dir);
   return {
     id: plan.id,
     rootfs: root.rootfs,
@@ -47,6 +56,7 @@ export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typ
     init: plan.process.init,
     ...(plan.process.tty ? { tty: plan.process.stdin ? ('stdin' as const) : ('output' as const) } : {}),
     cgroupProcs: procsFiles(cg),
+    ...(devices && filters.length > 0 ? { devices: { rules: devices, filters } } : {}),
     ...(cg.oomCounter ? { oomCounter: cg.oomCounter } : {}),
     monitorPidFile: `${stateDir}/${STATE_FILES.monitorPid}`,
     // in the record: its time is when the container started, also once it has ended
@@ -92,7 +102,7 @@ export async function runContainer(plan: RunPlan, ctx: RunContext): Promise<numb
     const record = { id: plan.id, name: plan.name, created: new Date().toISOString(), plan, cgroup: cg, detached: plan.detach };
     stateDir = createContainerDirs(roots, record, etcFiles(plan, resolv));
     // 4. The cgroup, limits written before anything runs in it.
-    for (const w of createCgroup(cg, plan.limits).warnings) ctx.warn(w);
+    for (const w of createCgroup(cg, plan.limits, containerDevices(plan)).warnings) ctx.warn(w);
     // 5. The helper's plan.
     config = encodeHelperConfig(helperConfig(plan, stateDir, cg, roots));
     writeFileSync(`${stateDir}/${STATE_FILES.helperConfig}`, config.text, { mode: 0o600 });

@@ -1,5 +1,6 @@
 // The plan file native/tsproc-helper reads: one key and its fields a line, fields %-escaped
 // (bytes <= 0x20, '%' and 0x7f as %XX; the empty string as "%"). native/config.c is the decoder.
+import type { DeviceRule } from './cgroup/device-rules.js';
 
 /** mount(2) flags (linux/mount.h). */
 export const MS = {
@@ -56,6 +57,8 @@ export interface HelperConfig {
   /** -t: a pseudo-terminal; 'stdin' relays our stdin to it too (-i) */
   tty?: 'stdin' | 'output';
   cgroupProcs: string[];
+  /** cgroup2: the devices the container may use, and the cgroups the helper's BPF filter of them goes on */
+  devices?: { rules: DeviceRule[]; filters: string[] };
   oomCounter?: string;
   exitFile?: string;
   monitorPidFile?: string;
@@ -153,6 +156,8 @@ export function encodeHelperConfig(c: HelperConfig): EncodedConfig {
   for (const a of c.args) add('arg', [a]);
   if (c.init) add('init');
   if (c.tty) add('tty', [c.tty]);
+  for (const r of c.devices?.rules ?? []) add('device', [r.type, r.major ?? '*', r.minor ?? '*', r.access]);
+  for (const d of c.devices?.filters ?? []) add('device-filter', [d], `refuse the container other devices (a BPF filter on the cgroup ${d})`);
   for (const p of c.cgroupProcs) add('cgroup-procs', [p], `join the cgroup ${p.replace(/\/cgroup\.procs$/, '')}`);
   if (c.oomCounter) add('oom-counter', [c.oomCounter]);
   if (c.exitFile) add('exit-file', [c.exitFile]);
