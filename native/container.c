@@ -14,7 +14,6 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -163,8 +162,8 @@ void container_main(const struct config *c, int sync_fd, int err_fd, int tty_soc
 	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		fail("detach-old-root", 0);
 	close(root_fd);
-	struct statvfs sv;
-	if (c->readonly_root && (statvfs("/", &sv) < 0 || mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | (sv.f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC)), NULL) < 0))
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	if (c->readonly_root && mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
 		fail("readonly-root", 0);
 	/* 7. -t: a pseudo-terminal of the container's devpts; the monitor gets its master. */
 	if (c->tty && container_tty(tty_sock) < 0)

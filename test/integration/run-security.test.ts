@@ -1,7 +1,8 @@
 // Attacks from inside a container on the host or on tsproc itself, one test each, named after the
 // attack; each was seen to succeed before its fix.
 import t from 'tap';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { planCgroup } from '../../runner/cgroup/cgroup-plan.js';
 import { hostLayout } from '../../src/cgroup/layout.js';
 import { busyboxRoot, cannotRun, sandbox, tempDir } from '../helpers/runner.js';
@@ -70,4 +71,16 @@ t.test('device nodes on cgroup2: the BPF filter alone refuses them', { skip: noC
   const r = await s.cli(['exec', id, 'sh', '-c', `${mknodProbe(['/tmp'])}; exec 3<>/dev/ptmx && echo ptmx-ok`]);
   t.equal(r.stdout, '/tmp refused\nptmx-ok\n');
   t.equal((await s.cli(['rm', '-f', id])).status, 0);
+});
+
+t.test('read-only volume: a mount below it is read-only too (-v /dev:/hd:ro wrote to the host\'s /dev/shm)', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const vol = tempDir(t, 'vol');
+  mkdirSync(`${vol}/sub`);
+  t.equal(spawnSync('mount', ['-t', 'tmpfs', 'tsproc-test-sub', `${vol}/sub`]).status, 0, 'a tmpfs below the volume');
+  t.teardown(() => void spawnSync('umount', ['-l', `${vol}/sub`]));
+  const r = await s.run(['--rootfs', root, '-v', `${vol}:/ro:ro`, 'sh', '-c', 'for f in /ro/x /ro/sub/x; do touch $f 2>/dev/null && echo "$f written" || echo "$f refused"; done']);
+  t.equal(r.stdout, '/ro/x refused\n/ro/sub/x refused\n');
+  t.notOk(existsSync(`${vol}/sub/x`), 'nothing reached the host');
 });
