@@ -38,6 +38,12 @@ int exec_main(const struct config *c)
 {
 	int fds[NNS], error_pipe[2], tty_sock[2] = { -1, -1 }, cap_last = last_cap(), status_code;
 	char path[64], what[512];
+	size_t dropped;
+	/* 0. Our stdout and stderr, to relay the command's output to without blocking (through the
+	 *    host's /proc, which joining its mount namespace hides). Nothing is lost: the command waits. */
+	struct relay relay = { .master = -1, .in = -1, .out = -1, .err = -1, .control = -1, .log = NULL, .lossy = 0 };
+	relay.sink_out = relay_sink_fd(1, &relay.sink_out_sock);
+	relay.sink_err = relay_sink_fd(2, &relay.sink_err_sock);
 	/* 1. Open the container's namespaces before joining any (/proc is still the host's). */
 	for (size_t i = 0; i < NNS; i++) {
 		int wanted = namespaces[i].flag == CLONE_NEWPID ? c->new_pid_ns : c->unshare_flags & namespaces[i].flag;
@@ -79,10 +85,11 @@ int exec_main(const struct config *c)
 	}
 	container_pid = child;
 	close(error_pipe[1]);
-	struct relay relay = { .master = -1, .stdin_to_master = c->tty_stdin, .out = -1, .err = -1, .control = -1, .log = NULL };
 	if (c->tty) {
 		close(tty_sock[1]);
 		relay.master = tty_receive(tty_sock[0]);
+		if (c->tty_stdin)
+			relay.in = relay.master;
 	}
 	ssize_t n;
 	while ((n = read(error_pipe[0], what, sizeof(what) - 1)) < 0 && errno == EINTR)
@@ -96,7 +103,7 @@ int exec_main(const struct config *c)
 	}
 	status("started %d", child);
 	/* 5. Relay its terminal (-t), forward signals, wait, report. */
-	relay_run(&relay, child, &status_code);
+	relay_run(&relay, child, &status_code, &dropped);
 	if (WIFSIGNALED(status_code))
 		status("exit signal %d 0", WTERMSIG(status_code));
 	else

@@ -100,12 +100,15 @@ void log_flush(struct log *l);
 
 struct relay {
 	int master; /* -t: the terminal's master, else -1 */
-	int stdin_to_master; /* -t -i */
-	int out, err; /* without -t: the read ends of the container's stdout and stderr pipes */
+	int in; /* -i: where our stdin goes (the master with -t), else -1 */
+	int out, err; /* without -t: the read ends of the command's stdout and stderr pipes */
 	int control; /* the control FIFO ("kill N"), or -1 */
 	struct log *log;
+	int sink_out, sink_out_sock, sink_err, sink_err_sock; /* the CLI's stdout and stderr, from relay_sink_fd */
+	int lossy; /* a CLI reader that falls behind loses output (the log keeps it) rather than stop the loop */
 };
-int relay_run(const struct relay *r, pid_t child, int *status);
+int relay_sink_fd(int fd, int *sock);
+int relay_run(const struct relay *r, pid_t child, int *status, size_t *dropped);
 extern volatile sig_atomic_t tty_resized;
 
 /* cgroup2: the device filter (BPF) on a cgroup directory; -1 with errno. */

@@ -161,7 +161,8 @@ int monitor_main(const struct config *c)
 	ssize_t n;
 	pid_t child;
 	struct log log;
-	struct relay relay = { .master = -1, .stdin_to_master = c->tty_stdin, .control = -1, .log = &log };
+	struct relay relay = { .master = -1, .in = -1, .out = -1, .err = -1, .control = -1, .log = &log, .lossy = 1 };
+	size_t dropped;
 
 	record_pid(c->monitor_pid_file, getpid());
 	status("monitor %d", getpid());
@@ -216,6 +217,8 @@ int monitor_main(const struct config *c)
 	if (c->tty) {
 		relay.master = tty_receive(tty_sock[0]); /* -1 if it failed before: the error pipe says why */
 		close(tty_sock[0]);
+		if (c->tty_stdin)
+			relay.in = relay.master;
 	}
 	while ((n = read(error_pipe[0], what, sizeof(what) - 1)) < 0 && errno == EINTR)
 		;
@@ -226,9 +229,12 @@ int monitor_main(const struct config *c)
 	}
 	record_pid(c->container_pid_file, child);
 	status("started %d", child);
-	/* 6. Relay its output (to the CLI and the log) and the control FIFO's commands until it ends. */
+	/* 6. Relay its output (to the CLI and the log) and the control FIFO's commands until it ends.
+	 *    The log and the FIFO are always served: a CLI reader that stops reading loses output. */
+	relay.sink_out = relay_sink_fd(1, &relay.sink_out_sock);
+	relay.sink_err = relay_sink_fd(2, &relay.sink_err_sock);
 	relaying_tty = relay.master >= 0;
-	relay_run(&relay, child, &status_code);
+	relay_run(&relay, child, &status_code, &dropped);
 	relaying_tty = 0;
 	container_pid = 0;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -242,6 +248,8 @@ int monitor_main(const struct config *c)
 		snprintf(event, sizeof(event), "code %d %ld\n", WEXITSTATUS(status_code), oom_kills(c->oom_counter));
 	record(c->exit_file, event);
 	cleanup(c);
+	if (dropped > 0)
+		status("dropped %zu", dropped);
 	event[strcspn(event, "\n")] = '\0';
 	status("exit %s", event);
 	return 0;

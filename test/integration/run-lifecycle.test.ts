@@ -56,6 +56,26 @@ t.test('a session\'s end cannot kill a -d container: it leaves the caller\'s cgr
   t.same(s.leftovers(), []);
 });
 
+t.test('a reader that stops reading a foreground run cannot freeze its monitor: the log goes on, stop works', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const run = s.start(['--rootfs', root, '--name', 'tsproc-test-flood', 'sh', '-c', 'i=0; while true; do echo "line $i"; i=$((i+1)); done']);
+  run.child.stdout!.pause(); // we stop reading: the socket between us fills, and the monitor's writes to it would block
+  await until('the container started', () => s.records().length === 1);
+  const log = `${s.dataRoot}/containers/${s.records()[0]}/container.log`;
+  const newest = () => Number(/line ([0-9]+)\n$/.exec(existsSync(log) ? readFileSync(log, 'latin1') : '')?.[1] ?? 0);
+  // far more than the socket, Node's buffer and the monitor's own hold together (some 40000 lines)
+  await until('the log goes on while nobody reads', () => newest() > 300000);
+  const stop = await s.cli(['stop', '-t', '1', 'tsproc-test-flood']);
+  t.equal(stop.status, 0, 'stop works: the monitor still serves its control FIFO');
+  run.child.stdout!.resume();
+  const r = await run.done;
+  t.equal(r.status, 137, 'SIGKILL after the timeout (sh as PID 1 ignores SIGTERM)');
+  t.match(r.stderr, /the reader of this output fell behind: [0-9]+ bytes of the container's output were not shown here \(tsproc logs has them\)/);
+  t.match(r.stdout, /^line 0\nline 1\n/, 'what was shown came in order from the start');
+  t.same(s.leftovers(), []);
+});
+
 t.test('stdin: /dev/null unless -i', async (t) => {
   const s = sandbox(t);
   const root = busyboxRoot(t);
