@@ -11,7 +11,7 @@ t.test('names get :latest; tags and registries are kept', async (t) => {
 });
 
 t.test('bad names are refused saying why, as usage errors', async (t) => {
-  t.throws(() => normalizeName('BusyBox'), { message: /lowercase/, exitCode: 2 });
+  t.throws(() => normalizeName('BusyBox'), { message: /lowercase/, exitCode: 1 });
   t.throws(() => normalizeName('a:b:c'), /lowercase|tag/);
   t.throws(() => normalizeName('busybox:'), /tag "" is not valid/);
   t.throws(() => normalizeName('busybox@sha256:abc'), /digest references/);
