@@ -154,6 +154,8 @@ static int apply(struct config *c, struct line *l, size_t *nenv, size_t *nargv)
 		c->env = push(c->env, nenv, f[1]);
 	else if (IS("arg", 1))
 		c->argv = push(c->argv, nargv, f[1]);
+	else if (IS("stdin", 0))
+		c->stdin_pipe = 1;
 	else if (IS("init", 0))
 		c->init = 1;
 	else if (IS("tty", 1)) {

@@ -117,7 +117,14 @@ static void __attribute__((noreturn)) init_main(pid_t command)
 	}
 }
 
-void container_main(const struct config *c, int sync_fd, int err_fd, int tty_sock, int out_fd, int errout_fd)
+/* The command's stdio without -t: the relay's pipes, and in (the relay's pipe with -i, else
+ * /dev/null): never a descriptor of the CLI's, whose terminal it could type into (TIOCSTI). */
+int use_stdio(int in, int out, int err)
+{
+	return dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 ? -1 : 0;
+}
+
+void container_main(const struct config *c, int sync_fd, int err_fd, int tty_sock, int in_fd, int out_fd, int errout_fd)
 {
 	char go = 0;
 	int root_fd, line = 0, cap_last;
@@ -134,8 +141,8 @@ void container_main(const struct config *c, int sync_fd, int err_fd, int tty_soc
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* Its stdout and stderr: pipes to the monitor (which relays and logs them), or a terminal (-t). */
-	if ((out_fd >= 0 && dup2(out_fd, 1) < 0) || (errout_fd >= 0 && dup2(errout_fd, 2) < 0))
+	/* Its stdio: pipes to and from the monitor (which relays and logs them), or a terminal (-t). */
+	if (!c->tty && use_stdio(in_fd >= 0 ? in_fd : open("/dev/null", O_RDONLY | O_CLOEXEC), out_fd, errout_fd) < 0)
 		fail("stdio", 0);
 	/* 1. Wait until the monitor has put us in the cgroups (EOF: the monitor died). */
 	if (read(sync_fd, &go, 1) != 1 || go != 'g')
@@ -166,7 +173,7 @@ void container_main(const struct config *c, int sync_fd, int err_fd, int tty_soc
 	if (c->readonly_root && mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
 		fail("readonly-root", 0);
 	/* 7. -t: a pseudo-terminal of the container's devpts; the monitor gets its master. */
-	if (c->tty && container_tty(tty_sock) < 0)
+	if (c->tty && container_tty(tty_sock, 1) < 0)
 		fail("tty", 0);
 	/* 8. Hostname and loopback. */
 	if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)

@@ -45,6 +45,7 @@ struct config {
 	int init; /* a minimal init as PID 1 */
 	int tty; /* -t: a pseudo-terminal, relayed by the monitor */
 	int tty_stdin; /* -i with -t: relay our stdin to it */
+	int stdin_pipe; /* -i without -t: relay our stdin to it through a pipe */
 	const char *oom_counter; /* memory.events (v2) or memory.oom_control (v1) */
 	const char *exit_file; /* where the monitor records the exit status */
 	const char *monitor_pid_file; /* the monitor's pid, then the container's, for other commands */
@@ -65,7 +66,8 @@ void status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void escape_to(char *out, size_t size, const char *s);
 
 /* The container side: everything from the go signal to execve (never returns). */
-void container_main(const struct config *c, int sync_fd, int error_fd, int tty_sock, int out_fd, int err_fd) __attribute__((noreturn));
+void container_main(const struct config *c, int sync_fd, int error_fd, int tty_sock, int in_fd, int out_fd, int err_fd) __attribute__((noreturn));
+int use_stdio(int in, int out, int err);
 void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsig) __attribute__((noreturn));
 int last_cap(void);
 /* tsproc exec: join a running container and run a command in it. */
@@ -79,7 +81,7 @@ int run_ops(const struct config *c, int root_fd, const char **step, int *index);
 int open_in_root(int root_fd, const char *path, int flags);
 
 /* -t */
-int container_tty(int sock);
+int container_tty(int sock, int console);
 int tty_receive(int sock);
 
 /* The container's log (log.c) and the monitor's relay loop (relay.c). */

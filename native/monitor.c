@@ -139,10 +139,11 @@ static int failed(const struct config *c, pid_t child, const char *what)
 	return 1;
 }
 
-/* The pipes the container's stdout and stderr go through (not with -t), and the control FIFO. */
-static int open_channels(const struct config *c, int out[2], int err[2], int *control)
+/* The pipes the container's stdout and stderr (and with -i its stdin) go through (not with -t),
+ * and the control FIFO. */
+static int open_channels(const struct config *c, int in[2], int out[2], int err[2], int *control)
 {
-	if (!c->tty && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0))
+	if (!c->tty && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || (c->stdin_pipe && pipe2(in, O_CLOEXEC) < 0)))
 		return -1;
 	if (c->control_path) {
 		if (mkfifo(c->control_path, 0600) < 0 && errno != EEXIST)
@@ -156,7 +157,7 @@ static int open_channels(const struct config *c, int out[2], int err[2], int *co
 
 int monitor_main(const struct config *c)
 {
-	int sync_pipe[2], error_pipe[2], tty_sock[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, status_code;
+	int sync_pipe[2], error_pipe[2], tty_sock[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, status_code;
 	char what[512];
 	ssize_t n;
 	pid_t child;
@@ -171,7 +172,7 @@ int monitor_main(const struct config *c)
 	if (c->new_pid_ns && unshare(CLONE_NEWPID) < 0)
 		return snprintf(what, sizeof(what), "pid-namespace %d 0", errno), failed(c, 0, what);
 	if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(error_pipe, O_CLOEXEC) < 0 ||
-	    (c->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_sock) < 0) || open_channels(c, out, err, &relay.control) < 0)
+	    (c->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_sock) < 0) || open_channels(c, in, out, err, &relay.control) < 0)
 		return snprintf(what, sizeof(what), "pipe %d 0", errno), failed(c, 0, what);
 	if (log_open(&log, c->log_path, c->log_max) < 0)
 		return snprintf(what, sizeof(what), "log %d 0", errno), failed(c, 0, what);
@@ -185,8 +186,8 @@ int monitor_main(const struct config *c)
 		if (c->tty)
 			close(tty_sock[0]);
 		else
-			close(out[0]), close(err[0]);
-		container_main(c, sync_pipe[0], error_pipe[1], tty_sock[1], out[1], err[1]);
+			close(out[0]), close(err[0]), close(in[1]);
+		container_main(c, sync_pipe[0], error_pipe[1], tty_sock[1], in[0], out[1], err[1]);
 	}
 	container_pid = child;
 	close(sync_pipe[0]);
@@ -194,8 +195,8 @@ int monitor_main(const struct config *c)
 	if (c->tty)
 		close(tty_sock[1]);
 	else {
-		close(out[1]), close(err[1]);
-		relay.out = out[0], relay.err = err[0];
+		close(out[1]), close(err[1]), close(in[0]);
+		relay.out = out[0], relay.err = err[0], relay.in = in[1];
 	}
 	/* 4. Its cgroup2 device filter, then its cgroups, before it runs anything (its memory and pids
 	 *    count from here; it never is in its cgroup without the filter). */

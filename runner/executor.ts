@@ -8,7 +8,7 @@ import { createCgroup, removeCgroup } from './cgroup/cgroup-create.js';
 import { planCgroup, procsFiles } from './cgroup/cgroup-plan.js';
 import { DEFAULT_DEVICES, type DeviceRule } from './cgroup/device-rules.js';
 import { etcFiles } from './etc-files.js';
-import { encodeHelperConfig, type HelperConfig, type Namespace } from './helper-config.js';
+import { encodeHelperConfig, stdioConfig, type HelperConfig, type Namespace } from './helper-config.js';
 import { runHelper } from './helper-process.js';
 import { checkLxcfs } from './lxcfs-check.js';
 import { mountTable, rootMounts } from './mount-table.js';
@@ -54,7 +54,7 @@ export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typ
     env: plan.process.env,
     args: plan.process.args,
     init: plan.process.init,
-    ...(plan.process.tty ? { tty: plan.process.stdin ? ('stdin' as const) : ('output' as const) } : {}),
+    ...stdioConfig(plan.process.tty, plan.process.stdin),
     cgroupProcs: procsFiles(cg),
     ...(devices && filters.length > 0 ? { devices: { rules: devices, filters } } : {}),
     ...(cg.oomCounter ? { oomCounter: cg.oomCounter } : {}),

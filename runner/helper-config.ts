@@ -56,6 +56,8 @@ export interface HelperConfig {
   init: boolean;
   /** -t: a pseudo-terminal; 'stdin' relays our stdin to it too (-i) */
   tty?: 'stdin' | 'output';
+  /** -i without -t: our stdin reaches the command through a pipe the helper relays, never as our own descriptor */
+  stdin?: true;
   cgroupProcs: string[];
   /** cgroup2: the devices the container may use, and the cgroups the helper's BPF filter of them goes on */
   devices?: { rules: DeviceRule[]; filters: string[] };
@@ -71,6 +73,13 @@ export interface HelperConfig {
   ops: HelperOp[];
   /** in this order, after the container ended: unmount, then remove cgroups, then the state */
   cleanup: { umount: string[]; rmdir: string[]; remove: string[] };
+}
+
+/** The command's stdio: a terminal (-t, with -i fed our stdin too), else the helper's pipes, and
+ *  with -i our stdin relayed into one (never our own descriptors: TIOCSTI could type into our shell). */
+export function stdioConfig(tty: boolean, stdin: boolean): Pick<HelperConfig, 'tty' | 'stdin'> {
+  if (tty) return { tty: stdin ? 'stdin' : 'output' };
+  return stdin ? { stdin: true } : {};
 }
 
 export function escapeField(s: string): string {
@@ -156,6 +165,7 @@ export function encodeHelperConfig(c: HelperConfig): EncodedConfig {
   for (const a of c.args) add('arg', [a]);
   if (c.init) add('init');
   if (c.tty) add('tty', [c.tty]);
+  if (c.stdin) add('stdin');
   for (const r of c.devices?.rules ?? []) add('device', [r.type, r.major ?? '*', r.minor ?? '*', r.access]);
   for (const d of c.devices?.filters ?? []) add('device-filter', [d], `refuse the container other devices (a BPF filter on the cgroup ${d})`);
   for (const p of c.cgroupProcs) add('cgroup-procs', [p], `join the cgroup ${p.replace(/\/cgroup\.procs$/, '')}`);

@@ -90,6 +90,9 @@ export interface Sandbox {
   start(args: string[]): Started;
   /** any subcommand, started */
   startCli(args: string[]): Started;
+  /** any subcommand, to completion, with a terminal of script(1)'s as its stdin, stdout and stderr
+   *  (stdout holds both, with the terminal's \r\n line ends) */
+  terminal(args: string[]): Promise<Ran>;
   /** what is left of running containers: mounts, cgroups, state, processes (empty when clean; records stay until rm) */
   leftovers(): string[];
   /** the container cgroups under the parent */
@@ -141,6 +144,16 @@ export function sandbox(t: Teardown): Sandbox {
     cli: (args, opts = {}) => start(args, opts.input, [], opts.fds).done,
     start: (args) => start(args),
     startCli: (args) => start(args, undefined, []),
+    terminal: (args) => {
+      const line = [process.execPath, ...global, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+      // stdin stays open: script(1) would pass its end on to the terminal
+      const child = spawn('script', ['-qfec', line, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      return new Promise<Ran>((resolve) => child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })));
+    },
     records: () => (existsSync(`${dataRoot}/containers`) ? readdirSync(`${dataRoot}/containers`) : []),
     cgroups,
     leftovers() {

@@ -84,3 +84,34 @@ t.test('read-only volume: a mount below it is read-only too (-v /dev:/hd:ro wrot
   t.equal(r.stdout, '/ro/x refused\n/ro/sub/x refused\n');
   t.notOk(existsSync(`${vol}/sub/x`), 'nothing reached the host');
 });
+
+t.test('terminal injection: without -t the command gets none of the caller\'s terminal (TIOCSTI into its shell)', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  // every way to the caller's terminal: stdio, a controlling terminal (tty_nr, field 7 of stat), /dev/tty
+  const probe = [
+    'for n in 0 1 2; do [ -t $n ] && echo "fd $n is a terminal"; done',
+    'tty_nr=$(cut -d" " -f7 /proc/self/stat); [ "$tty_nr" = 0 ] || echo "controlling terminal $tty_nr"',
+    '(: < /dev/tty) 2>/dev/null && echo "/dev/tty opens"',
+    'echo probed',
+  ].join('; ');
+  const lines = (r: { stdout: string }) => r.stdout.replace(/\r/g, '');
+  for (const i of [[], ['-i']]) {
+    const r = await s.terminal(['run', '--cgroup-parent', s.parent, '--rm', ...i, '--rootfs', root, 'sh', '-c', probe]);
+    t.equal(lines(r), 'probed\n', `run ${i.join(' ')}: no terminal reachable`);
+  }
+  const id = (await s.run(['--rootfs', root, '-d', 'sleep', '600'])).stdout.trim();
+  for (const i of [[], ['-i']]) {
+    const r = await s.terminal(['exec', ...i, id, 'sh', '-c', probe]);
+    t.equal(lines(r), 'probed\n', `exec ${i.join(' ')}: no terminal reachable`);
+  }
+  // stdin: /dev/null without -i (cat ends although the terminal never does), a pipe with -i
+  t.equal(lines(await s.terminal(['exec', id, 'cat'])), '', 'exec: cat ends at once');
+  t.equal(lines(await s.terminal(['run', '--cgroup-parent', s.parent, '--rm', '--rootfs', root, 'cat'])), '', 'run: cat ends at once');
+  const piped = await s.cli(['exec', '-i', id, 'cat'], { input: 'hi\n' });
+  t.same([piped.status, piped.stdout], [0, 'hi\n'], 'echo hi | exec -i cat');
+  const ran = await s.run(['-i', '--rm', '--rootfs', root, 'sh', '-c', 'cat; echo "stdout $(readlink /proc/self/fd/1 | cut -d: -f1)"'], { input: 'hi\n' });
+  t.same([ran.status, ran.stdout], [0, 'hi\nstdout pipe\n'], 'echo hi | run -i cat: through the monitor\'s pipes');
+  t.equal((await s.cli(['rm', '-f', id])).status, 0);
+  t.same(s.leftovers(), [], 'nothing left behind');
+});

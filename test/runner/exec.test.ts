@@ -35,6 +35,11 @@ t.test('-u, -w, -e, -t -i', async (t) => {
   t.equal(c.cwd, '/tmp');
   t.ok(c.env.includes('A=2') && !c.env.includes('A=1') && c.env.includes('FROM_HOST=h') && c.env.includes('HOME=/home/alice'));
   t.equal(c.tty, 'stdin');
+  // without -t: pipes; -i relays our stdin into one (review finding 2)
+  const piped = execConfig(info, { interactive: true }, ['cat'], probe);
+  t.same([piped.tty, piped.stdin], [undefined, true]);
+  const none = execConfig(info, {}, ['cat'], probe);
+  t.same([none.tty, none.stdin], [undefined, undefined]);
   t.throws(() => execConfig(info, { workdir: 'rel' }, ['sh'], probe), { message: /^-w: wants an absolute path/, exitCode: 125 });
   t.throws(() => execConfig(info, {}, [], probe), { message: /^no command given/, exitCode: 125 });
 });
