@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +24,9 @@
 extern char **environ;
 
 static int error_fd = -1;
+/* The sync pipe's read end (the container's first process): the monitor holds its write end until
+ * our execve, so a hang-up means the monitor is gone. */
+static int monitor_fd = -1;
 
 /* Tell the monitor which step failed and why ("STEP ERRNO LINE"), and end. */
 static void __attribute__((noreturn)) fail(const char *step, int line)
@@ -33,6 +37,16 @@ static void __attribute__((noreturn)) fail(const char *step, int line)
 		/* the monitor is gone: nobody to tell */
 	}
 	_exit(125);
+}
+
+/* A PR_SET_PDEATHSIG set after the monitor died never fires: end if it is gone already. */
+static void set_pdeathsig(void)
+{
+	struct pollfd p = { .fd = monitor_fd, .events = POLLIN };
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		fail("pdeathsig", 0);
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
+		_exit(125);
 }
 
 int last_cap(void)
@@ -135,6 +149,11 @@ void container_main(const struct config *c, int sync_fd, int err_fd, int tty_soc
 	 *    open our /proc/PID/fd while we hold the monitor's descriptors (the --init stays so). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		fail("dumpable", 0);
+	/*    If the monitor dies from here on, the kernel kills us: a container set up and started
+	 *    after its monitor is gone would run unaccounted for (set again at 10: a uid change
+	 *    clears it). */
+	monitor_fd = sync_fd;
+	set_pdeathsig();
 	/* Default signal handling (the monitor's handlers and ignored SIGPIPE are not ours). */
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
@@ -147,7 +166,6 @@ void container_main(const struct config *c, int sync_fd, int err_fd, int tty_soc
 	/* 1. Wait until the monitor has put us in the cgroups (EOF: the monitor died). */
 	if (read(sync_fd, &go, 1) != 1 || go != 'g')
 		_exit(125);
-	close(sync_fd);
 	cap_last = last_cap();
 	/* 2. The other namespaces; the cgroup one now, so that our cgroup is its root. */
 	if (unshare(c->unshare_flags) < 0)
@@ -202,9 +220,9 @@ void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsi
 		fail("cwd", 0);
 	if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fail("no-new-privs", 0);
-	/* 10. If the monitor dies, the kernel kills the container (set last: a uid change clears it). */
-	if (pdeathsig && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		fail("pdeathsig", 0);
+	/* 10. If the monitor dies, the kernel kills the container (again: the uid change cleared it). */
+	if (pdeathsig)
+		set_pdeathsig();
 	/* 11. The command (as PID 1, or as the child of a minimal init); execvp searches the plan's PATH. */
 	environ = c->env;
 	if (c->init) {

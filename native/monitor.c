@@ -214,7 +214,6 @@ int monitor_main(const struct config *c)
 	/* 5. Go; then the error pipe says why it failed, or closes when execve succeeds. */
 	if (write(sync_pipe[1], "g", 1) != 1)
 		return snprintf(what, sizeof(what), "sync %d 0", errno), failed(c, child, what);
-	close(sync_pipe[1]);
 	if (c->tty) {
 		relay.master = tty_receive(tty_sock[0]); /* -1 if it failed before: the error pipe says why */
 		close(tty_sock[0]);
@@ -224,6 +223,7 @@ int monitor_main(const struct config *c)
 	while ((n = read(error_pipe[0], what, sizeof(what) - 1)) < 0 && errno == EINTR)
 		;
 	close(error_pipe[0]);
+	close(sync_pipe[1]); /* held until now: its hang-up tells the container we died (container.c) */
 	if (n > 0) {
 		what[n] = '\0';
 		return failed(c, child, what);

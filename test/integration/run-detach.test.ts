@@ -1,7 +1,9 @@
 // Containers controlled from the side: run -d, ps, logs, exec, top, stats, stop, kill, wait, rm; a
 // killed monitor; a log past its cap.
 import t from 'tap';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { planCgroup } from '../../runner/cgroup/cgroup-plan.js';
+import { hostLayout } from '../../src/cgroup/layout.js';
 import { busyboxRoot, cannotRun, limitPaths, sandbox, until, alive } from '../helpers/runner.js';
 
 const skip = cannotRun();
@@ -91,6 +93,34 @@ t.test('the monitor killed: the kernel ends the container; the next command sett
   const inspect = JSON.parse((await s.cli(['inspect', id])).stdout) as { State: { Status: string; MonitorLost: boolean; ExitCode: number } }[];
   t.match(inspect[0]!.State, { Status: 'exited', MonitorLost: true, ExitCode: 137 });
   t.equal((await s.cli(['rm', id])).status, 0);
+});
+
+t.test('the monitor killed while the container is set up: it never starts without one (review finding 8)', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  // the cgroup parent frozen beforehand: the container's first process stops as it joins, mid set-up
+  const v2 = hostLayout().kind === 'v2';
+  const hierarchy = planCgroup(hostLayout(), s.parent, 'x').hierarchies.find((h) => (v2 ? h.unified : h.controllers.includes('freezer')));
+  if (!hierarchy) return t.plan(0, 'no freezer hierarchy here to hold the set-up with');
+  const dir = `${hierarchy.mountpoint}/${s.parent}`;
+  const [file, frozen, thawed] = v2 ? ['cgroup.freeze', '1', '0'] : ['freezer.state', 'FROZEN', 'THAWED'];
+  mkdirSync(dir);
+  writeFileSync(`${dir}/${file}`, frozen);
+  t.teardown(() => existsSync(dir) && writeFileSync(`${dir}/${file}`, thawed));
+  const run = s.start(['--rootfs', root, '-d', 'sleep', '600']);
+  const containers = `${s.stateRoot}/containers`;
+  let monitor = 0;
+  await until('the monitor starts', () => existsSync(containers) && readdirSync(containers).some((id) => existsSync(`${containers}/${id}/monitor.pid`) && (monitor = Number(readFileSync(`${containers}/${id}/monitor.pid`, 'utf8'))) > 0));
+  let first = 0;
+  await until('its first process is in its cgroups', () => s.cgroups().some((cg) => cg.startsWith(dir) && (first = Number(readFileSync(`${cg}/cgroup.procs`, 'utf8').split('\n')[0])) > 0));
+  await new Promise((r) => setTimeout(r, 200)); // the monitor goes on to say go and waits
+  process.kill(monitor, 'SIGKILL');
+  await until('the monitor is gone', () => !alive(monitor));
+  writeFileSync(`${dir}/${file}`, thawed);
+  await until('its first process ends with it (PR_SET_PDEATHSIG before the set-up, or it sees the monitor gone)', () => !alive(first), 10000);
+  t.equal((await run.done).status, 125, 'the CLI says the monitor ended without an exit status');
+  await s.cli(['ps', '-a']);
+  t.same(s.leftovers(), [], 'ps settled it: nothing left');
 });
 
 t.test('a log past its cap is rotated, never unbounded', async (t) => {
