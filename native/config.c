@@ -123,7 +123,8 @@ static int apply(struct config *c, struct line *l, size_t *nenv, size_t *nargv)
 	size_t n = l->n;
 #define IS(key, fields) (strcmp(k, key) == 0 && n == (fields) + 1)
 	if (IS("id", 1) || strcmp(k, "op") == 0 || IS("cgroup-procs", 1) || IS("prepare-mount", 5) ||
-	    IS("cleanup-umount", 1) || IS("cleanup-rmdir", 1) || IS("cleanup-remove", 1) || IS("device-filter", 1))
+	    IS("cleanup-umount", 1) || IS("cleanup-rmdir", 1) || IS("cleanup-remove", 1) || IS("cleanup-name", 2) ||
+	    IS("device-filter", 1))
 		return 0; /* used in order by the monitor and the container */
 	if (IS("rootfs", 1))
 		c->rootfs = f[1];

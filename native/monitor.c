@@ -100,6 +100,12 @@ static void cleanup(const struct config *c)
 				}
 				nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
 			}
+		} else if (strcmp(k, "cleanup-name") == 0) {
+			/* --rm: our name, unless it was released meanwhile and is another container's now */
+			char target[256];
+			ssize_t n = readlink(path, target, sizeof(target) - 1);
+			if (n >= 0 && (target[n] = '\0', strcmp(target, l->f[2]) == 0) && unlink(path) < 0 && errno != ENOENT)
+				cleanup_failed("unlink", path);
 		} else if (strcmp(k, "cleanup-remove") == 0) {
 			if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
 				cleanup_failed("remove", path);

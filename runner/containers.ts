@@ -8,7 +8,7 @@ import { exitStatus } from './exit-status.js';
 import { parseEvent } from './helper-events.js';
 import { shortId } from './names.js';
 import { paths, type Roots } from './roots.js';
-import { type ContainerRecord, RECORD_FILES, STATE_FILES } from './state.js';
+import { type ContainerRecord, RECORD_FILES, releaseName, STATE_FILES } from './state.js';
 
 export type Status = 'created' | 'running' | 'exited' | 'dead';
 
@@ -124,7 +124,7 @@ export function settleDead(roots: Roots, info: ContainerInfo): ContainerInfo {
   rmSync(paths.container(roots, id), { recursive: true, force: true });
   if (info.record.plan.autoRemove) {
     rmSync(paths.record(roots, id), { recursive: true, force: true });
-    rmSync(paths.name(roots, name), { force: true });
+    releaseName(roots, name, id);
     return { ...info, status: 'exited' };
   }
   try {

@@ -70,7 +70,9 @@ export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typ
     cleanup: {
       umount: [],
       rmdir: cg.hierarchies.map((h) => h.dir),
-      remove: [stateDir, ...(plan.autoRemove ? [paths.record(roots, plan.id), paths.name(roots, plan.name)] : [])],
+      ...(plan.autoRemove ? { name: { path: paths.name(roots, plan.name), id: plan.id } } : {}),
+      // the state last: once it is gone (what rm waits for), the rest is done
+      remove: [...(plan.autoRemove ? [paths.record(roots, plan.id)] : []), stateDir],
     },
   };
 }

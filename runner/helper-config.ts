@@ -71,8 +71,9 @@ export interface HelperConfig {
   control?: string;
   prepare: PrepareMount[];
   ops: HelperOp[];
-  /** in this order, after the container ended: unmount, then remove cgroups, then the state */
-  cleanup: { umount: string[]; rmdir: string[]; remove: string[] };
+  /** in this order, after the container ended: unmount, then remove cgroups, then release the
+   *  name (--rm; only while it still names this id), then remove the record and the state */
+  cleanup: { umount: string[]; rmdir: string[]; name?: { path: string; id: string }; remove: string[] };
 }
 
 /** The command's stdio: a terminal (-t, with -i fed our stdin too), else the helper's pipes, and
@@ -181,6 +182,7 @@ export function encodeHelperConfig(c: HelperConfig): EncodedConfig {
   for (const o of c.ops) add('op', [o.op, ...opFields(o)], describeOp(o));
   for (const p of c.cleanup.umount) add('cleanup-umount', [p]);
   for (const p of c.cleanup.rmdir) add('cleanup-rmdir', [p]);
+  if (c.cleanup.name) add('cleanup-name', [c.cleanup.name.path, c.cleanup.name.id]);
   for (const p of c.cleanup.remove) add('cleanup-remove', [p]);
   return {
     text: lines.map((l) => l.fields.map((f) => escapeField(String(f))).join(' ')).join('\n') + '\n',

@@ -76,5 +76,18 @@ export function createContainerDirs(roots: Roots, record: ContainerRecord, etcFi
 export function removeContainer(roots: Roots, id: string, name: string): void {
   rmSync(paths.container(roots, id), { recursive: true, force: true });
   rmSync(paths.record(roots, id), { recursive: true, force: true });
-  rmSync(paths.name(roots, name), { force: true });
+  releaseName(roots, name, id);
+}
+
+/**
+ * Give up the name, if it is still this container's: once released (by its monitor, with --rm, or
+ * by another rm) it may already be another container's (review finding 10).
+ */
+export function releaseName(roots: Roots, name: string, id: string): void {
+  const link = paths.name(roots, name);
+  try {
+    if (readlinkSync(link) === id) rmSync(link, { force: true });
+  } catch {
+    /* no such name: nothing to release */
+  }
 }

@@ -6,6 +6,7 @@ import { findContainer } from '../../runner/containers.js';
 import { sendSignal, signalNumber, waitForEnd } from '../../runner/control.js';
 import { shortId } from '../../runner/names.js';
 import { paths } from '../../runner/roots.js';
+import { releaseName } from '../../runner/state.js';
 import { rootsOf } from './roots.js';
 
 
@@ -78,7 +79,7 @@ export function rmCommand(): Command {
           await waitForEnd(roots, info.record.id);
         }
         rmSync(paths.record(roots, info.record.id), { recursive: true, force: true });
-        rmSync(paths.name(roots, info.record.name), { force: true });
+        releaseName(roots, info.record.name, info.record.id);
         process.stdout.write(`${name}\n`);
       }
     });

@@ -1,7 +1,7 @@
 // Containers controlled from the side: run -d, ps, logs, exec, top, stats, stop, kill, wait, rm; a
 // killed monitor; a log past its cap.
 import t from 'tap';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { planCgroup } from '../../runner/cgroup/cgroup-plan.js';
 import { hostLayout } from '../../src/cgroup/layout.js';
 import { busyboxRoot, cannotRun, limitPaths, sandbox, until, alive } from '../helpers/runner.js';
@@ -121,6 +121,27 @@ t.test('the monitor killed while the container is set up: it never starts withou
   t.equal((await run.done).status, 125, 'the CLI says the monitor ended without an exit status');
   await s.cli(['ps', '-a']);
   t.same(s.leftovers(), [], 'ps settled it: nothing left');
+});
+
+t.test('rm and --rm release a name only while it is still theirs (review finding 10)', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const other = 'b'.repeat(64);
+  // as if the name had been released and taken again by another container meanwhile
+  const retake = (name: string) => {
+    rmSync(`${s.dataRoot}/names/${name}`);
+    symlinkSync(other, `${s.dataRoot}/names/${name}`);
+  };
+  const id = (await s.run(['--rootfs', root, '--name', 'tsproc-test-n1', 'true'])).stdout.trim() || s.records()[0]!;
+  retake('tsproc-test-n1');
+  t.equal((await s.cli(['rm', id])).status, 0);
+  t.equal(readlinkSync(`${s.dataRoot}/names/tsproc-test-n1`), other, 'rm: the other container keeps the name');
+  const rmId = (await s.run(['--rootfs', root, '--rm', '-d', '--name', 'tsproc-test-n2', 'sleep', '600'])).stdout.trim();
+  retake('tsproc-test-n2');
+  t.equal((await s.cli(['kill', rmId])).status, 0);
+  await until('its monitor cleans up', () => s.leftovers().length === 0);
+  t.equal(readlinkSync(`${s.dataRoot}/names/tsproc-test-n2`), other, '--rm: neither does its monitor take it');
+  t.notOk(existsSync(`${s.dataRoot}/containers/${rmId}`), '--rm: its record went');
 });
 
 t.test('a log past its cap is rotated, never unbounded', async (t) => {

@@ -1,8 +1,9 @@
 // How other commands see a container: exited, running or dead, from files written here (no monitor).
 import t from 'tap';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { findContainer, inspectContainer, listContainers, settleDead } from '../../runner/containers.js';
 import { paths, type Roots } from '../../runner/roots.js';
+import { releaseName } from '../../runner/state.js';
 
 const ID = 'a'.repeat(64);
 
@@ -62,4 +63,14 @@ t.test('settling never writes over an exit the monitor recorded after all, nor i
   rmSync(paths.record(gone, ID), { recursive: true });
   t.doesNotThrow(() => settleDead(gone, dead2));
   t.throws(() => findContainer(gone, ID), { message: `no such container: ${ID}` });
+});
+
+t.test('releasing a name: only while it still names this container (review finding 10)', async (t) => {
+  const roots = running(t);
+  symlinkSync(ID, paths.name(roots, 'web'));
+  releaseName(roots, 'web', 'b'.repeat(64));
+  t.equal(readlinkSync(paths.name(roots, 'web')), ID, 'another container\'s name stays');
+  releaseName(roots, 'web', ID);
+  t.notOk(existsSync(paths.name(roots, 'web')), 'its own goes');
+  t.doesNotThrow(() => releaseName(roots, 'web', ID), 'a name already gone is no error');
 });
