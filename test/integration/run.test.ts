@@ -43,7 +43,10 @@ t.test('/etc/hosts, resolv.conf; environment, user, workdir', async (t) => {
   t.match(r.stdout, /^FROM_FILE=1$/m);
   t.match(r.stdout, /^HOME=\/home\/alice$/m);
   t.match(r.stdout, /^PATH=\/usr\/local\/sbin:\/usr\/local\/bin:\/usr\/sbin:\/usr\/bin:\/sbin:\/bin$/m);
-  t.match(r.stdout, /^uid=1000\(alice\) gid=1000\(alice\) groups=10\(wheel\)$/m, 'supplementary groups from the root\'s /etc/group');
+  t.match(r.stdout, /^uid=1000\(alice\) gid=1000\(alice\) groups=10\(wheel\),1000\(alice\)$/m, 'its primary group and those listing it in the root\'s /etc/group');
+  // NAME:GROUP is that group only, as docker has it (review finding 12)
+  const g = await s.run(['--rootfs', root, '-u', 'alice:nogroup', 'id']);
+  t.equal(g.stdout, 'uid=1000(alice) gid=65534(nogroup) groups=65534(nogroup)\n', g.stderr);
   t.match(r.stdout, /^\/home\/alice$/m);
   t.equal(readFileSync(`${root}/etc/hosts`, 'utf8'), '', 'the root got an empty mount point, nothing else');
 });

@@ -25,7 +25,7 @@ t.test('defaults are docker\'s', async (t) => {
   t.equal(p.name, 'calm_knuth');
   t.equal(p.hostname, ID.slice(0, 12), 'the short id');
   t.equal(p.net, 'none');
-  t.same(p.process.user, { uid: 0, gid: 0, groups: [], home: '/root' });
+  t.same(p.process.user, { uid: 0, gid: 0, groups: [0], home: '/root' });
   t.same(p.process.env, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `HOSTNAME=${ID.slice(0, 12)}`, 'HOME=/root']);
   t.equal(p.process.cwd, '/');
   t.equal(p.capabilities.length, 14);
@@ -46,11 +46,14 @@ t.test('environment: defaults, --env-file, -e in order; K alone comes from our e
 });
 
 t.test('users from the root\'s passwd and group', async (t) => {
-  t.same(plan({ user: 'alice' }).process.user, { uid: 1000, gid: 1000, groups: [10, 29], home: '/home/alice' });
-  t.same(plan({ user: '33' }).process.user, { uid: 33, gid: 33, groups: [29], home: '/var/www' });
-  t.same(plan({ user: '4242' }).process.user, { uid: 4242, gid: 0, groups: [], home: '/' }, 'an unknown uid: gid 0, home /');
-  t.same(plan({ user: 'alice:www' }).process.user, { uid: 1000, gid: 33, groups: [10, 29], home: '/home/alice' });
-  t.same(plan({ user: '5:6' }).process.user, { uid: 5, gid: 6, groups: [], home: '/' });
+  // docker's groups: the primary one, then (NAME or UID only) those listing the user (review finding 12)
+  t.same(plan({ user: 'alice' }).process.user, { uid: 1000, gid: 1000, groups: [1000, 10, 29], home: '/home/alice' });
+  t.same(plan({ user: '33' }).process.user, { uid: 33, gid: 33, groups: [33, 29], home: '/var/www' });
+  t.same(plan({ user: '4242' }).process.user, { uid: 4242, gid: 0, groups: [0], home: '/' }, 'an unknown uid: gid 0, home /');
+  t.same(plan({ user: 'alice:www' }).process.user, { uid: 1000, gid: 33, groups: [33], home: '/home/alice' }, 'NAME:GROUP: that group only');
+  t.same(plan({ user: 'alice:10' }).process.user.groups, [10], 'NAME:GID: that group only');
+  t.same(plan({ user: '5:6' }).process.user, { uid: 5, gid: 6, groups: [6], home: '/' });
+  t.same(plan({}, ['sh'], probe({ '/r/etc/group': 'root:x:0:\nbin:x:1:root,bin\n' })).process.user.groups, [0, 1], 'the default root: its groups too (docker run alpine id)');
   t.same(plan({}, ['sh'], probe({ '/r/etc/passwd': undefined as unknown as string })).process.user.uid, 0, 'a root without passwd runs as root');
 });
 
