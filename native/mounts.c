@@ -70,12 +70,33 @@ static int open_parent(int root_fd, const char *path)
 	return open_in_root(root_fd, dir, O_PATH | O_DIRECTORY);
 }
 
+/* Where a symlink at `path` (in directory `parent`) points to nothing, the path of its target inside
+ * the root (absolute: from the root; relative: from the link's directory); NULL otherwise. */
+static const char *dangling_target(int root_fd, int parent, const char *path, char out[PATH_MAX])
+{
+	char target[PATH_MAX], dir[PATH_MAX];
+	ssize_t n = readlinkat(parent, strrchr(path, '/') + 1, target, sizeof(target) - 1);
+	if (n <= 0)
+		return NULL;
+	target[n] = '\0';
+	int fd = open_in_root(root_fd, path, O_PATH);
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? (close(fd), NULL) : NULL;
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (snprintf(out, PATH_MAX, "%s%s%s", target[0] == '/' ? "" : dirname(dir), target[0] == '/' ? "" : "/", target) >= PATH_MAX)
+		return NULL;
+	return out;
+}
+
 /* An empty file (a mount point for a bind of a file) or a symlink inside the root; one already
- * there is left as it is. */
-static int ensure_entry(int root_fd, const char *path, const char *link_target)
+ * there is left as it is. A symlink to nothing gets its target made, inside the root, as runc does
+ * (a root made on a host with systemd-resolved has /etc/resolv.conf ->
+ * ../run/systemd/resolve/stub-resolv.conf): the bind then lands on the target. */
+static int ensure_entry(int root_fd, const char *path, const char *link_target, int depth)
 {
 	int parent = open_parent(root_fd, path), r;
 	const char *name = strrchr(path, '/') + 1;
+	char next[PATH_MAX];
 	if (parent < 0)
 		return -1;
 	if (link_target)
@@ -83,6 +104,10 @@ static int ensure_entry(int root_fd, const char *path, const char *link_target)
 	else if ((r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644)) >= 0)
 		r = close(r);
 	int saved = errno;
+	if (r < 0 && saved == EEXIST && !link_target && depth < 40 && dangling_target(root_fd, parent, path, next)) {
+		close(parent);
+		return ensure_entry(root_fd, next, NULL, depth + 1);
+	}
 	close(parent);
 	errno = saved;
 	return r < 0 && errno != EEXIST ? -1 : 0;
@@ -155,9 +180,9 @@ static int op(int root_fd, char *const *f, size_t n, const char **step)
 	if (strcmp(f[1], "mkdir") == 0 && n == 4)
 		return ensure_dir(root_fd, f[2], (mode_t)strtoul(f[3], NULL, 8));
 	if (strcmp(f[1], "file") == 0 && n == 3)
-		return ensure_entry(root_fd, f[2], NULL);
+		return ensure_entry(root_fd, f[2], NULL, 0);
 	if (strcmp(f[1], "symlink") == 0 && n == 4)
-		return ensure_entry(root_fd, f[3], f[2]);
+		return ensure_entry(root_fd, f[3], f[2], 0);
 	int mounting = strcmp(f[1], "mount") == 0 && n == 7;
 	const char *path = mounting ? f[3] : f[2];
 	if ((fd = open_in_root(root_fd, path, O_PATH)) < 0)

@@ -1,13 +1,13 @@
 // Carries out a RunPlan, step by step. Until the monitor reports in, this process cleans up after a
 // failure; from then on the monitor owns the container (and its cleanup), never this CLI.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { CgroupLayout } from '../src/cgroup/layout.js';
 import { TsprocError } from '../src/errors.js';
 import { capabilityMask } from './capabilities.js';
 import { createCgroup, removeCgroup } from './cgroup/cgroup-create.js';
 import { planCgroup, procsFiles } from './cgroup/cgroup-plan.js';
 import { DEFAULT_DEVICES, type DeviceRule } from './cgroup/device-rules.js';
-import { etcFiles } from './etc-files.js';
+import { etcFiles, hostResolvConf } from './etc-files.js';
 import { encodeHelperConfig, stdioConfig, type HelperConfig, type Namespace } from './helper-config.js';
 import { runHelper } from './helper-process.js';
 import { checkLxcfs } from './lxcfs-check.js';
@@ -95,12 +95,7 @@ export async function runContainer(plan: RunPlan, ctx: RunContext): Promise<numb
   let config: ReturnType<typeof encodeHelperConfig>;
   try {
     // 3. The state directory: the record other commands read, and the container's /etc files.
-    let resolv: string | undefined;
-    try {
-      resolv = readFileSync('/etc/resolv.conf', 'utf8');
-    } catch {
-      resolv = undefined;
-    }
+    const resolv = hostResolvConf(plan.net);
     const record = { id: plan.id, name: plan.name, created: new Date().toISOString(), plan, cgroup: cg, detached: plan.detach };
     stateDir = createContainerDirs(roots, record, etcFiles(plan, resolv));
     // 4. The cgroup, limits written before anything runs in it.

@@ -1,6 +1,6 @@
 // `tsproc run` for real: namespaces, the filesystem, identity, privileges, exit statuses.
 import t from 'tap';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { busyboxRoot, cannotRun, sandbox, tempDir } from '../helpers/runner.js';
 
@@ -49,6 +49,21 @@ t.test('/etc/hosts, resolv.conf; environment, user, workdir', async (t) => {
   t.equal(g.stdout, 'uid=1000(alice) gid=65534(nogroup) groups=65534(nogroup)\n', g.stderr);
   t.match(r.stdout, /^\/home\/alice$/m);
   t.equal(readFileSync(`${root}/etc/hosts`, 'utf8'), '', 'the root got an empty mount point, nothing else');
+});
+
+t.test('the root\'s /etc files may be symlinks to nothing: their targets are made inside the root (review finding 13)', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const outside = `${tempDir(t, 'outside')}/hosts`;
+  // as a root made on a host with systemd-resolved has it; and one that tries to leave the root
+  symlinkSync('../run/systemd/resolve/stub-resolv.conf', `${root}/etc/resolv.conf`);
+  symlinkSync(`../../../../../../..${outside}`, `${root}/etc/hosts`);
+  const r = await s.run(['--rootfs', root, '--add-host', 'db:10.1.2.3', 'sh', '-c', 'grep -c db /etc/hosts; [ -f /etc/resolv.conf ] && echo resolv']);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stdout, '1\nresolv\n', 'both bound over their targets');
+  t.ok(existsSync(`${root}/run/systemd/resolve/stub-resolv.conf`), 'the target: an empty mount point in the root');
+  t.notOk(existsSync(outside), 'nothing made outside the root');
+  t.same(s.leftovers(), []);
 });
 
 t.test('volumes, read-only volumes, --read-only', async (t) => {
