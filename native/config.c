@@ -167,6 +167,8 @@ static int apply(struct config *c, struct line *l, size_t *nenv, size_t *nargv)
 		c->oom_counter = f[1];
 	else if (IS("exit-file", 1))
 		c->exit_file = f[1];
+	else if (IS("wait-file", 1))
+		c->wait_file = f[1];
 	else if (IS("monitor-pid-file", 1))
 		c->monitor_pid_file = f[1];
 	else if (IS("container-pid-file", 1))

@@ -48,6 +48,7 @@ struct config {
 	int stdin_pipe; /* -i without -t: relay our stdin to it through a pipe */
 	const char *oom_counter; /* memory.events (v2) or memory.oom_control (v1) */
 	const char *exit_file; /* where the monitor records the exit status */
+	const char *wait_file; /* the same, written into this file in place: `tsproc wait` holds links to it */
 	const char *monitor_pid_file; /* the monitor's pid, then the container's, for other commands */
 	const char *container_pid_file;
 	const char *log_path; /* the container's output, also when it runs in the foreground */

@@ -254,6 +254,10 @@ int monitor_main(const struct config *c)
 	else
 		snprintf(event, sizeof(event), "code %d %ld\n", WEXITSTATUS(status_code), oom_kills(c->oom_counter));
 	record(c->exit_file, event);
+	/* written in place, not renamed over: a waiter's hard link to it sees it after --rm's cleanup */
+	int wait_fd = c->wait_file ? open(c->wait_file, O_WRONLY | O_APPEND | O_CLOEXEC) : -1;
+	if (wait_fd >= 0 && (write(wait_fd, event, strlen(event)) < 0 || close(wait_fd) < 0))
+		cleanup_failed("record", c->wait_file);
 	cleanup(c);
 	if (dropped > 0)
 		status("dropped %zu", dropped);

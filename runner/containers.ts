@@ -40,7 +40,8 @@ const readNumber = (path: string) => {
   }
 };
 
-function readExit(file: string): ContainerInfo['exit'] {
+/** An exit status as the monitor records it ("code N OOM" or "signal N OOM", then "lost" if settled). */
+export function readExit(file: string): ContainerInfo['exit'] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

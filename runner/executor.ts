@@ -62,6 +62,7 @@ export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typ
     // in the record: its time is when the container started, also once it has ended
     containerPidFile: `${paths.record(roots, plan.id)}/${RECORD_FILES.containerPid}`,
     exitFile: `${paths.record(roots, plan.id)}/${RECORD_FILES.exit}`,
+    waitFile: `${stateDir}/${STATE_FILES.wait}`,
     log: { path: `${paths.record(roots, plan.id)}/${RECORD_FILES.log}`, maxSize: plan.logMaxSize },
     control: `${stateDir}/${STATE_FILES.control}`,
     prepare: root.prepare,

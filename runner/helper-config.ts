@@ -63,6 +63,8 @@ export interface HelperConfig {
   devices?: { rules: DeviceRule[]; filters: string[] };
   oomCounter?: string;
   exitFile?: string;
+  /** the exit status again, written in place into this empty file (`tsproc wait` links to it) */
+  waitFile?: string;
   monitorPidFile?: string;
   containerPidFile?: string;
   /** the container's output, line records, rotated past maxSize */
@@ -172,6 +174,7 @@ export function encodeHelperConfig(c: HelperConfig): EncodedConfig {
   for (const p of c.cgroupProcs) add('cgroup-procs', [p], `join the cgroup ${p.replace(/\/cgroup\.procs$/, '')}`);
   if (c.oomCounter) add('oom-counter', [c.oomCounter]);
   if (c.exitFile) add('exit-file', [c.exitFile]);
+  if (c.waitFile) add('wait-file', [c.waitFile]);
   if (c.monitorPidFile) add('monitor-pid-file', [c.monitorPidFile]);
   if (c.containerPidFile) add('container-pid-file', [c.containerPidFile]);
   if (c.log) add('log', [c.log.path, c.log.maxSize]);

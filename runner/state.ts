@@ -21,7 +21,7 @@ export interface ContainerRecord {
 
 /** Files in the record directory (DATA) and in the state directory (STATE). */
 export const RECORD_FILES = { record: 'container.json', exit: 'exit', log: 'container.log', containerPid: 'container.pid' };
-export const STATE_FILES = { helperConfig: 'helper.conf', monitorPid: 'monitor.pid', control: 'control' };
+export const STATE_FILES = { helperConfig: 'helper.conf', monitorPid: 'monitor.pid', control: 'control', wait: 'wait' };
 
 /** Take the name for this id; a taken name is an error naming its container. */
 export function reserveName(roots: Roots, name: string, id: string): void {
@@ -66,6 +66,7 @@ export function createContainerDirs(roots: Roots, record: ContainerRecord, etcFi
     // an image's root is an overlay mounted here (in the container's mount namespace)
     if (record.plan.root.kind === 'overlay') mkdirSync(`${dir}/rootfs`);
     for (const [file, text] of Object.entries(etcFiles)) writeFileSync(`${dir}/${file}`, text, { mode: 0o644 });
+    writeFileSync(`${dir}/${STATE_FILES.wait}`, '', { mode: 0o600 });
   } catch (err) {
     throw wrapError(err, `cannot create the container's state in ${dir} and ${data}`, { exitCode: 125 });
   }

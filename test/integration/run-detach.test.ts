@@ -144,6 +144,19 @@ t.test('rm and --rm release a name only while it is still theirs (review finding
   t.notOk(existsSync(`${s.dataRoot}/containers/${rmId}`), '--rm: its record went');
 });
 
+t.test('wait on a --rm container prints its status, though its record goes as it ends (review finding 14)', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const id = (await s.run(['--rootfs', root, '-d', '--rm', 'sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 3'])).stdout.trim();
+  const waiting = s.startCli(['wait', id.slice(0, 12)]);
+  await until('wait holds on to its status', () => readdirSync(`${s.stateRoot}/containers`).some((e) => e.startsWith(`.wait-${id}`)));
+  writeFileSync(`${root}/tmp/go`, '');
+  const w = await waiting.done;
+  t.same([w.status, w.stdout, w.stderr], [0, '3\n', ''], 'its exit status');
+  t.same(s.records(), [], '--rm removed its record');
+  t.same(s.leftovers(), [], 'and wait left nothing of its own');
+});
+
 t.test('a log past its cap is rotated, never unbounded', async (t) => {
   const s = sandbox(t);
   const root = busyboxRoot(t);
