@@ -49,6 +49,9 @@ t.test('/etc/hosts, resolv.conf; environment, user, workdir', async (t) => {
   t.equal(g.stdout, 'uid=1000(alice) gid=65534(nogroup) groups=65534(nogroup)\n', g.stderr);
   t.match(r.stdout, /^\/home\/alice$/m);
   t.equal(readFileSync(`${root}/etc/hosts`, 'utf8'), '', 'the root got an empty mount point, nothing else');
+  // -w DIR: made if missing, as docker does (review finding 16)
+  const w = await s.run(['--rootfs', root, '-u', 'alice', '-w', '/srv/app', 'sh', '-c', 'pwd; stat -c "%A %U" .']);
+  t.equal(w.stdout, '/srv/app\ndrwxr-xr-x root\n', w.stderr);
 });
 
 t.test('the root\'s /etc files may be symlinks to nothing: their targets are made inside the root (review finding 13)', async (t) => {

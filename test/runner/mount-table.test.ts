@@ -55,3 +55,11 @@ t.test('--lxcfs binds the 8 files; --privileged masks nothing and leaves /sys wr
   t.equal(priv.filter((o) => o.op === 'mask' || o.op === 'readonly').length, 0);
   t.notOk((priv.find((o) => o.op === 'mount' && o.target === '/sys') as { flags: number }).flags & MS.RDONLY);
 });
+
+t.test('-w: made if missing, after the volumes (review finding 16)', async (t) => {
+  const ops = mountTable(plan({ volume: ['/data:/data'], workdir: '/data/work' }), '/s', v2);
+  const mkdir = ops.findIndex((o) => o.op === 'mkdir' && o.path === '/data/work');
+  t.ok(mkdir > ops.findIndex((o) => o.op === 'mount' && o.target === '/data'), 'in the volume, not under it');
+  t.same(ops[mkdir], { op: 'mkdir', path: '/data/work', mode: 0o755 });
+  t.notOk(mountTable(plan(), '/s', v2).some((o) => o.op === 'mkdir' && o.path === '/'), 'the default / is not made');
+});
