@@ -60,6 +60,9 @@ t.test('users from the root\'s passwd and group', async (t) => {
 t.test('limits: sizes, docker\'s swap default, CPUs, cpuset, pids', async (t) => {
   t.same(plan({ memory: '256m' }).limits, { memory: 256 * 2 ** 20, memorySwap: 512 * 2 ** 20 });
   t.same(plan({ memory: '1g', memorySwap: '-1' }).limits, { memory: 2 ** 30, memorySwap: 'max' });
+  // docker's 0: not set, so the default (review finding 17)
+  t.same(plan({ memory: '256m', memorySwap: '0' }).limits, { memory: 256 * 2 ** 20, memorySwap: 512 * 2 ** 20 }, '--memory-swap 0: as if not given');
+  t.same(plan({ memorySwap: '0' }).limits, {}, '--memory-swap 0 alone: nothing, no error');
   t.same(plan({ memory: '100000000', memorySwap: '100000000' }).limits, { memory: 1e8, memorySwap: 1e8 });
   t.same(plan({ cpus: '1.5', cpusetCpus: '0-1', pidsLimit: '64' }).limits, { cpus: 1.5, cpusetCpus: '0-1', pidsLimit: 64 });
   t.same(plan({ pidsLimit: '-1' }).limits, { pidsLimit: 'max' });
