@@ -1,7 +1,7 @@
 // Who owns a container: signals reach the command, a killed CLI leaves it to its monitor, every way
 // of ending cleans up, and bad input creates nothing.
 import t from 'tap';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { alive, busyboxRoot, cannotRun, sandbox, tempDir, until } from '../helpers/runner.js';
 
 const skip = cannotRun();
@@ -91,9 +91,11 @@ t.test('a failure while setting up: the step in words, 125, nothing left', async
   t.equal(r.status, 125);
   t.match(r.stderr, /^tsproc: cannot create the directory \/proc\/sys\/kernel\/tsproc-test: E[A-Z]+ \(/);
   t.same(s.leftovers(), []);
-  const cwd = await s.run(['--rootfs', root, '-w', '/nowhere', 'true']);
+  // (a missing -w is made, as docker does: one the user may not enter fails)
+  mkdirSync(`${root}/root`, { mode: 0o700 });
+  const cwd = await s.run(['--rootfs', root, '-u', 'alice', '-w', '/root', 'true']);
   t.equal(cwd.status, 125);
-  t.equal(cwd.stderr, 'tsproc: cannot change to the working directory /nowhere: ENOENT (no such file or directory)\n');
+  t.equal(cwd.stderr, 'tsproc: cannot change to the working directory /root: EACCES (permission denied)\n');
   t.same(s.leftovers(), []);
 });
 
