@@ -1,6 +1,7 @@
 /* Reads the plan file that runner/helper-config.ts writes: one key and its %-escaped fields a line. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/bpf.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,31 @@ static int namespaces(const char *list, struct config *c)
 	return 0;
 }
 
+/* "device c|b MAJOR|* MINOR|* ACCESS" (ACCESS of r, w, m) */
+static int device(struct config *c, char *const *f)
+{
+	struct device_rule r = { .type = f[1][0], .major = -1, .minor = -1, .access = 0 };
+	char *end;
+	if (c->ndevices == MAX_DEVICE_RULES || (strcmp(f[1], "c") != 0 && strcmp(f[1], "b") != 0))
+		return -1;
+	if (strcmp(f[2], "*") != 0 && ((r.major = strtol(f[2], &end, 10)) < 0 || *end))
+		return -1;
+	if (strcmp(f[3], "*") != 0 && ((r.minor = strtol(f[3], &end, 10)) < 0 || *end))
+		return -1;
+	for (const char *a = f[4]; *a; a++) {
+		if (*a == 'r')
+			r.access |= BPF_DEVCG_ACC_READ;
+		else if (*a == 'w')
+			r.access |= BPF_DEVCG_ACC_WRITE;
+		else if (*a == 'm')
+			r.access |= BPF_DEVCG_ACC_MKNOD;
+		else
+			return -1;
+	}
+	c->devices[c->ndevices++] = r;
+	return 0;
+}
+
 /* Apply one line; -1 if its key is unknown or its fields wrong. */
 static int apply(struct config *c, struct line *l, size_t *nenv, size_t *nargv)
 {
@@ -97,7 +123,8 @@ static int apply(struct config *c, struct line *l, size_t *nenv, size_t *nargv)
 	size_t n = l->n;
 #define IS(key, fields) (strcmp(k, key) == 0 && n == (fields) + 1)
 	if (IS("id", 1) || strcmp(k, "op") == 0 || IS("cgroup-procs", 1) || IS("prepare-mount", 5) ||
-	    IS("cleanup-umount", 1) || IS("cleanup-rmdir", 1) || IS("cleanup-remove", 1))
+	    IS("cleanup-umount", 1) || IS("cleanup-rmdir", 1) || IS("cleanup-remove", 1) || IS("cleanup-name", 2) ||
+	    IS("device-filter", 1))
 		return 0; /* used in order by the monitor and the container */
 	if (IS("rootfs", 1))
 		c->rootfs = f[1];
@@ -128,6 +155,8 @@ static int apply(struct config *c, struct line *l, size_t *nenv, size_t *nargv)
 		c->env = push(c->env, nenv, f[1]);
 	else if (IS("arg", 1))
 		c->argv = push(c->argv, nargv, f[1]);
+	else if (IS("stdin", 0))
+		c->stdin_pipe = 1;
 	else if (IS("init", 0))
 		c->init = 1;
 	else if (IS("tty", 1)) {
@@ -138,6 +167,8 @@ static int apply(struct config *c, struct line *l, size_t *nenv, size_t *nargv)
 		c->oom_counter = f[1];
 	else if (IS("exit-file", 1))
 		c->exit_file = f[1];
+	else if (IS("wait-file", 1))
+		c->wait_file = f[1];
 	else if (IS("monitor-pid-file", 1))
 		c->monitor_pid_file = f[1];
 	else if (IS("container-pid-file", 1))
@@ -147,6 +178,8 @@ static int apply(struct config *c, struct line *l, size_t *nenv, size_t *nargv)
 		c->log_max = strtol(f[2], NULL, 10);
 	} else if (IS("control", 1))
 		c->control_path = f[1];
+	else if (IS("device", 4))
+		return device(c, f);
 	else if (IS("target-pid", 1))
 		c->target_pid = (pid_t)strtol(f[1], NULL, 10);
 	else

@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,7 +15,6 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +24,9 @@
 extern char **environ;
 
 static int error_fd = -1;
+/* The sync pipe's read end (the container's first process): the monitor holds its write end until
+ * our execve, so a hang-up means the monitor is gone. */
+static int monitor_fd = -1;
 
 /* Tell the monitor which step failed and why ("STEP ERRNO LINE"), and end. */
 static void __attribute__((noreturn)) fail(const char *step, int line)
@@ -34,6 +37,16 @@ static void __attribute__((noreturn)) fail(const char *step, int line)
 		/* the monitor is gone: nobody to tell */
 	}
 	_exit(125);
+}
+
+/* A PR_SET_PDEATHSIG set after the monitor died never fires: end if it is gone already. */
+static void set_pdeathsig(void)
+{
+	struct pollfd p = { .fd = monitor_fd, .events = POLLIN };
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		fail("pdeathsig", 0);
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
+		_exit(125);
 }
 
 int last_cap(void)
@@ -118,26 +131,41 @@ static void __attribute__((noreturn)) init_main(pid_t command)
 	}
 }
 
-void container_main(const struct config *c, int sync_fd, int err_fd, int tty_sock, int out_fd, int errout_fd)
+/* The command's stdio without -t: the relay's pipes, and in (the relay's pipe with -i, else
+ * /dev/null): never a descriptor of the CLI's, whose terminal it could type into (TIOCSTI). */
+int use_stdio(int in, int out, int err)
+{
+	return dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 ? -1 : 0;
+}
+
+void container_main(const struct config *c, int sync_fd, int err_fd, int tty_sock, int in_fd, int out_fd, int errout_fd)
 {
 	char go = 0;
 	int root_fd, line = 0, cap_last;
 	const char *step = "";
 
 	error_fd = err_fd;
-	/* 0. Default signal handling (the monitor's handlers and ignored SIGPIPE are not ours). */
+	/* 0. Not dumpable until execve (which resets it): nothing in the container may ptrace us or
+	 *    open our /proc/PID/fd while we hold the monitor's descriptors (the --init stays so). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("dumpable", 0);
+	/*    If the monitor dies from here on, the kernel kills us: a container set up and started
+	 *    after its monitor is gone would run unaccounted for (set again at 10: a uid change
+	 *    clears it). */
+	monitor_fd = sync_fd;
+	set_pdeathsig();
+	/* Default signal handling (the monitor's handlers and ignored SIGPIPE are not ours). */
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* Its stdout and stderr: pipes to the monitor (which relays and logs them), or a terminal (-t). */
-	if ((out_fd >= 0 && dup2(out_fd, 1) < 0) || (errout_fd >= 0 && dup2(errout_fd, 2) < 0))
+	/* Its stdio: pipes to and from the monitor (which relays and logs them), or a terminal (-t). */
+	if (!c->tty && use_stdio(in_fd >= 0 ? in_fd : open("/dev/null", O_RDONLY | O_CLOEXEC), out_fd, errout_fd) < 0)
 		fail("stdio", 0);
 	/* 1. Wait until the monitor has put us in the cgroups (EOF: the monitor died). */
 	if (read(sync_fd, &go, 1) != 1 || go != 'g')
 		_exit(125);
-	close(sync_fd);
 	cap_last = last_cap();
 	/* 2. The other namespaces; the cgroup one now, so that our cgroup is its root. */
 	if (unshare(c->unshare_flags) < 0)
@@ -159,11 +187,11 @@ void container_main(const struct config *c, int sync_fd, int err_fd, int tty_soc
 	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		fail("detach-old-root", 0);
 	close(root_fd);
-	struct statvfs sv;
-	if (c->readonly_root && (statvfs("/", &sv) < 0 || mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | (sv.f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC)), NULL) < 0))
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	if (c->readonly_root && mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
 		fail("readonly-root", 0);
 	/* 7. -t: a pseudo-terminal of the container's devpts; the monitor gets its master. */
-	if (c->tty && container_tty(tty_sock) < 0)
+	if (c->tty && container_tty(tty_sock, 1) < 0)
 		fail("tty", 0);
 	/* 8. Hostname and loopback. */
 	if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
@@ -192,9 +220,9 @@ void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsi
 		fail("cwd", 0);
 	if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fail("no-new-privs", 0);
-	/* 10. If the monitor dies, the kernel kills the container (set last: a uid change clears it). */
-	if (pdeathsig && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		fail("pdeathsig", 0);
+	/* 10. If the monitor dies, the kernel kills the container (again: the uid change cleared it). */
+	if (pdeathsig)
+		set_pdeathsig();
 	/* 11. The command (as PID 1, or as the child of a minimal init); execvp searches the plan's PATH. */
 	environ = c->env;
 	if (c->init) {
@@ -202,10 +230,15 @@ void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsi
 		if (pid < 0)
 			fail("init-fork", 0);
 		if (pid > 0) {
-			close(error_fd);
+			/* the init never execs: it keeps its stdio and nothing else (no status channel, log
+			 * or control FIFO of the monitor's for the container to reach through /proc/1/fd) */
+			close_range(3, ~0U, 0);
 			init_main(pid);
 		}
 	}
+	/* Only stdio crosses execve (the error pipe, already close-on-exec, still reports a failure). */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		fail("close-fds", 0);
 	execvp(c->argv[0], c->argv);
 	fail("exec", 0);
 }

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,8 +37,15 @@ static int failed(const char *step, int line)
 
 int exec_main(const struct config *c)
 {
-	int fds[NNS], error_pipe[2], tty_sock[2] = { -1, -1 }, cap_last = last_cap(), status_code;
+	int fds[NNS], error_pipe[2], tty_sock[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, cap_last = last_cap(), status_code;
 	char path[64], what[512];
+	size_t dropped;
+	/* 0. Our stdout and stderr, to relay the command's output to without blocking (through the
+	 *    host's /proc, which joining its mount namespace hides). Nothing is lost: the command waits. */
+	struct relay relay = { .master = -1, .in = -1, .out = -1, .err = -1, .control = -1, .log = NULL, .lossy = 0 };
+	relay.sink_out = relay_sink_fd(1, &relay.sink_out_sock);
+	relay.sink_err = relay_sink_fd(2, &relay.sink_err_sock);
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC); /* the host's: the container's could be anything */
 	/* 1. Open the container's namespaces before joining any (/proc is still the host's). */
 	for (size_t i = 0; i < NNS; i++) {
 		int wanted = namespaces[i].flag == CLONE_NEWPID ? c->new_pid_ns : c->unshare_flags & namespaces[i].flag;
@@ -59,7 +67,9 @@ int exec_main(const struct config *c)
 	for (size_t i = 0; i < NNS; i++)
 		if (fds[i] >= 0 && setns(fds[i], namespaces[i].flag) < 0)
 			return failed("setns", 0);
-	if (pipe2(error_pipe, O_CLOEXEC) < 0 || (c->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_sock) < 0))
+	/* the command's stdio: a terminal of its own (-t), or pipes we relay; never our own descriptors */
+	if (pipe2(error_pipe, O_CLOEXEC) < 0 || (c->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_sock) < 0) ||
+	    (!c->tty && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || (c->stdin_pipe && pipe2(in, O_CLOEXEC) < 0))))
 		return failed("pipe", 0);
 	forward_signals();
 	/* 4. Fork: the child is in the container's PID namespace; it becomes the command. */
@@ -67,22 +77,35 @@ int exec_main(const struct config *c)
 	if (child < 0)
 		return failed("fork", 0);
 	if (child == 0) {
+		/* not dumpable until execve: the container's processes, root among them, may not ptrace
+		 * us or open our /proc/PID/fd while we hold the host's descriptors */
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+			child_failed(error_pipe[1], "dumpable", 0);
 		close(error_pipe[0]);
 		for (int sig = 1; sig < NSIG; sig++)
 			signal(sig, SIG_DFL);
 		for (int i = 0; i < ncgroups; i++) /* "0": the writer itself */
 			if (write(cgroups[i], "0", 1) < 0)
 				child_failed(error_pipe[1], "cgroup", lines[i]);
-		if (c->tty && container_tty(tty_sock[1]) < 0)
+		/* a session of its own: no controlling terminal of ours (-t: its own pty becomes one) */
+		if (c->tty && container_tty(tty_sock[1], 0) < 0)
 			child_failed(error_pipe[1], "tty", 0);
+		if (!c->tty && (use_stdio(in[0] >= 0 ? in[0] : null, out[1], err[1]) < 0 || setsid() < 0))
+			child_failed(error_pipe[1], "stdio", 0);
 		process_main(c, error_pipe[1], cap_last, 0);
 	}
 	container_pid = child;
 	close(error_pipe[1]);
-	struct relay relay = { .master = -1, .stdin_to_master = c->tty_stdin, .out = -1, .err = -1, .control = -1, .log = NULL };
+	close(null);
+	if (!c->tty) {
+		close(in[0]), close(out[1]), close(err[1]);
+		relay.in = in[1], relay.out = out[0], relay.err = err[0];
+	}
 	if (c->tty) {
 		close(tty_sock[1]);
 		relay.master = tty_receive(tty_sock[0]);
+		if (c->tty_stdin)
+			relay.in = relay.master;
 	}
 	ssize_t n;
 	while ((n = read(error_pipe[0], what, sizeof(what) - 1)) < 0 && errno == EINTR)
@@ -95,8 +118,8 @@ int exec_main(const struct config *c)
 		return 1;
 	}
 	status("started %d", child);
-	/* 5. Relay its terminal (-t), forward signals, wait, report. */
-	relay_run(&relay, child, &status_code);
+	/* 5. Relay its stdio (or its terminal), forward signals, wait, report. */
+	relay_run(&relay, child, &status_code, &dropped);
 	if (WIFSIGNALED(status_code))
 		status("exit signal %d 0", WTERMSIG(status_code));
 	else

@@ -14,6 +14,14 @@ struct line {
 	int number; /* line number in the file, 1-based */
 };
 
+/* A device the container may use (a "device" line); -1: any major or minor. */
+struct device_rule {
+	char type; /* 'c' or 'b' */
+	long major, minor;
+	unsigned access; /* BPF_DEVCG_ACC_* */
+};
+#define MAX_DEVICE_RULES 64
+
 /* Everything the monitor and the container need, read once from the plan file. */
 struct config {
 	struct line *lines; /* all lines, in order (ops, mounts, ...) */
@@ -37,14 +45,18 @@ struct config {
 	int init; /* a minimal init as PID 1 */
 	int tty; /* -t: a pseudo-terminal, relayed by the monitor */
 	int tty_stdin; /* -i with -t: relay our stdin to it */
+	int stdin_pipe; /* -i without -t: relay our stdin to it through a pipe */
 	const char *oom_counter; /* memory.events (v2) or memory.oom_control (v1) */
 	const char *exit_file; /* where the monitor records the exit status */
+	const char *wait_file; /* the same, written into this file in place: `tsproc wait` holds links to it */
 	const char *monitor_pid_file; /* the monitor's pid, then the container's, for other commands */
 	const char *container_pid_file;
 	const char *log_path; /* the container's output, also when it runs in the foreground */
 	long log_max;
 	const char *control_path; /* a FIFO the monitor reads "kill N" from */
 	pid_t target_pid; /* exec: the container's first process, whose namespaces we join */
+	struct device_rule devices[MAX_DEVICE_RULES]; /* compiled into the cgroup2 device filter */
+	size_t ndevices;
 };
 
 /* The status channel: fd 3, one line per event (see runner/helper-events.ts). */
@@ -55,7 +67,8 @@ void status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void escape_to(char *out, size_t size, const char *s);
 
 /* The container side: everything from the go signal to execve (never returns). */
-void container_main(const struct config *c, int sync_fd, int error_fd, int tty_sock, int out_fd, int err_fd) __attribute__((noreturn));
+void container_main(const struct config *c, int sync_fd, int error_fd, int tty_sock, int in_fd, int out_fd, int err_fd) __attribute__((noreturn));
+int use_stdio(int in, int out, int err);
 void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsig) __attribute__((noreturn));
 int last_cap(void);
 /* tsproc exec: join a running container and run a command in it. */
@@ -69,7 +82,7 @@ int run_ops(const struct config *c, int root_fd, const char **step, int *index);
 int open_in_root(int root_fd, const char *path, int flags);
 
 /* -t */
-int container_tty(int sock);
+int container_tty(int sock, int console);
 int tty_receive(int sock);
 
 /* The container's log (log.c) and the monitor's relay loop (relay.c). */
@@ -90,13 +103,19 @@ void log_flush(struct log *l);
 
 struct relay {
 	int master; /* -t: the terminal's master, else -1 */
-	int stdin_to_master; /* -t -i */
-	int out, err; /* without -t: the read ends of the container's stdout and stderr pipes */
+	int in; /* -i: where our stdin goes (the master with -t), else -1 */
+	int out, err; /* without -t: the read ends of the command's stdout and stderr pipes */
 	int control; /* the control FIFO ("kill N"), or -1 */
 	struct log *log;
+	int sink_out, sink_out_sock, sink_err, sink_err_sock; /* the CLI's stdout and stderr, from relay_sink_fd */
+	int lossy; /* a CLI reader that falls behind loses output (the log keeps it) rather than stop the loop */
 };
-int relay_run(const struct relay *r, pid_t child, int *status);
+int relay_sink_fd(int fd, int *sock);
+int relay_run(const struct relay *r, pid_t child, int *status, size_t *dropped);
 extern volatile sig_atomic_t tty_resized;
+
+/* cgroup2: the device filter (BPF) on a cgroup directory; -1 with errno. */
+int device_filter_attach(const struct config *c, const char *cgroup_dir);
 
 /* The monitor: clone, join cgroups, wait, record, clean up. Returns the monitor's exit code. */
 int monitor_main(const struct config *c);

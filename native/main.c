@@ -71,6 +71,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fcntl(STATUS_FD, F_SETFD, FD_CLOEXEC);
+	/* 0. Nothing our caller left open goes further (a directory fd would let the container reach
+	 *    the host's files through /proc/self/fd): stdio and the status channel only. */
+	if (close_range(STATUS_FD + 1, ~0U, 0) < 0) {
+		status("failed close-fds %d 0", errno);
+		return 1;
+	}
 	if (config_read(argv[2], &c, &bad_line) < 0) {
 		status("failed config %d %d", errno, bad_line);
 		return 1;

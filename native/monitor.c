@@ -100,6 +100,12 @@ static void cleanup(const struct config *c)
 				}
 				nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
 			}
+		} else if (strcmp(k, "cleanup-name") == 0) {
+			/* --rm: our name, unless it was released meanwhile and is another container's now */
+			char target[256];
+			ssize_t n = readlink(path, target, sizeof(target) - 1);
+			if (n >= 0 && (target[n] = '\0', strcmp(target, l->f[2]) == 0) && unlink(path) < 0 && errno != ENOENT)
+				cleanup_failed("unlink", path);
 		} else if (strcmp(k, "cleanup-remove") == 0) {
 			if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
 				cleanup_failed("remove", path);
@@ -139,10 +145,11 @@ static int failed(const struct config *c, pid_t child, const char *what)
 	return 1;
 }
 
-/* The pipes the container's stdout and stderr go through (not with -t), and the control FIFO. */
-static int open_channels(const struct config *c, int out[2], int err[2], int *control)
+/* The pipes the container's stdout and stderr (and with -i its stdin) go through (not with -t),
+ * and the control FIFO. */
+static int open_channels(const struct config *c, int in[2], int out[2], int err[2], int *control)
 {
-	if (!c->tty && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0))
+	if (!c->tty && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || (c->stdin_pipe && pipe2(in, O_CLOEXEC) < 0)))
 		return -1;
 	if (c->control_path) {
 		if (mkfifo(c->control_path, 0600) < 0 && errno != EEXIST)
@@ -156,12 +163,13 @@ static int open_channels(const struct config *c, int out[2], int err[2], int *co
 
 int monitor_main(const struct config *c)
 {
-	int sync_pipe[2], error_pipe[2], tty_sock[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, status_code;
+	int sync_pipe[2], error_pipe[2], tty_sock[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, status_code;
 	char what[512];
 	ssize_t n;
 	pid_t child;
 	struct log log;
-	struct relay relay = { .master = -1, .stdin_to_master = c->tty_stdin, .control = -1, .log = &log };
+	struct relay relay = { .master = -1, .in = -1, .out = -1, .err = -1, .control = -1, .log = &log, .lossy = 1 };
+	size_t dropped;
 
 	record_pid(c->monitor_pid_file, getpid());
 	status("monitor %d", getpid());
@@ -170,7 +178,7 @@ int monitor_main(const struct config *c)
 	if (c->new_pid_ns && unshare(CLONE_NEWPID) < 0)
 		return snprintf(what, sizeof(what), "pid-namespace %d 0", errno), failed(c, 0, what);
 	if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(error_pipe, O_CLOEXEC) < 0 ||
-	    (c->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_sock) < 0) || open_channels(c, out, err, &relay.control) < 0)
+	    (c->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_sock) < 0) || open_channels(c, in, out, err, &relay.control) < 0)
 		return snprintf(what, sizeof(what), "pipe %d 0", errno), failed(c, 0, what);
 	if (log_open(&log, c->log_path, c->log_max) < 0)
 		return snprintf(what, sizeof(what), "log %d 0", errno), failed(c, 0, what);
@@ -184,8 +192,8 @@ int monitor_main(const struct config *c)
 		if (c->tty)
 			close(tty_sock[0]);
 		else
-			close(out[0]), close(err[0]);
-		container_main(c, sync_pipe[0], error_pipe[1], tty_sock[1], out[1], err[1]);
+			close(out[0]), close(err[0]), close(in[1]);
+		container_main(c, sync_pipe[0], error_pipe[1], tty_sock[1], in[0], out[1], err[1]);
 	}
 	container_pid = child;
 	close(sync_pipe[0]);
@@ -193,10 +201,14 @@ int monitor_main(const struct config *c)
 	if (c->tty)
 		close(tty_sock[1]);
 	else {
-		close(out[1]), close(err[1]);
-		relay.out = out[0], relay.err = err[0];
+		close(out[1]), close(err[1]), close(in[0]);
+		relay.out = out[0], relay.err = err[0], relay.in = in[1];
 	}
-	/* 4. Join its cgroups before it runs anything (its memory and pids count from here). */
+	/* 4. Its cgroup2 device filter, then its cgroups, before it runs anything (its memory and pids
+	 *    count from here; it never is in its cgroup without the filter). */
+	for (size_t i = 0; i < c->nlines; i++)
+		if (strcmp(c->lines[i].f[0], "device-filter") == 0 && device_filter_attach(c, c->lines[i].f[1]) < 0)
+			return snprintf(what, sizeof(what), "devices %d %d", errno, c->lines[i].number), failed(c, child, what);
 	for (size_t i = 0; i < c->nlines; i++) {
 		char pid[32];
 		if (strcmp(c->lines[i].f[0], "cgroup-procs") != 0)
@@ -208,23 +220,28 @@ int monitor_main(const struct config *c)
 	/* 5. Go; then the error pipe says why it failed, or closes when execve succeeds. */
 	if (write(sync_pipe[1], "g", 1) != 1)
 		return snprintf(what, sizeof(what), "sync %d 0", errno), failed(c, child, what);
-	close(sync_pipe[1]);
 	if (c->tty) {
 		relay.master = tty_receive(tty_sock[0]); /* -1 if it failed before: the error pipe says why */
 		close(tty_sock[0]);
+		if (c->tty_stdin)
+			relay.in = relay.master;
 	}
 	while ((n = read(error_pipe[0], what, sizeof(what) - 1)) < 0 && errno == EINTR)
 		;
 	close(error_pipe[0]);
+	close(sync_pipe[1]); /* held until now: its hang-up tells the container we died (container.c) */
 	if (n > 0) {
 		what[n] = '\0';
 		return failed(c, child, what);
 	}
 	record_pid(c->container_pid_file, child);
 	status("started %d", child);
-	/* 6. Relay its output (to the CLI and the log) and the control FIFO's commands until it ends. */
+	/* 6. Relay its output (to the CLI and the log) and the control FIFO's commands until it ends.
+	 *    The log and the FIFO are always served: a CLI reader that stops reading loses output. */
+	relay.sink_out = relay_sink_fd(1, &relay.sink_out_sock);
+	relay.sink_err = relay_sink_fd(2, &relay.sink_err_sock);
 	relaying_tty = relay.master >= 0;
-	relay_run(&relay, child, &status_code);
+	relay_run(&relay, child, &status_code, &dropped);
 	relaying_tty = 0;
 	container_pid = 0;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -237,7 +254,13 @@ int monitor_main(const struct config *c)
 	else
 		snprintf(event, sizeof(event), "code %d %ld\n", WEXITSTATUS(status_code), oom_kills(c->oom_counter));
 	record(c->exit_file, event);
+	/* written in place, not renamed over: a waiter's hard link to it sees it after --rm's cleanup */
+	int wait_fd = c->wait_file ? open(c->wait_file, O_WRONLY | O_APPEND | O_CLOEXEC) : -1;
+	if (wait_fd >= 0 && (write(wait_fd, event, strlen(event)) < 0 || close(wait_fd) < 0))
+		cleanup_failed("record", c->wait_file);
 	cleanup(c);
+	if (dropped > 0)
+		status("dropped %zu", dropped);
 	event[strcspn(event, "\n")] = '\0';
 	status("exit %s", event);
 	return 0;

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -71,12 +70,33 @@ static int open_parent(int root_fd, const char *path)
 	return open_in_root(root_fd, dir, O_PATH | O_DIRECTORY);
 }
 
+/* Where a symlink at `path` (in directory `parent`) points to nothing, the path of its target inside
+ * the root (absolute: from the root; relative: from the link's directory); NULL otherwise. */
+static const char *dangling_target(int root_fd, int parent, const char *path, char out[PATH_MAX])
+{
+	char target[PATH_MAX], dir[PATH_MAX];
+	ssize_t n = readlinkat(parent, strrchr(path, '/') + 1, target, sizeof(target) - 1);
+	if (n <= 0)
+		return NULL;
+	target[n] = '\0';
+	int fd = open_in_root(root_fd, path, O_PATH);
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? (close(fd), NULL) : NULL;
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (snprintf(out, PATH_MAX, "%s%s%s", target[0] == '/' ? "" : dirname(dir), target[0] == '/' ? "" : "/", target) >= PATH_MAX)
+		return NULL;
+	return out;
+}
+
 /* An empty file (a mount point for a bind of a file) or a symlink inside the root; one already
- * there is left as it is. */
-static int ensure_entry(int root_fd, const char *path, const char *link_target)
+ * there is left as it is. A symlink to nothing gets its target made, inside the root, as runc does
+ * (a root made on a host with systemd-resolved has /etc/resolv.conf ->
+ * ../run/systemd/resolve/stub-resolv.conf): the bind then lands on the target. */
+static int ensure_entry(int root_fd, const char *path, const char *link_target, int depth)
 {
 	int parent = open_parent(root_fd, path), r;
 	const char *name = strrchr(path, '/') + 1;
+	char next[PATH_MAX];
 	if (parent < 0)
 		return -1;
 	if (link_target)
@@ -84,50 +104,56 @@ static int ensure_entry(int root_fd, const char *path, const char *link_target)
 	else if ((r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644)) >= 0)
 		r = close(r);
 	int saved = errno;
+	if (r < 0 && saved == EEXIST && !link_target && depth < 40 && dangling_target(root_fd, parent, path, next)) {
+		close(parent);
+		return ensure_entry(root_fd, next, NULL, depth + 1);
+	}
 	close(parent);
 	errno = saved;
 	return r < 0 && errno != EEXIST ? -1 : 0;
 }
 
-/* Remount a bind mount with `flags` added, keeping the flags it has (nosuid, nodev, ...). */
-static int remount_at(const char *target, unsigned long flags)
+/* The mount attributes (MOUNT_ATTR_*) of mount(2) flags. */
+static uint64_t mount_attributes(unsigned long flags)
 {
-	struct statvfs sv;
-	if (statvfs(target, &sv) < 0)
-		return -1;
-	static const struct {
-		unsigned long st, ms;
-	} keep[] = { { ST_RDONLY, MS_RDONLY }, { ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV }, { ST_NOEXEC, MS_NOEXEC },
-		     { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME } };
-	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
-		if (sv.f_flag & keep[i].st)
-			flags |= keep[i].ms;
-	return mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
+	return (flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) | (flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) |
+	       (flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) | (flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
 }
 
-#define BIND_EXTRA (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME)
-
-/* mount(2); a bind with flags takes two calls: bind, then remount with the flags, found again as
- * `rel` inside the root (the new mount's root, not the directory under it), or as `target` itself
- * for host-side paths (root_fd < 0). */
-static int mount_at(const char *src, const char *target, int root_fd, const char *rel, const char *fstype, unsigned long flags, const char *data)
+/* Add the flags' attributes to the mount a descriptor (or path) is on; the others stay as they are. */
+static int set_attributes(int dfd, const char *path, unsigned long flags, unsigned int at_flags)
 {
-	char buf[64];
-	if (!(flags & MS_BIND))
-		return mount(*src ? src : NULL, target, fstype, flags, *data ? data : NULL);
-	if (mount(src, target, NULL, flags & (MS_BIND | MS_REC), NULL) < 0)
+	struct mount_attr attr = { .attr_set = mount_attributes(flags) };
+	return attr.attr_set ? mount_setattr(dfd, path, at_flags | (*path ? 0 : AT_EMPTY_PATH), &attr, sizeof(attr)) : 0;
+}
+
+/* A bind mount of src onto target (each resolved from its descriptor; "" is the descriptor itself).
+ * A detached clone of src (its whole tree with MS_REC) gets the flags' attributes while nothing can
+ * reach it, recursively with MS_REC (a read-only volume is read-only all the way down, its submounts
+ * too), and is only then attached: nothing is looked up again by path, nothing is writable for a
+ * moment. */
+static int bind_at(int src_dfd, const char *src, int target_dfd, const char *target, unsigned long flags)
+{
+	unsigned int rec = flags & MS_REC ? AT_RECURSIVE : 0;
+	int tree = open_tree(src_dfd, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec | (*src ? 0 : AT_EMPTY_PATH));
+	if (tree < 0)
 		return -1;
-	if (!(flags & BIND_EXTRA))
-		return 0;
-	if (root_fd < 0)
-		return remount_at(target, flags & BIND_EXTRA);
-	int fd = open_in_root(root_fd, rel, O_PATH);
-	int r = fd < 0 ? -1 : remount_at(fd_path(fd, buf), flags & BIND_EXTRA);
+	int r = set_attributes(tree, "", flags, rec);
+	if (r == 0)
+		r = move_mount(tree, "", target_dfd, target, MOVE_MOUNT_F_EMPTY_PATH | (*target ? 0 : MOVE_MOUNT_T_EMPTY_PATH));
 	int saved = errno;
-	if (fd >= 0)
-		close(fd);
+	close(tree);
 	errno = saved;
 	return r;
+}
+
+/* mount(2) onto a descriptor (or, target_fd < 0, a host path); binds go through bind_at. */
+static int mount_at(const char *src, int target_fd, const char *target, const char *fstype, unsigned long flags, const char *data)
+{
+	char buf[64];
+	if (flags & MS_BIND)
+		return target_fd < 0 ? bind_at(AT_FDCWD, src, AT_FDCWD, target, flags) : bind_at(AT_FDCWD, src, target_fd, "", flags);
+	return mount(*src ? src : NULL, target_fd < 0 ? target : fd_path(target_fd, buf), fstype, flags, *data ? data : NULL);
 }
 
 /* prepare-mount lines: host-side paths, before the root's descriptor is opened (the root's own
@@ -139,7 +165,7 @@ int prepare_mounts(const struct config *c, int *index)
 		if (strcmp(f[0], "prepare-mount") != 0)
 			continue;
 		*index = c->lines[i].number;
-		if (mount_at(f[1], f[2], -1, NULL, f[3], strtoul(f[4], NULL, 16), f[5]) < 0)
+		if (mount_at(f[1], -1, f[2], f[3], strtoul(f[4], NULL, 16), f[5]) < 0)
 			return -1;
 	}
 	return 0;
@@ -154,18 +180,18 @@ static int op(int root_fd, char *const *f, size_t n, const char **step)
 	if (strcmp(f[1], "mkdir") == 0 && n == 4)
 		return ensure_dir(root_fd, f[2], (mode_t)strtoul(f[3], NULL, 8));
 	if (strcmp(f[1], "file") == 0 && n == 3)
-		return ensure_entry(root_fd, f[2], NULL);
+		return ensure_entry(root_fd, f[2], NULL, 0);
 	if (strcmp(f[1], "symlink") == 0 && n == 4)
-		return ensure_entry(root_fd, f[3], f[2]);
+		return ensure_entry(root_fd, f[3], f[2], 0);
 	int mounting = strcmp(f[1], "mount") == 0 && n == 7;
 	const char *path = mounting ? f[3] : f[2];
 	if ((fd = open_in_root(root_fd, path, O_PATH)) < 0)
 		return errno == ENOENT && (strcmp(f[1], "mask") == 0 || strcmp(f[1], "readonly") == 0) ? 0 : -1;
 	if (mounting) {
-		r = mount_at(f[2], fd_path(fd, buf), root_fd, path, f[4], strtoul(f[5], NULL, 16), f[6]);
+		r = mount_at(f[2], fd, NULL, f[4], strtoul(f[5], NULL, 16), f[6]);
 		saved = errno;
 	} else if (strcmp(f[1], "remount") == 0 && n == 4) {
-		r = remount_at(fd_path(fd, buf), strtoul(f[3], NULL, 16));
+		r = set_attributes(fd, "", strtoul(f[3], NULL, 16), 0);
 		saved = errno;
 	} else if (strcmp(f[1], "mask") == 0 && n == 3) {
 		struct stat st;
@@ -173,10 +199,10 @@ static int op(int root_fd, char *const *f, size_t n, const char **step)
 		if (r == 0 && S_ISDIR(st.st_mode))
 			r = mount("tmpfs", fd_path(fd, buf), "tmpfs", MS_RDONLY, "size=0");
 		else if (r == 0)
-			r = mount("/dev/null", fd_path(fd, buf), NULL, MS_BIND, NULL);
+			r = bind_at(AT_FDCWD, "/dev/null", fd, "", MS_BIND);
 		saved = errno;
 	} else if (strcmp(f[1], "readonly") == 0 && n == 3) {
-		r = mount_at(fd_path(fd, buf), buf, root_fd, path, "", MS_BIND | MS_REC | MS_RDONLY, "");
+		r = bind_at(fd, "", fd, "", MS_BIND | MS_REC | MS_RDONLY);
 		saved = errno;
 	} else {
 		r = -1;

@@ -1,5 +1,6 @@
-/* The monitor's loop while the container runs: its output to the CLI's stdout/stderr and to the log,
- * the CLI's stdin to its terminal (-t -i), commands from the control FIFO, until it ends. */
+/* The relay loop while a command runs: its output to the CLI's stdout/stderr (and to the log), the
+ * CLI's stdin to it (-i), commands from the control FIFO, until it ends. No write may block the
+ * loop: what a sink cannot take at once waits in its buffer. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -16,6 +19,90 @@
 #include "helper.h"
 
 volatile sig_atomic_t tty_resized;
+
+/* What a sink holds at most: past it a lossy sink drops (the log has everything). */
+#define SINK_MAX (256 * 1024)
+
+/* Where output (or our stdin) goes: written without blocking, the rest kept in order. */
+struct sink {
+	int fd; /* -1: nowhere (never was, or its reader went away) */
+	int sock; /* a socket: send(MSG_DONTWAIT) */
+	int owned; /* we opened fd: close it when done */
+	char *buf;
+	size_t len;
+	size_t dropped;
+};
+
+/* A descriptor to write fd's output to without blocking, and without O_NONBLOCK on the open file
+ * description we share with the CLI and its shell: a socket takes MSG_DONTWAIT per call, a pipe or a
+ * terminal is opened again through /proc (a description of our own), a file is written as it is. */
+int relay_sink_fd(int fd, int *sock)
+{
+	struct stat st;
+	char path[64];
+	*sock = 0;
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (S_ISSOCK(st.st_mode))
+		return *sock = 1, fd;
+	if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
+		return fd;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC); /* ENXIO: a pipe's reader is gone */
+}
+
+static void sink_init(struct sink *s, int fd, int sock, int owned)
+{
+	*s = (struct sink){ .fd = fd, .sock = sock, .owned = owned, .buf = fd >= 0 ? malloc(SINK_MAX) : NULL };
+	if (fd >= 0 && !s->buf)
+		s->fd = -1;
+}
+
+static void sink_close(struct sink *s)
+{
+	if (s->owned && s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	s->len = 0;
+}
+
+static ssize_t sink_send(struct sink *s, const char *b, size_t n)
+{
+	return s->sock ? send(s->fd, b, n, MSG_DONTWAIT | MSG_NOSIGNAL) : write(s->fd, b, n);
+}
+
+/* Write what it holds until it would block; a reader that went away ends it. */
+static void sink_flush(struct sink *s)
+{
+	while (s->fd >= 0 && s->len > 0) {
+		ssize_t w = sink_send(s, s->buf, s->len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return;
+		if (w <= 0) {
+			sink_close(s);
+			return;
+		}
+		memmove(s->buf, s->buf + w, s->len - (size_t)w);
+		s->len -= (size_t)w;
+	}
+}
+
+/* Add output behind what it holds; a lossy sink drops what does not fit. */
+static void sink_put(struct sink *s, const char *b, size_t n, int lossy)
+{
+	if (s->fd < 0)
+		return;
+	size_t room = SINK_MAX - s->len;
+	if (n > room && lossy) {
+		s->dropped += n - room;
+		n = room;
+	}
+	memcpy(s->buf + s->len, b, n); /* a sink that must not lose is read into only when empty: it fits */
+	s->len += n;
+	sink_flush(s);
+}
 
 /* The CLI's terminal size (its stdout's, else its stdin's) onto the container's. */
 static void copy_size(int master)
@@ -25,26 +112,26 @@ static void copy_size(int master)
 		ioctl(master, TIOCSWINSZ, &ws);
 }
 
-static void write_all(int fd, const char *buf, size_t n)
+/* Wait until a sink has written all it holds (or its reader went away). */
+static void sink_drain(struct sink *s)
 {
-	for (ssize_t off = 0, w; fd >= 0 && (size_t)off < n; off += w)
-		if ((w = write(fd, buf + off, n - (size_t)off)) < 0) {
-			if (errno != EINTR && errno != EAGAIN)
-				return; /* the CLI went away: the log still gets everything */
-			w = 0;
-		}
+	while (s->fd >= 0 && s->len > 0) {
+		poll(&(struct pollfd){ .fd = s->fd, .events = POLLOUT }, 1, -1);
+		sink_flush(s);
+	}
 }
 
-/* Move what a source has to its sink (and the log); 0 at EOF or error. */
-static int pump(int from, int to, struct log *log, int stream)
+/* Move what a source has to its sink (and the log): 1 when it did, -1 when it has nothing now,
+ * 0 at EOF or error. */
+static int pump(int from, struct sink *to, int lossy, struct log *log, int stream)
 {
 	char buf[16384];
 	ssize_t n = read(from, buf, sizeof(buf));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return 1;
+		return -1;
 	if (n <= 0)
 		return 0;
-	write_all(to, buf, (size_t)n);
+	sink_put(to, buf, (size_t)n, lossy);
 	if (log && stream >= 0)
 		log_write(log, stream, buf, (size_t)n);
 	return 1;
@@ -71,11 +158,12 @@ static void nothing(int sig)
 }
 
 enum { SRC_OUT, SRC_ERR, SRC_STDIN, SRC_CONTROL, NSRC };
+enum { SINK_OUT, SINK_ERR, SINK_IN, NSINK };
 
-int relay_run(const struct relay *r, pid_t child, int *status)
+int relay_run(const struct relay *r, pid_t child, int *status, size_t *dropped)
 {
 	struct termios saved;
-	int raw = r->master >= 0 && r->stdin_to_master && isatty(0) && tcgetattr(0, &saved) == 0;
+	int raw = r->master >= 0 && r->in == r->master && isatty(0) && tcgetattr(0, &saved) == 0;
 	if (raw) {
 		struct termios t = saved;
 		cfmakeraw(&t);
@@ -92,40 +180,72 @@ int relay_run(const struct relay *r, pid_t child, int *status)
 	sigprocmask(SIG_BLOCK, &chld, &during);
 	sigdelset(&during, SIGCHLD);
 	/* sources: the container's stdout (or its terminal), its stderr, our stdin, the control FIFO */
-	int fds[NSRC] = { r->master >= 0 ? r->master : r->out, r->master >= 0 ? -1 : r->err, r->master >= 0 && r->stdin_to_master ? 0 : -1, r->control };
+	int fds[NSRC] = { r->master >= 0 ? r->master : r->out, r->master >= 0 ? -1 : r->err, r->in >= 0 ? 0 : -1, r->control };
+	/* sinks: the CLI's stdout and stderr (what r->sink_* say), the command's input */
+	struct sink sinks[NSINK];
+	sink_init(&sinks[SINK_OUT], r->sink_out, r->sink_out_sock, r->sink_out != 1);
+	sink_init(&sinks[SINK_ERR], r->sink_err, r->sink_err_sock, r->sink_err != 2);
+	if (r->in >= 0 && r->in != r->master)
+		fcntl(r->in, F_SETFL, O_NONBLOCK); /* our own pipe's write end */
+	sink_init(&sinks[SINK_IN], r->in, 0, r->in != r->master);
+	struct sink *sink_of[NSRC] = { &sinks[SINK_OUT], &sinks[SINK_ERR], &sinks[SINK_IN], NULL };
 	for (;;) {
-		struct pollfd p[NSRC];
-		for (int i = 0; i < NSRC; i++)
-			p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+		struct pollfd p[NSRC + NSINK];
+		for (int i = 0; i < NSRC; i++) {
+			/* a source whose sink must not lose waits while the sink holds anything */
+			int held = sink_of[i] && sink_of[i]->len > 0 && (i == SRC_STDIN || !r->lossy);
+			p[i] = (struct pollfd){ .fd = held ? -1 : fds[i], .events = POLLIN };
+		}
+		for (int i = 0; i < NSINK; i++)
+			p[NSRC + i] = (struct pollfd){ .fd = sinks[i].len > 0 ? sinks[i].fd : -1, .events = POLLOUT };
 		if (waitpid(child, status, WNOHANG) == child)
 			break;
 		if (tty_resized && r->master >= 0) {
 			tty_resized = 0;
 			copy_size(r->master);
 		}
-		if (ppoll(p, NSRC, NULL, &during) < 0)
+		if (ppoll(p, NSRC + NSINK, NULL, &during) < 0)
 			continue;
+		for (int i = 0; i < NSINK; i++)
+			if (p[NSRC + i].revents & (POLLOUT | POLLERR | POLLHUP))
+				sink_flush(&sinks[i]);
 		for (int i = 0; i < NSRC; i++) {
 			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			if (i == SRC_CONTROL)
 				control(fds[i], child);
-			else if (i == SRC_STDIN && !pump(0, r->master, NULL, -1))
-				fds[i] = -1;
-			else if ((i == SRC_OUT || i == SRC_ERR) && !pump(fds[i], i == SRC_OUT ? 1 : 2, r->log, i))
+			else if (pump(fds[i], sink_of[i], i != SRC_STDIN && r->lossy, i == SRC_STDIN ? NULL : r->log, i) == 0)
 				fds[i] = -1; /* closed (a terminal's master reads EIO when no one holds it) */
 		}
+		/* our stdin ended: so does the command's, once it has had what we read (not a terminal's) */
+		if (r->in >= 0 && r->in != r->master && fds[SRC_STDIN] < 0 && sinks[SINK_IN].len == 0)
+			sink_close(&sinks[SINK_IN]);
 	}
-	/* what it wrote just before it ended (EAGAIN: nothing left; EOF/EIO: no writer left) */
+	/* what it wrote just before it ended (nothing now: nothing left; EOF/EIO: no writer left); a
+	 * sink that must not lose is waited for, a lossy one takes what it can */
 	for (int i = SRC_OUT; i <= SRC_ERR; i++) {
 		if (fds[i] < 0)
 			continue;
 		fcntl(fds[i], F_SETFL, O_NONBLOCK);
-		while (pump(fds[i], i == SRC_OUT ? 1 : 2, r->log, i) && errno != EAGAIN)
-			errno = 0;
+		do
+			if (!r->lossy)
+				sink_drain(sink_of[i]);
+		while (pump(fds[i], sink_of[i], r->lossy, r->log, i) == 1);
 	}
 	if (r->log)
 		log_flush(r->log);
+	*dropped = 0;
+	for (int i = SINK_OUT; i <= SINK_ERR; i++) {
+		/* lossy: what the reader has not taken by now is dropped (we clean up, not wait for it) */
+		if (!r->lossy)
+			sink_drain(&sinks[i]);
+		sink_flush(&sinks[i]);
+		*dropped += sinks[i].dropped + sinks[i].len;
+		sink_close(&sinks[i]);
+	}
+	sink_close(&sinks[SINK_IN]);
+	for (int i = 0; i < NSINK; i++)
+		free(sinks[i].buf);
 	sigprocmask(SIG_UNBLOCK, &chld, NULL);
 	if (raw)
 		tcsetattr(0, TCSANOW, &saved);

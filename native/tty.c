@@ -32,8 +32,9 @@ static struct msghdr *fd_message(struct fd_message *m)
 }
 
 /* Container side, after pivot_root: a pty from the container's devpts; the master goes to the
- * monitor over `sock`, the slave becomes the controlling terminal, stdio and /dev/console. */
-int container_tty(int sock)
+ * monitor over `sock`, the slave becomes the controlling terminal, stdio and (console: the
+ * container's first process, not an exec'd one) /dev/console. */
+int container_tty(int sock, int console)
 {
 	char name[64];
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -60,7 +61,7 @@ int container_tty(int sock)
 			return -1;
 	close(slave);
 	/* /dev/console: the mount point the plan made, if any */
-	if (access("/dev/console", F_OK) == 0 && mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
+	if (console && access("/dev/console", F_OK) == 0 && mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
 		return -1;
 	return 0;
 }

@@ -7,6 +7,7 @@ import { type ContainerInfo, listContainers } from './containers.js';
 import { type ContainerRefs, removeContainerRoot } from './image/index.js';
 import { shortId } from './names.js';
 import { paths, type Roots } from './roots.js';
+import { releaseName } from './state.js';
 
 /** Running, or being created: neither it nor what it uses may be touched. */
 export const isLive = (i: ContainerInfo) => i.status === 'running' || i.status === 'created';
@@ -23,7 +24,7 @@ export function removeContainerRecord(roots: Roots, info: ContainerInfo): number
   // its root first: refused (EBUSY) while someone has it mounted on the host, rather than walked into
   if (info.record.plan.image) removeContainerRoot(dir);
   rmSync(dir, { recursive: true, force: true });
-  rmSync(paths.name(roots, name), { force: true });
+  releaseName(roots, name, id); // only while the name is still this container's
   return bytes;
 }
 

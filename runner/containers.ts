@@ -8,7 +8,7 @@ import { exitStatus } from './exit-status.js';
 import { parseEvent } from './helper-events.js';
 import { shortId } from './names.js';
 import { paths, type Roots } from './roots.js';
-import { type ContainerRecord, RECORD_FILES, STATE_FILES } from './state.js';
+import { type ContainerRecord, RECORD_FILES, releaseName, STATE_FILES } from './state.js';
 
 export type Status = 'created' | 'running' | 'exited' | 'dead';
 
@@ -40,7 +40,8 @@ const readNumber = (path: string) => {
   }
 };
 
-function readExit(file: string): ContainerInfo['exit'] {
+/** An exit status as the monitor records it ("code N OOM" or "signal N OOM", then "lost" if settled). */
+export function readExit(file: string): ContainerInfo['exit'] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -55,7 +56,7 @@ function readExit(file: string): ContainerInfo['exit'] {
 /** How long a state directory without a monitor may be young (a container being created). */
 const STARTING_MS = 60_000;
 
-export function inspectContainer(roots: Roots, id: string): ContainerInfo | undefined {
+export function inspectContainer(roots: Roots, id: string, isMonitorAlive = monitorAlive): ContainerInfo | undefined {
   const data = paths.record(roots, id);
   const state = paths.container(roots, id);
   let record: ContainerRecord;
@@ -70,21 +71,34 @@ export function inspectContainer(roots: Roots, id: string): ContainerInfo | unde
   const pid = readNumber(`${data}/${RECORD_FILES.containerPid}`);
   if (monitorPid) info.monitorPid = monitorPid;
   if (pid) info.startedAt = statSync(`${data}/${RECORD_FILES.containerPid}`).mtime;
-  const exit = readExit(exitFile);
-  if (exit) {
-    info.status = 'exited';
-    info.exit = exit;
-    info.finishedAt = statSync(exitFile).mtime;
-    return info;
-  }
+  if (exited(info, exitFile)) return info;
   const stateAge = existsSync(state) ? Date.now() - statSync(state).mtimeMs : Infinity;
-  if (monitorPid !== undefined ? monitorAlive(monitorPid, id) : stateAge < STARTING_MS) {
+  if (monitorPid !== undefined ? isMonitorAlive(monitorPid, id) : stateAge < STARTING_MS) {
     info.status = pid ? 'running' : 'created';
     if (pid) info.pid = pid;
     return info;
   }
+  // No monitor now: it may have finished since we looked for its exit. It records the exit (and
+  // with --rm removes the record) before it ends, so a second look settles it; only a container
+  // whose monitor ended without that is dead (review finding 9).
+  if (exited(info, exitFile)) return info;
+  if (!existsSync(`${data}/${RECORD_FILES.record}`)) return undefined;
   info.status = 'dead';
   return info;
+}
+
+/** The exit its monitor recorded, if it did. */
+function exited(info: ContainerInfo, exitFile: string): boolean {
+  const exit = readExit(exitFile);
+  if (!exit) return false;
+  info.status = 'exited';
+  info.exit = exit;
+  try {
+    info.finishedAt = statSync(exitFile).mtime;
+  } catch {
+    info.finishedAt = new Date(); // removed (rm, --rm) since we read it
+  }
+  return true;
 }
 
 /**
@@ -111,10 +125,15 @@ export function settleDead(roots: Roots, info: ContainerInfo): ContainerInfo {
   rmSync(paths.container(roots, id), { recursive: true, force: true });
   if (info.record.plan.autoRemove) {
     rmSync(paths.record(roots, id), { recursive: true, force: true });
-    rmSync(paths.name(roots, name), { force: true });
+    releaseName(roots, name, id);
     return { ...info, status: 'exited' };
   }
-  writeFileSync(`${paths.record(roots, id)}/${RECORD_FILES.exit}`, 'signal 9 0\nlost\n');
+  try {
+    // never over an exit its monitor recorded after all, nor into a record removed meanwhile
+    writeFileSync(`${paths.record(roots, id)}/${RECORD_FILES.exit}`, 'signal 9 0\nlost\n', { flag: 'wx' });
+  } catch (err) {
+    if (!['EEXIST', 'ENOENT'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  }
   return inspectContainer(roots, id) ?? info;
 }
 

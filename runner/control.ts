@@ -1,9 +1,10 @@
 // Acting on a running container from the side: signals through its monitor's control FIFO (the
 // monitor is its parent, so the pid it signals cannot have been reused), and waiting for its end.
-import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, linkSync, openSync, rmSync, writeSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { TsprocError } from '../src/errors.js';
-import { type ContainerInfo, inspectContainer } from './containers.js';
+import { type ContainerInfo, findContainer, inspectContainer, readExit } from './containers.js';
 import { shortId } from './names.js';
 import { paths, type Roots } from './roots.js';
 import { STATE_FILES } from './state.js';
@@ -43,6 +44,31 @@ export async function waitForEnd(roots: Roots, id: string, timeoutMs = Infinity)
     if (Date.now() >= end) return false;
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * The exit status of a container, once it has ended and its monitor has cleaned up. Read through a
+ * hard link to its state's `wait` file, which the monitor writes in place as it ends: with --rm the
+ * record and the exit in it go at once, the link keeps what the monitor wrote (review finding 14).
+ */
+export async function waitForExit(roots: Roots, info: ContainerInfo): Promise<number> {
+  const id = info.record.id;
+  const link = `${paths.containers(roots)}/.wait-${id}-${randomBytes(4).toString('hex')}`;
+  let linked = true;
+  try {
+    linkSync(`${paths.container(roots, id)}/${STATE_FILES.wait}`, link);
+  } catch {
+    linked = false; // it has ended and its state is gone already: its record says how
+  }
+  try {
+    await waitForEnd(roots, id);
+    const seen = linked ? readExit(link) : undefined;
+    if (seen) return seen.code;
+  } finally {
+    if (linked) rmSync(link, { force: true });
+  }
+  // its record (a dead one is settled as lost: 137); with --rm and no link, it is gone: no such container
+  return findContainer(roots, id).exit?.code ?? 137;
 }
 
 function stateExists(roots: Roots, id: string): boolean {

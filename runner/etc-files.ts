@@ -1,5 +1,31 @@
 // The three /etc files a container gets from its state directory: hosts, hostname, resolv.conf.
+import { readFileSync } from 'node:fs';
 import type { RunPlan } from './plan.js';
+
+/** systemd-resolved's list of the real upstream servers, next to its 127.0.0.53 stub. */
+export const RESOLVED_UPSTREAM = '/run/systemd/resolve/resolv.conf';
+
+const readText = (path: string): string | undefined => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined; // missing, or a symlink to nothing (systemd-resolved's stub-resolv.conf when it is down)
+  }
+};
+
+/**
+ * The host's resolver configuration for a container, as docker picks it: /etc/resolv.conf, unless it
+ * is unreadable (a dangling symlink) or, for a container with a network of its own, names only
+ * systemd-resolved's stub 127.0.0.53 (the container's own loopback there): then systemd-resolved's
+ * upstream list. Neither: none (review finding 13).
+ */
+export function hostResolvConf(net: RunPlan['net'], read: (path: string) => string | undefined = readText): string | undefined {
+  const own = read('/etc/resolv.conf');
+  const servers = [...(own ?? '').matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]);
+  const stubOnly = servers.length > 0 && servers.every((s) => s === '127.0.0.53');
+  if (own !== undefined && (net === 'host' || !stubOnly)) return own;
+  return read(RESOLVED_UPSTREAM) ?? own;
+}
 
 export function etcFiles(plan: RunPlan, hostResolvConf: string | undefined): Record<string, string> {
   const hosts = [

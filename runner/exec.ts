@@ -8,7 +8,7 @@ import { procsFiles } from './cgroup/cgroup-plan.js';
 import type { ContainerInfo } from './containers.js';
 import { containerNamespaces } from './executor.js';
 import { parseEnv } from './flag-values.js';
-import { encodeHelperConfig, type HelperConfig } from './helper-config.js';
+import { encodeHelperConfig, stdioConfig, type HelperConfig } from './helper-config.js';
 import { runHelper } from './helper-process.js';
 import { shortId } from './names.js';
 import { rootFile, type Probe } from './plan-from-flags.js';
@@ -49,7 +49,7 @@ export function execConfig(info: ContainerInfo, f: ExecFlags, args: string[], pr
     env: [...env.values()],
     args,
     init: false,
-    ...(f.tty ? { tty: f.interactive ? ('stdin' as const) : ('output' as const) } : {}),
+    ...stdioConfig(f.tty === true, f.interactive === true),
     cgroupProcs: procsFiles(info.record.cgroup),
     prepare: [],
     ops: [],

@@ -1,13 +1,14 @@
 // Carries out a RunPlan, step by step. Until the monitor reports in, this process cleans up after a
 // failure; from then on the monitor owns the container (and its cleanup), never this CLI.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { CgroupLayout } from '../src/cgroup/layout.js';
 import { TsprocError } from '../src/errors.js';
 import { capabilityMask } from './capabilities.js';
 import { createCgroup, removeCgroup } from './cgroup/cgroup-create.js';
 import { planCgroup, procsFiles } from './cgroup/cgroup-plan.js';
-import { etcFiles } from './etc-files.js';
-import { encodeHelperConfig, type HelperConfig, type Namespace } from './helper-config.js';
+import { DEFAULT_DEVICES, type DeviceRule } from './cgroup/device-rules.js';
+import { etcFiles, hostResolvConf } from './etc-files.js';
+import { encodeHelperConfig, stdioConfig, type HelperConfig, type Namespace } from './helper-config.js';
 import { runHelper } from './helper-process.js';
 import { prepareImageRoot } from './image-run.js';
 import { checkLxcfs } from './lxcfs-check.js';
@@ -29,9 +30,17 @@ export function containerNamespaces(plan: RunPlan): Namespace[] {
   return ['pid', 'mount', 'uts', 'ipc', ...(plan.net === 'none' ? (['net'] as const) : []), 'cgroup'];
 }
 
+/** The devices a container may use: docker's list; every one with --privileged (undefined: no rules). */
+export function containerDevices(plan: RunPlan): DeviceRule[] | undefined {
+  return plan.privileged ? undefined : DEFAULT_DEVICES;
+}
+
 /** The helper's plan for this container: namespaces, identity, mounts, cgroups, cleanup. */
 export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typeof planCgroup>, roots: Roots): HelperConfig {
   const root = rootMounts(plan.root, !plan.privileged);
+  const devices = containerDevices(plan);
+  // cgroup2 (v2's hierarchy, and hybrid's next to v1's devices controller) filters devices with BPF
+  const filters = cg.hierarchies.filter((h) => h.unified).map((h) => h.dir);
   return {
     id: plan.id,
     rootfs: root.rootfs,
@@ -46,13 +55,15 @@ export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typ
     env: plan.process.env,
     args: plan.process.args,
     init: plan.process.init,
-    ...(plan.process.tty ? { tty: plan.process.stdin ? ('stdin' as const) : ('output' as const) } : {}),
+    ...stdioConfig(plan.process.tty, plan.process.stdin),
     cgroupProcs: procsFiles(cg),
+    ...(devices && filters.length > 0 ? { devices: { rules: devices, filters } } : {}),
     ...(cg.oomCounter ? { oomCounter: cg.oomCounter } : {}),
     monitorPidFile: `${stateDir}/${STATE_FILES.monitorPid}`,
     // in the record: its time is when the container started, also once it has ended
     containerPidFile: `${paths.record(roots, plan.id)}/${RECORD_FILES.containerPid}`,
     exitFile: `${paths.record(roots, plan.id)}/${RECORD_FILES.exit}`,
+    waitFile: `${stateDir}/${STATE_FILES.wait}`,
     log: { path: `${paths.record(roots, plan.id)}/${RECORD_FILES.log}`, maxSize: plan.logMaxSize },
     control: `${stateDir}/${STATE_FILES.control}`,
     prepare: root.prepare,
@@ -61,7 +72,9 @@ export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typ
     cleanup: {
       umount: [],
       rmdir: cg.hierarchies.map((h) => h.dir),
-      remove: [stateDir, ...(plan.autoRemove ? [paths.record(roots, plan.id), paths.name(roots, plan.name)] : [])],
+      ...(plan.autoRemove ? { name: { path: paths.name(roots, plan.name), id: plan.id } } : {}),
+      // the state last: once it is gone (what rm waits for), the rest is done
+      remove: [...(plan.autoRemove ? [paths.record(roots, plan.id)] : []), stateDir],
     },
   };
 }
@@ -86,19 +99,13 @@ export async function runContainer(plan: RunPlan, ctx: RunContext): Promise<numb
     // 3. The record directory; an image's root is prepared in it (init layer with the /etc files,
     //    writable layer; or a vfs copy). Then the record other commands read, and the state
     //    directory (with a --rootfs container's /etc files, bound over the root's).
-    let resolv: string | undefined;
-    try {
-      resolv = readFileSync('/etc/resolv.conf', 'utf8');
-    } catch {
-      resolv = undefined;
-    }
-    const etc = etcFiles(plan, resolv);
+    const etc = etcFiles(plan, hostResolvConf(plan.net));
     createRecordDir(roots, plan.id);
     if (plan.image) plan = prepareImageRoot(plan, roots, etc, ctx.warn);
     const record = { id: plan.id, name: plan.name, created: new Date().toISOString(), plan, cgroup: cg, detached: plan.detach };
     stateDir = createContainerDirs(roots, record, plan.image ? {} : etc);
     // 4. The cgroup, limits written before anything runs in it.
-    for (const w of createCgroup(cg, plan.limits).warnings) ctx.warn(w);
+    for (const w of createCgroup(cg, plan.limits, containerDevices(plan)).warnings) ctx.warn(w);
     // 5. The helper's plan.
     config = encodeHelperConfig(helperConfig(plan, stateDir, cg, roots));
     writeFileSync(`${stateDir}/${STATE_FILES.helperConfig}`, config.text, { mode: 0o600 });

@@ -1,5 +1,6 @@
 // The plan file native/tsproc-helper reads: one key and its fields a line, fields %-escaped
 // (bytes <= 0x20, '%' and 0x7f as %XX; the empty string as "%"). native/config.c is the decoder.
+import type { DeviceRule } from './cgroup/device-rules.js';
 
 /** mount(2) flags (linux/mount.h). */
 export const MS = {
@@ -55,9 +56,15 @@ export interface HelperConfig {
   init: boolean;
   /** -t: a pseudo-terminal; 'stdin' relays our stdin to it too (-i) */
   tty?: 'stdin' | 'output';
+  /** -i without -t: our stdin reaches the command through a pipe the helper relays, never as our own descriptor */
+  stdin?: true;
   cgroupProcs: string[];
+  /** cgroup2: the devices the container may use, and the cgroups the helper's BPF filter of them goes on */
+  devices?: { rules: DeviceRule[]; filters: string[] };
   oomCounter?: string;
   exitFile?: string;
+  /** the exit status again, written in place into this empty file (`tsproc wait` links to it) */
+  waitFile?: string;
   monitorPidFile?: string;
   containerPidFile?: string;
   /** the container's output, line records, rotated past maxSize */
@@ -66,8 +73,16 @@ export interface HelperConfig {
   control?: string;
   prepare: PrepareMount[];
   ops: HelperOp[];
-  /** in this order, after the container ended: unmount, then remove cgroups, then the state */
-  cleanup: { umount: string[]; rmdir: string[]; remove: string[] };
+  /** in this order, after the container ended: unmount, then remove cgroups, then release the
+   *  name (--rm; only while it still names this id), then remove the record and the state */
+  cleanup: { umount: string[]; rmdir: string[]; name?: { path: string; id: string }; remove: string[] };
+}
+
+/** The command's stdio: a terminal (-t, with -i fed our stdin too), else the helper's pipes, and
+ *  with -i our stdin relayed into one (never our own descriptors: TIOCSTI could type into our shell). */
+export function stdioConfig(tty: boolean, stdin: boolean): Pick<HelperConfig, 'tty' | 'stdin'> {
+  if (tty) return { tty: stdin ? 'stdin' : 'output' };
+  return stdin ? { stdin: true } : {};
 }
 
 export function escapeField(s: string): string {
@@ -153,9 +168,13 @@ export function encodeHelperConfig(c: HelperConfig): EncodedConfig {
   for (const a of c.args) add('arg', [a]);
   if (c.init) add('init');
   if (c.tty) add('tty', [c.tty]);
+  if (c.stdin) add('stdin');
+  for (const r of c.devices?.rules ?? []) add('device', [r.type, r.major ?? '*', r.minor ?? '*', r.access]);
+  for (const d of c.devices?.filters ?? []) add('device-filter', [d], `refuse the container other devices (a BPF filter on the cgroup ${d})`);
   for (const p of c.cgroupProcs) add('cgroup-procs', [p], `join the cgroup ${p.replace(/\/cgroup\.procs$/, '')}`);
   if (c.oomCounter) add('oom-counter', [c.oomCounter]);
   if (c.exitFile) add('exit-file', [c.exitFile]);
+  if (c.waitFile) add('wait-file', [c.waitFile]);
   if (c.monitorPidFile) add('monitor-pid-file', [c.monitorPidFile]);
   if (c.containerPidFile) add('container-pid-file', [c.containerPidFile]);
   if (c.log) add('log', [c.log.path, c.log.maxSize]);
@@ -166,6 +185,7 @@ export function encodeHelperConfig(c: HelperConfig): EncodedConfig {
   for (const o of c.ops) add('op', [o.op, ...opFields(o)], describeOp(o));
   for (const p of c.cleanup.umount) add('cleanup-umount', [p]);
   for (const p of c.cleanup.rmdir) add('cleanup-rmdir', [p]);
+  if (c.cleanup.name) add('cleanup-name', [c.cleanup.name.path, c.cleanup.name.id]);
   for (const p of c.cleanup.remove) add('cleanup-remove', [p]);
   return {
     text: lines.map((l) => l.fields.map((f) => escapeField(String(f))).join(' ')).join('\n') + '\n',

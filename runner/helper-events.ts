@@ -9,7 +9,9 @@ export type HelperEvent =
   /** the container failed before its command ran: the step, errno, and the plan line (0: none) */
   | { kind: 'failed'; step: string; errno: number; line: number }
   | { kind: 'exit'; how: 'code' | 'signal'; value: number; oomKills: number }
-  | { kind: 'cleanup-failed'; step: string; errno: number; path: string };
+  | { kind: 'cleanup-failed'; step: string; errno: number; path: string }
+  /** the CLI's reader fell behind: this much output was not shown (the log has it) */
+  | { kind: 'dropped'; bytes: number };
 
 export function parseEvent(line: string): HelperEvent | undefined {
   const f = line.split(' ');
@@ -22,6 +24,8 @@ export function parseEvent(line: string): HelperEvent | undefined {
       return f.length === 4 ? { kind: 'failed', step: f[1]!, errno: n(2), line: n(3) } : undefined;
     case 'exit':
       return f.length === 4 && (f[1] === 'code' || f[1] === 'signal') ? { kind: 'exit', how: f[1], value: n(2), oomKills: n(3) } : undefined;
+    case 'dropped':
+      return f.length === 2 ? { kind: 'dropped', bytes: n(1) } : undefined;
     case 'cleanup-failed':
       return f.length === 4 ? { kind: 'cleanup-failed', step: f[1]!, errno: n(2), path: unescapeField(f[3]!) } : undefined;
   }
@@ -38,6 +42,9 @@ export function errnoCode(errno: number): string {
 const STEPS: Record<string, string> = {
   config: 'the helper cannot read its plan',
   fork: 'cannot start the monitor',
+  'close-fds': 'cannot close the descriptors the container must not inherit',
+  dumpable: 'cannot make the command\'s process non-dumpable',
+  stdio: 'cannot set up the command\'s stdin, stdout and stderr',
   'pid-namespace': 'cannot create the PID namespace',
   pipe: 'cannot create the monitor\'s pipes',
   sync: 'cannot signal the container to go on',

@@ -60,6 +60,7 @@ export async function runHelper(h: HelperRun): Promise<HelperResult> {
           break; // the monitor goes on without us
         } else if (e?.kind === 'exit') result = exitStatus(e);
         else if (e?.kind === 'cleanup-failed') h.warn(`cleaning up after the container: ${e.step} ${e.path} failed: ${errnoCode(e.errno)}`);
+        else if (e?.kind === 'dropped') h.warn(`the reader of this output fell behind: ${e.bytes} bytes of the container's output were not shown here (tsproc logs has them)`);
       }
     })();
     const err = await Promise.race([events.then(() => undefined), spawnError]);

@@ -54,7 +54,7 @@ function cgroupMounts(cg: CgroupPlan, readonly: number): HelperOp[] {
     const name = posix.basename(h.mountpoint);
     ops.push({ op: 'mkdir', path: `/sys/fs/cgroup/${name}`, mode: 0o755 }, mount(h.dir, `/sys/fs/cgroup/${name}`, '', MS.BIND | NO_SUID_DEV_EXEC | readonly));
     // a hierarchy holding several controllers ("cpu,cpuacct") is also found under each one's name
-    for (const c of h.controllers) if (c !== name) ops.push({ op: 'symlink', target: name, path: `/sys/fs/cgroup/${c}` });
+    for (const c of h.controllers) if (c !== name && !c.startsWith('name=')) ops.push({ op: 'symlink', target: name, path: `/sys/fs/cgroup/${c}` });
   }
   if (readonly) ops.push({ op: 'remount', path: '/sys/fs/cgroup', flags: MS.RDONLY });
   return ops;
@@ -96,9 +96,8 @@ export function mountTable(plan: RunPlan, stateDir: string, cg: CgroupPlan): Hel
     ops.push(v.type === 'dir' ? { op: 'mkdir', path: v.target, mode: 0o755 } : { op: 'file', path: v.target });
     ops.push(mount(v.source, v.target, '', MS.BIND | MS.REC | (v.readonly ? MS.RDONLY : 0)));
   }
-  // an image's working directory is made when missing (as docker does), after the volumes so one
-  // inside a volume is made there; resolved in the root like every op, so a link cannot lead out
-  if (plan.image && plan.process.cwd !== '/') ops.push({ op: 'mkdir', path: plan.process.cwd, mode: 0o755 });
+  // -w: made if missing (root's, 0755), as docker does; after the volumes, so that it lands in one (review finding 16)
+  if (plan.process.cwd !== '/') ops.push({ op: 'mkdir', path: plan.process.cwd, mode: 0o755 });
   if (!plan.privileged) {
     for (const p of MASKED_PATHS) ops.push({ op: 'mask', path: p });
     for (const p of READONLY_PATHS) ops.push({ op: 'readonly', path: p });

@@ -86,11 +86,13 @@ function limitsFrom(f: RunFlags, probe: Probe): Limits {
     limits.memory = parseBytes('--memory', f.memory);
     if (limits.memory < MIN_MEMORY) throw badValue('--memory', f.memory, 'wants at least 6m (docker\'s minimum)');
   }
-  if (f.memorySwap !== undefined) {
+  // 0 is docker's "not set" (review finding 17): the default below, and no need of --memory
+  const swap = f.memorySwap === undefined || f.memorySwap === '-1' ? f.memorySwap : parseBytes('--memory-swap', f.memorySwap) || undefined;
+  if (swap !== undefined) {
     if (limits.memory === undefined) throw usage('--memory-swap needs --memory as well (it is memory plus swap)');
-    limits.memorySwap = f.memorySwap === '-1' ? 'max' : parseBytes('--memory-swap', f.memorySwap);
+    limits.memorySwap = swap === '-1' ? 'max' : swap;
     if (limits.memorySwap !== 'max' && limits.memorySwap < limits.memory) {
-      throw badValue('--memory-swap', f.memorySwap, `wants at least --memory (${f.memory}): it is memory plus swap`);
+      throw badValue('--memory-swap', f.memorySwap!, `wants at least --memory (${f.memory}): it is memory plus swap`);
     }
   } else if (limits.memory !== undefined) limits.memorySwap = 2 * limits.memory; // docker's default: as much swap as memory
   if (f.cpus !== undefined) limits.cpus = parseCpus('--cpus', f.cpus, probe.onlineCpus.length);

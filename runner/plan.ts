@@ -53,7 +53,7 @@ export interface ProcessSpec {
   cwd: string;
   user: UserSpec;
   tty: boolean;
-  /** -i: the container's stdin is ours; otherwise /dev/null */
+  /** -i: our stdin reaches the container (through a pipe its monitor relays, or its terminal with -t); otherwise /dev/null */
   stdin: boolean;
   /** --init: a minimal init as PID 1 that reaps zombies and forwards signals */
   init: boolean;

@@ -21,7 +21,7 @@ export interface ContainerRecord {
 
 /** Files in the record directory (DATA) and in the state directory (STATE). */
 export const RECORD_FILES = { record: 'container.json', exit: 'exit', log: 'container.log', containerPid: 'container.pid' };
-export const STATE_FILES = { helperConfig: 'helper.conf', monitorPid: 'monitor.pid', control: 'control' };
+export const STATE_FILES = { helperConfig: 'helper.conf', monitorPid: 'monitor.pid', control: 'control', wait: 'wait' };
 
 /** Take the name for this id; a taken name is an error naming its container. */
 export function reserveName(roots: Roots, name: string, id: string): void {
@@ -77,6 +77,7 @@ export function createContainerDirs(roots: Roots, record: ContainerRecord, etcFi
     mkdirSync(paths.containers(roots), { recursive: true, mode: 0o700 });
     mkdirSync(dir, { mode: 0o700 });
     for (const [file, text] of Object.entries(etcFiles)) writeFileSync(`${dir}/${file}`, text, { mode: 0o644 });
+    writeFileSync(`${dir}/${STATE_FILES.wait}`, '', { mode: 0o600 });
   } catch (err) {
     throw wrapError(err, `cannot create the container's state in ${dir} and ${data}`, { exitCode: 125 });
   }
@@ -87,5 +88,18 @@ export function createContainerDirs(roots: Roots, record: ContainerRecord, etcFi
 export function removeContainer(roots: Roots, id: string, name: string): void {
   rmSync(paths.container(roots, id), { recursive: true, force: true });
   rmSync(paths.record(roots, id), { recursive: true, force: true });
-  rmSync(paths.name(roots, name), { force: true });
+  releaseName(roots, name, id);
+}
+
+/**
+ * Give up the name, if it is still this container's: once released (by its monitor, with --rm, or
+ * by another rm) it may already be another container's (review finding 10).
+ */
+export function releaseName(roots: Roots, name: string, id: string): void {
+  const link = paths.name(roots, name);
+  try {
+    if (readlinkSync(link) === id) rmSync(link, { force: true });
+  } catch {
+    /* no such name: nothing to release */
+  }
 }

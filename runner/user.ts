@@ -27,7 +27,10 @@ const MAX_ID = 2 ** 32 - 2;
 
 /**
  * The user to run as. `passwd` and `group` are the root's files (undefined when it has none). A
- * numeric uid need not exist (gid 0, home /, as docker does); a name must.
+ * numeric uid need not exist (gid 0, home /, as docker does); a name must. The groups are docker's
+ * (runc's GetExecUser, then moby's getUser): the primary group, then, for a user of the root's
+ * passwd given without a group (NAME or UID, or the default root), every group of the root's
+ * /etc/group that lists it; NAME:GROUP or UID:GID is exactly that group, no other (review finding 12).
  */
 export function resolveUser(flag: string, value: string | undefined, passwd: string | undefined, group: string | undefined): UserSpec {
   const users = parsePasswd(passwd ?? '');
@@ -43,7 +46,7 @@ export function resolveUser(flag: string, value: string | undefined, passwd: str
   } else {
     entry = users.find((u) => u.name === who);
     if (!entry) {
-      if (who === 'root' && value === undefined) return { uid: 0, gid: 0, groups: [], home: '/root' };
+      if (who === 'root' && value === undefined) return { uid: 0, gid: 0, groups: [0], home: '/root' };
       throw badValue(flag, value ?? who, `names a user the root's /etc/passwd does not have (${who})`);
     }
     uid = entry.uid;
@@ -58,6 +61,6 @@ export function resolveUser(flag: string, value: string | undefined, passwd: str
     }
     if (gid > MAX_ID) throw badValue(flag, value!, `wants a gid up to ${MAX_ID}`);
   }
-  const supplementary = entry ? groups.filter((g) => g.members.includes(entry!.name) && g.gid !== gid).map((g) => g.gid) : [];
-  return { uid, gid, groups: [...new Set(supplementary)], home: entry?.home || (uid === 0 ? '/root' : '/') };
+  const member = entry && grp === undefined ? groups.filter((g) => g.members.includes(entry!.name)).map((g) => g.gid) : [];
+  return { uid, gid, groups: [...new Set([gid, ...member])], home: entry?.home || (uid === 0 ? '/root' : '/') };
 }

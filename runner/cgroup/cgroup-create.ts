@@ -4,6 +4,7 @@ import { posix } from 'node:path';
 import { TsprocError, wrapError } from '../../src/errors.js';
 import type { Limits } from '../plan.js';
 import { type CgroupHierarchy, type CgroupPlan, limitWrites, V2_CONTROLLERS } from './cgroup-plan.js';
+import { type DeviceRule, v1DeviceWrites } from './device-rules.js';
 
 const read = (path: string) => readFileSync(path, 'utf8').trim();
 
@@ -26,8 +27,11 @@ function enableControllers(dir: string): void {
   if (missing.length > 0) writeFileSync(`${dir}/cgroup.subtree_control`, missing.map((c) => `+${c}`).join(' '));
 }
 
-/** Make the parents (kept, as docker keeps its own) and the container's cgroup, then write the limits. */
-export function createCgroup(plan: CgroupPlan, limits: Limits): { warnings: string[] } {
+/**
+ * Make the parents (kept, as docker keeps its own) and the container's cgroup, then write the limits
+ * and, on v1, the devices it may use (cgroup2's device filter is the helper's: a BPF program).
+ */
+export function createCgroup(plan: CgroupPlan, limits: Limits, devices?: DeviceRule[]): { warnings: string[] } {
   const warnings: string[] = [];
   const made: string[] = [];
   try {
@@ -51,18 +55,23 @@ export function createCgroup(plan: CgroupPlan, limits: Limits): { warnings: stri
           warnings.push('this kernel does not account swap (no swap limit): memory is limited, swap is not');
           continue;
         }
-        try {
-          writeFileSync(file, w.value);
-        } catch (err) {
-          throw wrapError(err, `cannot set ${w.file} to ${w.value} in the container's cgroup`, { exitCode: 125 });
-        }
+        write(h.dir, w);
       }
+      if (devices && h.controllers.includes('devices')) for (const w of v1DeviceWrites(devices)) write(h.dir, w);
     }
   } catch (err) {
     removeCgroup(plan, made);
     throw err instanceof TsprocError ? err : wrapError(err, 'cannot create the container\'s cgroup', { exitCode: 125 });
   }
   return { warnings };
+}
+
+function write(dir: string, w: { file: string; value: string }): void {
+  try {
+    writeFileSync(`${dir}/${w.file}`, w.value);
+  } catch (err) {
+    throw wrapError(err, `cannot set ${w.file} to ${w.value} in the container's cgroup`, { exitCode: 125 });
+  }
 }
 
 /** Remove the container's cgroups (not the parents). */

@@ -1,16 +1,18 @@
 // A container's cgroup on this host's layout: its directories, the files its limits go to (in the
 // layout's own vocabulary), and what the container sees at /sys/fs/cgroup. Pure: no I/O.
 import { posix } from 'node:path';
-import { type CgroupLayout, V1_CONTROLLERS } from '../../src/cgroup/layout.js';
+import { type CgroupLayout, V1_CONTROLLERS, type V1Hierarchy } from '../../src/cgroup/layout.js';
 import type { Limits } from '../plan.js';
 
 export interface CgroupHierarchy {
   /** where the hierarchy is mounted on the host (/sys/fs/cgroup/memory, or /sys/fs/cgroup on v2) */
   mountpoint: string;
-  /** the v1 controllers tsproc uses on it (empty on v2) */
+  /** its v1 controllers, or its name (name=systemd); empty on cgroup2 */
   controllers: string[];
   /** the container's cgroup: mountpoint/parent/id */
   dir: string;
+  /** cgroup2: v2's only hierarchy, or hybrid's (no controllers, but it tracks processes) */
+  unified?: true;
 }
 
 export interface CgroupPlan {
@@ -27,18 +29,27 @@ export const V2_CONTROLLERS = ['cpu', 'cpuset', 'io', 'memory', 'pids'];
 export function planCgroup(layout: CgroupLayout, parent: string, id: string): CgroupPlan {
   if (layout.kind === 'v2') {
     const dir = posix.join(layout.unified!, parent, id);
-    return { version: 2, parent, hierarchies: [{ mountpoint: layout.unified!, controllers: [], dir }], oomCounter: `${dir}/memory.events` };
+    return { version: 2, parent, hierarchies: [{ mountpoint: layout.unified!, controllers: [], dir, unified: true }], oomCounter: `${dir}/memory.events` };
   }
-  // v1 and hybrid: one cgroup in each hierarchy holding a controller tsproc uses (cpu and cpuacct may
-  // share one); in hybrid the unified hierarchy holds no controllers and is left alone, as runc does.
+  // v1 and hybrid: a cgroup in every hierarchy, as runc does: those holding the controllers tsproc
+  // limits (cpu and cpuacct may share one), devices, the rest, named ones (name=systemd) and, in
+  // hybrid, the unified one: otherwise the container stays in the caller's cgroup there, and a
+  // session manager tracking processes by it (systemd, elogind) kills it with the caller's session.
+  const hierarchies: CgroupHierarchy[] = v1Hierarchies(layout).map((h) => ({ ...h, dir: posix.join(h.mountpoint, parent, id) }));
+  if (layout.unified) hierarchies.push({ mountpoint: layout.unified, controllers: [], dir: posix.join(layout.unified, parent, id), unified: true });
+  const memory = hierarchies.find((h) => h.controllers.includes('memory'));
+  return { version: 1, parent, hierarchies, ...(memory ? { oomCounter: `${memory.dir}/memory.oom_control` } : {}) };
+}
+
+/** Every v1 hierarchy the layout knows of (only the controllers tsproc limits when it lists no others). */
+function v1Hierarchies(layout: CgroupLayout): V1Hierarchy[] {
+  if (layout.v1Hierarchies) return layout.v1Hierarchies;
   const byMount = new Map<string, string[]>();
   for (const c of V1_CONTROLLERS) {
     const mp = layout.v1[c];
     if (mp) byMount.set(mp, [...(byMount.get(mp) ?? []), c]);
   }
-  const hierarchies = [...byMount].map(([mountpoint, controllers]) => ({ mountpoint, controllers, dir: posix.join(mountpoint, parent, id) }));
-  const memory = hierarchies.find((h) => h.controllers.includes('memory'));
-  return { version: 1, parent, hierarchies, ...(memory ? { oomCounter: `${memory.dir}/memory.oom_control` } : {}) };
+  return [...byMount].map(([mountpoint, controllers]) => ({ mountpoint, controllers }));
 }
 
 export interface LimitWrite {

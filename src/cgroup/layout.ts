@@ -8,12 +8,23 @@ export type LayoutKind = 'v1' | 'hybrid' | 'v2';
 export const V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'blkio', 'pids'] as const;
 export type V1Controller = (typeof V1_CONTROLLERS)[number];
 
+/** Every v1 controller the kernel may mount, and named hierarchies (name=systemd) besides. */
+const V1_KNOWN = new Set(['cpuset', 'cpu', 'cpuacct', 'blkio', 'memory', 'devices', 'freezer', 'net_cls', 'perf_event', 'net_prio', 'hugetlb', 'pids', 'rdma', 'misc', 'debug']);
+
+/** A mounted v1 hierarchy: its controllers, or its name (`name=systemd`). */
+export interface V1Hierarchy {
+  mountpoint: string;
+  controllers: string[];
+}
+
 export interface CgroupLayout {
   kind: LayoutKind;
   /** v1 and hybrid: the mountpoint of each v1 controller (cpu and cpuacct may share one) */
   v1: Partial<Record<V1Controller, string>>;
   /** v2 and hybrid: the cgroup2 mountpoint (in hybrid it holds no controllers) */
   unified: string | undefined;
+  /** v1 and hybrid: every v1 hierarchy, those tsproc reads and the others (the runner joins them all) */
+  v1Hierarchies?: V1Hierarchy[];
 }
 
 /**
@@ -22,6 +33,7 @@ export interface CgroupLayout {
  */
 export function detectLayout(mounts: MountEntry[]): CgroupLayout {
   const v1: CgroupLayout['v1'] = {};
+  const v1Hierarchies: V1Hierarchy[] = [];
   let unified: string | undefined;
   for (const m of mounts) {
     if (m.root !== '/') continue;
@@ -29,13 +41,16 @@ export function detectLayout(mounts: MountEntry[]): CgroupLayout {
       // Prefer /sys/fs/cgroup (pure v2) over anything else (hybrid's /sys/fs/cgroup/unified).
       if (unified === undefined || m.mountpoint === '/sys/fs/cgroup') unified = m.mountpoint;
     } else if (m.fstype === 'cgroup') {
-      const opts = new Set(m.superOptions.split(','));
-      for (const c of V1_CONTROLLERS) if (opts.has(c) && v1[c] === undefined) v1[c] = m.mountpoint;
+      const opts = m.superOptions.split(',');
+      for (const c of V1_CONTROLLERS) if (opts.includes(c) && v1[c] === undefined) v1[c] = m.mountpoint;
+      const controllers = opts.filter((o) => V1_KNOWN.has(o) || o.startsWith('name='));
+      // a hierarchy mounted twice is one hierarchy
+      if (controllers.length > 0 && !v1Hierarchies.some((h) => h.controllers.join() === controllers.join())) v1Hierarchies.push({ mountpoint: m.mountpoint, controllers });
     }
   }
   const hasV1 = Object.keys(v1).length > 0;
   if (!hasV1 && unified === undefined) throw new Error('no cgroup filesystem is mounted');
-  return { kind: hasV1 ? (unified === undefined ? 'v1' : 'hybrid') : 'v2', v1, unified };
+  return { kind: hasV1 ? (unified === undefined ? 'v1' : 'hybrid') : 'v2', v1, unified, ...(v1Hierarchies.length > 0 ? { v1Hierarchies } : {}) };
 }
 
 let cached: CgroupLayout | undefined;

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { TsprocError } from '../errors.js';
 import { isLive, removeContainerRecord } from '../../runner/container-store.js';
 import { findContainer } from '../../runner/containers.js';
-import { sendSignal, signalNumber, waitForEnd } from '../../runner/control.js';
+import { sendSignal, signalNumber, waitForEnd, waitForExit } from '../../runner/control.js';
 import { shortId } from '../../runner/names.js';
 import { rootsOf } from './roots.js';
 
@@ -54,10 +54,7 @@ export function waitCommand(): Command {
     .action(async (names: string[], _opts: unknown, cmd: Command) => {
       const roots = rootsOf(cmd);
       for (const name of names) {
-        const info = findContainer(roots, name);
-        await waitForEnd(roots, info.record.id);
-        const after = findContainer(roots, info.record.id);
-        process.stdout.write(`${after.exit?.code ?? 137}\n`);
+        process.stdout.write(`${await waitForExit(roots, findContainer(roots, name))}\n`);
       }
     });
 }

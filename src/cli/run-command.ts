@@ -77,7 +77,7 @@ export function runCommand(): Command {
     .option('--cap-drop <cap>', 'drop a capability (or ALL)', collect)
     .option('--privileged', 'every capability, no masked or read-only paths, /sys writable')
     .option('-m, --memory <bytes>', 'memory limit (bytes or with k, m, g)')
-    .option('--memory-swap <bytes>', 'memory plus swap limit, -1 for unlimited swap')
+    .option('--memory-swap <bytes>', 'memory plus swap limit, -1 for unlimited swap, 0 for not set (as much swap as memory)')
     .option('--cpus <n>', 'CPU limit, fractional (1.5)')
     .option('--cpuset-cpus <list>', 'CPUs the container may use (0-2,4)')
     .option('--pids-limit <n>', 'most processes at once (-1: unlimited)')

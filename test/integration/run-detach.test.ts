@@ -1,7 +1,9 @@
 // Containers controlled from the side: run -d, ps, logs, exec, top, stats, stop, kill, wait, rm; a
 // killed monitor; a log past its cap.
 import t from 'tap';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { planCgroup } from '../../runner/cgroup/cgroup-plan.js';
+import { hostLayout } from '../../src/cgroup/layout.js';
 import { busyboxRoot, cannotRun, limitPaths, sandbox, until, alive } from '../helpers/runner.js';
 
 const skip = cannotRun();
@@ -91,6 +93,68 @@ t.test('the monitor killed: the kernel ends the container; the next command sett
   const inspect = JSON.parse((await s.cli(['inspect', id])).stdout) as { State: { Status: string; MonitorLost: boolean; ExitCode: number } }[];
   t.match(inspect[0]!.State, { Status: 'exited', MonitorLost: true, ExitCode: 137 });
   t.equal((await s.cli(['rm', id])).status, 0);
+});
+
+t.test('the monitor killed while the container is set up: it never starts without one (review finding 8)', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  // the cgroup parent frozen beforehand: the container's first process stops as it joins, mid set-up
+  const v2 = hostLayout().kind === 'v2';
+  const hierarchy = planCgroup(hostLayout(), s.parent, 'x').hierarchies.find((h) => (v2 ? h.unified : h.controllers.includes('freezer')));
+  if (!hierarchy) return t.plan(0, 'no freezer hierarchy here to hold the set-up with');
+  const dir = `${hierarchy.mountpoint}/${s.parent}`;
+  const [file, frozen, thawed] = v2 ? ['cgroup.freeze', '1', '0'] : ['freezer.state', 'FROZEN', 'THAWED'];
+  mkdirSync(dir);
+  writeFileSync(`${dir}/${file}`, frozen);
+  t.teardown(() => existsSync(dir) && writeFileSync(`${dir}/${file}`, thawed));
+  const run = s.start(['--rootfs', root, '-d', 'sleep', '600']);
+  const containers = `${s.stateRoot}/containers`;
+  let monitor = 0;
+  await until('the monitor starts', () => existsSync(containers) && readdirSync(containers).some((id) => existsSync(`${containers}/${id}/monitor.pid`) && (monitor = Number(readFileSync(`${containers}/${id}/monitor.pid`, 'utf8'))) > 0));
+  let first = 0;
+  await until('its first process is in its cgroups', () => s.cgroups().some((cg) => cg.startsWith(dir) && (first = Number(readFileSync(`${cg}/cgroup.procs`, 'utf8').split('\n')[0])) > 0));
+  await new Promise((r) => setTimeout(r, 200)); // the monitor goes on to say go and waits
+  process.kill(monitor, 'SIGKILL');
+  await until('the monitor is gone', () => !alive(monitor));
+  writeFileSync(`${dir}/${file}`, thawed);
+  await until('its first process ends with it (PR_SET_PDEATHSIG before the set-up, or it sees the monitor gone)', () => !alive(first), 10000);
+  t.equal((await run.done).status, 125, 'the CLI says the monitor ended without an exit status');
+  await s.cli(['ps', '-a']);
+  t.same(s.leftovers(), [], 'ps settled it: nothing left');
+});
+
+t.test('rm and --rm release a name only while it is still theirs (review finding 10)', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const other = 'b'.repeat(64);
+  // as if the name had been released and taken again by another container meanwhile
+  const retake = (name: string) => {
+    rmSync(`${s.dataRoot}/names/${name}`);
+    symlinkSync(other, `${s.dataRoot}/names/${name}`);
+  };
+  const id = (await s.run(['--rootfs', root, '--name', 'tsproc-test-n1', 'true'])).stdout.trim() || s.records()[0]!;
+  retake('tsproc-test-n1');
+  t.equal((await s.cli(['rm', id])).status, 0);
+  t.equal(readlinkSync(`${s.dataRoot}/names/tsproc-test-n1`), other, 'rm: the other container keeps the name');
+  const rmId = (await s.run(['--rootfs', root, '--rm', '-d', '--name', 'tsproc-test-n2', 'sleep', '600'])).stdout.trim();
+  retake('tsproc-test-n2');
+  t.equal((await s.cli(['kill', rmId])).status, 0);
+  await until('its monitor cleans up', () => s.leftovers().length === 0);
+  t.equal(readlinkSync(`${s.dataRoot}/names/tsproc-test-n2`), other, '--rm: neither does its monitor take it');
+  t.notOk(existsSync(`${s.dataRoot}/containers/${rmId}`), '--rm: its record went');
+});
+
+t.test('wait on a --rm container prints its status, though its record goes as it ends (review finding 14)', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const id = (await s.run(['--rootfs', root, '-d', '--rm', 'sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 3'])).stdout.trim();
+  const waiting = s.startCli(['wait', id.slice(0, 12)]);
+  await until('wait holds on to its status', () => readdirSync(`${s.stateRoot}/containers`).some((e) => e.startsWith(`.wait-${id}`)));
+  writeFileSync(`${root}/tmp/go`, '');
+  const w = await waiting.done;
+  t.same([w.status, w.stdout, w.stderr], [0, '3\n', ''], 'its exit status');
+  t.same(s.records(), [], '--rm removed its record');
+  t.same(s.leftovers(), [], 'and wait left nothing of its own');
 });
 
 t.test('a log past its cap is rotated, never unbounded', async (t) => {

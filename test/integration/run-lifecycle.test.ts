@@ -1,7 +1,7 @@
 // Who owns a container: signals reach the command, a killed CLI leaves it to its monitor, every way
 // of ending cleans up, and bad input creates nothing.
 import t from 'tap';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { alive, busyboxRoot, cannotRun, sandbox, tempDir, until } from '../helpers/runner.js';
 
 const skip = cannotRun();
@@ -45,6 +45,39 @@ t.test('a killed foreground run: the container runs on and its monitor cleans up
   t.notOk(alive(monitor), 'the monitor is gone');
 });
 
+t.test('a session\'s end cannot kill a -d container: it leaves the caller\'s cgroup in every hierarchy', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const id = (await s.run(['--rootfs', root, '-d', 'sleep', '600'])).stdout.trim();
+  const pid = Number(readFileSync(`${s.dataRoot}/containers/${id}/container.pid`, 'utf8'));
+  // name=systemd, and hybrid's unified hierarchy, are how systemd and elogind find a session's processes
+  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
+  for (const line of lines) t.match(line, new RegExp(`^[0-9]+:[^:]*:/${s.parent}/${id}$`), line);
+  t.equal(lines.length, readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n').length, 'as many hierarchies as we are in');
+  t.equal((await s.cli(['rm', '-f', id])).status, 0);
+  t.same(s.leftovers(), []);
+});
+
+t.test('a reader that stops reading a foreground run cannot freeze its monitor: the log goes on, stop works', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const run = s.start(['--rootfs', root, '--name', 'tsproc-test-flood', 'sh', '-c', 'i=0; while true; do echo "line $i"; i=$((i+1)); done']);
+  run.child.stdout!.pause(); // we stop reading: the socket between us fills, and the monitor's writes to it would block
+  await until('the container started', () => s.records().length === 1);
+  const log = `${s.dataRoot}/containers/${s.records()[0]}/container.log`;
+  const newest = () => Number(/line ([0-9]+)\n$/.exec(existsSync(log) ? readFileSync(log, 'latin1') : '')?.[1] ?? 0);
+  // far more than the socket, Node's buffer and the monitor's own hold together (some 40000 lines)
+  await until('the log goes on while nobody reads', () => newest() > 300000);
+  const stop = await s.cli(['stop', '-t', '1', 'tsproc-test-flood']);
+  t.equal(stop.status, 0, 'stop works: the monitor still serves its control FIFO');
+  run.child.stdout!.resume();
+  const r = await run.done;
+  t.equal(r.status, 137, 'SIGKILL after the timeout (sh as PID 1 ignores SIGTERM)');
+  t.match(r.stderr, /the reader of this output fell behind: [0-9]+ bytes of the container's output were not shown here \(tsproc logs has them\)/);
+  t.match(r.stdout, /^line 0\nline 1\n/, 'what was shown came in order from the start');
+  t.same(s.leftovers(), []);
+});
+
 t.test('stdin: /dev/null unless -i', async (t) => {
   const s = sandbox(t);
   const root = busyboxRoot(t);
@@ -60,9 +93,11 @@ t.test('a failure while setting up: the step in words, 125, nothing left', async
   t.equal(r.status, 125);
   t.match(r.stderr, /^tsproc: cannot create the directory \/proc\/sys\/kernel\/tsproc-test: E[A-Z]+ \(/);
   t.same(s.leftovers(), []);
-  const cwd = await s.run(['--rootfs', root, '-w', '/nowhere', 'true']);
+  // (a missing -w is made, as docker does: one the user may not enter fails)
+  mkdirSync(`${root}/root`, { mode: 0o700 });
+  const cwd = await s.run(['--rootfs', root, '-u', 'alice', '-w', '/root', 'true']);
   t.equal(cwd.status, 125);
-  t.equal(cwd.stderr, 'tsproc: cannot change to the working directory /nowhere: ENOENT (no such file or directory)\n');
+  t.equal(cwd.stderr, 'tsproc: cannot change to the working directory /root: EACCES (permission denied)\n');
   t.same(s.leftovers(), []);
 });
 

@@ -24,17 +24,22 @@ t.test('joins the container as it was made', async (t) => {
   t.same(c.cgroupProcs, [`/sys/fs/cgroup/tsproc/${plan.id}/cgroup.procs`]);
   t.equal(c.caps, 0xa80425fbn);
   t.equal(c.noNewPrivs, true);
-  t.same(c.user, { uid: 0, gid: 0, groups: [], home: '/root' });
+  t.same(c.user, { uid: 0, gid: 0, groups: [0], home: '/root' });
   t.match(c.env, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', /^HOSTNAME=/, 'HOME=/root', 'A=1']);
   t.same(c.ops, [], 'no mounts: they exist');
 });
 
 t.test('-u, -w, -e, -t -i', async (t) => {
   const c = execConfig(info, { user: 'alice', workdir: '/tmp', env: ['A=2', 'FROM_HOST'], tty: true, interactive: true }, ['sh'], probe);
-  t.same(c.user, { uid: 1000, gid: 1000, groups: [], home: '/home/alice' });
+  t.same(c.user, { uid: 1000, gid: 1000, groups: [1000], home: '/home/alice' });
   t.equal(c.cwd, '/tmp');
   t.ok(c.env.includes('A=2') && !c.env.includes('A=1') && c.env.includes('FROM_HOST=h') && c.env.includes('HOME=/home/alice'));
   t.equal(c.tty, 'stdin');
+  // without -t: pipes; -i relays our stdin into one (review finding 2)
+  const piped = execConfig(info, { interactive: true }, ['cat'], probe);
+  t.same([piped.tty, piped.stdin], [undefined, true]);
+  const none = execConfig(info, {}, ['cat'], probe);
+  t.same([none.tty, none.stdin], [undefined, undefined]);
   t.throws(() => execConfig(info, { workdir: 'rel' }, ['sh'], probe), { message: /^-w: wants an absolute path/, exitCode: 125 });
   t.throws(() => execConfig(info, {}, [], probe), { message: /^no command given/, exitCode: 125 });
 });

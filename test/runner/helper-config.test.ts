@@ -35,7 +35,7 @@ t.test('a plan, line by line, and what each line says in messages', async (t) =>
       { op: 'mount', source: 'proc', target: '/proc', fstype: 'proc', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: '' },
       { op: 'mask', path: '/proc/kcore' },
     ],
-    cleanup: { umount: [], rmdir: ['/cg/x'], remove: ['/state/abc'] },
+    cleanup: { umount: [], rmdir: ['/cg/x'], name: { path: '/data/names/web', id: 'abc' }, remove: ['/state/abc'] },
   });
   t.equal(
     c.text,
@@ -63,6 +63,7 @@ t.test('a plan, line by line, and what each line says in messages', async (t) =>
       'op mount proc /proc proc e %',
       'op mask /proc/kcore',
       'cleanup-rmdir /cg/x',
+      'cleanup-name /data/names/web abc',
       'cleanup-remove /state/abc',
       '',
     ].join('\n'),

@@ -12,6 +12,7 @@ t.test('events parse; anything else is ignored', async (t) => {
   t.same(parseEvent('failed exec 2 0'), { kind: 'failed', step: 'exec', errno: 2, line: 0 });
   t.same(parseEvent('exit signal 9 1'), { kind: 'exit', how: 'signal', value: 9, oomKills: 1 });
   t.same(parseEvent('cleanup-failed rmdir 16 /sys/fs/cgroup/a%20b'), { kind: 'cleanup-failed', step: 'rmdir', errno: 16, path: '/sys/fs/cgroup/a b' });
+  t.same(parseEvent('dropped 65536'), { kind: 'dropped', bytes: 65536 });
   t.equal(parseEvent('exit sideways 1 0'), undefined);
   t.equal(parseEvent('hello'), undefined);
 });

@@ -31,3 +31,36 @@ t.test('readLog reads the rotated file first; followLog follows a rotation to th
   await following;
   t.same(seen.map((r) => r.text), ['line 1\n', 'line 2\n', 'line 3\n', 'line 4\n', 'line 5\n'], 'each line once, in order');
 });
+
+t.test('followLog: two rotations between two looks lose nothing (review finding 18)', async (t) => {
+  const dir = mkdtempSync('/tmp/tsproc-test-logs-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const log = `${dir}/container.log`;
+  const rec = (n: number) => `O 2026-01-01T00:00:00.000000000Z line ${n}\n`;
+  writeFileSync(log, rec(1));
+  const seen: string[] = [];
+  let ended = false;
+  const following = followLog(log, (r) => seen.push(r.text), () => ended);
+  await new Promise((r) => setTimeout(r, 150)); // it has read line 1 and sleeps
+  // as the monitor does past its cap: close, rename to LOG.1 (over the older one), open a new one
+  appendFileSync(log, rec(2));
+  renameSync(log, `${log}.1`);
+  writeFileSync(log, rec(3));
+  renameSync(log, `${log}.1`); // the file with line 2 is gone from the directory now
+  writeFileSync(log, rec(4));
+  await new Promise((r) => setTimeout(r, 250));
+  appendFileSync(log, rec(5));
+  ended = true;
+  await following;
+  t.same(seen, ['line 1\n', 'line 2\n', 'line 3\n', 'line 4\n', 'line 5\n'], 'each line once, in order');
+});
+
+t.test('followLog: a log rotated just before it starts is read once', async (t) => {
+  const dir = mkdtempSync('/tmp/tsproc-test-logs-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const log = `${dir}/container.log`;
+  writeFileSync(`${log}.1`, 'O 2026-01-01T00:00:00.000000000Z line 1\n');
+  const seen: string[] = [];
+  await followLog(log, (r) => seen.push(r.text), () => true); // no current file yet: the monitor is between rename and open
+  t.same(seen, ['line 1\n']);
+});

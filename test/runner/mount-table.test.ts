@@ -31,7 +31,7 @@ t.test('an image: /etc files in its init layer, not bound; its working directory
   t.ok(vol >= 0 && wd > vol, 'mkdir /app after the volume');
   t.ok(wd < ops.findIndex((o) => o.op === 'mask'));
   t.same(targets(mountTable(plan(), '/s', v2)).filter((m) => m.startsWith('/etc')), ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf'], 'a --rootfs root: bound from the state directory');
-  t.notOk(mountTable(plan({ workdir: '/nowhere' }), '/s', v2).some((o) => o.op === 'mkdir' && o.path === '/nowhere'), 'a --rootfs working directory is not made');
+  t.ok(mountTable(plan({ workdir: '/nowhere' }), '/s', v2).some((o) => o.op === 'mkdir' && o.path === '/nowhere'), 'a --rootfs working directory is made too (-w, as docker)');
 });
 
 t.test('the order: /proc, /dev, /sys, cgroups, /etc files, volumes; masks last', async (t) => {
@@ -54,7 +54,7 @@ t.test('cgroups: v2 binds the container\'s cgroup; v1 a tmpfs of hierarchies, li
   const two = mountTable(plan(), '/s', v2).filter((o) => o.op === 'mount' && o.target.startsWith('/sys/fs/cgroup'));
   t.same(two, [{ op: 'mount', source: '/sys/fs/cgroup/tsproc/x', target: '/sys/fs/cgroup', fstype: '', flags: MS.BIND | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY, data: '' }]);
   const one = mountTable(plan(), '/s', hybrid);
-  t.same(targets(one).filter((p) => p.startsWith('/sys/fs/cgroup')), ['/sys/fs/cgroup', '/sys/fs/cgroup/memory', '/sys/fs/cgroup/cpu,cpuacct']);
+  t.same(targets(one).filter((p) => p.startsWith('/sys/fs/cgroup')), ['/sys/fs/cgroup', '/sys/fs/cgroup/memory', '/sys/fs/cgroup/cpu,cpuacct', '/sys/fs/cgroup/unified']);
   t.same(one.filter((o) => o.op === 'symlink' && o.path.startsWith('/sys')), [
     { op: 'symlink', target: 'cpu,cpuacct', path: '/sys/fs/cgroup/cpu' },
     { op: 'symlink', target: 'cpu,cpuacct', path: '/sys/fs/cgroup/cpuacct' },
@@ -68,4 +68,12 @@ t.test('--lxcfs binds the 8 files; --privileged masks nothing and leaves /sys wr
   const priv = mountTable(plan({ privileged: true }), '/s', v2);
   t.equal(priv.filter((o) => o.op === 'mask' || o.op === 'readonly').length, 0);
   t.notOk((priv.find((o) => o.op === 'mount' && o.target === '/sys') as { flags: number }).flags & MS.RDONLY);
+});
+
+t.test('-w: made if missing, after the volumes (review finding 16)', async (t) => {
+  const ops = mountTable(plan({ volume: ['/data:/data'], workdir: '/data/work' }), '/s', v2);
+  const mkdir = ops.findIndex((o) => o.op === 'mkdir' && o.path === '/data/work');
+  t.ok(mkdir > ops.findIndex((o) => o.op === 'mount' && o.target === '/data'), 'in the volume, not under it');
+  t.same(ops[mkdir], { op: 'mkdir', path: '/data/work', mode: 0o755 });
+  t.notOk(mountTable(plan(), '/s', v2).some((o) => o.op === 'mkdir' && o.path === '/'), 'the default / is not made');
 });

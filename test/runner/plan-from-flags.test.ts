@@ -25,7 +25,7 @@ t.test('defaults are docker\'s', async (t) => {
   t.equal(p.name, 'calm_knuth');
   t.equal(p.hostname, ID.slice(0, 12), 'the short id');
   t.equal(p.net, 'none');
-  t.same(p.process.user, { uid: 0, gid: 0, groups: [], home: '/root' });
+  t.same(p.process.user, { uid: 0, gid: 0, groups: [0], home: '/root' });
   t.same(p.process.env, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `HOSTNAME=${ID.slice(0, 12)}`, 'HOME=/root']);
   t.equal(p.process.cwd, '/');
   t.equal(p.capabilities.length, 14);
@@ -46,17 +46,23 @@ t.test('environment: defaults, --env-file, -e in order; K alone comes from our e
 });
 
 t.test('users from the root\'s passwd and group', async (t) => {
-  t.same(plan({ user: 'alice' }).process.user, { uid: 1000, gid: 1000, groups: [10, 29], home: '/home/alice' });
-  t.same(plan({ user: '33' }).process.user, { uid: 33, gid: 33, groups: [29], home: '/var/www' });
-  t.same(plan({ user: '4242' }).process.user, { uid: 4242, gid: 0, groups: [], home: '/' }, 'an unknown uid: gid 0, home /');
-  t.same(plan({ user: 'alice:www' }).process.user, { uid: 1000, gid: 33, groups: [10, 29], home: '/home/alice' });
-  t.same(plan({ user: '5:6' }).process.user, { uid: 5, gid: 6, groups: [], home: '/' });
+  // docker's groups: the primary one, then (NAME or UID only) those listing the user (review finding 12)
+  t.same(plan({ user: 'alice' }).process.user, { uid: 1000, gid: 1000, groups: [1000, 10, 29], home: '/home/alice' });
+  t.same(plan({ user: '33' }).process.user, { uid: 33, gid: 33, groups: [33, 29], home: '/var/www' });
+  t.same(plan({ user: '4242' }).process.user, { uid: 4242, gid: 0, groups: [0], home: '/' }, 'an unknown uid: gid 0, home /');
+  t.same(plan({ user: 'alice:www' }).process.user, { uid: 1000, gid: 33, groups: [33], home: '/home/alice' }, 'NAME:GROUP: that group only');
+  t.same(plan({ user: 'alice:10' }).process.user.groups, [10], 'NAME:GID: that group only');
+  t.same(plan({ user: '5:6' }).process.user, { uid: 5, gid: 6, groups: [6], home: '/' });
+  t.same(plan({}, ['sh'], probe({ '/r/etc/group': 'root:x:0:\nbin:x:1:root,bin\n' })).process.user.groups, [0, 1], 'the default root: its groups too (docker run alpine id)');
   t.same(plan({}, ['sh'], probe({ '/r/etc/passwd': undefined as unknown as string })).process.user.uid, 0, 'a root without passwd runs as root');
 });
 
 t.test('limits: sizes, docker\'s swap default, CPUs, cpuset, pids', async (t) => {
   t.same(plan({ memory: '256m' }).limits, { memory: 256 * 2 ** 20, memorySwap: 512 * 2 ** 20 });
   t.same(plan({ memory: '1g', memorySwap: '-1' }).limits, { memory: 2 ** 30, memorySwap: 'max' });
+  // docker's 0: not set, so the default (review finding 17)
+  t.same(plan({ memory: '256m', memorySwap: '0' }).limits, { memory: 256 * 2 ** 20, memorySwap: 512 * 2 ** 20 }, '--memory-swap 0: as if not given');
+  t.same(plan({ memorySwap: '0' }).limits, {}, '--memory-swap 0 alone: nothing, no error');
   t.same(plan({ memory: '100000000', memorySwap: '100000000' }).limits, { memory: 1e8, memorySwap: 1e8 });
   t.same(plan({ cpus: '1.5', cpusetCpus: '0-1', pidsLimit: '64' }).limits, { cpus: 1.5, cpusetCpus: '0-1', pidsLimit: 64 });
   t.same(plan({ pidsLimit: '-1' }).limits, { pidsLimit: 'max' });
@@ -147,7 +153,7 @@ t.test('an image: its overlay root in the container directory, its config applie
   t.same(p.process.args, ['/bin/ep', '--serve'], 'Entrypoint then Cmd');
   t.same(p.process.env, ['PATH=/opt/bin', `HOSTNAME=${ID.slice(0, 12)}`, 'HOME=/var/www', 'A=image'], "the image's Env over docker's defaults");
   t.equal(p.process.cwd, '/srv');
-  t.same(p.process.user, { uid: 33, gid: 33, groups: [], home: '/var/www' }, "the image's User, from its layers' passwd (their group file is whited out: no groups)");
+  t.same(p.process.user, { uid: 33, gid: 33, groups: [33], home: '/var/www' }, "the image's User, from its layers' passwd (their group file is whited out: its primary group alone)");
   t.same(fromImage({ readOnly: true }).root, { kind: 'overlay', target: '/d/containers/x/rootfs', lowerdirs: ['/d/containers/x/init', '/top', '/base'] }, '--read-only: no upper');
   t.same(fromImage({ storageDriver: 'vfs' }).image, { id: IMAGE.id, ref: 'bb:1', driver: 'vfs' });
 });
@@ -159,8 +165,8 @@ t.test('an image: each override, by docker\'s rules', async (t) => {
   t.same(fromImage({ entrypoint: '' }, ['ls']).process.args, ['ls'], '--entrypoint "" clears it');
   t.same(fromImage({ env: ['A=flag', 'B=2'] }).process.env.slice(3), ['A=flag', 'B=2'], '-e overrides by key');
   t.equal(fromImage({ workdir: '/tmp' }).process.cwd, '/tmp');
-  t.same(fromImage({ user: 'alice' }).process.user, { uid: 1000, gid: 1000, groups: [], home: '/home/alice' });
-  t.same(fromImage({}, [], { user: '', workingDir: '' }).process, { ...fromImage({}).process, cwd: '/', user: { uid: 0, gid: 0, groups: [], home: '/root' }, env: ['PATH=/opt/bin', `HOSTNAME=${ID.slice(0, 12)}`, 'HOME=/root', 'A=image'] }, 'none given: root, in /');
+  t.same(fromImage({ user: 'alice' }).process.user, { uid: 1000, gid: 1000, groups: [1000], home: '/home/alice' });
+  t.same(fromImage({}, [], { user: '', workingDir: '' }).process, { ...fromImage({}).process, cwd: '/', user: { uid: 0, gid: 0, groups: [0], home: '/root' }, env: ['PATH=/opt/bin', `HOSTNAME=${ID.slice(0, 12)}`, 'HOME=/root', 'A=image'] }, 'none given: root, in /');
   t.throws(() => fromImage({ user: 'alice:wheel' }), /names a group the root's \/etc\/group does not have \(wheel\)/, "the top layer's whiteout hides the base's group file");
   t.same(fromImage({ user: 'alice:10' }).process.user.gid, 10, 'by number it needs none');
 });
