@@ -21,6 +21,8 @@ export interface BootConfig {
   bootTimeoutMs: number;
   /** from start until the guest powers off */
   totalTimeoutMs: number;
+  /** once the job has started, how long the guest may stay silent (no output, no console) */
+  stallTimeoutMs: number;
   /** each chunk of the job's output as it arrives */
   onOutput(chunk: Buffer): void;
   /** what the console shows once the job has started (its tests' stderr, kernel warnings) */
@@ -28,7 +30,7 @@ export interface BootConfig {
   signal?: AbortSignal;
 }
 
-export type Outcome = 'powered-off' | 'boot-timeout' | 'timeout' | 'interrupted';
+export type Outcome = 'powered-off' | 'boot-timeout' | 'timeout' | 'stalled' | 'interrupted';
 
 export interface BootResult {
   outcome: Outcome;
@@ -92,6 +94,7 @@ export function boot(c: BootConfig): Promise<BootResult> {
   let consoleText = '';
   let bootMs: number | undefined;
   let outcome: Outcome = 'powered-off';
+  let heard = started;
 
   const stop = (why: Outcome) => {
     if (outcome !== 'powered-off' || qemu.exitCode !== null || qemu.signalCode !== null) return;
@@ -102,6 +105,7 @@ export function boot(c: BootConfig): Promise<BootResult> {
     const chunk = output.next();
     if (chunk.length > 0) c.onOutput(chunk);
     const shown = consoleFile.next();
+    if (chunk.length > 0 || shown.length > 0) heard = Date.now();
     if (bootMs !== undefined) {
       if (shown.length > 0) c.onConsole(shown);
     } else {
@@ -117,6 +121,7 @@ export function boot(c: BootConfig): Promise<BootResult> {
     if (c.signal?.aborted) stop('interrupted');
     else if (bootMs === undefined && elapsed > c.bootTimeoutMs) stop('boot-timeout');
     else if (elapsed > c.totalTimeoutMs) stop('timeout');
+    else if (bootMs !== undefined && Date.now() - heard > c.stallTimeoutMs) stop('stalled');
   };
   const timer = setInterval(poll, 250);
 

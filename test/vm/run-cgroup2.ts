@@ -2,8 +2,9 @@
 // test/vm/suites.ts inside it (test/vm/guest-tests.sh) and has tap report on them on the host; or,
 // given arguments, runs that command in the guest instead.
 //
-// Environment: TSPROC_VM_TIMEOUT (seconds until the guest is killed, default 900),
-// TSPROC_VM_KEEP=1 (keep the temporary directory: console log, output, job, status).
+// Environment: TSPROC_VM_TIMEOUT (seconds until the guest is killed, all boots together, default 780),
+// TSPROC_VM_STALL (seconds of silence after which the guest is deemed stuck, default 180),
+// TSPROC_VM_KEEP=1 (keep the temporary directory: console log, output, job, status, per boot).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,10 +20,12 @@ import { guestTestFiles } from './suites.js';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
 const CACHE = join(ROOT, 'test/vm/.cache');
 const INIT = join(ROOT, 'test/vm/init.sh');
-const TOTAL_TIMEOUT_S = Number(process.env.TSPROC_VM_TIMEOUT) || 900;
+const TOTAL_TIMEOUT_S = Number(process.env.TSPROC_VM_TIMEOUT) || 780;
 /** each test file's limit inside the guest (tap's TAP_TIMEOUT) */
 const FILE_TIMEOUT_S = 600;
 const BOOT_TIMEOUT_S = 180;
+/** the longest the guest stays silent in a healthy run is about a minute (a daemon starting under emulation) */
+const STALL_TIMEOUT_S = Number(process.env.TSPROC_VM_STALL) || 180;
 /** sparse: it takes host disk only for what the guest writes */
 const SCRATCH_DISK_BYTES = 256 << 20;
 
@@ -61,6 +64,7 @@ function report(r: BootResult, status: string | undefined, consoleLog: string): 
   };
   if (r.outcome === 'boot-timeout') return why(`the VM did not boot within ${BOOT_TIMEOUT_S} s (killed)`);
   if (r.outcome === 'timeout') return why(`the guest did not finish within ${TOTAL_TIMEOUT_S} s (killed; TSPROC_VM_TIMEOUT sets the limit)`);
+  if (r.outcome === 'stalled') return why(`the guest fell silent for ${STALL_TIMEOUT_S} s (killed)`);
   if (r.outcome === 'interrupted') return why('interrupted');
   if (r.exitCode !== 0) return why(`QEMU exited ${r.exitCode}`);
   if (r.bootMs === undefined) return why('the VM did not boot: /init gave up');
@@ -87,12 +91,48 @@ function reportFiles(expected: string[], ran: GuestFile[]): number {
   return failed || tap !== 0 ? 1 : 0;
 }
 
+interface Prepared {
+  kernel: Kernel;
+  initrd: string;
+  tmp: string;
+}
+
+/** One boot running `command`; its own share, scratch disk and logs under tmp/boot-N. */
+async function bootOnce(p: Prepared, n: number, command: string[], budgetMs: number, onOutput: (chunk: Buffer) => void, signal: AbortSignal) {
+  const dir = join(p.tmp, `boot-${n}`);
+  const share = join(dir, 'share');
+  mkdirSync(share, { recursive: true });
+  writeFileSync(join(share, 'job.sh'), jobScript(command));
+  const scratchDisk = join(dir, 'scratch.img');
+  writeFileSync(scratchDisk, '');
+  truncateSync(scratchDisk, SCRATCH_DISK_BYTES);
+  const consoleLog = join(dir, 'console.log');
+  const result = await boot({
+    vmlinux: p.kernel.vmlinux,
+    initrd: p.initrd,
+    share,
+    project: ROOT,
+    scratchDisk,
+    consoleLog,
+    outputLog: join(dir, 'output.log'),
+    memoryMiB: 2048,
+    cpus: 2,
+    bootTimeoutMs: BOOT_TIMEOUT_S * 1000,
+    totalTimeoutMs: budgetMs,
+    stallTimeoutMs: STALL_TIMEOUT_S * 1000,
+    onOutput,
+    onConsole: (chunk) => process.stderr.write(chunk),
+    signal,
+  });
+  const statusFile = join(share, 'status');
+  const status = existsSync(statusFile) ? readFileSync(statusFile, 'utf8').trim() : undefined;
+  return { result, status, consoleLog };
+}
+
 async function main(argv: string[]): Promise<number> {
   const started = Date.now();
   // 1. What to run: the suites (the project must be built), or the command given.
   const files = argv.length > 0 ? undefined : guestTestFiles(ROOT);
-  const command = files ? ['sh', join(ROOT, 'test/vm/guest-tests.sh'), ...files] : argv;
-  const output = new GuestOutput((text) => process.stdout.write(text));
   // 2. QEMU, static busybox and xz on the host.
   ensureHostPackages(log);
   const tmp = mkdtempSync('/tmp/tsproc-test-vm-');
@@ -100,44 +140,39 @@ async function main(argv: string[]): Promise<number> {
   const onSignal = () => abort.abort();
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {
-    // 3. The kernel: from the cache, or downloaded and unpacked.
+    // 3. The kernel: from the cache, or downloaded and unpacked; 4. the initramfs.
     const kernel: Kernel = obtainKernel(CACHE, tmp, log);
-    // 4. The initramfs and the shared directory holding the job.
-    const initrd = buildInitramfs(join(tmp, 'initramfs'), INIT, kernel.modules);
-    const share = join(tmp, 'share');
-    mkdirSync(share);
-    writeFileSync(join(share, 'job.sh'), jobScript(command));
-    const scratchDisk = join(tmp, 'scratch.img');
-    writeFileSync(scratchDisk, '');
-    truncateSync(scratchDisk, SCRATCH_DISK_BYTES);
-    const ready = Date.now();
-    log(`kernel ${kernel.version} (${kernel.cached ? 'cached' : 'downloaded'}), ready in ${seconds(ready - started)}; booting`);
-    // 5. Boot; the job's output streams to stdout, the guest powers itself off.
-    const consoleLog = join(tmp, 'console.log');
-    const result = await boot({
-      vmlinux: kernel.vmlinux,
-      initrd,
-      share,
-      project: ROOT,
-      scratchDisk,
-      consoleLog,
-      outputLog: join(tmp, 'output.log'),
-      memoryMiB: 2048,
-      cpus: 2,
-      bootTimeoutMs: BOOT_TIMEOUT_S * 1000,
-      totalTimeoutMs: TOTAL_TIMEOUT_S * 1000,
-      onOutput: (chunk) => (files ? output.push(chunk) : process.stdout.write(chunk)),
-      onConsole: (chunk) => process.stderr.write(chunk),
-      signal: abort.signal,
-    });
-    const statusFile = join(share, 'status');
-    const status = existsSync(statusFile) ? readFileSync(statusFile, 'utf8').trim() : undefined;
-    output.end();
-    // 6. Say how it went; tap on the host reports on the test files' TAP; say how long each part took.
-    let code = report(result, status, consoleLog);
-    if (files) code = reportFiles(files, output.files) || code;
-    const booted = result.bootMs === undefined ? 'did not boot' : `booted in ${seconds(result.bootMs)}`;
-    log(`${booted}, guest ran ${seconds(result.elapsedMs)}, ${seconds(Date.now() - started)} in all`);
+    const prepared = { kernel, initrd: buildInitramfs(join(tmp, 'initramfs'), INIT, kernel.modules), tmp };
+    log(`kernel ${kernel.version} (${kernel.cached ? 'cached' : 'downloaded'}), ready in ${seconds(Date.now() - started)}; booting`);
+    // 5. Boot; the job's output streams to stdout, the guest powers itself off. A guest that falls
+    //    silent (seen once in many runs: emulation stuck with no kernel message) is killed, and booted
+    //    once more for the files it had not finished; the file it was in runs again from its start.
+    const done: GuestFile[] = [];
+    let pending = files;
+    let code = 0;
+    let booted = 'did not boot';
+    for (let n = 1; ; n++) {
+      const output = new GuestOutput((text) => process.stdout.write(text));
+      const command = pending ? ['sh', join(ROOT, 'test/vm/guest-tests.sh'), ...pending] : argv;
+      const budget = TOTAL_TIMEOUT_S * 1000 - (Date.now() - started);
+      const { result, status, consoleLog } = await bootOnce(prepared, n, command, budget, (chunk) => (pending ? output.push(chunk) : process.stdout.write(chunk)), abort.signal);
+      output.end();
+      if (result.bootMs !== undefined) booted = `booted in ${seconds(result.bootMs)}`;
+      const finished = output.files.filter((f) => f.exitCode !== undefined);
+      if (pending && result.outcome === 'stalled' && n === 1 && !abort.signal.aborted) {
+        const cut = output.files.find((f) => f.exitCode === undefined)?.file ?? '(between files)';
+        log(`the guest fell silent for ${STALL_TIMEOUT_S} s in ${cut} (killed): booting once more for the ${pending.length - finished.length} files not finished`);
+        done.push(...finished);
+        pending = pending.filter((f) => !finished.some((d) => d.file === f));
+        continue;
+      }
+      done.push(...output.files);
+      // 6. Say how it went; tap on the host reports on the test files' TAP; say how long each part took.
+      code = report(result, status, consoleLog);
+      if (files) code = reportFiles(files, done) || code;
+      log(`${booted}, ${n} boot${n > 1 ? 's' : ''}, ${seconds(Date.now() - started)} in all`);
+      break;
+    }
     if (process.env.TSPROC_VM_KEEP) log(`kept ${tmp}`);
     return code;
   } finally {
