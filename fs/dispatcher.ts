@@ -48,6 +48,8 @@ export interface DispatcherOptions {
   debug?: (line: string) => void;
   /** handler failures (answered EIO) */
   error?: (message: string) => void;
+  /** writes a notification to the kernel (a worker's /dev/fuse descriptor); none: never sent */
+  notify?: (message: Buffer) => void;
 }
 
 export const DEFAULT_MAX_PAGES = 256;
@@ -89,6 +91,8 @@ export class Dispatcher {
   destroyed = false;
   /** the minor version agreed at INIT (0 until then, in the worker that did not see it) */
   minor = 0;
+  /** room for one FUSE_NOTIFY_STORE of one byte, when notifications can be sent */
+  private readonly notifyBuf: Buffer | undefined;
 
   constructor(
     private readonly fs: Filesystem,
@@ -97,6 +101,7 @@ export class Dispatcher {
     this.validity = options.validity ?? { seconds: 60, nsec: 0 };
     this.maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
     this.maxWrite = options.maxWrite ?? DEFAULT_MAX_WRITE;
+    this.notifyBuf = options.notify ? Buffer.alloc(Size.OUT_HEADER + Size.NOTIFY_STORE_OUT + 1) : undefined;
     const op = (opcode: number, inSize: number, handler: Handler) => {
       if (this.table.has(opcode)) throw new Error(`opcode ${opcodeName(opcode)} listed twice`);
       this.table.set(opcode, { opcode, inSize, handler });
@@ -204,6 +209,14 @@ export class Dispatcher {
   private open(r: Request, o: Buffer): number {
     const { flags } = S.decodeOpenIn(r.buf, r.body);
     const opened = this.fs.open(r.header.nodeid, flags, r.caller);
+    // Before the reply, so the reader cannot splice first: the inode's size grows to at least this
+    // content's length (the kernel's /proc says 0; splice on kernels before the fuse fix of 2026
+    // reads the page cache up to the size, and would see nothing). Storing its last byte does it: a
+    // store of no data leaves the size alone. The reader's short read at the end shrinks the size back.
+    const c = opened.content;
+    if (c && c.length > 0 && this.notifyBuf) {
+      this.options.notify!(this.notifyBuf.subarray(0, S.encodeNotifyStore(this.notifyBuf, r.header.nodeid, c.length - 1, c.subarray(c.length - 1))));
+    }
     // Nothing is ever written, so close(2) needs no FLUSH round trip.
     return S.encodeOpenOut(o, Size.OUT_HEADER, opened.fh, (opened.directIo ? FOPEN_DIRECT_IO : 0) | FOPEN_NOFLUSH) - Size.OUT_HEADER;
   }

@@ -32,6 +32,11 @@ export interface Opened {
   fh: bigint;
   /** FOPEN_DIRECT_IO: every read goes to the daemon, never to the page cache */
   directIo: boolean;
+  /**
+   * The content, when it was rendered at open: the dispatcher tells the kernel its length before it
+   * replies, for readers that splice (sendfile) through the page cache, which stops at the inode's size
+   */
+  content?: Buffer;
 }
 
 /** What a filesystem offers the dispatcher. Methods throw FsError to answer an errno. */

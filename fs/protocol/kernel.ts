@@ -87,6 +87,12 @@ export const FOPEN_KEEP_CACHE = 1 << 1;
 /** no FLUSH at close (kernel 5.16+; older kernels ignore the bit) */
 export const FOPEN_NOFLUSH = 1 << 5;
 
+/** Notifications the daemon sends unasked (fuse_notify_code): in fuse_out_header.error, unique 0. */
+export const NotifyCode = {
+  /** FUSE_NOTIFY_STORE: data into the page cache; grows the inode's size to offset + size */
+  STORE: 4,
+} as const;
+
 /** The kernel refuses read buffers smaller than this. */
 export const FUSE_MIN_READ_BUFFER = 8192;
 
@@ -103,6 +109,7 @@ export const Size = {
   KSTATFS: 80,
   GETXATTR_OUT: 8,
   DIRENT_HEADER: 24,
+  NOTIFY_STORE_OUT: 24,
 } as const;
 
 /** File type bits of st_mode, and the dirent type derived from them. */

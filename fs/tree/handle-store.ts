@@ -28,7 +28,10 @@ export const DEFAULT_CLASSES: SizeClass[] = [
 ];
 export const DEFAULT_HANDLES = 16384;
 
+/** H_STATE: 0 free, 1 open, 2 open with a snapshot made at open that no read has taken yet */
 const H_STATE = 0;
+const OPEN = 1;
+const FRESH = 2;
 const H_GEN = 1;
 const H_BLOCK = 2;
 const H_LEN = 3;
@@ -98,15 +101,20 @@ export class HandleStore {
     const i = Number(fh & MASK32) - 1;
     if (i < 0 || i >= this.handles) return -1;
     const base = this.lay.handleBase + i * H_FIELDS;
-    if (Atomics.load(this.ints, base + H_STATE) !== 1) return -1;
+    const state = Atomics.load(this.ints, base + H_STATE);
+    if (state !== OPEN && state !== FRESH) return -1;
     if (Atomics.load(this.ints, base + H_GEN) !== Number(fh >> 32n)) return -1;
     return base;
   }
 
-  /** Keep `content` as the handle's snapshot; false when it has none (unknown handle, no room). */
-  store(fh: bigint, content: Buffer): boolean {
+  /**
+   * Keep `content` as the handle's snapshot; false when it has none (unknown handle, no room).
+   * `fresh`: made at open, for the first read at offset 0 to take (`takeFresh`) instead of rendering.
+   */
+  store(fh: bigint, content: Buffer, fresh = false): boolean {
     const base = this.index(fh);
     if (base < 0) return false;
+    Atomics.store(this.ints, base + H_STATE, fresh ? FRESH : OPEN);
     let ref = Atomics.load(this.ints, base + H_BLOCK);
     if (ref !== 0 && this.classes[ref >>> 24]!.size < content.length) {
       this.freeBlock(ref);
@@ -121,6 +129,12 @@ export class HandleStore {
     content.copy(this.blockView(ref, content.length));
     Atomics.store(this.ints, base + H_LEN, content.length);
     return true;
+  }
+
+  /** True once for a snapshot stored fresh: the first read takes it; later reads at 0 render anew. */
+  takeFresh(fh: bigint): boolean {
+    const base = this.index(fh);
+    return base >= 0 && Atomics.compareExchange(this.ints, base + H_STATE, FRESH, OPEN) === FRESH;
   }
 
   /** The handle's snapshot (a view into shared memory), or undefined when it has none. */

@@ -107,27 +107,43 @@ export class VirtualTree implements Filesystem {
     return this.node(nodeid).attr;
   }
 
-  open(nodeid: bigint, flags: number, _caller: Caller): Opened {
-    this.file(nodeid);
+  /**
+   * Opening renders the file for the caller and keeps it as the handle's snapshot, which the first
+   * read takes: its length is known before the open is answered (see Opened.content).
+   */
+  open(nodeid: bigint, flags: number, caller: Caller): Opened {
+    const spec = this.file(nodeid);
     if ((flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0) throw new FsError(E.EROFS);
     const fh = this.handles.open();
     if (fh === 0n) this.warnOnce('every handle slot is taken: reads of newly opened files are rendered each time');
-    return { fh, directIo: true };
+    const content = this.render(spec, caller);
+    this.keep(spec, fh, content, true);
+    return { fh, directIo: true, content };
   }
 
   /**
-   * A read at offset 0 (or the first read of a handle) renders the file and keeps the bytes as the
-   * handle's snapshot; later offsets are served from the snapshot, so a file read in pieces is whole.
+   * The first read takes the snapshot made at open; a later read at offset 0 (top and htop keep the
+   * file open and read it again from the start) renders anew and keeps that. Other offsets are served
+   * from the snapshot, so a file read in pieces is whole.
    */
   read(nodeid: bigint, fh: bigint, offset: number, size: number, caller: Caller): Buffer {
     const spec = this.file(nodeid);
-    let content = offset === 0 ? undefined : this.handles.load(fh);
+    const fresh = this.handles.takeFresh(fh);
+    let content = offset === 0 && !fresh ? undefined : this.handles.load(fh);
     if (!content) {
-      const rendered = spec.render(caller);
-      content = typeof rendered === 'string' ? Buffer.from(rendered) : rendered;
-      if (!this.handles.store(fh, content) && fh !== 0n) this.warnOnce(`no snapshot room for ${content.length} bytes: reads of ${spec.path} are rendered each time`);
+      content = this.render(spec, caller);
+      this.keep(spec, fh, content, false);
     }
     return content.subarray(Math.min(offset, content.length), Math.min(offset + size, content.length));
+  }
+
+  private render(spec: FileSpec, caller: Caller): Buffer {
+    const rendered = spec.render(caller);
+    return typeof rendered === 'string' ? Buffer.from(rendered) : rendered;
+  }
+
+  private keep(spec: FileSpec, fh: bigint, content: Buffer, fresh: boolean): void {
+    if (!this.handles.store(fh, content, fresh) && fh !== 0n) this.warnOnce(`no snapshot room for ${content.length} bytes: reads of ${spec.path} are rendered each time`);
   }
 
   release(_nodeid: bigint, fh: bigint): void {

@@ -10,7 +10,7 @@ import { Opcode, initBody, nameBody, openBody, readBody, releaseBody, request } 
 
 const E = constants.errno;
 
-function setup(opts: { debug?: (l: string) => void; error?: (l: string) => void } = {}) {
+function setup(opts: { debug?: (l: string) => void; error?: (l: string) => void; notify?: (m: Buffer) => void } = {}) {
   const calls: number[] = [];
   const tree = new VirtualTree(
     [
@@ -75,18 +75,25 @@ t.test('LOOKUP, GETATTR and their errors', async (t) => {
   t.equal(attr.body.readUInt32LE(16 + 64), 4, 'root nlink: 2 + proc + sys');
 });
 
-t.test('OPEN is direct I/O; READ renders at offset 0 and serves later offsets from the snapshot', async (t) => {
-  const { send, calls } = setup();
+t.test('OPEN is direct I/O and renders; the first READ takes that, later offsets the snapshot, offset 0 again renders', async (t) => {
+  const notes: Buffer[] = [];
+  const { send, calls } = setup({ notify: (m) => notes.push(Buffer.from(m)) });
   const mem = lookup(send, lookup(send, 1n, 'proc'), 'meminfo');
-  const o = send(request(Opcode.OPEN, mem, openBody(0)))!;
+  const o = send(request(Opcode.OPEN, mem, openBody(0), { pid: 77, uid: 5, gid: 6 }))!;
   t.equal(o.error, 0);
   t.equal(o.body.readUInt32LE(8), FOPEN_DIRECT_IO | FOPEN_NOFLUSH, 'direct I/O, no FLUSH at close');
+  // FUSE_NOTIFY_STORE of the content's last byte, before the reply: the inode's size becomes its length
+  const text = 'MemTotal: 1 kB\npid 77\n';
+  t.equal(notes.length, 1, 'one notification');
+  const n = notes[0]!;
+  t.same([n.readUInt32LE(0), n.readInt32LE(4), n.readBigUInt64LE(8)], [41, 4, 0n], 'out header: length, FUSE_NOTIFY_STORE, unique 0');
+  t.same([n.readBigUInt64LE(16), n.readBigUInt64LE(24), n.readUInt32LE(32), n.subarray(40).toString()], [mem, BigInt(text.length - 1), 1, '\n'], 'node, offset, size, the last byte');
   const fh = o.body.readBigUInt64LE(0);
-  const first = send(request(Opcode.READ, mem, readBody(fh, 0, 5), { pid: 77, uid: 5, gid: 6 }))!;
+  const first = send(request(Opcode.READ, mem, readBody(fh, 0, 5), { pid: 88, uid: 5, gid: 6 }))!;
   t.equal(first.body.toString(), 'MemTo');
   const rest = send(request(Opcode.READ, mem, readBody(fh, 5, 4096), { pid: 88, uid: 0, gid: 0 }))!;
   t.equal(rest.body.toString(), 'tal: 1 kB\npid 77\n', 'the rest of the same snapshot, though another pid asks');
-  t.same(calls, [77], 'rendered once, for the caller of the first read');
+  t.same(calls, [77], 'rendered once, for the opener');
   t.equal(send(request(Opcode.READ, mem, readBody(fh, 1000, 10)))!.body.length, 0, 'EOF');
   send(request(Opcode.READ, mem, readBody(fh, 0, 4096), { pid: 99, uid: 0, gid: 0 }));
   t.same(calls, [77, 99], 'a read at offset 0 renders afresh (top keeps /proc/stat open)');
@@ -140,9 +147,9 @@ t.test('a throwing render answers EIO and the dispatcher keeps serving; FsError 
   const { send } = setup({ error: (l) => errors.push(l) });
   const proc = lookup(send, 1n, 'proc');
   const boom = lookup(send, proc, 'boom');
-  const fh = send(request(Opcode.OPEN, boom, openBody(0)))!.body.readBigUInt64LE(0);
-  t.equal(send(request(Opcode.READ, boom, readBody(fh, 0, 10)))!.error, E.EIO);
-  t.match(errors[0], /READ node \d+ from pid 1234 failed: Error: kaboom/);
+  t.equal(send(request(Opcode.OPEN, boom, openBody(0)))!.error, E.EIO, 'the render runs at OPEN');
+  t.match(errors[0], /OPEN node \d+ from pid 1234 failed: Error: kaboom/);
+  t.equal(send(request(Opcode.READ, boom, readBody(0n, 0, 10)))!.error, E.EIO, 'and at a READ of an unknown handle');
   const gone = lookup(send, proc, 'gone');
   t.equal(send(request(Opcode.READ, gone, readBody(0n, 0, 10)))!.error, E.ENOENT);
   t.equal(lookup(send, proc, 'meminfo') > 0n, true, 'still serving');

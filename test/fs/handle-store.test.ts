@@ -21,6 +21,22 @@ t.test('open, store, load, release', async (t) => {
   t.notOk(s.store(fh, Buffer.from('x')), 'stale handle');
 });
 
+t.test('a snapshot stored fresh (at open) is taken once; the handle works as before', async (t) => {
+  const s = new HandleStore(HandleStore.create(4, [{ size: 16, count: 2 }]));
+  const fh = s.open();
+  t.notOk(s.takeFresh(fh), 'nothing fresh before a store');
+  t.ok(s.store(fh, Buffer.from('at open'), true));
+  t.ok(s.takeFresh(fh), 'the first read takes it');
+  t.notOk(s.takeFresh(fh), 'only once');
+  t.equal(s.load(fh)!.toString(), 'at open', 'still the snapshot for later offsets');
+  t.ok(s.store(fh, Buffer.from('again')));
+  t.notOk(s.takeFresh(fh), 'a store at a read is not fresh');
+  t.ok(s.store(fh, Buffer.from('x'), true));
+  s.release(fh);
+  t.notOk(s.takeFresh(fh), 'released');
+  t.same(s.usage(), { handles: 0, blocks: [0] });
+});
+
 t.test('a reused slot does not answer for the old handle', async (t) => {
   const s = new HandleStore(HandleStore.create(1, [{ size: 16, count: 1 }]));
   const a = s.open();

@@ -1,10 +1,10 @@
 // --lxcfs: procps top, free and uptime and /proc/cpuinfo inside report the container's limits, served
 // by Debian's lxcfs and by tsproc's own daemon; no live mount: refused before anything is created.
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmdirSync } from 'node:fs';
 import { forceUnmount, mountedAt, startDaemon, tempMountpoint } from '../helpers/daemon.js';
-import { cannotRun, sandbox, tempDir, until, usrRoot } from '../helpers/runner.js';
+import { busyboxRoot, cannotRun, sandbox, tempDir, until, usrRoot } from '../helpers/runner.js';
 
 const skip = cannotRun() ?? (existsSync('/usr/bin/top') ? undefined : 'procps is not installed');
 if (skip) t.plan(0, skip);
@@ -63,6 +63,27 @@ t.test('Debian\'s lxcfs', async (t) => {
 t.test("tsproc's own daemon: top, free, uptime and cpuinfo show the limits", async (t) => {
   const d = await startDaemon(t);
   await checkFigures(t, d.dir);
+});
+
+// busybox's cat copies with sendfile, which kernels before the fuse splice fix of 2026 serve from the
+// page cache up to the inode's size: one size for every reader of the file, whatever its content.
+t.test("busybox cat in a container, then on the host: each reader's whole file", async (t) => {
+  const d = await startDaemon(t);
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const hostCat = (f: string) => spawnSync('/bin/busybox', ['cat', `${d.dir}/proc/${f}`], { encoding: 'utf8' }).stdout;
+  for (let round = 0; round < 2; round++) {
+    const r = await s.run(['--rm', '--rootfs', root, '--lxcfs-root', d.dir, '-m', '64m', 'sh', '-c', 'cat /proc/meminfo; echo ---; cat /proc/uptime']);
+    const [meminfo = '', uptime = ''] = r.stdout.split('---\n');
+    t.match(meminfo, /^MemTotal: +65536 kB\n/, 'the container: its limit');
+    t.equal(meminfo.split('\n').length, readFileSync(`${d.dir}/proc/meminfo`, 'utf8').split('\n').length, "the container: every line of meminfo");
+    t.match(uptime, /^\d+\.\d\d \d+\.\d\d\n$/, `the container's uptime, whole: ${JSON.stringify(uptime)}`);
+    // the host's uptime is longer than the container's: the size the container's read left must not cut it
+    t.match(hostCat('uptime'), /^\d+\.\d\d \d+\.\d\d\n$/, 'the host after it: its whole uptime');
+    const host = hostCat('meminfo');
+    t.ok(host.startsWith(readFileSync('/proc/meminfo', 'utf8').split('\n')[0]!) && host.endsWith('\n'), "the host after it: the host's MemTotal, and a whole last line");
+    t.equal(host.split('\n').length, readFileSync('/proc/meminfo', 'utf8').split('\n').length, "the host after it: every line of meminfo");
+  }
 });
 
 t.test('no live mount at --lxcfs-root: refused before anything is created', async (t) => {
