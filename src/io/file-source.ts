@@ -107,14 +107,8 @@ export class DescriptorCache implements FileSource {
   }
 
   readOnce(path: string, o: ReadOptions = {}): string | undefined {
-    let fd: number;
-    try {
-      this.syscalls++;
-      fd = openSync(path, 'r');
-    } catch (err) {
-      if (ABSENT.has((err as NodeJS.ErrnoException).code ?? '')) return undefined;
-      throw err;
-    }
+    const fd = this.openIfPresent(path);
+    if (fd === undefined) return undefined;
     try {
       return this.readAll(fd, o.oneRecord ?? false);
     } catch (err) {
@@ -166,14 +160,8 @@ export class DescriptorCache implements FileSource {
         if (code !== 'ENODEV' && !ABSENT.has(code) && code !== 'EBADF') throw err;
       }
     }
-    let opened: number;
-    try {
-      this.syscalls++;
-      opened = openSync(path, 'r');
-    } catch (err) {
-      if (ABSENT.has((err as NodeJS.ErrnoException).code ?? '')) return undefined;
-      throw err;
-    }
+    const opened = this.openIfPresent(path);
+    if (opened === undefined) return undefined;
     let text: string;
     try {
       text = this.readAll(opened, oneRecord);
@@ -189,6 +177,17 @@ export class DescriptorCache implements FileSource {
       this.drop(oldPath, oldFd);
     }
     return text;
+  }
+
+  /** A descriptor for reading path, or undefined when it is absent (ABSENT's errnos). */
+  private openIfPresent(path: string): number | undefined {
+    try {
+      this.syscalls++;
+      return openSync(path, 'r');
+    } catch (err) {
+      if (ABSENT.has((err as NodeJS.ErrnoException).code ?? '')) return undefined;
+      throw err;
+    }
   }
 
   private drop(path: string, fd: number): void {
