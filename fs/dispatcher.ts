@@ -4,11 +4,15 @@ import { FsError, type Caller, type Filesystem } from './filesystem.js';
 import {
   FOPEN_DIRECT_IO,
   FOPEN_NOFLUSH,
+  FUSE_GETATTR_FH,
   FUSE_KERNEL_MINOR_VERSION,
+  FUSE_READ_LOCKOWNER,
   FUSE_KERNEL_VERSION,
   FUSE_MIN_SUPPORTED_MINOR,
   InitFlag,
   Opcode,
+  S_IFMT,
+  S_IFREG,
   Size,
   direntType,
   opcodeName,
@@ -39,7 +43,7 @@ interface OpEntry {
 }
 
 export interface DispatcherOptions {
-  /** entry and attribute cache time given to the kernel */
+  /** entry and attribute cache time given to the kernel (a file's attributes: none, see attrValidity) */
   validity?: S.Validity;
   /** largest read the kernel may send, in pages (FUSE_MAX_PAGES) */
   maxPages?: number;
@@ -48,9 +52,9 @@ export interface DispatcherOptions {
   debug?: (line: string) => void;
   /** handler failures (answered EIO) */
   error?: (message: string) => void;
-  /** writes a notification to the kernel (a worker's /dev/fuse descriptor); none: never sent */
-  notify?: (message: Buffer) => void;
 }
+
+const NOW: S.Validity = { seconds: 0, nsec: 0 };
 
 export const DEFAULT_MAX_PAGES = 256;
 export const DEFAULT_MAX_WRITE = 128 * 1024;
@@ -91,8 +95,6 @@ export class Dispatcher {
   destroyed = false;
   /** the minor version agreed at INIT (0 until then, in the worker that did not see it) */
   minor = 0;
-  /** room for one FUSE_NOTIFY_STORE of one byte, when notifications can be sent */
-  private readonly notifyBuf: Buffer | undefined;
 
   constructor(
     private readonly fs: Filesystem,
@@ -101,7 +103,6 @@ export class Dispatcher {
     this.validity = options.validity ?? { seconds: 60, nsec: 0 };
     this.maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
     this.maxWrite = options.maxWrite ?? DEFAULT_MAX_WRITE;
-    this.notifyBuf = options.notify ? Buffer.alloc(Size.OUT_HEADER + Size.NOTIFY_STORE_OUT + 1) : undefined;
     const op = (opcode: number, inSize: number, handler: Handler) => {
       if (this.table.has(opcode)) throw new Error(`opcode ${opcodeName(opcode)} listed twice`);
       this.table.set(opcode, { opcode, inSize, handler });
@@ -111,7 +112,7 @@ export class Dispatcher {
     op(Opcode.LOOKUP, 1, (r, o) => this.lookup(r, o));
     op(Opcode.FORGET, 8, () => NO_REPLY);
     op(Opcode.BATCH_FORGET, 8, () => NO_REPLY);
-    op(Opcode.GETATTR, 16, (r, o) => S.encodeAttrOut(o, Size.OUT_HEADER, this.validity, this.fs.getattr(r.header.nodeid)) - Size.OUT_HEADER);
+    op(Opcode.GETATTR, 16, (r, o) => this.getattr(r, o));
     op(Opcode.OPEN, 8, (r, o) => this.open(r, o));
     op(Opcode.READ, 40, (r, o) => this.read(r, o));
     op(Opcode.RELEASE, 24, (r) => (this.fs.release(r.header.nodeid, S.decodeReleaseIn(r.buf, r.body).fh), 0));
@@ -201,28 +202,41 @@ export class Dispatcher {
     );
   }
 
+  /**
+   * How long the kernel may keep a node's attributes. A file's size is its reader's length
+   * (Filesystem.getattr), so the kernel asks at every stat; directories never change.
+   */
+  private attrValidity(a: S.Attr): S.Validity {
+    return (a.mode & S_IFMT) === S_IFREG ? NOW : this.validity;
+  }
+
   private lookup(r: Request, o: Buffer): number {
     const e = this.fs.lookup(r.header.nodeid, S.decodeName(r.buf, r.body, r.end));
-    return S.encodeEntryOut(o, Size.OUT_HEADER, e.nodeid, this.validity, this.validity, e.attr) - Size.OUT_HEADER;
+    return S.encodeEntryOut(o, Size.OUT_HEADER, e.nodeid, this.validity, this.attrValidity(e.attr), e.attr) - Size.OUT_HEADER;
+  }
+
+  /** fstat(2) of an open file names its handle: the size is that handle's snapshot's. */
+  private getattr(r: Request, o: Buffer): number {
+    const gin = S.decodeGetattrIn(r.buf, r.body);
+    const fh = gin.getattrFlags & FUSE_GETATTR_FH ? gin.fh : undefined;
+    const attr = this.fs.getattr(r.header.nodeid, r.caller, fh);
+    return S.encodeAttrOut(o, Size.OUT_HEADER, this.attrValidity(attr), attr) - Size.OUT_HEADER;
   }
 
   private open(r: Request, o: Buffer): number {
     const { flags } = S.decodeOpenIn(r.buf, r.body);
     const opened = this.fs.open(r.header.nodeid, flags, r.caller);
-    // Before the reply, so the reader cannot splice first: the inode's size grows to at least this
-    // content's length (the kernel's /proc says 0; splice on kernels before the fuse fix of 2026
-    // reads the page cache up to the size, and would see nothing). Storing its last byte does it: a
-    // store of no data leaves the size alone. The reader's short read at the end shrinks the size back.
-    const c = opened.content;
-    if (c && c.length > 0 && this.notifyBuf) {
-      this.options.notify!(this.notifyBuf.subarray(0, S.encodeNotifyStore(this.notifyBuf, r.header.nodeid, c.length - 1, c.subarray(c.length - 1))));
-    }
     // Nothing is ever written, so close(2) needs no FLUSH round trip.
     return S.encodeOpenOut(o, Size.OUT_HEADER, opened.fh, (opened.directIo ? FOPEN_DIRECT_IO : 0) | FOPEN_NOFLUSH) - Size.OUT_HEADER;
   }
 
   private read(r: Request, o: Buffer): number {
     const rin = S.decodeReadIn(r.buf, r.body);
+    // A READ without a lock owner fills the page cache, which every reader of the inode shares: no
+    // reader's content may go there (another container would be served it). EINVAL, as splice of a
+    // /proc file gave before Linux 5.10: sendfile fails and busybox cat, Python and the like fall back
+    // to read(2), which is direct I/O. docs/decisions.md, "sendfile readers".
+    if ((rin.readFlags & FUSE_READ_LOCKOWNER) === 0) throw new FsError(E.EINVAL);
     const size = Math.min(rin.size, o.length - Size.OUT_HEADER);
     const data = this.fs.read(r.header.nodeid, rin.fh, Number(rin.offset), size, r.caller);
     return data.copy(o, Size.OUT_HEADER);
@@ -240,7 +254,7 @@ export class Dispatcher {
       // "." and ".." go with node id 0 in READDIRPLUS: the kernel takes no lookup reference for them.
       const dots = e.name === '.' || e.name === '..';
       const next = plus
-        ? S.encodeDirentplus(o, p, end, d, { nodeid: dots ? 0n : e.nodeid, entryValid: this.validity, attrValid: this.validity, attr: e.attr })
+        ? S.encodeDirentplus(o, p, end, d, { nodeid: dots ? 0n : e.nodeid, entryValid: this.validity, attrValid: this.attrValidity(e.attr), attr: e.attr })
         : S.encodeDirent(o, p, end, d);
       if (next < 0) break;
       p = next;
@@ -251,13 +265,13 @@ export class Dispatcher {
   /** No node has extended attributes. */
   private getxattr(r: Request, _o: Buffer): number {
     S.decodeGetxattrIn(r.buf, r.body, r.end);
-    this.fs.getattr(r.header.nodeid);
+    this.fs.access(r.header.nodeid, 0); // ENOENT for an unknown node
     throw new FsError(E.ENODATA);
   }
 
   private listxattr(r: Request, o: Buffer): number {
     const { size } = S.decodeGetxattrIn(r.buf, r.body, r.end);
-    this.fs.getattr(r.header.nodeid);
+    this.fs.access(r.header.nodeid, 0); // ENOENT for an unknown node
     return size === 0 ? S.encodeGetxattrOut(o, Size.OUT_HEADER, 0) - Size.OUT_HEADER : 0;
   }
 }

@@ -32,17 +32,16 @@ export interface Opened {
   fh: bigint;
   /** FOPEN_DIRECT_IO: every read goes to the daemon, never to the page cache */
   directIo: boolean;
-  /**
-   * The content, when it was rendered at open: the dispatcher tells the kernel its length before it
-   * replies, for readers that splice (sendfile) through the page cache, which stops at the inode's size
-   */
-  content?: Buffer;
 }
 
 /** What a filesystem offers the dispatcher. Methods throw FsError to answer an errno. */
 export interface Filesystem {
   lookup(parent: bigint, name: string): Entry;
-  getattr(nodeid: bigint): Attr;
+  /**
+   * A file's size is the length of what this caller reads: of the open handle's snapshot when `fh`
+   * is given (fstat), else of a render for the caller; never 0 (docs/decisions.md, "sendfile readers").
+   */
+  getattr(nodeid: bigint, caller: Caller, fh?: bigint): Attr;
   open(nodeid: bigint, flags: number, caller: Caller): Opened;
   read(nodeid: bigint, fh: bigint, offset: number, size: number, caller: Caller): Buffer;
   release(nodeid: bigint, fh: bigint): void;

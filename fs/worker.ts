@@ -25,14 +25,6 @@ async function main(config: WorkerConfig): Promise<WorkerExit> {
     ...config.dispatcher,
     error: (m) => logLine(`${tag}: ${m}`),
     ...(config.debug ? { debug: (m: string) => logLine(`${tag}: ${m}`) } : {}),
-    notify: (message: Buffer) => {
-      try {
-        writeSync(config.fd, message);
-      } catch (err) {
-        // ENOENT: the kernel no longer knows the inode; anything else is worth a line
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logLine(`${tag}: notify /dev/fuse: ${(err as Error).message}`);
-      }
-    },
   };
   const dispatcher = new Dispatcher(tree, options);
   const sizes = bufferSizes(options);

@@ -21,6 +21,8 @@ const wanted = {
   attr: '/usr/bin/setfattr',
   zstd: '/usr/bin/zstd',
   'openjdk-17-jre-headless': '/usr/bin/java',
+  python3: '/usr/bin/python3',
+  strace: '/usr/bin/strace',
 };
 const missing = Object.entries(wanted).filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
 if (missing.length > 0 && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {

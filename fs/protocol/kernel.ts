@@ -87,11 +87,16 @@ export const FOPEN_KEEP_CACHE = 1 << 1;
 /** no FLUSH at close (kernel 5.16+; older kernels ignore the bit) */
 export const FOPEN_NOFLUSH = 1 << 5;
 
-/** Notifications the daemon sends unasked (fuse_notify_code): in fuse_out_header.error, unique 0. */
-export const NotifyCode = {
-  /** FUSE_NOTIFY_STORE: data into the page cache; grows the inode's size to offset + size */
-  STORE: 4,
-} as const;
+/**
+ * fuse_read_in.read_flags: lock_owner is valid. The kernel sets it on every READ made for a read(2),
+ * pread, readv or io_uring read of a direct-I/O file (fuse_send_read gets current->files), and on none
+ * it makes to fill the page cache (fuse_do_readfolio, fuse_send_readpages: splice on kernels 6.5 to
+ * the 2026 fix, mmap, readahead). docs/decisions.md, "sendfile readers".
+ */
+export const FUSE_READ_LOCKOWNER = 1 << 1;
+
+/** fuse_getattr_in.getattr_flags: fh is valid (fstat of an open file) */
+export const FUSE_GETATTR_FH = 1 << 0;
 
 /** The kernel refuses read buffers smaller than this. */
 export const FUSE_MIN_READ_BUFFER = 8192;
@@ -109,7 +114,6 @@ export const Size = {
   KSTATFS: 80,
   GETXATTR_OUT: 8,
   DIRENT_HEADER: 24,
-  NOTIFY_STORE_OUT: 24,
 } as const;
 
 /** File type bits of st_mode, and the dirent type derived from them. */

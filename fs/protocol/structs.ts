@@ -1,5 +1,5 @@
 // One decode or encode function per kernel struct of linux/fuse.h, byte offsets in comments.
-import { NotifyCode, Size } from './kernel.js';
+import { Size } from './kernel.js';
 
 // ---- Request side: what the kernel sends ----------------------------------------------------
 
@@ -133,21 +133,6 @@ export function encodeOutHeader(b: Buffer, len: number, error: number, unique: b
   b.writeUInt32LE(len, 0); //        0 u32 len (header included)
   b.writeInt32LE(error, 4); //       4 i32 error (0 or a negative errno)
   b.writeBigUInt64LE(unique, 8); //  8 u64 unique
-}
-
-/**
- * A whole FUSE_NOTIFY_STORE message: out header (unique 0, error = the notify code), then struct
- * fuse_notify_store_out and the data. Returns its length.
- */
-export function encodeNotifyStore(b: Buffer, nodeid: bigint, offset: number, data: Buffer): number {
-  const len = Size.OUT_HEADER + Size.NOTIFY_STORE_OUT + data.length;
-  encodeOutHeader(b, len, NotifyCode.STORE, 0n);
-  b.writeBigUInt64LE(nodeid, 16); //            0 u64 nodeid
-  b.writeBigUInt64LE(BigInt(offset), 24); //    8 u64 offset
-  b.writeUInt32LE(data.length, 32); //         16 u32 size
-  b.writeUInt32LE(0, 36); //                   20 u32 padding
-  data.copy(b, 40);
-  return len;
 }
 
 /** The attributes of a node, as tsproc keeps them. */

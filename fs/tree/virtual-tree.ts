@@ -10,6 +10,12 @@ const E = constants.errno;
 const O_ACCMODE = 3;
 const O_TRUNC = 0o1000;
 const W_OK = 2;
+/**
+ * A file's smallest size. The kernel keeps one size per inode, and splice (sendfile) stops at it on
+ * kernels 6.5 up to the 2026 fuse fix: at 0, busybox cat would see an empty file instead of failing
+ * over to read(2). A LOOKUP's size is this; a stat's is its reader's length (getattr).
+ */
+const MIN_FILE_SIZE = 1;
 
 /** A file of the tree: its path below the mountpoint and how to render it for a caller. */
 export interface FileSpec {
@@ -76,7 +82,7 @@ export class VirtualTree implements Filesystem {
       nodeid,
       name,
       parent,
-      attr: { ino: nodeid, size: 0, mode: isDir ? S_IFDIR | 0o555 : S_IFREG | 0o444, nlink: isDir ? 2 : 1, uid: 0, gid: 0, time: this.time },
+      attr: { ino: nodeid, size: isDir ? 0 : MIN_FILE_SIZE, mode: isDir ? S_IFDIR | 0o555 : S_IFREG | 0o444, nlink: isDir ? 2 : 1, uid: 0, gid: 0, time: this.time },
     };
     if (isDir) node.children = new Map();
     this.nodes.set(nodeid, node);
@@ -103,13 +109,17 @@ export class VirtualTree implements Filesystem {
     return { nodeid: child.nodeid, attr: child.attr };
   }
 
-  getattr(nodeid: bigint): Attr {
-    return this.node(nodeid).attr;
+  getattr(nodeid: bigint, caller: Caller, fh?: bigint): Attr {
+    const node = this.node(nodeid);
+    if (!node.file) return node.attr;
+    const length = (fh !== undefined ? this.handles.load(fh)?.length : undefined) ?? this.render(node.file, caller).length;
+    // Never 0: a size of 0 would make a concurrent sendfile reader of the inode see an empty file
+    return { ...node.attr, size: Math.max(length, MIN_FILE_SIZE) };
   }
 
   /**
    * Opening renders the file for the caller and keeps it as the handle's snapshot, which the first
-   * read takes: its length is known before the open is answered (see Opened.content).
+   * read takes; fstat tells its length.
    */
   open(nodeid: bigint, flags: number, caller: Caller): Opened {
     const spec = this.file(nodeid);
@@ -118,7 +128,7 @@ export class VirtualTree implements Filesystem {
     if (fh === 0n) this.warnOnce('every handle slot is taken: reads of newly opened files are rendered each time');
     const content = this.render(spec, caller);
     this.keep(spec, fh, content, true);
-    return { fh, directIo: true, content };
+    return { fh, directIo: true };
   }
 
   /**

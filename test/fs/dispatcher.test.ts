@@ -6,11 +6,11 @@ import { FsError } from '../../fs/filesystem.js';
 import { FOPEN_DIRECT_IO, FOPEN_NOFLUSH, InitFlag } from '../../fs/protocol/kernel.js';
 import { HandleStore } from '../../fs/tree/handle-store.js';
 import { VirtualTree } from '../../fs/tree/virtual-tree.js';
-import { Opcode, initBody, nameBody, openBody, readBody, releaseBody, request } from '../helpers/requests.js';
+import { Opcode, getattrBody, initBody, nameBody, openBody, readBody, releaseBody, request } from '../helpers/requests.js';
 
 const E = constants.errno;
 
-function setup(opts: { debug?: (l: string) => void; error?: (l: string) => void; notify?: (m: Buffer) => void } = {}) {
+function setup(opts: { debug?: (l: string) => void; error?: (l: string) => void } = {}) {
   const calls: number[] = [];
   const tree = new VirtualTree(
     [
@@ -64,9 +64,11 @@ t.test('LOOKUP, GETATTR and their errors', async (t) => {
   const r = send(request(Opcode.LOOKUP, 1n, nameBody('proc')))!;
   t.equal(r.body.readUInt32LE(40 + 60), 0o40555, 'directory mode');
   t.equal(r.body.readBigUInt64LE(16), 60n, 'entry_valid');
+  t.equal(r.body.readBigUInt64LE(24), 60n, "a directory's attr_valid");
   const mem = send(request(Opcode.LOOKUP, proc, nameBody('meminfo')))!;
   t.equal(mem.body.readUInt32LE(40 + 60), 0o100444, 'read-only regular file');
-  t.equal(mem.body.readBigUInt64LE(40 + 8), 0n, 'size 0, as /proc reports');
+  t.equal(mem.body.readBigUInt64LE(40 + 8), 1n, 'size 1 until a stat: never 0, which stops a splice reader');
+  t.equal(mem.body.readBigUInt64LE(24), 0n, "a file's attr_valid is 0: its size is each reader's");
   t.equal(send(request(Opcode.LOOKUP, proc, nameBody('nope')))!.error, E.ENOENT);
   t.equal(send(request(Opcode.LOOKUP, 999n, nameBody('x')))!.error, E.ENOENT);
   const attr = send(request(Opcode.GETATTR, 1n, Buffer.alloc(16)))!;
@@ -75,19 +77,29 @@ t.test('LOOKUP, GETATTR and their errors', async (t) => {
   t.equal(attr.body.readUInt32LE(16 + 64), 4, 'root nlink: 2 + proc + sys');
 });
 
+t.test("GETATTR of a file: its size is the caller's length, of the open handle's snapshot with fstat", async (t) => {
+  const { send, calls } = setup();
+  const proc = lookup(send, 1n, 'proc');
+  const mem = lookup(send, proc, 'meminfo');
+  const size = (r: { body: Buffer }) => Number(r.body.readBigUInt64LE(16 + 8));
+  const byPath = send(request(Opcode.GETATTR, mem, getattrBody(), { pid: 7, uid: 0, gid: 0 }))!;
+  t.equal(size(byPath), 'MemTotal: 1 kB\npid 7\n'.length, 'stat: a render for the caller, measured');
+  t.equal(byPath.body.readBigUInt64LE(0), 0n, 'attr_valid 0');
+  t.same(calls, [7]);
+  const fh = send(request(Opcode.OPEN, mem, openBody(0), { pid: 12345, uid: 0, gid: 0 }))!.body.readBigUInt64LE(0);
+  const byHandle = send(request(Opcode.GETATTR, mem, getattrBody(fh), { pid: 8, uid: 0, gid: 0 }))!;
+  t.equal(size(byHandle), 'MemTotal: 1 kB\npid 12345\n'.length, "fstat: the open handle's snapshot, not a new render");
+  t.same(calls, [7, 12345], 'no render for fstat');
+  const cpu = lookup(send, lookup(send, lookup(send, 1n, 'sys'), 'devices'), 'system');
+  t.equal(size(send(request(Opcode.GETATTR, cpu, getattrBody()))!), 0, 'a directory: 0');
+});
+
 t.test('OPEN is direct I/O and renders; the first READ takes that, later offsets the snapshot, offset 0 again renders', async (t) => {
-  const notes: Buffer[] = [];
-  const { send, calls } = setup({ notify: (m) => notes.push(Buffer.from(m)) });
+  const { send, calls } = setup();
   const mem = lookup(send, lookup(send, 1n, 'proc'), 'meminfo');
   const o = send(request(Opcode.OPEN, mem, openBody(0), { pid: 77, uid: 5, gid: 6 }))!;
   t.equal(o.error, 0);
   t.equal(o.body.readUInt32LE(8), FOPEN_DIRECT_IO | FOPEN_NOFLUSH, 'direct I/O, no FLUSH at close');
-  // FUSE_NOTIFY_STORE of the content's last byte, before the reply: the inode's size becomes its length
-  const text = 'MemTotal: 1 kB\npid 77\n';
-  t.equal(notes.length, 1, 'one notification');
-  const n = notes[0]!;
-  t.same([n.readUInt32LE(0), n.readInt32LE(4), n.readBigUInt64LE(8)], [41, 4, 0n], 'out header: length, FUSE_NOTIFY_STORE, unique 0');
-  t.same([n.readBigUInt64LE(16), n.readBigUInt64LE(24), n.readUInt32LE(32), n.subarray(40).toString()], [mem, BigInt(text.length - 1), 1, '\n'], 'node, offset, size, the last byte');
   const fh = o.body.readBigUInt64LE(0);
   const first = send(request(Opcode.READ, mem, readBody(fh, 0, 5), { pid: 88, uid: 5, gid: 6 }))!;
   t.equal(first.body.toString(), 'MemTo');
@@ -100,6 +112,18 @@ t.test('OPEN is direct I/O and renders; the first READ takes that, later offsets
   t.equal(send(request(Opcode.RELEASE, mem, releaseBody(fh)))!.error, 0);
   const stale = send(request(Opcode.READ, mem, readBody(fh, 3, 4096), { pid: 5, uid: 0, gid: 0 }))!;
   t.equal(stale.body.toString(), 'Total: 1 kB\npid 5\n', 'an unknown handle (released, or from a previous daemon) renders');
+});
+
+// splice (sendfile) on kernels 6.5 to the 2026 fix, mmap and readahead fill the inode's page cache,
+// which every reader shares: one container's content there would be served to another.
+t.test('a READ for the page cache (no lock owner) is refused with EINVAL and renders nothing', async (t) => {
+  const { send, calls } = setup();
+  const mem = lookup(send, lookup(send, 1n, 'proc'), 'meminfo');
+  const fh = send(request(Opcode.OPEN, mem, openBody(0), { pid: 77, uid: 0, gid: 0 }))!.body.readBigUInt64LE(0);
+  const r = send(request(Opcode.READ, mem, readBody(fh, 0, 4096, { pageCache: true })))!;
+  t.same([r.error, r.body.length], [E.EINVAL, 0], 'EINVAL: sendfile fails, and busybox cat falls back to read(2)');
+  t.equal(send(request(Opcode.READ, mem, readBody(fh, 0, 4096)))!.body.toString(), 'MemTotal: 1 kB\npid 77\n', 'the same handle read(2): its own snapshot, whole');
+  t.same(calls, [77], 'rendered once, at open');
 });
 
 t.test('writes and every tree change are refused with EROFS', async (t) => {

@@ -1,5 +1,5 @@
 // Builds raw FUSE requests, as the kernel would send them, for dispatcher tests.
-import { Opcode, Size } from '../../fs/protocol/kernel.js';
+import { FUSE_GETATTR_FH, FUSE_READ_LOCKOWNER, Opcode, Size } from '../../fs/protocol/kernel.js';
 import { encodeInHeader } from '../../fs/protocol/structs.js';
 
 let unique = 1n;
@@ -28,11 +28,26 @@ export function openBody(flags = 0): Buffer {
   return b;
 }
 
-export function readBody(fh: bigint, offset: number, size: number): Buffer {
+/** A READ as read(2) sends it (a lock owner); `pageCache`: as splice, mmap and readahead send it (none). */
+export function readBody(fh: bigint, offset: number, size: number, opts: { pageCache?: boolean } = {}): Buffer {
   const b = Buffer.alloc(40);
   b.writeBigUInt64LE(fh, 0);
   b.writeBigUInt64LE(BigInt(offset), 8);
   b.writeUInt32LE(size, 16);
+  if (!opts.pageCache) {
+    b.writeUInt32LE(FUSE_READ_LOCKOWNER, 20);
+    b.writeBigUInt64LE(0x5eedn, 24);
+  }
+  return b;
+}
+
+/** A GETATTR: of a path (stat), or of an open file's handle (fstat) */
+export function getattrBody(fh?: bigint): Buffer {
+  const b = Buffer.alloc(16);
+  if (fh !== undefined) {
+    b.writeUInt32LE(FUSE_GETATTR_FH, 0);
+    b.writeBigUInt64LE(fh, 8);
+  }
   return b;
 }
 

@@ -1,7 +1,7 @@
 // `tsproc mount` for real: the tree, reads by common tools, parallel readers, refusals, stop and recovery.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { BIN, mountedAt, run, startDaemon, tempMountpoint, forceUnmount, waitFor } from '../helpers/daemon.js';
 
 /** A file's first line with the figures blanked out: its labels and its number of fields. */
@@ -9,19 +9,38 @@ const shape = (text: string) => text.split('\n')[0]!.split(/\s+/).map((f) => (/^
 
 const FILES = ['proc/cpuinfo', 'proc/diskstats', 'proc/loadavg', 'proc/meminfo', 'proc/stat', 'proc/swaps', 'proc/uptime', 'sys/devices/system/cpu/online'];
 
-t.test('the tree: directories, read-only files of size 0', async (t) => {
+/** fstat of an open file, and the bytes read from it to EOF. */
+function fstatAndRead(path: string): { size: number; read: number } {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(1 << 20);
+    let read = 0;
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) read += n;
+    return { size, read };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+t.test("the tree: directories, read-only files whose size is what their reader reads", async (t) => {
   const d = await startDaemon(t);
   t.same(readdirSync(d.dir).sort(), ['proc', 'sys']);
   t.same(readdirSync(`${d.dir}/proc`).sort(), ['cpuinfo', 'diskstats', 'loadavg', 'meminfo', 'stat', 'swaps', 'uptime']);
   t.same(readdirSync(`${d.dir}/sys/devices/system/cpu`), ['online']);
   const ls = run('ls', ['-la', `${d.dir}/proc`]);
   t.match(ls.stdout, /^dr-xr-xr-x .* \.$/m, 'ls -la shows .');
-  t.match(ls.stdout, /^-r--r--r-- 1 root root 0 .* meminfo$/m);
+  t.match(ls.stdout, /^-r--r--r-- 1 root root [1-9][0-9]* .* meminfo$/m);
   for (const f of FILES) {
     const st = statSync(`${d.dir}/${f}`);
     t.equal(st.mode, 0o100444, `${f} mode`);
-    t.equal(st.size, 0, `${f} size`);
+    t.ok(st.size > 0, `${f}: stat gives a size (${st.size}), never 0`);
+    const open = fstatAndRead(`${d.dir}/${f}`);
+    t.equal(open.size, open.read, `${f}: fstat of an open file gives the length read from it (${open.read})`);
   }
+  t.equal(statSync(`${d.dir}/proc/cpuinfo`).size, readFileSync(`${d.dir}/proc/cpuinfo`).length, 'stat by path: the length the caller reads');
+  // Node's readFileSync reads no more than the size fstat gives: a size shorter than the content would cut it
+  t.equal(readFileSync(`${d.dir}/proc/cpuinfo`, 'latin1'), run('cat', [`${d.dir}/proc/cpuinfo`]).stdout, "Node's readFileSync: the whole file");
   t.equal(statSync(`${d.dir}/proc`).mode, 0o40555);
   const df = run('stat', ['-f', '-c', '%T', d.dir]);
   t.equal(df.status, 0, 'statfs answers');
@@ -50,8 +69,8 @@ t.test('every file reads to EOF with cat, head, python and node', async (t) => {
 
 // busybox's cat (Alpine's, every busybox image's) copies with sendfile(2). Before the kernel's fix
 // "fuse: use copy_splice_read for FOPEN_DIRECT_IO" (2026), splice reads a direct-I/O FUSE file through
-// the page cache, bounded by the inode's size, which the kernel's /proc and tsproc report as 0: the
-// daemon tells the kernel each opener's length before it answers OPEN (docs/decisions.md).
+// the page cache, bounded by the inode's size (with a size of 0 it printed nothing). tsproc refuses
+// the page cache's READs, so sendfile fails and busybox falls back to read(2) (docs/decisions.md).
 t.test('busybox cat (sendfile) reads every file whole, again and again', { skip: existsSync('/bin/busybox') ? false : 'no /bin/busybox' }, async (t) => {
   const d = await startDaemon(t);
   for (let round = 0; round < 2; round++) {
@@ -61,7 +80,14 @@ t.test('busybox cat (sendfile) reads every file whole, again and again', { skip:
       t.equal(shape(viaSendfile), shape(run('cat', [`${d.dir}/${f}`]).stdout), `${f}: what read(2) gives`);
     }
   }
-  t.equal(statSync(`${d.dir}/proc/meminfo`).size, 0, 'stat still says 0, as /proc does');
+  // On kernels with the fix, sendfile reads through read_iter (direct I/O) and succeeds
+  const trace = run('strace', ['-e', 'trace=sendfile,read', 'busybox', 'cat', `${d.dir}/proc/uptime`]);
+  t.equal(trace.status, 0, 'strace busybox cat', { stderr: trace.stderr });
+  const sendfile = /sendfile\(1, 3, NULL, \d+\)\s+= (-1 \w+|\d+)/.exec(trace.stderr)?.[1];
+  if (sendfile?.startsWith('-1')) {
+    t.equal(sendfile, '-1 EINVAL', 'strace: sendfile fails with EINVAL (the page cache is refused)...');
+    t.match(trace.stderr, /read\(3, "\d+\.\d\d \d+\.\d\d\\n", \d+\)/, '...and busybox reads the file with read(2)');
+  } else t.ok(Number(sendfile) > 0, `strace: sendfile gives the file (${sendfile} bytes): a kernel with the fuse splice fix`);
 });
 
 t.test('8 processes reading in parallel all get whole files', async (t) => {

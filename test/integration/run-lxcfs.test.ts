@@ -66,7 +66,8 @@ t.test("tsproc's own daemon: top, free, uptime and cpuinfo show the limits", asy
 });
 
 // busybox's cat copies with sendfile, which kernels before the fuse splice fix of 2026 serve from the
-// page cache up to the inode's size: one size for every reader of the file, whatever its content.
+// page cache up to the inode's size: one cache and one size for every reader of the file. tsproc
+// refuses the page cache, and busybox falls back to read(2) (docs/decisions.md, "sendfile readers").
 t.test("busybox cat in a container, then on the host: each reader's whole file", async (t) => {
   const d = await startDaemon(t);
   const s = sandbox(t);
