@@ -1,7 +1,6 @@
 // Mounting and unmounting a FUSE connection with mount(8)/umount(8), and telling live mounts from dead ones.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, writeFileSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { TsprocError, wrapError } from '../src/errors.js';
 import { mountsAt, type MountEntry } from './mountinfo.js';
 
@@ -103,20 +102,33 @@ export type MountState =
 
 /**
  * What sits on `dir`: nothing, a live mount, a dead FUSE mount (its daemon gone: ENOTCONN), or one
- * that does not answer within `timeoutMs` (its daemon alive but stuck). Probed off the main thread,
- * so a stuck mount cannot hang the caller.
+ * that does not answer within `timeoutMs` (its daemon alive but stuck, or stopped).
+ *
+ * The probe is statfs(2), which the kernel always asks the daemon (a stat would be answered from
+ * attributes it keeps for up to 60 s after the daemon died), made by a child process, `stat -f`: a
+ * syscall stuck in our own process would keep it from ever exiting (Node joins its thread pool at
+ * exit), while a stuck child is killed, or left behind for the kernel to end when the connection is.
  */
 export async function probeMount(dir: string, timeoutMs = 2000): Promise<MountState> {
   const entry = mountsAt(dir).pop();
   if (!entry) return { state: 'none' };
+  const child = spawn('stat', ['-f', '-c', '%t', '--', dir], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
-  const probe = stat(dir).then(
-    () => 'ok' as const,
-    (err: NodeJS.ErrnoException) => (err.code === 'ENOTCONN' || err.code === 'ECONNABORTED' ? ('dead' as const) : ('ok' as const)),
-  );
+  const probe = new Promise<'ok' | 'dead'>((resolve, reject) => {
+    child.on('error', (err) => reject(wrapError(err, 'cannot run stat(1) to probe the mount', { path: dir })));
+    // other failures (EACCES, ...) mean the kernel reached a filesystem that answers
+    child.on('close', (code) => resolve(code !== 0 && /Transport endpoint is not connected|Software caused connection abort/.test(stderr) ? 'dead' : 'ok'));
+  });
   const r = await Promise.race([probe, timeout]);
   clearTimeout(timer);
-  if (r === 'timeout') return { state: 'stuck', entry };
+  if (r === 'timeout') {
+    child.kill('SIGKILL');
+    child.unref();
+    child.stderr!.destroy();
+    return { state: 'stuck', entry };
+  }
   return r === 'dead' ? { state: 'dead', entry } : { state: 'live', entry };
 }

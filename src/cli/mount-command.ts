@@ -17,6 +17,7 @@ export function mountCommand(): Command {
     .option('--no-swap', 'show no swap in meminfo and swaps')
     .option('--no-cpu-quota', 'show the whole cpuset, not cut to the CPU quota (cpuinfo, stat, online)')
     .option('--no-loadavg', "serve the host's loadavg and run no load sampler")
+    .option('--stuck-timeout <seconds>', 'abort a FUSE connection that gives no answer for this long, at SIGTERM and when one is found on DIR at start (default: 10)', parsePositiveInt('--stuck-timeout'))
     .addOption(new Option('-u, --disable-swap', "lxcfs's name for --no-swap"))
     .addOption(new Option('--enable-cfs', 'accepted for lxcfs compatibility: quota-aware CPU views are on by default'))
     .addOption(new Option('-l, --enable-loadavg', 'accepted for lxcfs compatibility: load averages are on by default'))
@@ -28,6 +29,7 @@ export function mountCommand(): Command {
         debug: opts.debug ?? false,
         ...(opts.pidfile ? { pidfile: opts.pidfile } : {}),
         ...(opts.threads ? { threads: opts.threads } : {}),
+        ...(opts.stuckTimeout ? { stuckTimeoutMs: opts.stuckTimeout * 1000 } : {}),
         content: { swap: opts.swap !== false && !opts.disableSwap, cpuQuota: opts.cpuQuota !== false, loadavg: opts.loadavg !== false },
       });
     });
@@ -37,6 +39,7 @@ interface MountFlags {
   debug?: boolean;
   pidfile?: string;
   threads?: number;
+  stuckTimeout?: number;
   swap?: boolean;
   cpuQuota?: boolean;
   loadavg?: boolean;

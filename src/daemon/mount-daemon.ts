@@ -15,6 +15,7 @@ import { LoadSampler } from '../loadavg/sampler.js';
 import { LoadTable } from '../loadavg/table.js';
 import type { ContentOptions, ContentShared } from './content.js';
 import { OnceSet } from './once-set.js';
+import { processState, readServingRecord, writeServingRecord } from './serving-record.js';
 
 export const SUBTYPE = 'tsproc';
 
@@ -25,7 +26,16 @@ export interface DaemonOptions {
   debug?: boolean;
   /** what the views show: --no-swap, --no-cpu-quota, --no-loadavg */
   content?: ContentOptions;
+  /**
+   * --stuck-timeout: a connection that gives no answer for this long is aborted, when this daemon
+   * stops (SIGTERM) and when it finds one on DIR at start; nothing else ever aborts one
+   */
+  stuckTimeoutMs?: number;
+  /** where the serving records are (tests) */
+  servingDir?: string;
 }
+
+export const DEFAULT_STUCK_TIMEOUT_MS = 10_000;
 
 /** The soft limit on open files (Node raises it to the hard limit at start). */
 function openFileLimit(): number {
@@ -72,15 +82,30 @@ function resolveDir(dir: string): string {
   return join(realpathSync(dirname(abs)), basename(abs));
 }
 
-/** Make sure nothing live sits on DIR; clean up a dead tsproc mount left by a crash. */
-async function clearMountpoint(dir: string): Promise<void> {
+/**
+ * Make sure nothing live sits on DIR; clean up a dead tsproc mount left by a crash, and abort a tsproc
+ * connection that gave no answer for `stuckMs` (unless the daemon serving it is stopped: SIGSTOP makes
+ * readers wait, and they go on when it is continued).
+ */
+async function clearMountpoint(dir: string, stuckMs: number, servingDir: string | undefined): Promise<void> {
   for (let round = 0; round < 8; round++) {
-    const found = await probeMount(dir);
+    const found = await probeMount(dir, stuckMs);
     if (found.state === 'none') return;
     const what = `a ${found.entry.fstype} mount (source ${found.entry.source})`;
     if (found.state === 'live') throw new TsprocError(`${dir} already holds ${what}; unmount it first or choose another directory`, { path: dir, code: 'EBUSY' });
     if (found.state === 'stuck') {
-      throw new TsprocError(`${dir} holds ${what} that does not answer; abort it with: echo 1 > /sys/fs/fuse/connections/${found.entry.minor}/abort, then umount -l ${dir}`, { path: dir, code: 'EBUSY' });
+      const id = found.entry.minor;
+      if (found.entry.fstype !== `fuse.${SUBTYPE}`) {
+        throw new TsprocError(`${dir} holds ${what} that gave no answer for ${stuckMs / 1000} s and is not tsproc's; abort it with: echo 1 > /sys/fs/fuse/connections/${id}/abort, then umount -l ${dir}`, { path: dir, code: 'EBUSY' });
+      }
+      const holder = readServingRecord(id, servingDir);
+      const state = holder ? processState(holder.pid) : undefined;
+      if (holder && (state === 'T' || state === 't')) {
+        throw new TsprocError(`${dir} is served by tsproc pid ${holder.pid}, which is stopped: continue it (kill -CONT ${holder.pid}) or end it (kill ${holder.pid}) first`, { path: dir, code: 'EBUSY' });
+      }
+      logLine(`${dir}: connection ${id}${holder ? ` (tsproc pid ${holder.pid})` : ''} gave no answer for ${stuckMs / 1000} s: aborting it (--stuck-timeout)`);
+      if (!(await abortConnection(id))) throw new TsprocError(`cannot abort connection ${id} through /sys/fs/fuse/connections/${id}/abort`, { path: dir, code: 'EBUSY' });
+      continue;
     }
     if (found.entry.fstype !== `fuse.${SUBTYPE}`) {
       throw new TsprocError(`${dir} holds a dead ${found.entry.fstype} mount that is not tsproc's; remove it with: umount -l ${dir}`, { path: dir, code: 'ENOTCONN' });
@@ -105,11 +130,31 @@ function warnIfNotHostPidNamespace(): void {
   }
 }
 
+/**
+ * Unmount DIR; if that gets no answer from the connection for `stuckMs` (umount(8) looks at the
+ * mountpoint, and a stuck connection never answers), abort the connection, which ends the wait.
+ */
+async function unmountOrAbort(dir: string, id: number, stuckMs: number): Promise<void> {
+  const done = unmount(dir).then(
+    () => true,
+    (err: Error) => (logLine(err.message), true),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), stuckMs)));
+  if (!(await Promise.race([done, late]))) {
+    logLine(`connection ${id} gave no answer for ${stuckMs / 1000} s: aborting it (--stuck-timeout)`);
+    await abortConnection(id);
+    await done;
+  }
+  clearTimeout(timer);
+}
+
 /** Runs until a signal or an external unmount; resolves with the process's exit status. */
 export async function runMountDaemon(o: DaemonOptions): Promise<number> {
   const dir = resolveDir(o.dir);
   warnIfNotHostPidNamespace();
-  await clearMountpoint(dir);
+  const stuckMs = o.stuckTimeoutMs ?? DEFAULT_STUCK_TIMEOUT_MS;
+  await clearMountpoint(dir, stuckMs, o.servingDir);
   try {
     mkdirSync(dir, { recursive: true });
   } catch (err) {
@@ -157,6 +202,12 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
       logLine(wrapError(err, `cannot write the pidfile ${o.pidfile}`).message);
     }
   }
+  let forgetServing = () => {};
+  try {
+    forgetServing = writeServingRecord(conn.id, dir, o.servingDir);
+  } catch (err) {
+    logLine(wrapError(err, 'cannot write the serving record (a stuck daemon cannot be told from a stopped one)').message);
+  }
   sampler?.start();
   const shown = [content.swap === false ? 'no swap' : 'swap', content.cpuQuota === false ? 'no CPU quota' : 'CPU quota', content.loadavg === false ? 'no loadavg' : 'loadavg'];
 
@@ -166,6 +217,7 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
     const finish = (code: number) => {
       clearInterval(watch);
       sampler?.stop();
+      forgetServing();
       if (o.pidfile) rmSync(o.pidfile, { force: true });
       try {
         closeSync(conn.fd);
@@ -180,7 +232,7 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
       stopping = true;
       server.markEnding();
       logLine(`${why}: stopping`);
-      if (doUnmount) await unmount(dir).catch((err: Error) => logLine(err.message));
+      if (doUnmount) await unmountOrAbort(dir, conn.id, stuckMs);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 1000)));
       // Bind mounts of our files elsewhere (containers) keep the connection open after umount: abort it.
