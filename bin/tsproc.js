@@ -1,5 +1,8 @@
-#!/usr/bin/env node
-// The tsproc command: runs the compiled CLI (npm install builds it into dist/).
+#!/bin/sh
+":" //; exec node -- "$0" "$@"
+// The tsproc command: run as a program (the bin, npx) it is a shell script whose line above starts node
+// with `--` before this file, so no argument reaches Node's own option parsing (Node 20 reads
+// `--env-file FILE` anywhere before a `--`; docs/decisions.md); as JavaScript it runs the compiled CLI.
 import { existsSync } from 'node:fs';
 
 const dist = new URL('../dist/src/cli/', import.meta.url);
