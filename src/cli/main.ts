@@ -5,6 +5,7 @@ import { formatError, TsprocError } from '../errors.js';
 import { gcCommand } from './gc-command.js';
 import { imageCommand, imagesCommand, rmiCommand } from './image-command.js';
 import { mountCommand } from './mount-command.js';
+import { refuseArgumentsNodeRead } from './node-read-arguments.js';
 import { addRootOptions } from './roots.js';
 import { runnerCommands } from './runner-commands.js';
 
@@ -22,6 +23,7 @@ export function program(): Command {
     .description('per-container /proc views over FUSE, and a small container runner')
     .version(pkg.version, '-v, --version')
     .enablePositionalOptions()
+    .hook('preAction', refuseArgumentsNodeRead)
     .addCommand(mountCommand());
   for (const c of runnerCommands()) tsproc.addCommand(c);
   tsproc.addCommand(imageCommand()).addCommand(imagesCommand()).addCommand(rmiCommand()).addCommand(gcCommand());

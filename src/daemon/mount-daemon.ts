@@ -251,7 +251,9 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
       }
     });
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void stop(`got ${sig}`, true));
-    process.on('SIGHUP', () => logLine('SIGHUP ignored'));
+    // systemctl reload sends lxcfs SIGUSR1; this is where a reload will go. Whatever listeners come and
+    // go here, SIGUSR1 never opens Node's inspector: the bin holds it first (src/cli/inspector-signal.ts).
+    for (const sig of ['SIGHUP', 'SIGUSR1'] as const) process.on(sig, () => logLine(`${sig} ignored`));
     // An external `umount DIR` while containers still hold bind mounts keeps the connection alive:
     // notice the mount is gone from our namespace and stop.
     const watch = setInterval(() => {

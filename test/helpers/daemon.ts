@@ -62,7 +62,7 @@ export async function startDaemon(t: Teardown, opts: { dir?: string; args?: stri
   t.teardown(async () => {
     if (proc.exitCode === null && proc.signalCode === null) {
       proc.kill('SIGTERM');
-      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), STOP_GRACE_MS))]);
+      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), STOP_GRACE_MS).unref())]);
       if (!done) proc.kill('SIGKILL');
     }
     forceUnmount(dir);

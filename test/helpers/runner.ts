@@ -74,7 +74,12 @@ export interface RunOptions {
   input?: string;
   /** descriptors the CLI inherits from FIRST_EXTRA_FD on, not close-on-exec (as a shell's `200<DIR` leaves them) */
   fds?: number[];
+  /** the command that starts tsproc (default NODE_BIN); its arguments follow */
+  launch?: string[];
 }
+
+/** tsproc as the README's node line starts it: a `--` before the bin, so Node reads none of our arguments. */
+export const NODE_BIN = [process.execPath, '--', BIN];
 
 export interface Sandbox {
   stateRoot: string;
@@ -89,7 +94,7 @@ export interface Sandbox {
   /** the same, started; `done` resolves with what `run` returns (when its output closes), `exited` when the CLI ends */
   start(args: string[]): Started;
   /** any subcommand, started */
-  startCli(args: string[]): Started;
+  startCli(args: string[], opts?: RunOptions): Started;
   /** any subcommand, to completion, with a terminal of script(1)'s as its stdin, stdout and stderr
    *  (stdout holds both, with the terminal's \r\n line ends) */
   terminal(args: string[]): Promise<Ran>;
@@ -149,11 +154,14 @@ export function sandbox(t: Teardown, opts: { dataRoot?: string } = {}): Sandbox 
     rmSync(dataRoot, { recursive: true, force: true });
     if (left.length > 0) throw new Error(`left behind after the test (the monitors did not clean it up):\n${left.join('\n')}`);
   });
-  const global = [BIN, '--state-root', stateRoot, '--data-root', dataRoot];
-  const start = (args: string[], input?: string, sub = ['run', '--cgroup-parent', parent], fds: number[] = []) => {
+  const global = ['--state-root', stateRoot, '--data-root', dataRoot];
+  const start = (args: string[], sub = ['run', '--cgroup-parent', parent], opts: RunOptions = {}) => {
+    const input = opts.input;
+    const fds = opts.fds ?? [];
+    const launch = opts.launch ?? NODE_BIN;
     const extra: StdioOptions = fds.length > 0 ? [...Array<'ignore'>(FIRST_EXTRA_FD - 3).fill('ignore'), ...fds] : [];
     const stdio: StdioOptions = [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...extra];
-    const child = spawn(process.execPath, [...global, ...sub, ...args], { stdio });
+    const child = spawn(launch[0]!, [...launch.slice(1), ...global, ...sub, ...args], { stdio });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -167,12 +175,12 @@ export function sandbox(t: Teardown, opts: { dataRoot?: string } = {}): Sandbox 
     stateRoot,
     dataRoot,
     parent,
-    run: (args, opts = {}) => start(args, opts.input, undefined, opts.fds).done,
-    cli: (args, opts = {}) => start(args, opts.input, [], opts.fds).done,
+    run: (args, opts = {}) => start(args, undefined, opts).done,
+    cli: (args, opts = {}) => start(args, [], opts).done,
     start: (args) => start(args),
-    startCli: (args) => start(args, undefined, []),
+    startCli: (args, opts = {}) => start(args, [], opts),
     terminal: (args) => {
-      const line = [process.execPath, ...global, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+      const line = [...NODE_BIN, ...global, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
       // stdin stays open: script(1) would pass its end on to the terminal
       const child = spawn('script', ['-qfec', line, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
