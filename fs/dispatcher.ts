@@ -52,6 +52,20 @@ export interface DispatcherOptions {
   debug?: (line: string) => void;
   /** handler failures (answered EIO) */
   error?: (message: string) => void;
+  /** told what was agreed at INIT, so that a daemon taking the connection over knows it */
+  agreed?: (init: Agreement) => void;
+}
+
+/** What INIT settled between the kernel and this daemon; it holds for the connection's life. */
+export interface Agreement {
+  minor: number;
+  /** the flags both sides took */
+  flags: number;
+  maxWrite: number;
+  maxPages: number;
+  /** what the kernel offered, flags and flags2 (FUSE_HAS_RESEND is bit 39: kernel 6.9+) */
+  kernelFlags: number;
+  kernelFlags2: number;
 }
 
 const NOW: S.Validity = { seconds: 0, nsec: 0 };
@@ -187,6 +201,7 @@ export class Dispatcher {
     if (kin.minor < FUSE_MIN_SUPPORTED_MINOR) throw new FsError(E.EPROTO, `kernel protocol 7.${kin.minor} is older than 7.${FUSE_MIN_SUPPORTED_MINOR}`);
     const wanted = InitFlag.ASYNC_READ | InitFlag.ATOMIC_O_TRUNC | InitFlag.BIG_WRITES | InitFlag.DO_READDIRPLUS | InitFlag.READDIRPLUS_AUTO | InitFlag.PARALLEL_DIROPS | InitFlag.MAX_PAGES;
     this.minor = Math.min(kin.minor, FUSE_KERNEL_MINOR_VERSION);
+    this.options.agreed?.({ minor: this.minor, flags: kin.flags & wanted, maxWrite: this.maxWrite, maxPages: this.maxPages, kernelFlags: kin.flags, kernelFlags2: kin.flags2 });
     return (
       S.encodeInitOut(o, Size.OUT_HEADER, {
         major: FUSE_KERNEL_VERSION,

@@ -1,8 +1,9 @@
 // Mounting and unmounting a FUSE connection with mount(8)/umount(8), and telling live mounts from dead ones.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { TsprocError, wrapError } from '../src/errors.js';
 import { mountsAt, type MountEntry } from './mountinfo.js';
+import { encodeNotifyResend } from './protocol/structs.js';
 
 /** A mounted FUSE connection: the /dev/fuse descriptor and what the kernel calls it. */
 export interface FuseConnection {
@@ -76,6 +77,20 @@ export async function unmount(dir: string): Promise<void> {
 }
 
 const FUSECTL = '/sys/fs/fuse/connections';
+
+/**
+ * Have the kernel queue again the requests a dead reader took and never answered (FUSE_NOTIFY_RESEND,
+ * kernel 6.9+). False where the kernel cannot: those readers would wait for ever.
+ */
+export function resendUnanswered(fd: number): boolean {
+  const msg = Buffer.alloc(16);
+  try {
+    writeSync(fd, msg, 0, encodeNotifyResend(msg));
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Abort a connection through the FUSE control filesystem (mounting it at its usual place if it is not

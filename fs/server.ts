@@ -1,9 +1,18 @@
-// Starts the worker threads that serve one FUSE connection, and knows when they have all stopped.
+// Starts the worker threads that serve one FUSE connection, drains them for a hand-over, and knows
+// when they have all stopped.
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import type { DispatcherOptions } from './dispatcher.js';
+import type { Agreement, DispatcherOptions } from './dispatcher.js';
 import { logLine } from './log-line.js';
-import { HandleStore, type HandleStoreShared } from './tree/handle-store.js';
+import { HandleStore, type HandleStoreShared, type KeptHandle } from './tree/handle-store.js';
+
+/** The workers' shared switches (an Int32Array over `WorkerConfig.control`). */
+export const Control = {
+  /** 0: wait before the first read (a server taking a connection over); 1: serve */
+  OPEN: 0,
+  /** 1: answer the request in hand, then end (a drain) */
+  DRAIN: 1,
+} as const;
 
 export interface WorkerConfig {
   index: number;
@@ -14,6 +23,7 @@ export interface WorkerConfig {
   /** SharedArrayBuffers and the like, shared by all workers */
   contentShared: unknown;
   handles: HandleStoreShared;
+  control: SharedArrayBuffer;
   time: number;
   debug: boolean;
   dispatcher: Pick<DispatcherOptions, 'maxPages' | 'maxWrite' | 'validity'>;
@@ -22,7 +32,7 @@ export interface WorkerConfig {
 export interface WorkerExit {
   type: 'exit';
   index: number;
-  reason: 'unmounted' | 'destroyed' | 'error';
+  reason: 'unmounted' | 'destroyed' | 'drained' | 'error';
   message?: string;
 }
 
@@ -36,21 +46,42 @@ export interface ServerOptions {
   onContentMessage?: (message: unknown) => void;
   debug?: boolean;
   dispatcher?: WorkerConfig['dispatcher'];
+  /** the nodes' time (seconds): a server taking a connection over keeps the previous one's */
+  time?: number;
+  /** start with the workers waiting before their first read, until open() */
+  gated?: boolean;
+  /**
+   * Makes one request on the connection, from another process (a stat of one of its files), to wake
+   * a worker blocked in read(2) when draining: nothing else can, short of aborting the connection.
+   */
+  wake?: () => void;
 }
 
-/** Emits 'stopped' once every worker has ended (the connection is gone). */
+/** What a connection's server hands to the next: INIT's agreement, the node time, the open handles. */
+export interface ConnectionState {
+  agreement?: Agreement;
+  time: number;
+  handles: KeptHandle[];
+}
+
+/** Emits 'stopped' once every worker has ended (the connection is gone, or the workers drained). */
 export class FuseServer extends EventEmitter {
   private readonly workers = new Map<number, Worker>();
   private readonly handles: HandleStoreShared = HandleStore.create();
-  private readonly time = Math.floor(Date.now() / 1000);
+  private readonly control = new SharedArrayBuffer(8);
+  private readonly time: number;
   private ending = false;
   private restarts = 0;
+  /** what INIT settled, as a worker told it (or as the previous server handed it over) */
+  agreement: Agreement | undefined;
 
   private constructor(private readonly options: ServerOptions) {
     super();
+    this.time = options.time ?? Math.floor(Date.now() / 1000);
+    Atomics.store(new Int32Array(this.control), Control.OPEN, options.gated ? 0 : 1);
   }
 
-  /** Start the workers; resolves when every one is waiting on /dev/fuse. */
+  /** Start the workers; resolves when every one has its tree and waits on /dev/fuse (or at the gate). */
   static async start(options: ServerOptions): Promise<FuseServer> {
     if (!Number.isInteger(options.threads) || options.threads < 1) throw new Error(`threads must be a positive integer, not ${options.threads}`);
     const server = new FuseServer(options);
@@ -67,6 +98,46 @@ export class FuseServer extends EventEmitter {
     this.ending = true;
   }
 
+  /** A gated server takes what the previous one handed over, then its workers start reading. */
+  open(state?: ConnectionState): void {
+    if (state) {
+      this.agreement = state.agreement;
+      const store = new HandleStore(this.handles);
+      for (const h of state.handles) store.adopt(h);
+    }
+    const c = new Int32Array(this.control);
+    Atomics.store(c, Control.OPEN, 1);
+    Atomics.notify(c, Control.OPEN);
+  }
+
+  /**
+   * Stop taking requests without losing one: every worker answers the request in hand and ends. A
+   * worker blocked in read(2) is woken by a request made for it (`wake`, once per worker; one that
+   * finds every worker gone is answered by whoever serves next). Resolves with what the next server
+   * needs. (FUSE_NOTIFY_RETRIEVE would be a request of the daemon's own, but the kernel takes it only
+   * for a regular file whose inode it holds, which nothing guarantees.)
+   */
+  async drain(): Promise<ConnectionState> {
+    this.ending = true;
+    const c = new Int32Array(this.control);
+    Atomics.store(c, Control.DRAIN, 1);
+    const stopped = new Promise<void>((resolve) => (this.workers.size === 0 ? resolve() : this.once('stopped', () => resolve())));
+    if (Atomics.load(c, Control.OPEN) === 0) {
+      // never opened: the workers leave at the gate without reading
+      Atomics.store(c, Control.OPEN, 1);
+      Atomics.notify(c, Control.OPEN);
+    } else {
+      for (let i = 0; i < this.workers.size; i++) this.options.wake?.();
+    }
+    await stopped;
+    return this.state();
+  }
+
+  /** What a server taking the connection over needs (meaningful once the workers are gone). */
+  state(): ConnectionState {
+    return { ...(this.agreement ? { agreement: this.agreement } : {}), time: this.time, handles: new HandleStore(this.handles).kept() };
+  }
+
   private spawn(index: number): Promise<void> {
     const config: WorkerConfig = {
       index,
@@ -75,6 +146,7 @@ export class FuseServer extends EventEmitter {
       contentOptions: this.options.contentOptions ?? {},
       contentShared: this.options.contentShared ?? {},
       handles: this.handles,
+      control: this.control,
       time: this.time,
       debug: this.options.debug ?? false,
       dispatcher: this.options.dispatcher ?? {},
@@ -84,8 +156,9 @@ export class FuseServer extends EventEmitter {
     return new Promise((resolve, reject) => {
       let ready = false;
       let exit: WorkerExit | undefined;
-      worker.on('message', (m: { type: string; message?: unknown }) => {
+      worker.on('message', (m: { type: string; message?: unknown; init?: Agreement }) => {
         if (m.type === 'content') this.options.onContentMessage?.(m.message);
+        else if (m.type === 'agreed') this.agreement = m.init;
         else if (m.type === 'ready') {
           ready = true;
           resolve();

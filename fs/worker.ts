@@ -5,7 +5,7 @@ import { Dispatcher, bufferSizes, type DispatcherOptions } from './dispatcher.js
 import { logLine } from './log-line.js';
 import { HandleStore } from './tree/handle-store.js';
 import { VirtualTree, type FileSpec } from './tree/virtual-tree.js';
-import type { WorkerConfig, WorkerExit } from './server.js';
+import { Control, type WorkerConfig, type WorkerExit } from './server.js';
 
 /**
  * What a content module exports: the files of the tree, made in each worker from plain options and
@@ -24,15 +24,21 @@ async function main(config: WorkerConfig): Promise<WorkerExit> {
   const options: DispatcherOptions = {
     ...config.dispatcher,
     error: (m) => logLine(`${tag}: ${m}`),
+    agreed: (init) => parentPort!.postMessage({ type: 'agreed', index: config.index, init }),
     ...(config.debug ? { debug: (m: string) => logLine(`${tag}: ${m}`) } : {}),
   };
   const dispatcher = new Dispatcher(tree, options);
   const sizes = bufferSizes(options);
   const inBuf = Buffer.alloc(sizes.request);
   const outBuf = Buffer.alloc(sizes.reply);
+  const control = new Int32Array(config.control);
   parentPort!.postMessage({ type: 'ready', index: config.index });
+  // A server started to take a connection over waits here until the one before it has let go.
+  while (Atomics.load(control, Control.OPEN) === 0) Atomics.wait(control, Control.OPEN, 0);
 
   for (;;) {
+    // Draining (a reload or a takeover): every request this worker took was answered; take no more.
+    if (Atomics.load(control, Control.DRAIN) !== 0) return { type: 'exit', index: config.index, reason: 'drained' };
     let n: number;
     try {
       n = readSync(config.fd, inBuf, 0, inBuf.length, null);

@@ -98,6 +98,15 @@ export const FUSE_READ_LOCKOWNER = 1 << 1;
 /** fuse_getattr_in.getattr_flags: fh is valid (fstat of an open file) */
 export const FUSE_GETATTR_FH = 1 << 0;
 
+/** Notifications the daemon sends unasked (fuse_notify_code): in fuse_out_header.error, unique 0. */
+export const NotifyCode = {
+  /**
+   * FUSE_NOTIFY_RESEND (kernel 6.9): the kernel queues again every request a reader took and did not
+   * answer, for whoever reads next (a serving process that died with requests in hand). No body.
+   */
+  RESEND: 7,
+} as const;
+
 /** The kernel refuses read buffers smaller than this. */
 export const FUSE_MIN_READ_BUFFER = 8192;
 

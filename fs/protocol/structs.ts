@@ -1,5 +1,5 @@
 // One decode or encode function per kernel struct of linux/fuse.h, byte offsets in comments.
-import { Size } from './kernel.js';
+import { NotifyCode, Size } from './kernel.js';
 
 // ---- Request side: what the kernel sends ----------------------------------------------------
 
@@ -133,6 +133,12 @@ export function encodeOutHeader(b: Buffer, len: number, error: number, unique: b
   b.writeUInt32LE(len, 0); //        0 u32 len (header included)
   b.writeInt32LE(error, 4); //       4 i32 error (0 or a negative errno)
   b.writeBigUInt64LE(unique, 8); //  8 u64 unique
+}
+
+/** A whole FUSE_NOTIFY_RESEND message: the out header alone (unique 0, error = the notify code). */
+export function encodeNotifyResend(b: Buffer): number {
+  encodeOutHeader(b, Size.OUT_HEADER, NotifyCode.RESEND, 0n);
+  return Size.OUT_HEADER;
 }
 
 /** The attributes of a node, as tsproc keeps them. */

@@ -28,6 +28,13 @@ export const DEFAULT_CLASSES: SizeClass[] = [
 ];
 export const DEFAULT_HANDLES = 16384;
 
+/** An open handle as one daemon hands it to the next: its number, its snapshot, whether it is fresh. */
+export interface KeptHandle {
+  fh: bigint;
+  content?: Buffer;
+  fresh: boolean;
+}
+
 /** H_STATE: 0 free, 1 open, 2 open with a snapshot made at open that no read has taken yet */
 const H_STATE = 0;
 const OPEN = 1;
@@ -153,6 +160,36 @@ export class HandleStore {
     if (ref !== 0) this.freeBlock(ref);
     Atomics.store(this.ints, base + H_LEN, -1);
     Atomics.store(this.ints, base + H_STATE, 0);
+  }
+
+  /** Every open handle with a copy of its snapshot, for the daemon that takes the connection over. */
+  kept(): KeptHandle[] {
+    const out: KeptHandle[] = [];
+    for (let i = 0; i < this.handles; i++) {
+      const base = this.lay.handleBase + i * H_FIELDS;
+      const state = Atomics.load(this.ints, base + H_STATE);
+      if (state !== OPEN && state !== FRESH) continue;
+      const fh = (BigInt(Atomics.load(this.ints, base + H_GEN)) << 32n) | BigInt(i + 1);
+      const content = this.load(fh);
+      out.push({ fh, fresh: state === FRESH, ...(content ? { content: Buffer.from(content) } : {}) });
+    }
+    return out;
+  }
+
+  /**
+   * Take a handle another daemon opened, under the same number, so the kernel's later READs and its
+   * RELEASE find it. False when the number cannot be had (out of this store's range, or taken).
+   */
+  adopt(h: KeptHandle): boolean {
+    const i = Number(h.fh & MASK32) - 1;
+    if (i < 0 || i >= this.handles) return false;
+    const base = this.lay.handleBase + i * H_FIELDS;
+    if (Atomics.compareExchange(this.ints, base + H_STATE, 0, OPEN) !== 0) return false;
+    Atomics.store(this.ints, base + H_GEN, Number(h.fh >> 32n) & 0x7fffffff);
+    Atomics.store(this.ints, base + H_BLOCK, 0);
+    Atomics.store(this.ints, base + H_LEN, -1);
+    if (h.content) this.store(h.fh, h.content, h.fresh);
+    return true;
   }
 
   /** Handles open and blocks in use, for tests and stats. */

@@ -17,6 +17,7 @@ export function mountCommand(): Command {
     .option('--no-swap', 'show no swap in meminfo and swaps')
     .option('--no-cpu-quota', 'show the whole cpuset, not cut to the CPU quota (cpuinfo, stat, online)')
     .option('--no-loadavg', "serve the host's loadavg and run no load sampler")
+    .option('--takeover', "take DIR's live connection over from the tsproc serving it, which exits 0 (an upgrade: no read fails); a plain mount if none does")
     .option('--stuck-timeout <seconds>', 'abort a FUSE connection that gives no answer for this long, at SIGTERM and when one is found on DIR at start (default: 10)', parsePositiveInt('--stuck-timeout'))
     .addOption(new Option('-u, --disable-swap', "lxcfs's name for --no-swap"))
     .addOption(new Option('--enable-cfs', 'accepted for lxcfs compatibility: quota-aware CPU views are on by default'))
@@ -30,6 +31,7 @@ export function mountCommand(): Command {
         ...(opts.pidfile ? { pidfile: opts.pidfile } : {}),
         ...(opts.threads ? { threads: opts.threads } : {}),
         ...(opts.stuckTimeout ? { stuckTimeoutMs: opts.stuckTimeout * 1000 } : {}),
+        takeover: opts.takeover ?? false,
         content: { swap: opts.swap !== false && !opts.disableSwap, cpuQuota: opts.cpuQuota !== false, loadavg: opts.loadavg !== false },
       });
     });
@@ -40,6 +42,7 @@ interface MountFlags {
   pidfile?: string;
   threads?: number;
   stuckTimeout?: number;
+  takeover?: boolean;
   swap?: boolean;
   cpuQuota?: boolean;
   loadavg?: boolean;

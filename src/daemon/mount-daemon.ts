@@ -1,23 +1,24 @@
-// `tsproc mount DIR`: mount the FUSE filesystem, serve it from worker threads, unmount cleanly on a signal.
-import { mkdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
-import { abortConnection, mountFuse, probeMount, unmount, type FuseConnection } from '../../fs/mount.js';
-import { mountsAt } from '../../fs/mountinfo.js';
-import { FuseServer } from '../../fs/server.js';
+// `tsproc mount DIR`: the supervisor. It mounts (or takes a live connection over), holds /dev/fuse,
+// runs the serving process (server-main.ts) on it, replaces that process on SIGHUP/SIGUSR1 (a reload:
+// the code on disk, no read lost), hands the connection to a `--takeover` daemon, and on SIGTERM
+// unmounts and ends. Its pid stays the same across reloads, which is what systemd tracks.
+import { closeSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { abortConnection, mountFuse, resendUnanswered, type FuseConnection } from '../../fs/mount.js';
+import { mountsAt, readMountinfo } from '../../fs/mountinfo.js';
 import { logLine } from '../../fs/log-line.js';
-import { closeSync } from 'node:fs';
-import { createDriver } from '../cgroup/create-driver.js';
 import { hostLayout, type CgroupLayout } from '../cgroup/layout.js';
 import { TsprocError, wrapError } from '../errors.js';
-import { DescriptorCache } from '../io/file-source.js';
-import { LoadSampler } from '../loadavg/sampler.js';
-import { LoadTable } from '../loadavg/table.js';
-import type { ContentOptions, ContentShared } from './content.js';
-import { OnceSet } from './once-set.js';
-import { processState, readServingRecord, writeServingRecord } from './serving-record.js';
+import type { ContentOptions } from './content.js';
+import { listenControl } from './control-socket.js';
+import { defaultThreads } from './descriptor-budget.js';
+import { SUBTYPE, clearMountpoint, resolveDir, unmountOrAbort, warnIfNotHostPidNamespace } from './mountpoint.js';
+import type { ServeOptions } from './server-main.js';
+import { ServerProcess } from './server-process.js';
+import { controlSocketPath, writeServingRecord } from './serving-record.js';
+import { takeOver } from './takeover.js';
 
-export const SUBTYPE = 'tsproc';
+export { SUBTYPE } from './mountpoint.js';
 
 export interface DaemonOptions {
   dir: string;
@@ -31,194 +32,115 @@ export interface DaemonOptions {
    * stops (SIGTERM) and when it finds one on DIR at start; nothing else ever aborts one
    */
   stuckTimeoutMs?: number;
-  /** where the serving records are (tests) */
+  /** --takeover: take DIR's live connection over from the daemon serving it (a plain mount if none) */
+  takeover?: boolean;
+  /** where the serving records and control sockets are (tests) */
   servingDir?: string;
 }
 
 export const DEFAULT_STUCK_TIMEOUT_MS = 10_000;
+/** A serving process that crashes is replaced; past this many in a row the daemon gives up. */
+const MAX_RESTARTS = 10;
 
-/** The soft limit on open files (Node raises it to the hard limit at start). */
-function openFileLimit(): number {
-  try {
-    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    return m && m[1] !== 'unlimited' ? Number(m[1]) : 1 << 20;
-  } catch {
-    return 1024;
-  }
-}
+const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export interface DescriptorBudget {
-  /** each worker's held /proc and cgroup files */
-  worker: number;
-  /** each worker's containers remembered, one descriptor each (on the init's comm) */
-  containers: number;
-  /** the load sampler's held files */
-  sampler: number;
-}
-
-/**
- * Descriptors the daemon may keep open: half the limit shared by the workers' files, an eighth by the
- * containers their resolvers remember, a fifth for the sampler; the rest (over a sixth) for
- * /dev/fuse, logs and the reads that open and close.
- */
-export function descriptorBudget(threads: number, limit = openFileLimit()): DescriptorBudget {
-  return {
-    worker: Math.max(16, Math.min(4096, Math.floor(limit / 2 / threads))),
-    containers: Math.max(4, Math.min(1024, Math.floor(limit / 8 / threads))),
-    sampler: Math.max(16, Math.min(8192, Math.floor(limit / 5))),
-  };
-}
-
-/** Default worker count: one per core, at least 2 (a slow read never stalls all readers), at most 16. */
-export function defaultThreads(): number {
-  return Math.min(16, Math.max(2, availableParallelism()));
-}
-
-/** The absolute path of DIR with its parent's symlinks resolved, without touching DIR itself (it may be a dead mount). */
-function resolveDir(dir: string): string {
-  const abs = resolve(dir);
-  if (abs === '/') throw new TsprocError('refusing to mount over /', { path: abs, code: 'EINVAL' });
-  mkdirSync(dirname(abs), { recursive: true });
-  return join(realpathSync(dirname(abs)), basename(abs));
-}
-
-/**
- * Make sure nothing live sits on DIR; clean up a dead tsproc mount left by a crash, and abort a tsproc
- * connection that gave no answer for `stuckMs` (unless the daemon serving it is stopped: SIGSTOP makes
- * readers wait, and they go on when it is continued).
- */
-async function clearMountpoint(dir: string, stuckMs: number, servingDir: string | undefined): Promise<void> {
-  for (let round = 0; round < 8; round++) {
-    const found = await probeMount(dir, stuckMs);
-    if (found.state === 'none') return;
-    const what = `a ${found.entry.fstype} mount (source ${found.entry.source})`;
-    if (found.state === 'live') throw new TsprocError(`${dir} already holds ${what}; unmount it first or choose another directory`, { path: dir, code: 'EBUSY' });
-    if (found.state === 'stuck') {
-      const id = found.entry.minor;
-      if (found.entry.fstype !== `fuse.${SUBTYPE}`) {
-        throw new TsprocError(`${dir} holds ${what} that gave no answer for ${stuckMs / 1000} s and is not tsproc's; abort it with: echo 1 > /sys/fs/fuse/connections/${id}/abort, then umount -l ${dir}`, { path: dir, code: 'EBUSY' });
-      }
-      const holder = readServingRecord(id, servingDir);
-      const state = holder ? processState(holder.pid) : undefined;
-      if (holder && (state === 'T' || state === 't')) {
-        throw new TsprocError(`${dir} is served by tsproc pid ${holder.pid}, which is stopped: continue it (kill -CONT ${holder.pid}) or end it (kill ${holder.pid}) first`, { path: dir, code: 'EBUSY' });
-      }
-      logLine(`${dir}: connection ${id}${holder ? ` (tsproc pid ${holder.pid})` : ''} gave no answer for ${stuckMs / 1000} s: aborting it (--stuck-timeout)`);
-      if (!(await abortConnection(id))) throw new TsprocError(`cannot abort connection ${id} through /sys/fs/fuse/connections/${id}/abort`, { path: dir, code: 'EBUSY' });
-      continue;
-    }
-    if (found.entry.fstype !== `fuse.${SUBTYPE}`) {
-      throw new TsprocError(`${dir} holds a dead ${found.entry.fstype} mount that is not tsproc's; remove it with: umount -l ${dir}`, { path: dir, code: 'ENOTCONN' });
-    }
-    logLine(`${dir} holds a dead tsproc mount (Transport endpoint is not connected): unmounting it`);
-    await unmount(dir);
-  }
-  throw new TsprocError(`${dir}: too many stacked dead mounts`, { path: dir, code: 'EBUSY' });
-}
-
-/**
- * The kernel gives the daemon each caller's thread id as seen from the daemon's pid namespace, and 0 for
- * callers it cannot see: outside the host's namespace, readers in other namespaces could not be told apart.
- */
-function warnIfNotHostPidNamespace(): void {
-  try {
-    const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]?.trim().split(/\s+/) ?? [];
-    const nested = nspid.length > 1 || readlinkSync('/proc/self/ns/pid') !== readlinkSync('/proc/1/ns/pid');
-    if (nested) logLine('warning: tsproc runs inside a child pid namespace; readers outside it arrive as pid 0 and get the host files');
-  } catch {
-    // no /proc to ask: nothing to tell
-  }
-}
-
-/**
- * Unmount DIR; if that gets no answer from the connection for `stuckMs` (umount(8) looks at the
- * mountpoint, and a stuck connection never answers), abort the connection, which ends the wait.
- */
-async function unmountOrAbort(dir: string, id: number, stuckMs: number): Promise<void> {
-  const done = unmount(dir).then(
-    () => true,
-    (err: Error) => (logLine(err.message), true),
-  );
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), stuckMs)));
-  if (!(await Promise.race([done, late]))) {
-    logLine(`connection ${id} gave no answer for ${stuckMs / 1000} s: aborting it (--stuck-timeout)`);
-    await abortConnection(id);
-    await done;
-  }
-  clearTimeout(timer);
-}
-
-/** Runs until a signal or an external unmount; resolves with the process's exit status. */
+/** Runs until a signal, a hand-over or the connection's end; resolves with the process's exit status. */
 export async function runMountDaemon(o: DaemonOptions): Promise<number> {
   const dir = resolveDir(o.dir);
   warnIfNotHostPidNamespace();
   const stuckMs = o.stuckTimeoutMs ?? DEFAULT_STUCK_TIMEOUT_MS;
-  await clearMountpoint(dir, stuckMs, o.servingDir);
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    throw wrapError(err, `cannot create the mountpoint ${dir}`);
-  }
-  const threads = o.threads ?? defaultThreads();
-  // The cgroup layout is read once, here, and handed to every worker.
+  // The cgroup layout is read once, here, and handed to every serving process.
   let layout: CgroupLayout;
   try {
     layout = o.content?.layout ?? hostLayout();
   } catch (err) {
     throw wrapError(err, 'cannot tell the cgroup layout from /proc/self/mountinfo');
   }
-  const budget = descriptorBudget(threads);
-  const content: ContentOptions = { descriptors: budget.worker, containers: budget.containers, ...o.content, layout };
-  const shared: ContentShared = { once: OnceSet.create() };
-  let sampler: LoadSampler | undefined;
-  if (content.loadavg !== false) {
-    shared.loadavg = LoadTable.create();
-    const files = new DescriptorCache({ capacity: budget.sampler });
-    sampler = new LoadSampler({ table: shared.loadavg, files, driver: createDriver({ files, layout }), ...(content.procRoot ? { procRoot: content.procRoot } : {}), log: logLine });
-  }
-  const conn: FuseConnection = await mountFuse(dir, { subtype: SUBTYPE, fsname: SUBTYPE });
-  let server: FuseServer;
+  const serve = { threads: o.threads ?? defaultThreads(), debug: o.debug ?? false, content: { ...o.content, layout } };
+  const taken = o.takeover ? await takeOver(dir, stuckMs, o.servingDir, serve) : undefined;
+  if (taken) return supervise({ o, dir, stuckMs, serve, conn: taken.conn, time: taken.time, server: taken.server });
+  await clearMountpoint(dir, stuckMs, o.servingDir);
   try {
-    server = await FuseServer.start({
-      fd: conn.fd,
-      threads,
-      contentModule: new URL('./content.js', import.meta.url).href,
-      contentOptions: content,
-      contentShared: shared,
-      ...(sampler ? { onContentMessage: (m: unknown) => sampler.handle(m) } : {}),
-      debug: o.debug ?? false,
-    });
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw wrapError(err, `cannot create the mountpoint ${dir}`);
+  }
+  const conn = await mountFuse(dir, { subtype: SUBTYPE, fsname: SUBTYPE });
+  const time = Math.floor(Date.now() / 1000);
+  let server: ServerProcess;
+  try {
+    server = await ServerProcess.start(conn.fd, { ...serve, gated: false, time, mountpoint: dir, connection: conn.id });
   } catch (err) {
     await abortConnection(conn.id);
-    await unmount(dir).catch(() => undefined);
+    await unmountOrAbort(dir, conn.id, stuckMs);
     closeSync(conn.fd);
-    throw wrapError(err, 'cannot start the FUSE workers');
+    throw wrapError(err, 'cannot start serving');
   }
-  if (o.pidfile) {
+  return supervise({ o, dir, stuckMs, serve, conn, time, server });
+}
+
+interface Supervised {
+  o: DaemonOptions;
+  dir: string;
+  stuckMs: number;
+  serve: Omit<ServeOptions, 'gated' | 'time' | 'mountpoint' | 'connection'>;
+  conn: FuseConnection;
+  time: number;
+  server: ServerProcess;
+}
+
+/** The mounts in any mount namespace that are binds of this connection (containers' /proc files). */
+function bindsOf(id: number): number {
+  let n = 0;
+  const seen = new Set<string>();
+  for (const pid of readdirSafe('/proc')) {
+    if (!/^[0-9]+$/.test(pid)) continue;
     try {
-      writeFileSync(o.pidfile, `${process.pid}\n`);
-    } catch (err) {
-      logLine(wrapError(err, `cannot write the pidfile ${o.pidfile}`).message);
+      const ns = readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
+      if (seen.has(ns)) continue;
+      seen.add(ns);
+      n += readMountinfo(`/proc/${pid}/mountinfo`).filter((e) => e.major === 0 && e.minor === id).length;
+    } catch {
+      // gone, or not ours to read
     }
   }
-  let forgetServing = () => {};
-  try {
-    forgetServing = writeServingRecord(conn.id, dir, o.servingDir);
-  } catch (err) {
-    logLine(wrapError(err, 'cannot write the serving record (a stuck daemon cannot be told from a stopped one)').message);
-  }
-  sampler?.start();
-  const shown = [content.swap === false ? 'no swap' : 'swap', content.cpuQuota === false ? 'no CPU quota' : 'CPU quota', content.loadavg === false ? 'no loadavg' : 'loadavg'];
+  return n;
+}
 
-  const workersGone = new Promise<void>((r) => server.once('stopped', () => r()));
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function supervise(s: Supervised): Promise<number> {
+  const { o, dir, stuckMs, conn } = s;
+  let server: ServerProcess | undefined = s.server;
+  let stopping = false;
+  let handingOver = false;
+  let reloading = false;
+  let restarts = 0;
+  let unmountedSeen = false;
+  let control: Server | undefined;
+  const socket = controlSocketPath(conn.id, o.servingDir);
+  let forgetServing = () => {};
+  const record = () => {
+    try {
+      forgetServing = writeServingRecord({ connection: conn.id, mountpoint: dir, fd: conn.fd, socket, server: server?.pid ?? 0, time: s.time, version: VERSION }, o.servingDir);
+    } catch (err) {
+      logLine(wrapError(err, 'cannot write the serving record (no takeover, and a stuck daemon cannot be told from a stopped one)').message);
+    }
+  };
+
   return new Promise<number>((resolveExit) => {
-    let stopping = false;
     const finish = (code: number) => {
       clearInterval(watch);
-      sampler?.stop();
+      control?.close();
+      rmSync(socket, { force: true });
       forgetServing();
-      if (o.pidfile) rmSync(o.pidfile, { force: true });
+      if (o.pidfile && readPid(o.pidfile) === process.pid) rmSync(o.pidfile, { force: true });
       try {
         closeSync(conn.fd);
       } catch {
@@ -226,40 +148,170 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
       }
       resolveExit(code);
     };
-    // Unmount (if still mounted), then make sure every worker's blocked read returns.
-    const stop = async (why: string, doUnmount: boolean) => {
+
+    /** The serving process ended: the connection's end, or a crash (replaced at once). */
+    const watchServer = (p: ServerProcess) => {
+      p.on('exit', (code: number | null, signal: string | null, expected: boolean) => {
+        if (server !== p || stopping || handingOver) return;
+        server = undefined;
+        if (p.stoppedReason) {
+          logLine(`the kernel ended the connection (${p.stoppedReason}): exiting`);
+          finish(0);
+          return;
+        }
+        if (expected) return;
+        logLine(`the serving process ${p.pid} ended (${signal ?? `exit ${code}`}): starting another`);
+        if (++restarts > MAX_RESTARTS) {
+          logLine(`${MAX_RESTARTS} serving processes ended in a row: giving up`);
+          void stop('too many restarts', true, 1);
+          return;
+        }
+        void startServer(undefined).then(() => {
+          // The requests it had taken and not answered: the kernel sends them again, or, where it
+          // cannot (before 6.9), their readers would wait for ever: the connection is aborted instead.
+          if (resendUnanswered(conn.fd)) logLine('requests the ended process had taken were sent again (FUSE_NOTIFY_RESEND)');
+          else void stop('this kernel cannot send again what the ended process had taken (FUSE_NOTIFY_RESEND, Linux 6.9)', true, 1);
+        });
+      });
+    };
+
+    const startServer = async (handover: string | undefined) => {
+      try {
+        const next = await ServerProcess.start(conn.fd, { ...s.serve, gated: handover !== undefined, time: s.time, mountpoint: dir, connection: conn.id });
+        if (handover !== undefined) next.open(handover);
+        server = next;
+        watchServer(next);
+        record();
+      } catch (err) {
+        logLine((err as Error).message);
+        void stop('cannot start a serving process', true, 1);
+      }
+    };
+
+    /** SIGHUP, SIGUSR1: a new serving process from the code on disk takes over from the current one. */
+    let again = false;
+    const reload = async (why: string): Promise<void> => {
+      if (reloading) {
+        again = true; // the code on disk may have changed since this reload began
+        return;
+      }
+      if (stopping || handingOver || !server) return;
+      reloading = true;
+      logLine(`${why}: reloading`);
+      const old = server;
+      try {
+        let next: ServerProcess;
+        try {
+          next = await ServerProcess.start(conn.fd, { ...s.serve, gated: true, time: s.time, mountpoint: dir, connection: conn.id });
+        } catch (err) {
+          logLine(`reload failed, still serving with process ${old.pid}: ${(err as Error).message}`);
+          return;
+        }
+        let handover: string | undefined;
+        try {
+          handover = await old.drain();
+        } catch (err) {
+          logLine(`reload: ${(err as Error).message}; the new process starts afresh`);
+        }
+        server = next;
+        next.open(handover);
+        watchServer(next);
+        record();
+        restarts = 0;
+        logLine(`reloaded: serving process ${old.pid} → ${next.pid}`);
+      } finally {
+        reloading = false;
+        if (again) {
+          again = false;
+          void reload('another reload asked for meanwhile');
+        }
+      }
+    };
+
+    const stop = async (why: string, doUnmount: boolean, code = 0) => {
       if (stopping) return;
       stopping = true;
-      server.markEnding();
       logLine(`${why}: stopping`);
+      const p = server;
+      p?.stop();
+      control?.close();
       if (doUnmount) await unmountOrAbort(dir, conn.id, stuckMs);
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 1000)));
-      // Bind mounts of our files elsewhere (containers) keep the connection open after umount: abort it.
-      if (!(await Promise.race([workersGone.then(() => true), timeout]))) {
-        await abortConnection(conn.id);
-        await workersGone;
+      if (p) {
+        // Bind mounts of our files elsewhere (containers) keep the connection open after umount: abort it.
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), 1000)));
+        if (!(await Promise.race([p.exited().then(() => true), late]))) {
+          await abortConnection(conn.id);
+          const end = new Promise<false>((r) => (timer = setTimeout(() => r(false), stuckMs)));
+          if (!(await Promise.race([p.exited().then(() => true), end]))) p.kill();
+          await p.exited();
+        }
+        clearTimeout(timer);
       }
-      clearTimeout(timer);
-      finish(0);
+      finish(code);
     };
-    void workersGone.then(() => {
-      if (!stopping) {
-        stopping = true;
-        logLine('the kernel ended the connection (unmounted): exiting');
+
+    watchServer(s.server);
+    record();
+    listenControl(socket, {
+      release: async () => {
+        if (!server || stopping || reloading) throw new TsprocError(stopping ? 'the daemon is stopping' : 'the daemon is busy (a reload)', { code: 'EBUSY' });
+        handingOver = true;
+        const p = server;
+        server = undefined;
+        try {
+          return await p.drain();
+        } catch (err) {
+          handingOver = false;
+          void startServer(undefined);
+          throw err;
+        }
+      },
+      retire: () => {
+        logLine(`handed ${dir} (connection ${conn.id}) over: exiting`);
         finish(0);
+      },
+      resume: (handover) => {
+        logLine('the daemon taking over went away before it served: serving again');
+        handingOver = false;
+        void startServer(handover);
+      },
+    }).then(
+      (srv) => (control = srv),
+      (err: Error) => logLine(`${err.message}: no takeover of this daemon is possible`),
+    );
+    if (o.pidfile) {
+      try {
+        writeFileSync(o.pidfile, `${process.pid}\n`);
+      } catch (err) {
+        logLine(wrapError(err, `cannot write the pidfile ${o.pidfile}`).message);
       }
-    });
+    }
+
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void stop(`got ${sig}`, true));
-    // systemctl reload sends lxcfs SIGUSR1; this is where a reload will go. Whatever listeners come and
-    // go here, SIGUSR1 never opens Node's inspector: the bin holds it first (src/cli/inspector-signal.ts).
-    for (const sig of ['SIGHUP', 'SIGUSR1'] as const) process.on(sig, () => logLine(`${sig} ignored`));
-    // An external `umount DIR` while containers still hold bind mounts keeps the connection alive:
-    // notice the mount is gone from our namespace and stop.
+    // systemctl reload sends lxcfs SIGUSR1; SIGHUP is the usual reload. SIGUSR1 never opens Node's
+    // inspector whatever listeners come and go: the bin holds it first (src/cli/inspector-signal.ts).
+    for (const sig of ['SIGHUP', 'SIGUSR1'] as const) process.on(sig, () => void reload(`got ${sig}`));
+    // An outside `umount DIR` leaves the containers' binds of our files: they are served on, and the
+    // daemon ends when the last goes (the kernel ends the connection then).
     const watch = setInterval(() => {
-      if (!mountsAt(dir).some((e) => e.minor === conn.id && e.major === 0)) void stop(`${dir} was unmounted`, false);
+      if (unmountedSeen || stopping || handingOver) return;
+      if (!mountsAt(dir).some((e) => e.minor === conn.id && e.major === 0)) {
+        unmountedSeen = true;
+        logLine(`${dir} was unmounted from outside: still serving the ${bindsOf(conn.id)} bind mounts of its files; SIGTERM stops the daemon`);
+      }
     }, 1000);
     // Only now, with the signal handlers in place: whoever waits for this line may signal at once.
-    logLine(`serving ${dir} (connection ${conn.id}, ${threads} worker threads, pid ${process.pid}; cgroup ${layout.kind}; ${shown.join(', ')})`);
+    const c = s.serve.content;
+    const shown = [c.swap === false ? 'no swap' : 'swap', c.cpuQuota === false ? 'no CPU quota' : 'CPU quota', c.loadavg === false ? 'no loadavg' : 'loadavg'];
+    logLine(`serving ${dir} (connection ${conn.id}, ${s.serve.threads} worker threads, pid ${process.pid}, serving process ${s.server.pid}; cgroup ${c.layout!.kind}; ${shown.join(', ')})`);
   });
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    return Number(readFileSync(file, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
 }

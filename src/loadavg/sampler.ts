@@ -2,7 +2,7 @@
 import type { CgroupDriver, CgroupPaths } from '../cgroup/driver.js';
 import type { FileSource } from '../io/file-source.js';
 import { LOAD_FREQ_MS, stepLoads } from './calc.js';
-import { LoadTable } from './table.js';
+import { LoadTable, type TableSample } from './table.js';
 import { countsWholeHost } from './key.js';
 import { countTasks } from './tasks.js';
 
@@ -19,6 +19,15 @@ export interface RegisterMessage {
 
 export function isRegisterMessage(m: unknown): m is RegisterMessage {
   return typeof m === 'object' && m !== null && (m as RegisterMessage).type === 'loadavg-register' && typeof (m as RegisterMessage).key === 'string' && typeof (m as RegisterMessage).cgroup === 'object';
+}
+
+/** A tracked container as one daemon hands it to the next (plain data). */
+export interface KeptLoad extends TableSample {
+  key: string;
+  cgroup: CgroupPaths;
+  depth: number;
+  /** seconds (nowSeconds) of the last read */
+  lastRead: number;
 }
 
 export interface SamplerOptions {
@@ -78,6 +87,28 @@ export class LoadSampler {
     this.tracked.set(slot, { key: m.key, cgroup: m.cgroup, depth: m.depth ?? 1 });
     this.keys.set(m.key, slot);
     this.sample(slot, m.reader ?? 0);
+  }
+
+  /** Every tracked container and its figures, for the daemon that takes the connection over. */
+  kept(): KeptLoad[] {
+    const out: KeptLoad[] = [];
+    for (const [slot, t] of this.tracked) {
+      const s = this.table.read(slot, t.key);
+      if (s) out.push({ ...s, key: t.key, cgroup: t.cgroup, depth: t.depth, lastRead: this.table.lastRead(slot) });
+    }
+    return out;
+  }
+
+  /** Containers another daemon tracked, with their averages: the load goes on where it was. */
+  adopt(loads: KeptLoad[]): void {
+    for (const l of loads) {
+      if (this.keys.has(l.key)) continue;
+      const slot = this.table.insert(l.key, l.lastRead);
+      if (slot < 0) return;
+      this.table.restore(slot, l, l.lastRead);
+      this.tracked.set(slot, { key: l.key, cgroup: l.cgroup, depth: l.depth });
+      this.keys.set(l.key, slot);
+    }
   }
 
   /** One round: every container sampled, the ones nobody reads any more dropped. */

@@ -133,6 +133,16 @@ export class LoadTable {
     Atomics.add(this.a, base + F.seq, 1);
   }
 
+  /** Sampler only: figures taken over from another daemon, sample count and last read included. */
+  restore(slot: number, s: TableSample, lastRead: number): void {
+    this.write(slot, s);
+    const base = slot * SLOT;
+    Atomics.add(this.a, base + F.seq, 1);
+    this.a[base + F.samples] = s.samples;
+    Atomics.add(this.a, base + F.seq, 1);
+    Atomics.store(this.a, base + F.lastRead, lastRead);
+  }
+
   /** Sampler only: forget a slot (a tombstone, so that lookups probing past it still find later keys). */
   remove(slot: number): void {
     if (Atomics.load(this.a, slot * SLOT + F.state) !== ACTIVE) return;

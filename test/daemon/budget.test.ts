@@ -1,6 +1,6 @@
 // How the daemon shares its open-file limit among the worker threads' files and containers and the load sampler.
 import t from 'tap';
-import { descriptorBudget } from '../../src/daemon/mount-daemon.js';
+import { descriptorBudget } from '../../src/daemon/descriptor-budget.js';
 
 t.test('half the limit for the workers, an eighth for their containers, a fifth for the sampler, within bounds', async (t) => {
   t.same(descriptorBudget(2, 20000), { worker: 4096, containers: 1024, sampler: 4000 });

@@ -19,6 +19,12 @@ t.test('fuse_out_header', async (t) => {
   t.same(b, hex('10000000 feffffff 0700000000000000'));
 });
 
+t.test('FUSE_NOTIFY_RESEND: the out header alone, the notify code in error, unique 0', async (t) => {
+  const b = Buffer.alloc(16);
+  t.equal(S.encodeNotifyResend(b), 16);
+  t.same(b, hex('10000000 07000000 0000000000000000'));
+});
+
 t.test('fuse_attr and fuse_entry_out', async (t) => {
   const b = Buffer.alloc(Size.ENTRY_OUT);
   const end = S.encodeEntryOut(b, 0, 5n, { seconds: 60, nsec: 0 }, { seconds: 1, nsec: 500 }, { ino: 5n, size: 1000, mode: 0o100444, nlink: 1, uid: 0, gid: 0, time: 0x10 });

@@ -49,6 +49,13 @@ export function forceUnmount(dir: string): void {
   }
 }
 
+/** The daemon's serving process (it answers the reads; the daemon's own pid is its supervisor's), as its log last named it. */
+export function serverPid(d: Daemon): number {
+  const all = [...d.stderr().matchAll(/serving process (?:\d+ → )?(\d+)/g)];
+  if (all.length === 0) throw new Error(`the daemon named no serving process:\n${d.stderr()}`);
+  return Number(all[all.length - 1]![1]);
+}
+
 export function tempMountpoint(): string {
   return mkdtempSync('/tmp/tsproc-test-mnt-');
 }

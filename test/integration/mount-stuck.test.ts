@@ -5,7 +5,7 @@ import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BIN, forceUnmount, mountedAt, startDaemon, tempMountpoint, waitFor } from '../helpers/daemon.js';
+import { BIN, forceUnmount, mountedAt, serverPid, startDaemon, tempMountpoint, waitFor } from '../helpers/daemon.js';
 
 const skip = process.getuid?.() !== 0 ? 'needs root' : undefined;
 if (skip) t.plan(0, skip);
@@ -57,8 +57,9 @@ t.test('a stuck fuse.tsproc mount on DIR: a new mount aborts it after --stuck-ti
 
 t.test('SIGTERM to a daemon whose workers give no answer: the connection is aborted after --stuck-timeout and it exits 0', async (t) => {
   const d = await startDaemon(t, { args: ['--stuck-timeout', '2', '--threads', '2'] });
-  await waitFor(() => workerThreads(d.proc.pid!).length === 2, 'both workers waiting on /dev/fuse');
-  const tracer = spawn('python3', [STOP_THREADS, ...workerThreads(d.proc.pid!).map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = serverPid(d);
+  await waitFor(() => workerThreads(server).length === 2, 'both workers waiting on /dev/fuse');
+  const tracer = spawn('python3', [STOP_THREADS, ...workerThreads(server).map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => void tracer.kill('SIGKILL'));
   await new Promise<void>((resolve) => tracer.stdout!.once('data', () => resolve()));
   const reader = runAsync('cat', [`${d.dir}/proc/meminfo`]);
@@ -75,15 +76,18 @@ t.test('SIGTERM to a daemon whose workers give no answer: the connection is abor
 t.test('a stopped daemon (SIGSTOP) is never aborted: a new mount is refused, readers wait and go on after SIGCONT', async (t) => {
   const d = await startDaemon(t, { args: ['--stuck-timeout', '2'] });
   const pid = d.proc.pid!;
-  t.teardown(() => void process.kill(pid, 'SIGCONT'));
-  process.kill(pid, 'SIGSTOP');
-  await waitFor(() => /\) T /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')), 'the daemon stopped');
+  const server = serverPid(d);
+  const both = [pid, server];
+  t.teardown(() => both.forEach((p) => process.kill(p, 'SIGCONT')));
+  // the whole daemon: its supervisor, and the serving process that answers the reads
+  both.forEach((p) => process.kill(p, 'SIGSTOP'));
+  await waitFor(() => both.every((p) => /\) T /.test(readFileSync(`/proc/${p}/stat`, 'utf8'))), 'the daemon stopped');
   const reader = runAsync('cat', [`${d.dir}/proc/meminfo`]);
   const again = await runAsync(process.execPath, [BIN, 'mount', '--stuck-timeout', '2', d.dir]);
   t.equal(again.status, 1, 'the new mount exits 1');
   t.equal(again.stderr, `tsproc: ${d.dir} is served by tsproc pid ${pid}, which is stopped: continue it (kill -CONT ${pid}) or end it (kill ${pid}) first\n`);
   await new Promise((r) => setTimeout(r, 3000)); // past the bound: nothing may abort it meanwhile
-  process.kill(pid, 'SIGCONT');
+  both.forEach((p) => process.kill(p, 'SIGCONT'));
   const r = await reader;
   t.equal(r.status, 0, 'the reader that waited goes on');
   t.match(r.stdout, /^MemTotal:/);

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
-import { BIN, mountedAt, run, startDaemon, tempMountpoint, forceUnmount, waitFor } from '../helpers/daemon.js';
+import { BIN, mountedAt, run, serverPid, startDaemon, tempMountpoint, forceUnmount, waitFor } from '../helpers/daemon.js';
 
 /** A file's first line with the figures blanked out: its labels and its number of fields. */
 const shape = (text: string) => text.split('\n')[0]!.split(/\s+/).map((f) => (/^[0-9.:/-]+$/.test(f) ? '#' : f)).join(' ');
@@ -160,7 +160,10 @@ t.test('kill -9 leaves a dead mount; readers get an error, not a hang; mounting 
   const first = await startDaemon(t, { dir, keepDir: true });
   // the kernel keeps the root's attributes 60 s: a probe by stat(2) took the dead mount for a live one
   t.ok(statSync(dir).isDirectory());
+  // every process of it: the supervisor and its serving process
+  const server = serverPid(first);
   first.proc.kill('SIGKILL');
+  process.kill(server, 'SIGKILL');
   await first.exited;
   const dead = run('cat', [`${dir}/proc/meminfo`], 5000);
   t.not(dead.status, 0);

@@ -1,0 +1,40 @@
+// How many descriptors a serving process may keep open, and how many worker threads it runs.
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+
+/** The soft limit on open files (Node raises it to the hard limit at start). */
+function openFileLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m && m[1] !== 'unlimited' ? Number(m[1]) : 1 << 20;
+  } catch {
+    return 1024;
+  }
+}
+
+export interface DescriptorBudget {
+  /** each worker's held /proc and cgroup files */
+  worker: number;
+  /** each worker's containers remembered, one descriptor each (on the init's comm) */
+  containers: number;
+  /** the load sampler's held files */
+  sampler: number;
+}
+
+/**
+ * Descriptors the daemon may keep open: half the limit shared by the workers' files, an eighth by the
+ * containers their resolvers remember, a fifth for the sampler; the rest (over a sixth) for
+ * /dev/fuse, logs and the reads that open and close.
+ */
+export function descriptorBudget(threads: number, limit = openFileLimit()): DescriptorBudget {
+  return {
+    worker: Math.max(16, Math.min(4096, Math.floor(limit / 2 / threads))),
+    containers: Math.max(4, Math.min(1024, Math.floor(limit / 8 / threads))),
+    sampler: Math.max(16, Math.min(8192, Math.floor(limit / 5))),
+  };
+}
+
+/** Default worker count: one per core, at least 2 (a slow read never stalls all readers), at most 16. */
+export function defaultThreads(): number {
+  return Math.min(16, Math.max(2, availableParallelism()));
+}
