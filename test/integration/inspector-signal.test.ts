@@ -2,7 +2,7 @@
 // and a long-lived CLI keep running and listen on no new socket (issue 10: root code execution).
 import t from 'tap';
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { BIN, startDaemon, waitFor } from '../helpers/daemon.js';
+import { BIN, serverPid, startDaemon, waitFor } from '../helpers/daemon.js';
 import { alive, busyboxRoot, cannotRun, sandbox } from '../helpers/runner.js';
 
 const skip = cannotRun();
@@ -37,16 +37,20 @@ function delivered(pid: number, signo: number): boolean {
 
 const SIGUSR1 = 10;
 
-t.test('the daemon (started as the old systemd line, node bin/tsproc.js) logs SIGUSR1, opens no inspector and goes on serving', async (t) => {
+t.test('the daemon (started as the old systemd line, node bin/tsproc.js) reloads on SIGUSR1, opens no inspector and goes on serving', async (t) => {
   const d = await startDaemon(t);
   const pid = d.proc.pid!;
   t.same(listening(pid), [], 'no listening socket before');
   for (const n of [1, 2]) {
     d.proc.kill('SIGUSR1');
-    await waitFor(() => (d.stderr().match(/SIGUSR1 ignored/g) ?? []).length === n || /Debugger listening/.test(d.stderr()), `the daemon's answer to SIGUSR1 number ${n}`);
+    await waitFor(() => (d.stderr().match(/reloaded: serving process/g) ?? []).length === n || /Debugger listening/.test(d.stderr()), `the daemon's answer to SIGUSR1 number ${n}`);
+    // the serving process it started gets the signal too: it must not open an inspector either
+    process.kill(serverPid(d), 'SIGUSR1');
   }
+  await new Promise((r) => setTimeout(r, 500));
   t.notMatch(d.stderr(), /Debugger listening/, 'Node\'s inspector did not start');
   t.same(listening(pid), [], 'no listening socket after');
+  t.same(listening(serverPid(d)), [], 'none in the serving process either');
   t.ok(alive(pid), 'the daemon runs');
   t.match(readFileSync(`${d.dir}/proc/uptime`, 'utf8'), /^\d+\.\d\d \d+\.\d\d\n$/, 'and serves');
 });
