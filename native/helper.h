@@ -120,4 +120,7 @@ int device_filter_attach(const struct config *c, const char *cgroup_dir);
 /* The monitor: clone, join cgroups, wait, record, clean up. Returns the monitor's exit code. */
 int monitor_main(const struct config *c);
 
+/* The daemon's: binds of a dead tsproc mount in PID's mount namespace, covered by live ones. */
+int rebind_main(pid_t pid);
+
 #endif

@@ -3,6 +3,7 @@
  *
  *   tsproc-helper run PLAN      fd 3: the status channel (one event a line)
  *   tsproc-helper exec PLAN     the same channel; a process in a running container
+ *   tsproc-helper rebind PID    the daemon's: repair binds of a dead tsproc mount (rebind.c)
  *
  * The helper forks the monitor and returns at once: the monitor is never a child of the CLI. The
  * monitor starts the container, waits for it, records its exit and cleans up. Events name the step
@@ -61,6 +62,9 @@ int main(int argc, char **argv)
 {
 	struct config c;
 	int bad_line;
+
+	if (argc == 3 && strcmp(argv[1], "rebind") == 0)
+		return rebind_main((pid_t)atoi(argv[2]));
 
 	if (argc != 3 || (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "exec") != 0)) {
 		fprintf(stderr, "usage: tsproc-helper run|exec PLAN (fd 3: status channel)\n");

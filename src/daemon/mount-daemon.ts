@@ -16,6 +16,7 @@ import { SUBTYPE, clearMountpoint, resolveDir, unmountOrAbort, warnIfNotHostPidN
 import type { ServeOptions } from './server-main.js';
 import { ServerProcess } from './server-process.js';
 import { controlSocketPath, writeServingRecord } from './serving-record.js';
+import { repairBinds } from './rebind.js';
 import { takeOver } from './takeover.js';
 
 export { SUBTYPE } from './mountpoint.js';
@@ -76,6 +77,8 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
     closeSync(conn.fd);
     throw wrapError(err, 'cannot start serving');
   }
+  // Containers still bound to a previous mount at DIR (a restart, a crash) read from this one again.
+  await repairBinds(dir, o.servingDir).catch((err: Error) => logLine(`repairing the binds of the previous mount: ${err.message}`));
   return supervise({ o, dir, stuckMs, serve, conn, time, server });
 }
 

@@ -1,10 +1,11 @@
 // Which process serves which FUSE connection: a small record per live daemon under /run/tsproc, so a
 // new `tsproc mount` can tell a stuck daemon (abort it) from a stopped one (leave it to its owner), and
 // `tsproc mount --takeover` can find the descriptor to copy and the socket to ask for the hand-over.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { parseStartTime, parseState } from '../reader/proc-parse.js';
 
 export const SERVING_DIR = '/run/tsproc/serving';
+const FUSECTL = '/sys/fs/fuse/connections';
 
 export interface ServingRecord {
   /** the supervisor's pid */
@@ -24,6 +25,8 @@ export interface ServingRecord {
   time: number;
   /** tsproc's version */
   version: string;
+  /** the daemon stopped: the record stays, so that the next daemon on the mountpoint finds the binds to repair */
+  ended?: boolean;
 }
 
 /** What the supervisor says of itself; the pid and start time are added. */
@@ -46,18 +49,58 @@ function statOf(pid: number): string | undefined {
   }
 }
 
-/** Write (or rewrite) this process's record for the connection; returns how to remove it (only if still ours). */
-export function writeServingRecord(facts: ServingFacts, dir = SERVING_DIR): () => void {
-  const connection = facts.connection;
-  const startTime = parseStartTime(statOf(process.pid) ?? '') ?? 0;
-  const record: ServingRecord = { pid: process.pid, startTime, ...facts };
-  const path = recordPath(connection, dir);
+function writeRecord(record: ServingRecord, dir: string): void {
+  const path = recordPath(record.connection, dir);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   writeFileSync(`${path}.${process.pid}`, `${JSON.stringify(record)}\n`);
   renameSync(`${path}.${process.pid}`, path);
+}
+
+/**
+ * Write (or rewrite) this process's record for the connection; returns how to mark it ended (only if
+ * still ours: after a takeover the record is the new daemon's).
+ */
+export function writeServingRecord(facts: ServingFacts, dir = SERVING_DIR): () => void {
+  const startTime = parseStartTime(statOf(process.pid) ?? '') ?? 0;
+  const record: ServingRecord = { pid: process.pid, startTime, ...facts };
+  writeRecord(record, dir);
   return () => {
-    if (readServingRecord(connection, dir)?.pid === process.pid) rmSync(path, { force: true });
+    if (readServingRecord(record.connection, dir)?.pid === process.pid) writeRecord({ ...record, ended: true }, dir);
   };
+}
+
+/**
+ * The connections once served at `mountpoint` whose daemon is gone (ended, or killed): their binds in
+ * containers are dead. Records of connections the kernel no longer has are removed on the way.
+ */
+export function endedConnections(mountpoint: string, dir = SERVING_DIR): number[] {
+  let all: string[];
+  try {
+    all = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const names = all.filter((f) => /^[0-9]+\.json$/.test(f));
+  const ended: number[] = [];
+  // without fusectl mounted nothing tells which connections the kernel still has: keep every record
+  const known = existsSync(`${FUSECTL}`) && readdirSync(FUSECTL).length > 0;
+  for (const name of names) {
+    const connection = Number(name.slice(0, -5));
+    if (known && !existsSync(`${FUSECTL}/${connection}`)) {
+      rmSync(`${dir}/${name}`, { force: true });
+      // and the control sockets a killed supervisor of it left
+      for (const f of all) if (f.startsWith(`${connection}.`) && f.endsWith('.sock')) rmSync(`${dir}/${f}`, { force: true });
+      continue;
+    }
+    let record: ServingRecord;
+    try {
+      record = JSON.parse(readFileSync(`${dir}/${name}`, 'utf8')) as ServingRecord;
+    } catch {
+      continue;
+    }
+    if (record.mountpoint === mountpoint && readServingRecord(connection, dir) === undefined) ended.push(connection);
+  }
+  return ended;
 }
 
 /** The record of the live process serving the connection, or undefined (none, or its process is gone). */
@@ -69,7 +112,7 @@ export function readServingRecord(connection: number, dir = SERVING_DIR): Servin
     return undefined;
   }
   const stat = statOf(record.pid);
-  if (!stat || parseStartTime(stat) !== record.startTime || record.connection !== connection) return undefined;
+  if (record.ended || !stat || parseStartTime(stat) !== record.startTime || record.connection !== connection) return undefined;
   return record;
 }
 
