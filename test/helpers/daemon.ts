@@ -61,9 +61,10 @@ export function tempMountpoint(): string {
 }
 
 /** Start the daemon and wait until it serves; the test's teardown stops it and removes everything. */
-export async function startDaemon(t: Teardown, opts: { dir?: string; args?: string[]; keepDir?: boolean } = {}): Promise<Daemon> {
+/** `bin`: another checkout's bin file (an upgrade's new code). */
+export async function startDaemon(t: Teardown, opts: { dir?: string; args?: string[]; keepDir?: boolean; bin?: string } = {}): Promise<Daemon> {
   const dir = opts.dir ?? tempMountpoint();
-  const proc = spawn(process.execPath, [BIN, 'mount', dir, ...(opts.args ?? [])], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [opts.bin ?? BIN, 'mount', dir, ...(opts.args ?? [])], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   const exited = new Promise<number>((resolve) => proc.on('exit', (code, sig) => resolve(code ?? 128 + (sig ? osSignal(sig) : 0))));
   t.teardown(async () => {
