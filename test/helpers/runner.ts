@@ -86,8 +86,9 @@ export interface Sandbox {
   cli(args: string[], opts?: RunOptions): Promise<Ran>;
   /** the containers' records (kept until rm unless --rm) */
   records(): string[];
-  /** the same, started; `done` resolves with what `run` returns (when its output closes), `exited` when the CLI ends */
-  start(args: string[]): Started;
+  /** the same, started; `done` resolves with what `run` returns (when its output closes), `exited` when the CLI ends;
+   *  `env`: added to the CLI's environment */
+  start(args: string[], env?: NodeJS.ProcessEnv): Started;
   /** any subcommand, started */
   startCli(args: string[]): Started;
   /** any subcommand, to completion, with a terminal of script(1)'s as its stdin, stdout and stderr
@@ -150,10 +151,10 @@ export function sandbox(t: Teardown, opts: { dataRoot?: string } = {}): Sandbox 
     if (left.length > 0) throw new Error(`left behind after the test (the monitors did not clean it up):\n${left.join('\n')}`);
   });
   const global = [BIN, '--state-root', stateRoot, '--data-root', dataRoot];
-  const start = (args: string[], input?: string, sub = ['run', '--cgroup-parent', parent], fds: number[] = []) => {
+  const start = (args: string[], input?: string, sub = ['run', '--cgroup-parent', parent], fds: number[] = [], env?: NodeJS.ProcessEnv) => {
     const extra: StdioOptions = fds.length > 0 ? [...Array<'ignore'>(FIRST_EXTRA_FD - 3).fill('ignore'), ...fds] : [];
     const stdio: StdioOptions = [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...extra];
-    const child = spawn(process.execPath, [...global, ...sub, ...args], { stdio });
+    const child = spawn(process.execPath, [...global, ...sub, ...args], { stdio, ...(env ? { env: { ...process.env, ...env } } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -169,7 +170,7 @@ export function sandbox(t: Teardown, opts: { dataRoot?: string } = {}): Sandbox 
     parent,
     run: (args, opts = {}) => start(args, opts.input, undefined, opts.fds).done,
     cli: (args, opts = {}) => start(args, opts.input, [], opts.fds).done,
-    start: (args) => start(args),
+    start: (args, env) => start(args, undefined, undefined, [], env),
     startCli: (args) => start(args, undefined, []),
     terminal: (args) => {
       const line = [process.execPath, ...global, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
