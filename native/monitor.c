@@ -171,9 +171,12 @@ int monitor_main(const struct config *c)
 	struct relay relay = { .master = -1, .in = -1, .out = -1, .err = -1, .control = -1, .log = &log, .lossy = 1 };
 	size_t dropped;
 
+	/* Signals first: SIGPIPE ignored before the first event, so that a CLI killed before the monitor
+	 * reported in (its end of the status channel closed) does not take the monitor with it. The
+	 * monitor owns the container from its pid file on (runner/container-owner.ts). */
+	forward_signals();
 	record_pid(c->monitor_pid_file, getpid());
 	status("monitor %d", getpid());
-	forward_signals();
 	/* 2. The container's PID namespace: the monitor's next child is its PID 1. */
 	if (c->new_pid_ns && unshare(CLONE_NEWPID) < 0)
 		return snprintf(what, sizeof(what), "pid-namespace %d 0", errno), failed(c, 0, what);

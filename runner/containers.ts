@@ -1,16 +1,23 @@
-// Containers as other commands see them: found by name, id or id prefix; running, exited or dead.
-// A container whose monitor died is settled here: its record gets an exit status, its cgroup and
-// state go (the kernel already killed its processes: PR_SET_PDEATHSIG).
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// Containers as other commands see them: found by name, id or id prefix; created, running, exited or dead.
+// One that no process owns any more (container-owner.ts) and that recorded no exit is dead, wherever its
+// `run` or its monitor stopped; it is settled here: its leftovers go (teardown.ts) and its record gets an
+// exit status that says what happened.
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { TsprocError } from '../src/errors.js';
-import { cgroupPids } from './cgroup/cgroup-usage.js';
+import { hostOwners, type OwnerProbe, ownership } from './container-owner.js';
 import { exitStatus } from './exit-status.js';
 import { parseEvent } from './helper-events.js';
+import { Staging, StorePaths } from './image/index.js';
 import { shortId } from './names.js';
 import { paths, type Roots } from './roots.js';
-import { type ContainerRecord, RECORD_FILES, releaseName, STATE_FILES } from './state.js';
+import { type ContainerRecord, RECORD_FILES } from './state.js';
+import { removeRecord, tearDown } from './teardown.js';
 
+/** created: being set up by a live `run` (or its monitor); dead: no owner, no exit recorded, not yet settled. */
 export type Status = 'created' | 'running' | 'exited' | 'dead';
+
+/** Why a container without an exit status of its command ended: its monitor died, or it never started. */
+export type ExitNote = 'monitor lost' | 'set-up interrupted' | 'set-up failed';
 
 export interface ContainerInfo {
   record: ContainerRecord;
@@ -20,16 +27,7 @@ export interface ContainerInfo {
   pid?: number;
   startedAt?: Date;
   finishedAt?: Date;
-  exit?: { code: number; oomKilled: boolean; monitorLost: boolean };
-}
-
-/** A monitor that still runs, for this container (a reused pid runs something else; a zombie has no cmdline). */
-function monitorAlive(pid: number, id: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(id);
-  } catch {
-    return false;
-  }
+  exit?: { code: number; oomKilled: boolean; monitorLost: boolean; note?: ExitNote };
 }
 
 const readNumber = (path: string) => {
@@ -40,25 +38,32 @@ const readNumber = (path: string) => {
   }
 };
 
-/** An exit status as the monitor records it ("code N OOM" or "signal N OOM", then "lost" if settled). */
+/**
+ * The second line of the exit file says who wrote it when the monitor did not record its command's end:
+ * `lost` (settled: the monitor died after the start), `interrupted` (settled: set-up cut short, nothing
+ * ran), `failed` (the CLI: the set-up failed and the monitor cleaned up).
+ */
+const NOTES: Record<string, ExitNote> = { lost: 'monitor lost', interrupted: 'set-up interrupted', failed: 'set-up failed' };
+
+/** An exit status as the monitor records it ("code N OOM" or "signal N OOM"), or as settling and a failed set-up do. */
 export function readExit(file: string): ContainerInfo['exit'] {
-  let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    return parseExit(readFileSync(file, 'utf8'));
   } catch {
     return undefined;
   }
-  const e = parseEvent(`exit ${text.split('\n')[0]}`);
-  if (e?.kind !== 'exit') return undefined;
-  return { code: exitStatus(e).code, oomKilled: exitStatus(e).message !== undefined, monitorLost: text.includes('\nlost') };
 }
 
-/** How long a state directory without a monitor may be young (a container being created). */
-const STARTING_MS = 60_000;
+function parseExit(text: string): ContainerInfo['exit'] {
+  const [first, second = ''] = text.split('\n');
+  const e = parseEvent(`exit ${first}`);
+  if (e?.kind !== 'exit') return undefined;
+  const note = NOTES[second];
+  return { code: exitStatus(e).code, oomKilled: exitStatus(e).message !== undefined, monitorLost: second === 'lost', ...(note ? { note } : {}) };
+}
 
-export function inspectContainer(roots: Roots, id: string, isMonitorAlive = monitorAlive): ContainerInfo | undefined {
+export function inspectContainer(roots: Roots, id: string, probe: OwnerProbe = hostOwners): ContainerInfo | undefined {
   const data = paths.record(roots, id);
-  const state = paths.container(roots, id);
   let record: ContainerRecord;
   try {
     record = JSON.parse(readFileSync(`${data}/${RECORD_FILES.record}`, 'utf8')) as ContainerRecord;
@@ -67,21 +72,20 @@ export function inspectContainer(roots: Roots, id: string, isMonitorAlive = moni
   }
   const exitFile = `${data}/${RECORD_FILES.exit}`;
   const info: ContainerInfo = { record, status: 'created' };
-  const monitorPid = readNumber(`${state}/${STATE_FILES.monitorPid}`);
+  // Its owners first, what they write second: a monitor writes the container's pid when it starts, and
+  // records the exit (with --rm removes the record) before it ends, so an owner seen gone has left all
+  // it will (review finding 9).
+  const owner = ownership(roots, record, probe);
+  if (owner.monitorPid !== undefined) info.monitorPid = owner.monitorPid;
   const pid = readNumber(`${data}/${RECORD_FILES.containerPid}`);
-  if (monitorPid) info.monitorPid = monitorPid;
-  if (pid) info.startedAt = statSync(`${data}/${RECORD_FILES.containerPid}`).mtime;
+  const started = pid ? statSync(`${data}/${RECORD_FILES.containerPid}`, { throwIfNoEntry: false }) : undefined;
+  if (started) info.startedAt = started.mtime;
   if (exited(info, exitFile)) return info;
-  const stateAge = existsSync(state) ? Date.now() - statSync(state).mtimeMs : Infinity;
-  if (monitorPid !== undefined ? isMonitorAlive(monitorPid, id) : stateAge < STARTING_MS) {
+  if (owner.owned) {
     info.status = pid ? 'running' : 'created';
     if (pid) info.pid = pid;
     return info;
   }
-  // No monitor now: it may have finished since we looked for its exit. It records the exit (and
-  // with --rm removes the record) before it ends, so a second look settles it; only a container
-  // whose monitor ended without that is dead (review finding 9).
-  if (exited(info, exitFile)) return info;
   if (!existsSync(`${data}/${RECORD_FILES.record}`)) return undefined;
   info.status = 'dead';
   return info;
@@ -102,43 +106,39 @@ function exited(info: ContainerInfo, exitFile: string): boolean {
 }
 
 /**
- * Finish what a dead monitor could not: record the exit (SIGKILL: the kernel killed the container
- * when its monitor died), remove its cgroup and state, and with --rm its record and name.
+ * Finish what its dead owner could not: remove its leftovers (tasks, cgroups, state), then record how it
+ * ended: SIGKILL if it had started (the kernel killed it when its monitor died: 137, monitor lost), else
+ * 125 as `run` itself exits when the set-up fails (set-up interrupted); with --rm, remove its record.
+ * A cgroup that will not go leaves it dead, and says nothing: rm says why.
  */
 export function settleDead(roots: Roots, info: ContainerInfo): ContainerInfo {
   if (info.status !== 'dead') return info;
-  const { id, name } = info.record;
-  for (const pid of cgroupPids(info.record.cgroup)) {
-    try {
-      process.kill(pid, 'SIGKILL'); // not reached in practice: PR_SET_PDEATHSIG did it
-    } catch {
-      /* gone */
+  const { id } = info.record;
+  const ending = info.startedAt ? 'signal 9 0\nlost\n' : 'code 125 0\ninterrupted\n';
+  try {
+    tearDown(roots, info.record);
+    if (info.record.plan.autoRemove) {
+      removeRecord(roots, info.record);
+      return { ...info, status: 'exited', exit: parseExit(ending)!, finishedAt: new Date() };
     }
-  }
-  for (const h of info.record.cgroup.hierarchies) {
-    try {
-      rmdirSync(h.dir);
-    } catch {
-      /* gone, or tasks still leaving: the next command retries */
-    }
-  }
-  rmSync(paths.container(roots, id), { recursive: true, force: true });
-  if (info.record.plan.autoRemove) {
-    rmSync(paths.record(roots, id), { recursive: true, force: true });
-    releaseName(roots, name, id);
-    return { ...info, status: 'exited' };
+  } catch {
+    return info;
   }
   try {
     // never over an exit its monitor recorded after all, nor into a record removed meanwhile
-    writeFileSync(`${paths.record(roots, id)}/${RECORD_FILES.exit}`, 'signal 9 0\nlost\n', { flag: 'wx' });
+    writeFileSync(`${paths.record(roots, id)}/${RECORD_FILES.exit}`, ending, { flag: 'wx' });
   } catch (err) {
     if (!['EEXIST', 'ENOENT'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
   }
   return inspectContainer(roots, id) ?? info;
 }
 
-/** Every container with a record, newest first; dead ones settled on the way. */
+/**
+ * Every container with a record, newest first; dead ones settled on the way, and the scratch of runs
+ * killed before their record was in place removed.
+ */
 export function listContainers(roots: Roots): ContainerInfo[] {
+  Staging.sweep(new StorePaths(roots.dataRoot).tmp, 'create');
   const dir = paths.records(roots);
   const ids = existsSync(dir) ? readdirSync(dir) : [];
   return ids
@@ -171,8 +171,8 @@ export function describeStatus(info: ContainerInfo, now = Date.now()): string {
   if (info.status === 'running') return `Up ${ago(now - info.startedAt!.getTime())}`;
   if (info.status === 'created') return 'Created';
   if (info.status === 'dead') return 'Dead';
-  const lost = info.exit!.monitorLost ? ' (monitor lost)' : info.exit!.oomKilled ? ' (out of memory)' : '';
-  return `Exited (${info.exit!.code}) ${ago(now - info.finishedAt!.getTime())} ago${lost}`;
+  const note = info.exit!.note ?? (info.exit!.oomKilled ? 'out of memory' : undefined);
+  return `Exited (${info.exit!.code}) ${ago(now - info.finishedAt!.getTime())} ago${note ? ` (${note})` : ''}`;
 }
 
 export function ago(ms: number): string {

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, linkSync, openSync, rmSync, writeSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { TsprocError } from '../src/errors.js';
-import { type ContainerInfo, findContainer, inspectContainer, readExit } from './containers.js';
+import { monitorRunning } from './container-owner.js';
+import { type ContainerInfo, findContainer, inspectContainer, readExit, settleDead } from './containers.js';
 import { shortId } from './names.js';
 import { paths, type Roots } from './roots.js';
 import { STATE_FILES } from './state.js';
@@ -35,14 +36,42 @@ export function sendSignal(roots: Roots, info: ContainerInfo, sig: number): void
   }
 }
 
-/** Resolves when the container has ended and its monitor has cleaned up (or at the deadline, false). */
+/**
+ * Resolves when the container has ended and its monitor has cleaned up, or is gone without (dead, or
+ * killed while cleaning up: teardown.ts finishes it); at the deadline, false.
+ */
 export async function waitForEnd(roots: Roots, id: string, timeoutMs = Infinity): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const info = inspectContainer(roots, id);
-    if (!info || info.status === 'dead' || (info.status === 'exited' && !stateExists(roots, id))) return true;
+    if (!info || info.status === 'dead' || (info.status === 'exited' && !cleaning(roots, info))) return true;
     if (Date.now() >= end) return false;
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Its monitor recorded the exit and still removes what the container used. */
+const cleaning = (roots: Roots, info: ContainerInfo) => stateExists(roots, info.record.id) && info.monitorPid !== undefined && monitorRunning(info.monitorPid, info.record.id);
+
+/**
+ * Ends a live container for `rm -f`: SIGKILL through its monitor while it runs; one being created is
+ * waited for, as its `run` owns it until its monitor takes over (or the run dies). Resolves with the
+ * container as it is then, settled (undefined: its record went with it, --rm).
+ */
+export async function forceEnd(roots: Roots, id: string): Promise<ContainerInfo | undefined> {
+  for (;;) {
+    const info = inspectContainer(roots, id);
+    if (info?.status === 'running') {
+      try {
+        sendSignal(roots, info, 9);
+      } catch {
+        /* it ended meanwhile */
+      }
+    }
+    if (await waitForEnd(roots, id, 500)) {
+      const now = inspectContainer(roots, id);
+      return now && settleDead(roots, now);
+    }
   }
 }
 

@@ -1,21 +1,28 @@
 // Carries out a RunPlan, step by step. Until the monitor reports in, this process cleans up after a
-// failure; from then on the monitor owns the container (and its cleanup), never this CLI.
+// failure; from then on the monitor owns the container (and its cleanup), never this CLI. The record,
+// naming this process as the creator, comes first: a `run` killed at any step leaves a container that
+// other commands list, know for dead once this process is gone, and remove whole (container-owner.ts).
 import { writeFileSync } from 'node:fs';
 import type { CgroupLayout } from '../src/cgroup/layout.js';
-import { TsprocError } from '../src/errors.js';
+import { formatError } from '../src/errors.js';
+import { ownIdentity } from '../src/process-identity.js';
 import { capabilityMask } from './capabilities.js';
-import { createCgroup, removeCgroup } from './cgroup/cgroup-create.js';
+import { createCgroup } from './cgroup/cgroup-create.js';
 import { planCgroup, procsFiles } from './cgroup/cgroup-plan.js';
 import { DEFAULT_DEVICES, type DeviceRule } from './cgroup/device-rules.js';
 import { etcFiles, hostResolvConf } from './etc-files.js';
 import { encodeHelperConfig, stdioConfig, type HelperConfig, type Namespace } from './helper-config.js';
+import { HelperFailure } from './helper-events.js';
 import { runHelper } from './helper-process.js';
 import { prepareImageRoot } from './image-run.js';
 import { checkLxcfs } from './lxcfs-check.js';
 import { mountTable, rootMounts } from './mount-table.js';
+import { shortId } from './names.js';
 import type { RunPlan } from './plan.js';
 import { paths, type Roots } from './roots.js';
-import { createContainerDirs, createRecordDir, RECORD_FILES, removeContainer, reserveGeneratedName, reserveName, STATE_FILES } from './state.js';
+import { type ContainerRecord, createRecord, createStateDir, RECORD_FILES, STATE_FILES, takeName, writeRecord } from './state.js';
+import { removeRecord, tearDown } from './teardown.js';
+import { testPoint } from './test-hooks.js';
 
 export interface RunContext {
   roots: Roots;
@@ -83,49 +90,57 @@ export async function runContainer(plan: RunPlan, ctx: RunContext): Promise<numb
   const { roots } = ctx;
   // 1. Refuse what would fail later, before anything is created: a missing lxcfs mount.
   if (plan.lxcfsRoot) await checkLxcfs(plan.lxcfsRoot);
-  // 2. The name: taken atomically (a generated one that clashes is drawn again).
-  if (ctx.generatedName) {
-    try {
-      reserveName(roots, plan.name, plan.id);
-    } catch (err) {
-      if (!(err instanceof TsprocError && err.code === 'EEXIST')) throw err;
-      plan = { ...plan, name: reserveGeneratedName(roots, plan.id) };
-    }
-  } else reserveName(roots, plan.name, plan.id);
+  // 2. The record (the plan, the cgroup paths, this process as its creator), whole or not at all.
   const cg = planCgroup(ctx.layout, plan.cgroupParent, plan.id);
+  let record: ContainerRecord = { id: plan.id, name: plan.name, created: new Date().toISOString(), plan, cgroup: cg, detached: plan.detach, creator: ownIdentity() };
+  createRecord(roots, record);
   let stateDir: string;
   let config: ReturnType<typeof encodeHelperConfig>;
   try {
-    // 3. The record directory; an image's root is prepared in it (init layer with the /etc files,
-    //    writable layer; or a vfs copy). Then the record other commands read, and the state
-    //    directory (with a --rootfs container's /etc files, bound over the root's).
+    testPoint('record');
+    // 3. The name: taken atomically (a generated one that clashes is drawn again, into the record first).
+    record = takeName(roots, record, ctx.generatedName);
+    plan = record.plan;
+    testPoint('name');
+    // 4. An image's root, in the record directory (init layer with the /etc files, writable layer; or
+    //    a vfs copy); the record then says how it was prepared.
     const etc = etcFiles(plan, hostResolvConf(plan.net));
-    createRecordDir(roots, plan.id);
-    if (plan.image) plan = prepareImageRoot(plan, roots, etc, ctx.warn);
-    const record = { id: plan.id, name: plan.name, created: new Date().toISOString(), plan, cgroup: cg, detached: plan.detach };
-    stateDir = createContainerDirs(roots, record, plan.image ? {} : etc);
-    // 4. The cgroup, limits written before anything runs in it.
+    if (plan.image) {
+      plan = prepareImageRoot(plan, roots, etc, ctx.warn);
+      testPoint('root');
+      writeRecord(roots, (record = { ...record, plan }));
+    }
+    // 5. The state directory (with a --rootfs container's /etc files, bound over the root's).
+    stateDir = createStateDir(roots, plan.id, plan.image ? {} : etc);
+    testPoint('state');
+    // 6. The cgroup, limits written before anything runs in it.
     for (const w of createCgroup(cg, plan.limits, containerDevices(plan)).warnings) ctx.warn(w);
-    // 5. The helper's plan.
+    // 7. The helper's plan: once it is written, the helper may be started (container-owner.ts looks for it).
     config = encodeHelperConfig(helperConfig(plan, stateDir, cg, roots));
     writeFileSync(`${stateDir}/${STATE_FILES.helperConfig}`, config.text, { mode: 0o600 });
+    testPoint('config');
   } catch (err) {
-    undo(plan, cg, roots);
+    undo(roots, record, ctx.warn);
     throw err;
   }
-  // 6. The helper forks the monitor, which starts the container and reports on fd 3.
-  return await monitored(plan, cg, roots, `${stateDir}/${STATE_FILES.helperConfig}`, config.describe, ctx);
+  // 8. The helper forks the monitor, which starts the container and reports on fd 3.
+  return await monitored(plan, record, `${stateDir}/${STATE_FILES.helperConfig}`, config.describe, ctx);
 }
 
-function undo(plan: RunPlan, cg: ReturnType<typeof planCgroup>, roots: Roots): void {
+/**
+ * A set-up that failed before the monitor took over: everything it made goes, the record last. What
+ * cannot go (a cgroup still busy) stays listed with its record, for ps, rm and gc to finish.
+ */
+function undo(roots: Roots, record: ContainerRecord, warn: (m: string) => void): void {
   try {
-    removeCgroup(cg);
-  } finally {
-    removeContainer(roots, plan.id, plan.name);
+    tearDown(roots, record);
+    removeRecord(roots, record);
+  } catch (err) {
+    warn(`cannot remove what the set-up made (tsproc rm ${shortId(record.id)} finishes it): ${formatError(err)}`);
   }
 }
 
-async function monitored(plan: RunPlan, cg: ReturnType<typeof planCgroup>, roots: Roots, configPath: string, describe: (line: number) => string | undefined, ctx: RunContext): Promise<number> {
+async function monitored(plan: RunPlan, record: ContainerRecord, configPath: string, describe: (line: number) => string | undefined, ctx: RunContext): Promise<number> {
   // detached: nothing of ours goes to the container; its output goes to its log only
   const out = plan.detach ? 'ignore' : 'inherit';
   let monitorPid: number | undefined;
@@ -143,8 +158,21 @@ async function monitored(plan: RunPlan, cg: ReturnType<typeof planCgroup>, roots
     });
     if (plan.detach) process.stdout.write(`${plan.id}\n`);
     return r.code;
+  } catch (err) {
+    // the monitor reported the set-up's failure and cleaned up: the record says how it ended
+    if (monitorPid !== undefined && err instanceof HelperFailure) recordFailure(ctx.roots, record, err.exitCode);
+    throw err;
   } finally {
     // the monitor never reported in: nobody else will clean up
-    if (monitorPid === undefined) undo(plan, cg, roots);
+    if (monitorPid === undefined) undo(ctx.roots, record, ctx.warn);
+  }
+}
+
+/** `code N 0` and `failed` (containers.ts: readExit), unless the monitor recorded an exit after all. */
+function recordFailure(roots: Roots, record: ContainerRecord, code: number): void {
+  try {
+    writeFileSync(`${paths.record(roots, record.id)}/${RECORD_FILES.exit}`, `code ${code} 0\nfailed\n`, { flag: 'wx' });
+  } catch {
+    /* recorded already, or removed (--rm): nothing to add */
   }
 }

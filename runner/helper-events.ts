@@ -67,23 +67,26 @@ const STEPS: Record<string, string> = {
   'init-fork': 'the init cannot start the command',
 };
 
+/** A set-up step the helper reported failed (the monitor cleans up after it), as against a helper that died. */
+export class HelperFailure extends TsprocError {}
+
 /** The error for a `failed` event: exit status 127 for a missing command, 126 for one that cannot run, else 125. */
-export function failureError(e: Extract<HelperEvent, { kind: 'failed' }>, ctx: { describe(line: number): string | undefined; command: string; cwd: string }): TsprocError {
+export function failureError(e: Extract<HelperEvent, { kind: 'failed' }>, ctx: { describe(line: number): string | undefined; command: string; cwd: string }): HelperFailure {
   const code = errnoCode(e.errno);
   const why = `${code} (${describeCode(code)})`;
   if (e.step === 'exec') {
     const notFound = code === 'ENOENT' || code === 'ENOTDIR';
-    return new TsprocError(notFound ? `${ctx.command}: executable file not found in the container (PATH or the path given)` : `${ctx.command}: cannot be executed: ${why}`, {
+    return new HelperFailure(notFound ? `${ctx.command}: executable file not found in the container (PATH or the path given)` : `${ctx.command}: cannot be executed: ${why}`, {
       code,
       syscall: 'execve',
       path: ctx.command,
       exitCode: notFound ? 127 : 126,
     });
   }
-  if (e.step === 'cwd') return new TsprocError(`cannot change to the working directory ${ctx.cwd}: ${why}`, { code, syscall: 'chdir', path: ctx.cwd, exitCode: 125 });
+  if (e.step === 'cwd') return new HelperFailure(`cannot change to the working directory ${ctx.cwd}: ${why}`, { code, syscall: 'chdir', path: ctx.cwd, exitCode: 125 });
   const what = (e.line > 0 ? ctx.describe(e.line) : undefined) ?? STEPS[e.step] ?? `step ${e.step} failed`;
   const doing = e.line > 0 && ctx.describe(e.line) ? `cannot ${what}` : what;
   // a mount point or working directory the root lacks, in a root that takes no new paths
   const hint = code === 'EROFS' && (e.step === 'mkdir' || e.step === 'file') ? ': the root is read-only (--read-only, which gives an image no writable layer, or a read-only filesystem), so it must already be in it' : '';
-  return new TsprocError(`${doing}: ${why}${hint}`, { code, syscall: e.step, exitCode: 125 });
+  return new HelperFailure(`${doing}: ${why}${hint}`, { code, syscall: e.step, exitCode: 125 });
 }

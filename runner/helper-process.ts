@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { TsprocError, wrapError } from '../src/errors.js';
 import { exitStatus } from './exit-status.js';
 import { errnoCode, failureError, type HelperEvent, parseEvent } from './helper-events.js';
+import { testPoint } from './test-hooks.js';
 
 export const HELPER = fileURLToPath(new URL('../../native/build/tsproc-helper', import.meta.url));
 
@@ -36,6 +37,7 @@ export interface HelperResult {
 
 export async function runHelper(h: HelperRun): Promise<HelperResult> {
   const child = spawn(HELPER, [h.mode, h.configPath], { stdio: [...(h.stdio as unknown[]).slice(0, 3), 'pipe'] as StdioOptions });
+  if (h.mode === 'run') testPoint('helper'); // started, and not yet reported in
   // run: signals go to the monitor (the container's parent); exec: to the helper (the command's)
   let target: number | undefined = h.mode === 'exec' ? child.pid : undefined;
   const pending: NodeJS.Signals[] = [];

@@ -1,9 +1,13 @@
-// A container's record (DATA/containers/ID: its plan, exit status, log; kept until `tsproc rm`), its
-// state directory (STATE/containers/ID: the monitor's files, gone when it ends) and its name
+// A container's record (DATA/containers/ID: its plan, its creator, exit status, log; kept until `tsproc rm`),
+// its state directory (STATE/containers/ID: the monitor's files, gone when it ends) and its name
 // (DATA/names/NAME, a symlink to the id, made atomically: symlink(2) itself finds a clash).
-import { mkdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+// The record comes first and goes last, the name after it and before it: a name always leads to a record,
+// and the record lists everything else, so nothing a killed `run` leaves is out of sight of ps, rm and gc.
+import { existsSync, mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { TsprocError, wrapError } from '../src/errors.js';
+import type { ProcessIdentity } from '../src/process-identity.js';
 import type { CgroupPlan } from './cgroup/cgroup-plan.js';
+import { Staging, StorePaths } from './image/index.js';
 import { newName, shortId } from './names.js';
 import type { RunPlan } from './plan.js';
 import { paths, type Roots } from './roots.js';
@@ -17,78 +21,103 @@ export interface ContainerRecord {
   cgroup: CgroupPlan;
   /** -d: no CLI waits for it */
   detached: boolean;
+  /** the `tsproc run` that creates it: until a monitor takes over, the container lives as long as this process */
+  creator?: ProcessIdentity;
 }
 
 /** Files in the record directory (DATA) and in the state directory (STATE). */
 export const RECORD_FILES = { record: 'container.json', exit: 'exit', log: 'container.log', containerPid: 'container.pid' };
 export const STATE_FILES = { helperConfig: 'helper.conf', monitorPid: 'monitor.pid', control: 'control', wait: 'wait' };
 
-/** Take the name for this id; a taken name is an error naming its container. */
-export function reserveName(roots: Roots, name: string, id: string): void {
-  mkdirSync(paths.names(roots), { recursive: true, mode: 0o700 });
+/**
+ * The record directory DATA/containers/ID with its record, made whole in a scratch directory and renamed
+ * into place: other commands never see a record directory without a record, nor one that names no creator.
+ */
+export function createRecord(roots: Roots, record: ContainerRecord): void {
+  const dir = paths.record(roots, record.id);
+  let staging: Staging | undefined;
   try {
-    symlinkSync(id, paths.name(roots, name));
+    staging = new Staging(new StorePaths(roots.dataRoot).tmp, 'create');
+    writeFileSync(`${staging.dir}/${RECORD_FILES.record}`, recordText(record));
+    mkdirSync(paths.records(roots), { recursive: true, mode: 0o700 });
+    staging.publish(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw wrapError(err, `cannot reserve the name ${name}`, { exitCode: 125 });
-    let holder = 'unknown';
-    try {
-      holder = shortId(readlinkSync(paths.name(roots, name)));
-    } catch {
-      /* removed meanwhile: still a clash for this attempt */
-    }
-    throw new TsprocError(`the name ${JSON.stringify(name)} is already in use by container ${holder}: remove it (tsproc rm) or choose another --name`, { code: 'EEXIST', exitCode: 125 });
+    staging?.remove();
+    throw wrapError(err, `cannot create the container's record in ${dir}`, { exitCode: 125 });
   }
 }
 
-/** A generated name that is free: try a few, then fall back to one with a suffix. */
-export function reserveGeneratedName(roots: Roots, id: string): string {
-  for (let i = 0; ; i++) {
-    const name = i < 8 ? newName() : `${newName()}_${shortId(id).slice(0, 4 + i - 8)}`;
+/** The record again (a name drawn anew, the root as prepared), replaced in one rename. */
+export function writeRecord(roots: Roots, record: ContainerRecord): void {
+  const file = `${paths.record(roots, record.id)}/${RECORD_FILES.record}`;
+  try {
+    writeFileSync(`${file}.tmp`, recordText(record));
+    renameSync(`${file}.tmp`, file);
+  } catch (err) {
+    throw wrapError(err, `cannot write the container's record ${file}`, { exitCode: 125 });
+  }
+}
+
+const recordText = (record: ContainerRecord) => JSON.stringify(record, null, 2) + '\n';
+
+/**
+ * Take the record's name. A taken name is an error naming its container, unless the name was generated:
+ * then another is drawn, written into the record first (a run killed at any moment leaves a record naming
+ * the name it may hold). Returns the record as it now stands.
+ */
+export function takeName(roots: Roots, record: ContainerRecord, generated: boolean): ContainerRecord {
+  for (let attempt = 1; ; attempt++) {
     try {
-      reserveName(roots, name, id);
-      return name;
+      reserveName(roots, record.name, record.id);
+      return record;
     } catch (err) {
-      if (!(err instanceof TsprocError && err.code === 'EEXIST') || i > 16) throw err;
+      if (!generated || !(err instanceof TsprocError && err.code === 'EEXIST') || attempt > 16) throw err;
     }
+    const name = attempt < 8 ? newName() : `${newName()}_${shortId(record.id).slice(0, 4 + attempt - 8)}`;
+    record = { ...record, name, plan: { ...record.plan, name } };
+    writeRecord(roots, record);
   }
 }
 
 /**
- * The record directory DATA/containers/ID, empty: an image's root is prepared in it before the record
- * is written, so other commands see no container until it is whole.
+ * Take the name for this id; a taken name is an error naming its container. A name that leads to no record
+ * (left by a removal cut short before names went first) is free: it is released and taken.
  */
-export function createRecordDir(roots: Roots, id: string): string {
-  const data = paths.record(roots, id);
-  try {
-    mkdirSync(paths.records(roots), { recursive: true, mode: 0o700 });
-    mkdirSync(data, { mode: 0o700 });
-  } catch (err) {
-    throw wrapError(err, `cannot create the container's record in ${data}`, { exitCode: 125 });
+export function reserveName(roots: Roots, name: string, id: string): void {
+  mkdirSync(paths.names(roots), { recursive: true, mode: 0o700 });
+  for (let stale = false; ; stale = true) {
+    try {
+      symlinkSync(id, paths.name(roots, name));
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw wrapError(err, `cannot reserve the name ${name}`, { exitCode: 125 });
+    }
+    let holder: string | undefined;
+    try {
+      holder = readlinkSync(paths.name(roots, name));
+    } catch {
+      /* removed meanwhile: still a clash for this attempt */
+    }
+    if (!stale && holder !== undefined && !existsSync(paths.record(roots, holder))) {
+      releaseName(roots, name, holder);
+      continue;
+    }
+    throw new TsprocError(`the name ${JSON.stringify(name)} is already in use by container ${holder ? shortId(holder) : 'unknown'}: remove it (tsproc rm) or choose another --name`, { code: 'EEXIST', exitCode: 125 });
   }
-  return data;
 }
 
-/** The record (in the directory createRecordDir made), and the state directory with what a --rootfs container binds from it (/etc/hosts, hostname, resolv.conf). */
-export function createContainerDirs(roots: Roots, record: ContainerRecord, etcFiles: Record<string, string>): string {
-  const dir = paths.container(roots, record.id);
-  const data = paths.record(roots, record.id);
+/** The state directory, with what a --rootfs container binds from it (/etc/hosts, hostname, resolv.conf). */
+export function createStateDir(roots: Roots, id: string, etcFiles: Record<string, string>): string {
+  const dir = paths.container(roots, id);
   try {
-    writeFileSync(`${data}/${RECORD_FILES.record}`, JSON.stringify(record, null, 2) + '\n');
     mkdirSync(paths.containers(roots), { recursive: true, mode: 0o700 });
     mkdirSync(dir, { mode: 0o700 });
     for (const [file, text] of Object.entries(etcFiles)) writeFileSync(`${dir}/${file}`, text, { mode: 0o644 });
     writeFileSync(`${dir}/${STATE_FILES.wait}`, '', { mode: 0o600 });
   } catch (err) {
-    throw wrapError(err, `cannot create the container's state in ${dir} and ${data}`, { exitCode: 125 });
+    throw wrapError(err, `cannot create the container's state in ${dir}`, { exitCode: 125 });
   }
   return dir;
-}
-
-/** Undo createRecordDir, createContainerDirs and reserveName (when the container never started). */
-export function removeContainer(roots: Roots, id: string, name: string): void {
-  rmSync(paths.container(roots, id), { recursive: true, force: true });
-  rmSync(paths.record(roots, id), { recursive: true, force: true });
-  releaseName(roots, name, id);
 }
 
 /**

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'n
 import { posix } from 'node:path';
 import { TsprocError, wrapError } from '../../src/errors.js';
 import type { Limits } from '../plan.js';
+import { testPoint } from '../test-hooks.js';
 import { type CgroupHierarchy, type CgroupPlan, limitWrites, V2_CONTROLLERS } from './cgroup-plan.js';
 import { type DeviceRule, v1DeviceWrites } from './device-rules.js';
 
@@ -45,6 +46,7 @@ export function createCgroup(plan: CgroupPlan, limits: Limits, devices?: DeviceR
       }
       mkdirSync(h.dir);
       made.push(h.dir);
+      if (made.length === 1) testPoint('cgroup'); // the first of several on v1
       const parentDir = posix.dirname(h.dir);
       const own: Limits = cpuset ? { ...limits, cpusetCpus: limits.cpusetCpus ?? read(`${parentDir}/cpuset.cpus`) } : limits;
       const mems = cpuset ? read(`${parentDir}/cpuset.mems`) : '';

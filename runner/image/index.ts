@@ -4,6 +4,8 @@ export { importImage, type ImportOptions, type ImportResult } from './import-ima
 export { removeImages, type RmiResult } from './remove-image.js';
 export { collectGarbage, type GcResult } from './gc.js';
 export { type ContainerRef, type ContainerRefs, noContainers } from './container-refs.js';
+export { Staging } from './staging.js';
+export { StorePaths } from './store-paths.js';
 export { applyImageConfig, mergeEnv, type ImageConfig, type Resolved, type RunOverrides } from './image-config.js';
 export {
   prepareContainerRoot, removeContainerRoot, containerRootPaths, overlayMountData, overlayRoot,

@@ -32,6 +32,8 @@ export function inspectCommand(): Command {
             ExitCode: i.exit?.code ?? 0,
             OOMKilled: i.exit?.oomKilled ?? false,
             MonitorLost: i.exit?.monitorLost ?? false,
+            /** why it has no exit status of its command's: monitor lost, set-up interrupted, set-up failed */
+            ExitNote: i.exit?.note ?? null,
             StartedAt: i.startedAt?.toISOString() ?? null,
             FinishedAt: i.finishedAt?.toISOString() ?? null,
           },

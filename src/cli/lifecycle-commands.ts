@@ -1,10 +1,8 @@
 // `tsproc stop`, `kill`, `wait`, `rm`: acting on containers from the side, through their monitors.
 import { Command, InvalidArgumentError } from 'commander';
-import { TsprocError } from '../errors.js';
-import { isLive, removeContainerRecord } from '../../runner/container-store.js';
-import { findContainer } from '../../runner/containers.js';
-import { sendSignal, signalNumber, waitForEnd, waitForExit } from '../../runner/control.js';
-import { shortId } from '../../runner/names.js';
+import { isLive, liveError, removeContainerRecord } from '../../runner/container-store.js';
+import { type ContainerInfo, findContainer } from '../../runner/containers.js';
+import { forceEnd, sendSignal, signalNumber, waitForEnd, waitForExit } from '../../runner/control.js';
 import { rootsOf } from './roots.js';
 
 
@@ -61,19 +59,18 @@ export function waitCommand(): Command {
 
 export function rmCommand(): Command {
   return new Command('rm')
-    .description('remove containers that ended (-f: kill running ones first): record, log, name, and an image\'s writable layer')
+    .description('remove containers that ended or never started (-f: kill running ones first): record, log, name, cgroups, state, and an image\'s layers')
     .argument('<names...>')
-    .option('-f, --force', 'kill a running container first')
+    .option('-f, --force', 'kill a running container first (one being created: once its run has handed it over)')
     .action(async (names: string[], opts: { force?: boolean }, cmd: Command) => {
       const roots = rootsOf(cmd);
       for (const name of names) {
-        const info = findContainer(roots, name);
+        let info: ContainerInfo | undefined = findContainer(roots, name);
         if (isLive(info)) {
-          if (!opts.force) throw new TsprocError(`container ${info.record.name} (${shortId(info.record.id)}) is running: stop it first, or use rm -f`, { code: 'EBUSY' });
-          if (info.status === 'running') sendSignal(roots, info, 9);
-          await waitForEnd(roots, info.record.id);
-        }
-        removeContainerRecord(roots, { ...info, status: 'exited' }); // it has ended (or never started)
+          if (!opts.force) throw liveError(info, ', or use rm -f');
+          info = await forceEnd(roots, info.record.id);
+        } else await waitForEnd(roots, info.record.id); // an exit recorded: its monitor may still be cleaning up
+        if (info) removeContainerRecord(roots, info);
         process.stdout.write(`${name}\n`);
       }
     });

@@ -91,8 +91,9 @@ export interface Sandbox {
   cli(args: string[], opts?: RunOptions): Promise<Ran>;
   /** the containers' records (kept until rm unless --rm) */
   records(): string[];
-  /** the same, started; `done` resolves with what `run` returns (when its output closes), `exited` when the CLI ends */
-  start(args: string[]): Started;
+  /** the same, started; `done` resolves with what `run` returns (when its output closes), `exited` when the CLI ends;
+   *  `env`: added to the CLI's environment */
+  start(args: string[], env?: NodeJS.ProcessEnv): Started;
   /** any subcommand, started */
   startCli(args: string[], opts?: RunOptions): Started;
   /** any subcommand, to completion, with a terminal of script(1)'s as its stdin, stdout and stderr
@@ -155,13 +156,13 @@ export function sandbox(t: Teardown, opts: { dataRoot?: string } = {}): Sandbox 
     if (left.length > 0) throw new Error(`left behind after the test (the monitors did not clean it up):\n${left.join('\n')}`);
   });
   const global = ['--state-root', stateRoot, '--data-root', dataRoot];
-  const start = (args: string[], sub = ['run', '--cgroup-parent', parent], opts: RunOptions = {}) => {
+  const start = (args: string[], sub = ['run', '--cgroup-parent', parent], opts: RunOptions = {}, env?: NodeJS.ProcessEnv) => {
     const input = opts.input;
     const fds = opts.fds ?? [];
     const launch = opts.launch ?? NODE_BIN;
     const extra: StdioOptions = fds.length > 0 ? [...Array<'ignore'>(FIRST_EXTRA_FD - 3).fill('ignore'), ...fds] : [];
     const stdio: StdioOptions = [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...extra];
-    const child = spawn(launch[0]!, [...launch.slice(1), ...global, ...sub, ...args], { stdio });
+    const child = spawn(launch[0]!, [...launch.slice(1), ...global, ...sub, ...args], { stdio, ...(env ? { env: { ...process.env, ...env } } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -177,7 +178,7 @@ export function sandbox(t: Teardown, opts: { dataRoot?: string } = {}): Sandbox 
     parent,
     run: (args, opts = {}) => start(args, undefined, opts).done,
     cli: (args, opts = {}) => start(args, [], opts).done,
-    start: (args) => start(args),
+    start: (args, env) => start(args, undefined, {}, env),
     startCli: (args, opts = {}) => start(args, [], opts),
     terminal: (args) => {
       const line = [...NODE_BIN, ...global, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');

@@ -1,11 +1,15 @@
 // How other commands see a container: exited, running or dead, from files written here (no monitor).
 import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { findContainer, inspectContainer, listContainers, settleDead } from '../../runner/containers.js';
+import type { OwnerProbe } from '../../runner/container-owner.js';
+import { describeStatus, findContainer, inspectContainer, listContainers, settleDead } from '../../runner/containers.js';
 import { paths, type Roots } from '../../runner/roots.js';
 import { releaseName } from '../../runner/state.js';
 
 const ID = 'a'.repeat(64);
+
+/** Owners as the test says: the monitor's answer, and nobody else (the record names no creator). */
+const monitor = (alive: () => boolean): OwnerProbe => ({ creator: () => false, helper: () => false, monitor: alive });
 
 /** A container as a running monitor leaves it: record, name, state directory with monitor.pid. */
 function running(t: { teardown(fn: () => void): void }, autoRemove = false): Roots {
@@ -31,17 +35,19 @@ function monitorFinishes(roots: Roots, autoRemove: boolean): void {
 
 t.test('a live monitor: running; one that ended without recording an exit: dead, settled as lost', async (t) => {
   const roots = running(t);
-  t.match(inspectContainer(roots, ID, () => true), { status: 'running', pid: 4242 });
-  const dead = inspectContainer(roots, ID, () => false)!;
+  t.match(inspectContainer(roots, ID, monitor(() => true)), { status: 'running', pid: 4242 });
+  const dead = inspectContainer(roots, ID, monitor(() => false))!;
   t.equal(dead.status, 'dead');
-  t.match(settleDead(roots, dead), { status: 'exited', exit: { code: 137, monitorLost: true } });
+  const settled = settleDead(roots, dead);
+  t.match(settled, { status: 'exited', exit: { code: 137, monitorLost: true, note: 'monitor lost' } });
+  t.match(describeStatus(settled), /^Exited \(137\) .* ago \(monitor lost\)$/);
   t.notOk(existsSync(paths.container(roots, ID)), 'its state went');
 });
 
 t.test('a monitor that finishes while we look is not taken for dead (review finding 9)', async (t) => {
   const roots = running(t);
   // the monitor records the exit and ends between our look for the exit and our look for it
-  const info = inspectContainer(roots, ID, () => (monitorFinishes(roots, false), false))!;
+  const info = inspectContainer(roots, ID, monitor(() => (monitorFinishes(roots, false), false)))!;
   t.match(info, { status: 'exited', exit: { code: 3, monitorLost: false } });
   t.equal(settleDead(roots, info), info, 'nothing to settle');
   t.equal(readFileSync(`${paths.record(roots, ID)}/exit`, 'utf8'), 'code 3 0\n', 'its exit stays the command\'s');
@@ -49,17 +55,17 @@ t.test('a monitor that finishes while we look is not taken for dead (review find
 
 t.test('--rm: a monitor that removes the record while we look leaves no container behind', async (t) => {
   const roots = running(t, true);
-  t.equal(inspectContainer(roots, ID, () => (monitorFinishes(roots, true), false)), undefined);
+  t.equal(inspectContainer(roots, ID, monitor(() => (monitorFinishes(roots, true), false))), undefined);
   t.same(listContainers(roots), []);
 });
 
 t.test('settling never writes over an exit the monitor recorded after all, nor into a removed record', async (t) => {
   const roots = running(t);
-  const dead = inspectContainer(roots, ID, () => false)!;
+  const dead = inspectContainer(roots, ID, monitor(() => false))!;
   writeFileSync(`${paths.record(roots, ID)}/exit`, 'code 0 0\n');
   t.match(settleDead(roots, dead), { status: 'exited', exit: { code: 0, monitorLost: false } });
   const gone = running(t);
-  const dead2 = inspectContainer(gone, ID, () => false)!;
+  const dead2 = inspectContainer(gone, ID, monitor(() => false))!;
   rmSync(paths.record(gone, ID), { recursive: true });
   t.doesNotThrow(() => settleDead(gone, dead2));
   t.throws(() => findContainer(gone, ID), { message: `no such container: ${ID}` });
