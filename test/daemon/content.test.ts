@@ -138,6 +138,18 @@ t.test("host files pass through byte for byte: a non-ASCII cpuinfo model name, a
   t.same(s.logs, []);
 });
 
+// runc stats the files it binds from inside the new container before it writes the cgroup's limits
+// (seen with tsproc mount -d: GETATTR from runc init's pid); docker and Kubernetes run runc.
+t.test("a container's limit written after the daemon's first look shows at the next read", async (t) => {
+  const s = setup(t);
+  writeFileSync(`${s.root}/cgroup/tsproc/ctr1/memory.max`, 'max\n');
+  writeFileSync(`${s.root}/cgroup/tsproc/memory.max`, 'max\n');
+  const content = new ViewContent({ ...s.options, settlingMs: 60_000 }, {}, () => undefined);
+  t.match(content.render(view('meminfo'), 500), /^MemTotal:\s+983496 kB$/m, "no limit yet: the host's total");
+  writeFileSync(`${s.root}/cgroup/tsproc/ctr1/memory.max`, '268435456\n');
+  t.match(content.render(view('meminfo'), 500), /^MemTotal:\s+262144 kB$/m, 'the limit, not a setting kept from the first look');
+});
+
 t.test('createFiles: the daemon serves exactly the 8 files, the list `tsproc run --lxcfs` and `tsproc mounts` bind', async (t) => {
   const s = setup(t);
   const specs = createFiles(s.options);
