@@ -21,6 +21,20 @@ export function figures(out: string): { free: number; top: string | undefined; p
   return { free: Number(/^Mem:\s+([0-9]+)/m.exec(free)?.[1]), top: /MiB Mem :\s+([0-9.]+) total/.exec(top)?.[1], processors, online };
 }
 
+interface Assert {
+  equal(found: unknown, wanted: unknown, message: string): void;
+}
+
+/** FIGURES_SCRIPT's output in a container with `memory` bytes and one CPU's quota (on CPU 0 of a 2-CPU host or more). */
+export function checkFigures(t: Assert, ran: { status: number | null; stdout: string; stderr: string }, memory: number): void {
+  t.equal(ran.status, 0, ran.stderr);
+  const f = figures(ran.stdout);
+  t.equal(f.free, memory, `free -b: ${memory / 2 ** 20} MiB`);
+  t.equal(f.top, (memory / 2 ** 20).toFixed(1), `top: ${(memory / 2 ** 20).toFixed(1)} MiB`);
+  t.equal(f.processors, '1', '/proc/cpuinfo: one CPU');
+  t.equal(f.online, '0', '/sys/devices/system/cpu/online: CPU 0');
+}
+
 /** The host's MemTotal in bytes. */
 export function hostMemTotal(): number {
   return Number(/^MemTotal:\s+([0-9]+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024;
