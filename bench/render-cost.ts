@@ -36,9 +36,10 @@ async function main(): Promise<void> {
   const table = LoadTable.create();
   const files = new DescriptorCache();
   const sampler = new LoadSampler({ table, files, driver: createDriver({ files, layout }) });
-  const content = new ViewContent({ layout }, { loadavg: table }, (m) => sampler.handle(m));
+  // settlingMs 0: the steady state, not a container's first seconds (settings read at every render)
+  const content = new ViewContent({ layout, settlingMs: 0 }, { loadavg: table }, (m) => sampler.handle(m));
   // Every render as from a new process (cat): the reader's namespace link read and its container checked.
-  const fresh = new ViewContent({ layout, pidCacheMs: 0 }, { loadavg: table }, (m) => sampler.handle(m));
+  const fresh = new ViewContent({ layout, pidCacheMs: 0, settlingMs: 0 }, { loadavg: table }, (m) => sampler.handle(m));
   const cgroups: TestCgroup[] = [];
   const procs: ChildProcess[] = [];
   try {

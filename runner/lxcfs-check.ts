@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { probeMount } from '../fs/mount.js';
 import { TsprocError } from '../src/errors.js';
-import { LXCFS_FILES } from './mount-table.js';
+import { SERVED_PATHS } from '../src/served-files.js';
 
 const fail = (message: string, code: string, path: string) => new TsprocError(`--lxcfs: ${message}`, { code, path, exitCode: 125 });
 
@@ -16,7 +16,7 @@ export async function checkLxcfs(root: string, timeoutMs = 2000): Promise<void> 
   try {
     await Promise.race([
       Promise.all(
-        LXCFS_FILES.map((f) =>
+        SERVED_PATHS.map((f) =>
           stat(`${root}/${f}`).then(
             (st) => {
               if (!st.isFile()) throw fail(`${root}/${f} is not a file: ${root} is not an lxcfs-compatible mount`, 'EINVAL', `${root}/${f}`);

@@ -1,16 +1,11 @@
 // The container's filesystem as helper operations: the root, /proc, /dev, /sys and its cgroups, the
 // lxcfs files, /etc's three files, volumes, and the paths runc masks or makes read-only.
 import { posix } from 'node:path';
+import { SERVED_PATHS } from '../src/served-files.js';
 import type { CgroupPlan } from './cgroup/cgroup-plan.js';
 import { type HelperOp, MS, type PrepareMount } from './helper-config.js';
 import { overlayMountData } from './image/prepare-root.js';
 import type { RootSpec, RunPlan } from './plan.js';
-
-/** The files an lxcfs-compatible mount serves, bound over the container's own. */
-export const LXCFS_FILES = [
-  'proc/cpuinfo', 'proc/diskstats', 'proc/loadavg', 'proc/meminfo', 'proc/stat', 'proc/swaps', 'proc/uptime',
-  'sys/devices/system/cpu/online',
-];
 
 /** runc's masked paths: unreadable inside (an empty read-only tmpfs, or /dev/null). */
 export const MASKED_PATHS = [
@@ -89,7 +84,8 @@ export function mountTable(plan: RunPlan, stateDir: string, cg: CgroupPlan): Hel
     mount('sysfs', '/sys', 'sysfs', NO_SUID_DEV_EXEC | ro),
     ...cgroupMounts(cg, ro),
   ];
-  if (plan.lxcfsRoot) for (const f of LXCFS_FILES) ops.push(mount(`${plan.lxcfsRoot}/${f}`, `/${f}`, '', MS.BIND));
+  // the files an lxcfs-compatible mount serves, over the container's own (the list `tsproc mounts` prints)
+  if (plan.lxcfsRoot) for (const f of SERVED_PATHS) ops.push(mount(`${plan.lxcfsRoot}/${f}`, `/${f}`, '', MS.BIND));
   // an image's root has them in its init layer, written by tsproc: a container may rewrite them
   if (!plan.image) for (const f of ETC_FILES) ops.push({ op: 'file', path: `/etc/${f}` }, mount(`${stateDir}/${f}`, `/etc/${f}`, '', MS.BIND));
   for (const v of plan.volumes) {

@@ -2,6 +2,7 @@
 // does). Pure but for the Probe it is handed, so tests need no root.
 import { posix } from 'node:path';
 import { TsprocError } from '../src/errors.js';
+import { DEFAULT_MOUNT_DIR } from '../src/served-files.js';
 import { capabilitySet } from './capabilities.js';
 import {
   badValue, checkCgroupParent, checkHostname, checkName, parseAddHost, parseBytes, parseCpus, parseCpuset, parseEnv,
@@ -70,7 +71,6 @@ export interface Probe {
   onlineCpus: number[];
 }
 
-export const DEFAULT_LXCFS_ROOT = '/var/lib/tsproc';
 export const DEFAULT_CGROUP_PARENT = 'tsproc';
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** docker's smallest --memory */
@@ -169,7 +169,7 @@ export function buildPlan(f: RunFlags, args: string[], ids: { id: string; name: 
   const userFlag = f.user !== undefined ? '-u' : "the image's User";
   const user = resolveUser(userFlag, run.user === '' ? undefined : run.user, rootFile(root, 'etc/passwd', probe), rootFile(root, 'etc/group', probe));
   const env = mergeEnv([`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`, `HOME=${user.home}`, ...(f.tty ? ['TERM=xterm'] : [])], run.env);
-  const lxcfsRoot = f.lxcfsRoot !== undefined ? posix.resolve(f.lxcfsRoot) : f.lxcfs ? DEFAULT_LXCFS_ROOT : undefined;
+  const lxcfsRoot = f.lxcfsRoot !== undefined ? posix.resolve(f.lxcfsRoot) : f.lxcfs ? DEFAULT_MOUNT_DIR : undefined;
   return {
     id: ids.id,
     name,

@@ -23,6 +23,8 @@ const wanted = {
   'openjdk-17-jre-headless': '/usr/bin/java',
   python3: '/usr/bin/python3',
   strace: '/usr/bin/strace',
+  // dockerd, with containerd and runc as its dependencies (test/integration/mounts-docker)
+  'docker.io': '/usr/sbin/dockerd',
 };
 const missing = Object.entries(wanted).filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
 if (missing.length > 0 && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {

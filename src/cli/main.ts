@@ -5,6 +5,7 @@ import { formatError, TsprocError } from '../errors.js';
 import { gcCommand } from './gc-command.js';
 import { imageCommand, imagesCommand, rmiCommand } from './image-command.js';
 import { mountCommand } from './mount-command.js';
+import { mountsCommand } from './mounts-command.js';
 import { refuseArgumentsNodeRead } from './node-read-arguments.js';
 import { addRootOptions } from './roots.js';
 import { runnerCommands } from './runner-commands.js';
@@ -24,7 +25,8 @@ export function program(): Command {
     .version(pkg.version, '-v, --version')
     .enablePositionalOptions()
     .hook('preAction', refuseArgumentsNodeRead)
-    .addCommand(mountCommand());
+    .addCommand(mountCommand())
+    .addCommand(mountsCommand());
   for (const c of runnerCommands()) tsproc.addCommand(c);
   tsproc.addCommand(imageCommand()).addCommand(imagesCommand()).addCommand(rmiCommand()).addCommand(gcCommand());
   return settle(tsproc);

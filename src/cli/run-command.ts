@@ -8,6 +8,7 @@ import { runContainer } from '../../runner/executor.js';
 import { findImage, splitRunArgs } from '../../runner/image-run.js';
 import { newId, newName } from '../../runner/names.js';
 import { buildPlan, type Probe, type RunFlags } from '../../runner/plan-from-flags.js';
+import { DEFAULT_MOUNT_DIR } from '../served-files.js';
 import { rootsOf } from './roots.js';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -84,7 +85,7 @@ export function runCommand(): Command {
     .option('--cgroup-parent <path>', 'the cgroup to create the container\'s under', 'tsproc')
     .option('--net <mode>', 'none (a private network with loopback) or host', 'none')
     .option('--add-host <name:ip>', 'add a line to /etc/hosts', collect)
-    .option('--lxcfs', 'bind the per-container /proc files of the mount at /var/lib/tsproc')
+    .option('--lxcfs', `bind the per-container /proc files of the mount at ${DEFAULT_MOUNT_DIR}`)
     .option('--lxcfs-root <dir>', 'the same from another lxcfs-compatible mount (implies --lxcfs)')
     .action(async (args: string[], flags: RunFlags, command: Command) => {
       const roots = rootsOf(command);

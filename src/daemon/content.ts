@@ -37,6 +37,8 @@ export interface ContentOptions {
   containers?: number;
   /** how long (ms) the reader found for a pid is reused; the bench gives 0 to measure what a new process such as cat pays */
   pidCacheMs?: number;
+  /** how long (ms) after a container is first seen its settings are read at every render (SETTLING_MS); the bench gives 0 */
+  settlingMs?: number;
 }
 
 /** Shared by every worker. */
@@ -82,7 +84,7 @@ export class ViewContent {
     const procRoot = o.procRoot ?? '/proc';
     const files = this.files;
     this.driver = createDriver({ files, layout: o.layout ?? hostLayout() });
-    this.resolver = new ReaderResolver({ files, driver: this.driver, procRoot, ...(o.containers ? { capacity: o.containers } : {}), ...(o.pidCacheMs !== undefined ? { pidTtlMs: o.pidCacheMs } : {}) });
+    this.resolver = new ReaderResolver({ files, driver: this.driver, procRoot, ...(o.containers ? { capacity: o.containers } : {}), ...(o.pidCacheMs !== undefined ? { pidTtlMs: o.pidCacheMs } : {}), ...(o.settlingMs !== undefined ? { settlingMs: o.settlingMs } : {}) });
     const load = new LoadSource({
       driver: this.driver,
       ...(o.loadavg === false || !shared.loadavg ? {} : { table: shared.loadavg }),
@@ -102,9 +104,8 @@ export class ViewContent {
 
   /** The file for the process `pid`; the host's file when its figures cannot be had (never an error). */
   render(view: View<unknown>, pid: number): string {
-    this.files.beginRender();
     this.tid = pid;
-    let reader = this.findReader(view, pid);
+    let reader = this.begin(view, pid);
     for (let attempt = 0; reader; attempt++) {
       try {
         const snapshot = view.gather(this.env, reader);
@@ -116,8 +117,7 @@ export class ViewContent {
         // The cgroup is gone (its container is ending, or its init was moved): look the reader up afresh, once.
         if (attempt === 0 && err instanceof MissingFileError && !existsSync(dirname(err.path))) {
           this.resolver.invalidate(reader);
-          this.files.beginRender();
-          reader = this.findReader(view, pid);
+          reader = this.begin(view, pid);
           continue;
         }
         this.logOnce(reader, view.name, err);
@@ -132,6 +132,13 @@ export class ViewContent {
     const text = this.files.read(this.hostRoot + path, o);
     if (text === undefined) throw new MissingFileError(this.hostRoot + path);
     return text;
+  }
+
+  /** A new render for `pid`'s reader; a container still being set up reads its settings afresh (SETTLING_MS). */
+  private begin(view: View<unknown>, pid: number): Reader | undefined {
+    const reader = this.findReader(view, pid);
+    this.files.beginRender({ freshSettings: reader !== undefined && this.resolver.settling(reader) });
+    return reader;
   }
 
   /** The reader behind `pid`; undefined (the host's file) when it cannot be told, errors included (EMFILE...). */

@@ -19,7 +19,12 @@ export interface FileSource {
   /** The subdirectories of a directory (child cgroups); [] when it does not exist. */
   subdirs(path: string): string[];
   /** Start a new render: texts read from now on are read afresh (each is read at most once per render). */
-  beginRender(): void;
+  beginRender(o?: RenderOptions): void;
+}
+
+export interface RenderOptions {
+  /** read the files read with an age too (and keep their texts for later renders): the reader's container is still being set up */
+  freshSettings?: boolean;
 }
 
 export interface ReadOptions {
@@ -64,6 +69,8 @@ export class DescriptorCache implements FileSource {
   private readonly capacity: number;
   private readonly reuse: boolean;
   private readonly now: () => number;
+  /** this render reads settings afresh (beginRender) */
+  private fresh = false;
   private buf = Buffer.allocUnsafe(64 * 1024);
   /** syscalls made (open, pread, close), for tests and the bench */
   syscalls = 0;
@@ -74,9 +81,10 @@ export class DescriptorCache implements FileSource {
     this.now = options.now ?? (() => performance.now());
   }
 
-  beginRender(): void {
+  beginRender(o: RenderOptions = {}): void {
     this.memo.clear();
     this.parsedMemo.clear();
+    this.fresh = o.freshSettings ?? false;
   }
 
   parsed<T>(path: string, parse: (text: string) => T, o: ReadOptions = {}): T | undefined {
@@ -92,7 +100,7 @@ export class DescriptorCache implements FileSource {
   read(path: string, o: ReadOptions = {}): string | undefined {
     if (this.memo.has(path)) return this.memo.get(path);
     const aged = this.reuse && (o.maxAgeMs ?? 0) > 0;
-    if (aged) {
+    if (aged && !this.fresh) {
       const kept = this.aged.get(path);
       // Not memoized: a read without an age in this render still reads the file.
       if (kept && this.now() - kept.at <= o.maxAgeMs!) return kept.text;

@@ -21,6 +21,8 @@ export interface Reader {
   depth: number;
   /** cleared when the cgroup turned out to be gone: the next read resolves afresh */
   valid: boolean;
+  /** a container: until then (monotonic ms) its cgroup's settings are read at every render (see `settling`) */
+  settledAt?: number;
 }
 
 export interface ResolverOptions {
@@ -36,6 +38,8 @@ export interface ResolverOptions {
   recheckMs?: number;
   /** pid namespaces remembered at most */
   capacity?: number;
+  /** how long after a container is first seen its settings are read at every render (default SETTLING_MS) */
+  settlingMs?: number;
 }
 
 interface NsEntry {
@@ -47,12 +51,21 @@ interface NsEntry {
 
 const PID_CACHE_MAX = 8192;
 
+/**
+ * A container is often first seen while its runtime sets it up: runc stats the files it binds from
+ * inside the new namespaces, and writes the cgroup's limits only afterwards. Settings read then
+ * (no limit yet) would be reused for SETTING_AGE_MS (1 s), just when programs read their limits; so
+ * for this long after it is first seen a container's settings are read at every render.
+ */
+export const SETTLING_MS = 2000;
+
 export class ReaderResolver {
   private readonly procRoot: string;
   private readonly now: () => number;
   private readonly pidTtl: number;
   private readonly recheck: number;
   private readonly capacity: number;
+  private readonly settlingMs: number;
   private readonly byPid = new Map<number, { reader: Reader; until: number }>();
   private readonly byNs = new Map<number, NsEntry>();
   private readonly probe = Buffer.allocUnsafe(64);
@@ -69,6 +82,7 @@ export class ReaderResolver {
     this.pidTtl = o.pidTtlMs ?? 1000;
     this.recheck = o.recheckMs ?? 10000;
     this.capacity = o.capacity ?? 1024;
+    this.settlingMs = o.settlingMs ?? SETTLING_MS;
     this.selfNs = this.nsOf('self');
     this.sweptAt = this.now();
   }
@@ -93,6 +107,11 @@ export class ReaderResolver {
   /** Forget a reader whose cgroup could not be read: the next read finds the cgroup again. */
   invalidate(reader: Reader): void {
     reader.valid = false;
+  }
+
+  /** Is the reader's container still being set up (first seen less than settlingMs ago)? Its settings are then read at every render. */
+  settling(reader: Reader): boolean {
+    return reader.settledAt !== undefined && this.now() < reader.settledAt;
   }
 
   /** Containers remembered now. */
@@ -184,7 +203,7 @@ export class ReaderResolver {
     if (this.nsOf(init) !== ns || start === undefined || cg === undefined) return undefined;
     const cgroup = this.o.driver.paths(cg);
     return {
-      reader: { scope: 'container', key: `ns:${ns}@${start}`, label: this.label(ns, init, cgroup), cgroup, pid: init, start, depth, valid: true },
+      reader: { scope: 'container', key: `ns:${ns}@${start}`, label: this.label(ns, init, cgroup), cgroup, pid: init, start, depth, valid: true, settledAt: now + this.settlingMs },
       fd,
       checkedAt: now,
     };

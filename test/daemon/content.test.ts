@@ -4,7 +4,9 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, 
 import { createFiles, ViewContent } from '../../src/daemon/content.js';
 import { VIEWS } from '../../src/views/registry.js';
 import { VIEW_NAMES, VIEW_PATHS } from '../../src/views/paths.js';
+import { SERVED_PATHS } from '../../src/served-files.js';
 import { copyFixture, fixtureLayout } from '../helpers/fixtures.js';
+import { EXPECTED_FILES } from '../helpers/served-files.js';
 
 /*
  * The v2 fixture tree with a fake /proc: pid 500 is the init (1) of a container whose cgroup is
@@ -136,10 +138,23 @@ t.test("host files pass through byte for byte: a non-ASCII cpuinfo model name, a
   t.same(s.logs, []);
 });
 
-t.test('createFiles: one file per view, at its path', async (t) => {
+// runc stats the files it binds from inside the new container before it writes the cgroup's limits
+// (seen with tsproc mount -d: GETATTR from runc init's pid); docker and Kubernetes run runc.
+t.test("a container's limit written after the daemon's first look shows at the next read", async (t) => {
+  const s = setup(t);
+  writeFileSync(`${s.root}/cgroup/tsproc/ctr1/memory.max`, 'max\n');
+  writeFileSync(`${s.root}/cgroup/tsproc/memory.max`, 'max\n');
+  const content = new ViewContent({ ...s.options, settlingMs: 60_000 }, {}, () => undefined);
+  t.match(content.render(view('meminfo'), 500), /^MemTotal:\s+983496 kB$/m, "no limit yet: the host's total");
+  writeFileSync(`${s.root}/cgroup/tsproc/ctr1/memory.max`, '268435456\n');
+  t.match(content.render(view('meminfo'), 500), /^MemTotal:\s+262144 kB$/m, 'the limit, not a setting kept from the first look');
+});
+
+t.test('createFiles: the daemon serves exactly the 8 files, the list `tsproc run --lxcfs` and `tsproc mounts` bind', async (t) => {
   const s = setup(t);
   const specs = createFiles(s.options);
-  t.same(specs.map((f) => f.path).sort(), VIEW_NAMES.map((n) => VIEW_PATHS[n].path).sort());
+  t.same(specs.map((f) => f.path).sort(), EXPECTED_FILES);
+  t.same([...SERVED_PATHS], EXPECTED_FILES, 'the shared list, in path order');
   const meminfo = specs.find((f) => f.path === 'proc/meminfo')!;
   t.match(String(meminfo.render({ pid: 500, uid: 0, gid: 0 })), /^MemTotal:\s+262144 kB$/m);
 });

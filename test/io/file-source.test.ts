@@ -106,3 +106,17 @@ t.test('settings may be reused for maxAgeMs; usage figures never', async (t) => 
   g.beginRender();
   t.equal(g.read(`${dir}/cpu.max`, { maxAgeMs: 60_000 }), '1 100000\n', 'reuseSettings off: read every time');
 });
+
+t.test('a render with freshSettings reads settings now, and later renders reuse that text', async (t) => {
+  const dir = mkdtempSync('/tmp/tsproc-test-io-');
+  t.teardown(() => rmSync(dir, { recursive: true }));
+  writeFileSync(`${dir}/memory.max`, 'max\n');
+  const f = new DescriptorCache();
+  t.equal(f.read(`${dir}/memory.max`, { maxAgeMs: 60_000 }), 'max\n', 'read while the runtime sets the container up');
+  writeFileSync(`${dir}/memory.max`, '268435456\n');
+  f.beginRender({ freshSettings: true });
+  t.equal(f.read(`${dir}/memory.max`, { maxAgeMs: 60_000 }), '268435456\n', 'fresh: the limit written since');
+  writeFileSync(`${dir}/memory.max`, '1\n');
+  f.beginRender();
+  t.equal(f.read(`${dir}/memory.max`, { maxAgeMs: 60_000 }), '268435456\n', 'the next render reuses what the fresh one read');
+});

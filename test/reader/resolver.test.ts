@@ -72,7 +72,7 @@ class CountingFiles extends DescriptorCache {
   }
 }
 
-function resolver(procRoot: string, o: { now?: () => number; recheckMs?: number; capacity?: number } = {}) {
+function resolver(procRoot: string, o: { now?: () => number; recheckMs?: number; capacity?: number; settlingMs?: number } = {}) {
   const files = new CountingFiles();
   const driver = createDriver({ files, layout: { kind: 'v2', v1: {}, unified: '/nonexistent' } });
   const r = new ReaderResolver({ files, driver, procRoot, ...o });
@@ -150,6 +150,18 @@ t.test("a removed cgroup invalidates; the init's cgroup is read again after a wh
   files.reads = [];
   t.equal(r.resolve(21)!.cgroup.memory, '/docker/moved', 'moved: seen after the recheck time');
   t.same(files.reads, [`${proc}/20/cgroup`]);
+});
+
+t.test('a container is settling for settlingMs after it is first seen, from any of its processes; a host reader never', async (t) => {
+  let now = 0;
+  const { r } = resolver(fakeProc(t, MACHINE), { now: () => now, settlingMs: 2000 });
+  const c = r.resolve(21)!;
+  t.ok(r.settling(c), 'first seen now: its runtime may not have written its limits yet');
+  now = 1500;
+  t.ok(r.settling(r.resolve(22)!), 'another process of it, 1.5 s later');
+  now = 2000;
+  t.notOk(r.settling(r.resolve(20)!), '2 s after it was first seen');
+  t.notOk(r.settling(r.resolve(10)!), 'a host reader');
 });
 
 t.test('a namespace whose init cannot be found (already gone): no reader', async (t) => {

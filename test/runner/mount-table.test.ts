@@ -2,8 +2,9 @@
 import t from 'tap';
 import { planCgroup } from '../../runner/cgroup/cgroup-plan.js';
 import { MS, type HelperOp } from '../../runner/helper-config.js';
-import { LXCFS_FILES, MASKED_PATHS, mountTable, rootMounts } from '../../runner/mount-table.js';
+import { MASKED_PATHS, mountTable, rootMounts } from '../../runner/mount-table.js';
 import { buildPlan, type Probe } from '../../runner/plan-from-flags.js';
+import { EXPECTED_FILES } from '../helpers/served-files.js';
 
 const probe: Probe = { kind: (p) => (p.startsWith('/r') || p === '/data' ? 'dir' : 'missing'), readFile: () => undefined, env: {}, hostHostname: 'h', onlineCpus: [0, 1] };
 const plan = (flags = {}) => buildPlan({ rootfs: '/r', ...flags }, ['true'], { id: 'ab'.repeat(32), name: 'n' }, probe);
@@ -64,7 +65,7 @@ t.test('cgroups: v2 binds the container\'s cgroup; v1 a tmpfs of hierarchies, li
 
 t.test('--lxcfs binds the 8 files; --privileged masks nothing and leaves /sys writable', async (t) => {
   const ops = mountTable(plan({ lxcfsRoot: '/l' }), '/s', v2);
-  t.same(ops.filter((o) => o.op === 'mount' && o.source.startsWith('/l/')).map((o) => (o as { target: string }).target), LXCFS_FILES.map((f) => `/${f}`));
+  t.same(ops.filter((o) => o.op === 'mount' && o.source.startsWith('/l/')).map((o) => (o as { target: string }).target), EXPECTED_FILES.map((f) => `/${f}`));
   const priv = mountTable(plan({ privileged: true }), '/s', v2);
   t.equal(priv.filter((o) => o.op === 'mask' || o.op === 'readonly').length, 0);
   t.notOk((priv.find((o) => o.op === 'mount' && o.target === '/sys') as { flags: number }).flags & MS.RDONLY);
