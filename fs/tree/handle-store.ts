@@ -9,6 +9,7 @@
 //   block states per class:  0 free, 1 used
 //   data (bytes):            per class, count x size
 import { Buffer } from 'node:buffer';
+import { OpenerIndex } from './opener-index.js';
 
 export interface SizeClass {
   size: number;
@@ -19,6 +20,8 @@ export interface HandleStoreShared {
   sab: SharedArrayBuffer;
   handles: number;
   classes: SizeClass[];
+  /** which handle each thread last opened on each node (OpenerIndex) */
+  openers: SharedArrayBuffer;
 }
 
 export const DEFAULT_CLASSES: SizeClass[] = [
@@ -78,10 +81,13 @@ export class HandleStore {
 
   /** Make the shared memory, once, in the thread that starts the workers. */
   static create(handles = DEFAULT_HANDLES, classes = DEFAULT_CLASSES): HandleStoreShared {
-    return { sab: new SharedArrayBuffer(layout(handles, classes).bytes), handles, classes };
+    return { sab: new SharedArrayBuffer(layout(handles, classes).bytes), handles, classes, openers: OpenerIndex.create() };
   }
 
+  private readonly openers: OpenerIndex;
+
   constructor(readonly shared: HandleStoreShared) {
+    this.openers = new OpenerIndex(shared.openers);
     this.handles = shared.handles;
     this.classes = shared.classes;
     this.lay = layout(shared.handles, shared.classes);
@@ -190,6 +196,17 @@ export class HandleStore {
     Atomics.store(this.ints, base + H_LEN, -1);
     if (h.content) this.store(h.fh, h.content, h.fresh);
     return true;
+  }
+
+  /** Thread `tid` opened `fh` on `node`: its fstat finds it (openedBy). */
+  noteOpener(fh: bigint, tid: number, node: number): void {
+    if (fh !== 0n) this.openers.note(tid, node, Number(fh >> 32n), Number(fh & MASK32));
+  }
+
+  /** The snapshot of the handle thread `tid` last opened on `node`, while that handle is open. */
+  openedBy(tid: number, node: number): Buffer | undefined {
+    const found = this.openers.find(tid, node);
+    return found ? this.load((BigInt(found.gen) << 32n) | BigInt(found.index)) : undefined;
   }
 
   /** Handles open and blocks in use, for tests and stats. */

@@ -16,6 +16,8 @@ const W_OK = 2;
  * over to read(2). A LOOKUP's size is this; a stat's is its reader's length (getattr).
  */
 const MIN_FILE_SIZE = 1;
+/** Room over a fresh render's length when the caller's own snapshot cannot be found (getattr). */
+export const SIZE_SLACK = 64;
 
 /** A file of the tree: its path below the mountpoint and how to render it for a caller. */
 export interface FileSpec {
@@ -109,10 +111,17 @@ export class VirtualTree implements Filesystem {
     return { nodeid: child.nodeid, attr: child.attr };
   }
 
+  /**
+   * A file's size: the length of the caller's own snapshot, that of the handle named (FUSE_GETATTR_FH)
+   * or of the one its thread last opened on the file (the kernel sends fstat's GETATTR without a
+   * handle); else a render for it, plus SIZE_SLACK: the caller may hold the file open in another
+   * thread with a snapshot a few digits longer, and Node's readFile reads no more than st_size.
+   */
   getattr(nodeid: bigint, caller: Caller, fh?: bigint): Attr {
     const node = this.node(nodeid);
     if (!node.file) return node.attr;
-    const length = (fh !== undefined ? this.handles.load(fh)?.length : undefined) ?? this.render(node.file, caller).length;
+    const own = fh !== undefined ? this.handles.load(fh) : this.handles.openedBy(caller.pid, Number(nodeid));
+    const length = own ? own.length : this.render(node.file, caller).length + SIZE_SLACK;
     // Never 0: a size of 0 would make a concurrent sendfile reader of the inode see an empty file
     return { ...node.attr, size: Math.max(length, MIN_FILE_SIZE) };
   }
@@ -128,6 +137,7 @@ export class VirtualTree implements Filesystem {
     if (fh === 0n) this.warnOnce('every handle slot is taken: reads of newly opened files are rendered each time');
     const content = this.render(spec, caller);
     this.keep(spec, fh, content, true);
+    this.handles.noteOpener(fh, caller.pid, Number(nodeid));
     return { fh, directIo: true };
   }
 

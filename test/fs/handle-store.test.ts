@@ -82,3 +82,22 @@ t.test('a snapshot stored in one thread is read in another', async (t) => {
   t.equal(seen, 'from the main thread');
   t.equal(s.load(fh)!.toString(), 'from the worker');
 });
+
+t.test("the opener index: a thread's last open of a node, found while the handle lives, missed after", async (t) => {
+  const s = new HandleStore(HandleStore.create(8, [{ size: 16, count: 4 }]));
+  const a = s.open();
+  s.store(a, Buffer.from('aaaa'), true);
+  s.noteOpener(a, 100, 5);
+  const b = s.open();
+  s.store(b, Buffer.from('bbbbbbbb'), true);
+  s.noteOpener(b, 100, 6);
+  t.equal(s.openedBy(100, 5)?.toString(), 'aaaa', 'thread 100, node 5');
+  t.equal(s.openedBy(100, 6)?.toString(), 'bbbbbbbb', 'thread 100, node 6');
+  t.equal(s.openedBy(101, 5), undefined, 'another thread: not found');
+  const c = s.open();
+  s.store(c, Buffer.from('cc'), true);
+  s.noteOpener(c, 100, 5);
+  t.equal(s.openedBy(100, 5)?.toString(), 'cc', 'the latest open wins');
+  s.release(c);
+  t.equal(s.openedBy(100, 5), undefined, 'a released handle is not found (its generation moved on)');
+});
