@@ -2,7 +2,7 @@
 // test/vm/suites.ts inside it (test/vm/guest-tests.sh) and has tap report on them on the host; or,
 // given arguments, runs that command in the guest instead.
 //
-// Environment: TSPROC_VM_TIMEOUT (seconds until the guest is killed, all boots together, default 780),
+// Environment: TSPROC_VM_TIMEOUT (seconds until the guest is killed, all boots together, default 960),
 // TSPROC_VM_STALL (seconds of silence after which the guest is deemed stuck, default 180),
 // TSPROC_VM_KEEP=1 (keep the temporary directory: console log, output, job, status, per boot).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { guestTestFiles } from './suites.js';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
 const CACHE = join(ROOT, 'test/vm/.cache');
 const INIT = join(ROOT, 'test/vm/init.sh');
-const TOTAL_TIMEOUT_S = Number(process.env.TSPROC_VM_TIMEOUT) || 780;
+const TOTAL_TIMEOUT_S = Number(process.env.TSPROC_VM_TIMEOUT) || 960;
 /** each test file's limit inside the guest (tap's TAP_TIMEOUT) */
 const FILE_TIMEOUT_S = 600;
 const BOOT_TIMEOUT_S = 180;
