@@ -65,7 +65,7 @@ int exec_main(const struct config *c)
 	}
 	/* --lxcfs: the command's filter sends sysinfo(2) to the container's monitor (it outlives us): its
 	 *    socket, connected while its path is ours to see */
-	int listener_sock = c->sysinfo_socket ? unix_socket_at(c->sysinfo_socket, 0) : -1;
+	int listener_sock = c->sysinfo_socket ? unix_socket_at(c->sysinfo_socket, SOCK_SEQPACKET, 0) : -1;
 	if (c->sysinfo_socket && listener_sock < 0)
 		return failed("sysinfo-connect", 0);
 	/* 3. Join the namespaces; the mount one last: its root and cwd become ours. */

@@ -95,6 +95,11 @@ int prepare_mounts(const struct config *c, int *index);
 int run_ops(const struct config *c, int root_fd, const char **step, int *index);
 int open_in_root(int root_fd, const char *path, int flags);
 
+/* One descriptor over a unix socket (fdpass.c): fd_send 0 or -1; fd_receive the descriptor, or -1
+ * with errno (EAGAIN with MSG_DONTWAIT: nothing yet; ENOMSG: a message, or the end, without one). */
+int fd_send(int sock, int fd);
+int fd_receive(int sock, int flags);
+
 /* -t */
 int container_tty(int sock, int console);
 int tty_receive(int sock);
@@ -135,14 +140,17 @@ extern volatile sig_atomic_t tty_resized;
  * SOCK_SEQPACKET socket listening or connected at path (through /proc/self/fd: the state directory's
  * paths may be longer than sockaddr_un takes); -1 with errno. */
 int seccomp_install(const struct config *c, int listener_sock);
-int unix_socket_at(const char *path, int listening);
+int unix_socket_at(const char *path, int type, int listening);
 
-/* The monitor's answers to sysinfo(2) (sysinfo.c), served from the relay loop: the listeners of the
- * container's filters (its own through `inbox`, exec's through the socket at `path`), figures read from
- * the container's /proc by a short-lived process in its namespaces. */
+/* The answers to sysinfo(2) (sysinfo.c), served from the monitor's relay loop (or the agent's): the
+ * listeners of the container's filters (the monitor's own through `inbox`, exec's through the socket
+ * at `path`; the agent's added), figures read from the container's /proc by a short-lived process in
+ * its namespaces. */
 struct pollfd;
 struct sysinfo_server *sysinfo_server_new(const char *path, int inbox);
-void sysinfo_server_started(struct sysinfo_server *s, pid_t container);
+int sysinfo_server_add_listener(struct sysinfo_server *s, int fd);
+int sysinfo_server_started(struct sysinfo_server *s, pid_t container, int join_pid);
+int sysinfo_server_listeners(const struct sysinfo_server *s);
 int sysinfo_server_pollfds(struct sysinfo_server *s, struct pollfd *p, int max);
 void sysinfo_server_handle(struct sysinfo_server *s, const struct pollfd *p, int n);
 int sysinfo_server_timeout(const struct sysinfo_server *s); /* ms until it must act, -1: none */
@@ -153,6 +161,9 @@ int device_filter_attach(const struct config *c, const char *cgroup_dir);
 
 /* The monitor: clone, join cgroups, wait, record, clean up. Returns the monitor's exit code. */
 int monitor_main(const struct config *c);
+
+/* tsproc seccomp-agent: sysinfo(2) for runc containers whose profile's listenerPath is this socket. */
+int agent_main(const char *path);
 
 /* The daemon's: binds of a dead tsproc mount in PID's mount namespace, covered by live ones. */
 int rebind_main(pid_t pid);

@@ -250,7 +250,7 @@ int monitor_main(const struct config *c)
 	}
 	record_pid(c->container_pid_file, child);
 	if (relay.sysinfo)
-		sysinfo_server_started(relay.sysinfo, child);
+		sysinfo_server_started(relay.sysinfo, child, 0); /* if it fails, calls go on to the kernel */
 	status("started %d", child);
 	/* 6. Relay its output (to the CLI and the log) and the control FIFO's commands until it ends.
 	 *    The log and the FIFO are always served: a CLI reader that stops reading loses output. */

@@ -16,28 +16,6 @@
 
 #include "helper.h"
 
-/* One byte, with fd as SCM_RIGHTS. */
-static int send_fd(int sock, int fd)
-{
-	char byte = 'L';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	ssize_t n;
-	while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-		;
-	return n == 1 ? 0 : -1;
-}
-
 /* -1: the filter was refused; -2: installed, but its listener could not be handed over (errno). A
  * listener nobody holds would make every call it takes fail with ENOSYS, so that is a failure too. */
 int seccomp_install(const struct config *c, int listener_sock)
@@ -49,7 +27,7 @@ int seccomp_install(const struct config *c, int listener_sock)
 		return -1;
 	if (!c->seccomp_listener)
 		return 0;
-	int r = send_fd(listener_sock, (int)fd);
+	int r = fd_send(listener_sock, (int)fd);
 	int saved = errno;
 	close((int)fd); /* the monitor's copy (in flight, or received) is the only one left */
 	close(listener_sock);
@@ -57,9 +35,9 @@ int seccomp_install(const struct config *c, int listener_sock)
 	return r < 0 ? -2 : 0;
 }
 
-/* A SOCK_SEQPACKET socket bound (and listening, non-blocking) or connected at path, reached through
- * an O_PATH descriptor of its directory: /proc/self/fd/N/NAME fits in sun_path where the path may not. */
-int unix_socket_at(const char *path, int listening)
+/* A socket of this type bound (and listening, non-blocking) or connected at path, reached through an
+ * O_PATH descriptor of its directory: /proc/self/fd/N/NAME fits in sun_path where the path may not. */
+int unix_socket_at(const char *path, int type, int listening)
 {
 	char dir[4096];
 	const char *slash = strrchr(path, '/');
@@ -76,7 +54,7 @@ int unix_socket_at(const char *path, int listening)
 	int s = -1;
 	if ((size_t)snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/%s", dfd, slash + 1) >= sizeof(a.sun_path))
 		errno = ENAMETOOLONG;
-	else if ((s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | (listening ? SOCK_NONBLOCK : 0), 0)) >= 0) {
+	else if ((s = socket(AF_UNIX, type | SOCK_CLOEXEC | (listening ? SOCK_NONBLOCK : 0), 0)) >= 0) {
 		int r = listening ? bind(s, (struct sockaddr *)&a, sizeof(a)) : connect(s, (struct sockaddr *)&a, sizeof(a));
 		if (r == 0 && listening)
 			r = fchmodat(dfd, slash + 1, 0600, 0) < 0 || listen(s, 16) < 0 ? -1 : 0;

@@ -70,6 +70,7 @@ struct sysinfo_server {
 	int listeners[MAX_LISTENERS];
 	int nlisteners;
 	int host_mnt, container_mnt; /* mount namespaces: ours, and the container's (from started) */
+	int host_pid, container_pid; /* the agent's: pid namespaces for children, ours and the container's (-1: the monitor's children are the container's already) */
 	struct seccomp_notif *req;
 	struct seccomp_notif_resp *resp;
 	size_t req_size, resp_size;
@@ -92,6 +93,7 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* path: the socket exec's listeners come through (NULL: none); inbox: a connection that brings one (-1: none). */
 struct sysinfo_server *sysinfo_server_new(const char *path, int inbox)
 {
 	struct seccomp_notif_sizes sizes;
@@ -103,22 +105,35 @@ struct sysinfo_server *sysinfo_server_new(const char *path, int inbox)
 	s->resp_size = sizes.seccomp_notif_resp > sizeof(*s->resp) ? sizes.seccomp_notif_resp : sizeof(*s->resp);
 	s->req = calloc(1, s->req_size);
 	s->resp = calloc(1, s->resp_size);
-	s->container_mnt = -1;
+	s->container_mnt = s->host_pid = s->container_pid = -1;
 	s->reader_fd = -1;
 	s->host_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-	s->accept_fd = unix_socket_at(path, 1);
-	if (!s->req || !s->resp || s->host_mnt < 0 || s->accept_fd < 0)
+	s->accept_fd = path ? unix_socket_at(path, SOCK_SEQPACKET, 1) : -1;
+	if (!s->req || !s->resp || s->host_mnt < 0 || (path && s->accept_fd < 0))
 		return NULL;
-	s->inbox[s->ninbox++] = inbox;
+	if (inbox >= 0)
+		s->inbox[s->ninbox++] = inbox;
 	return s;
 }
 
-/* The container runs: its mount namespace is the one its /proc files are read in. */
-void sysinfo_server_started(struct sysinfo_server *s, pid_t container)
+/* The container runs: its mount namespace is the one its /proc files are read in; join_pid (the
+ * agent, whose children are not the container's): its pid namespace too. -1 with errno. */
+int sysinfo_server_started(struct sysinfo_server *s, pid_t container, int join_pid)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", container);
 	s->container_mnt = open(path, O_RDONLY | O_CLOEXEC);
+	if (join_pid) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/pid", container);
+		s->container_pid = open(path, O_RDONLY | O_CLOEXEC);
+		s->host_pid = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+	}
+	return s->container_mnt < 0 || (join_pid && (s->container_pid < 0 || s->host_pid < 0)) ? -1 : 0;
+}
+
+int sysinfo_server_listeners(const struct sysinfo_server *s)
+{
+	return s->nlisteners;
 }
 
 int sysinfo_server_pollfds(struct sysinfo_server *s, struct pollfd *p, int max)
@@ -127,7 +142,8 @@ int sysinfo_server_pollfds(struct sysinfo_server *s, struct pollfd *p, int max)
 	const int all = 1 + s->ninbox + s->nlisteners + (s->reader_fd >= 0);
 	if (all > max)
 		return 0; /* cannot happen: SYSINFO_MAX_FDS covers the limits */
-	p[n++] = (struct pollfd){ .fd = s->accept_fd, .events = POLLIN };
+	if (s->accept_fd >= 0)
+		p[n++] = (struct pollfd){ .fd = s->accept_fd, .events = POLLIN };
 	for (int i = 0; i < s->ninbox; i++)
 		p[n++] = (struct pollfd){ .fd = s->inbox[i], .events = POLLIN };
 	for (int i = 0; i < s->nlisteners; i++)
@@ -185,33 +201,29 @@ static int is_listener(int fd)
 	return strcmp(target, "anon_inode:seccomp notify") == 0;
 }
 
-/* One message, one listener; the connection is done with either way. A listener we cannot keep is
- * closed: the calls of its filter then fail with ENOSYS (the kernel's answer when nobody listens). */
+/* Keep a listener (a seccomp one; no more than MAX_LISTENERS). One we cannot keep is closed: the
+ * calls of its filter then fail with ENOSYS (the kernel's answer when nobody listens). */
+int sysinfo_server_add_listener(struct sysinfo_server *s, int fd)
+{
+	if (!is_listener(fd) || s->nlisteners == MAX_LISTENERS) {
+		close(fd);
+		return -1;
+	}
+	/* the caller and we wake each other on the same CPU (6.6): a round trip costs less. Older
+	 * kernels refuse the flag (EINVAL), which changes nothing else. */
+	ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+	s->listeners[s->nlisteners++] = fd;
+	return 0;
+}
+
+/* One message, one listener; the connection is done with either way. */
 static void inbox_read(struct sysinfo_server *s, int i)
 {
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	ssize_t n = recvmsg(s->inbox[i], &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	int fd = fd_receive(s->inbox[i], MSG_DONTWAIT);
+	if (fd < 0 && errno == EAGAIN)
 		return;
-	for (struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		int fd;
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
-			continue;
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-		if (is_listener(fd) && s->nlisteners < MAX_LISTENERS) {
-			/* the caller and we wake each other on the same CPU (6.6): a round trip costs less.
-			 * Older kernels refuse the flag (EINVAL), which changes nothing else. */
-			ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
-			s->listeners[s->nlisteners++] = fd;
-		} else
-			close(fd);
-	}
+	if (fd >= 0)
+		sysinfo_server_add_listener(s, fd);
 	remove_at(s->inbox, &s->ninbox, i);
 }
 
@@ -379,8 +391,9 @@ static void __attribute__((noreturn)) reader_main(int out)
 
 /* A reader born in the container's mount namespace: the monitor goes in for the fork and comes
  * back. Forked from our own namespace, the reader would show a container given CAP_SYS_PTRACE the
- * host's root at /proc/PID/root while it runs. (Every child of the monitor is in the container's pid
- * namespace: the daemon then renders the files for the container.) */
+ * host's root at /proc/PID/root while it runs. It is in the container's pid namespace too (every
+ * child of the monitor is; the agent goes in for the fork as well): the daemon renders the files for
+ * a reader there. */
 static int start_reader(struct sysinfo_server *s)
 {
 	int p[2];
@@ -390,7 +403,9 @@ static int start_reader(struct sysinfo_server *s)
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	if (setns(s->container_mnt, CLONE_NEWNS) < 0) {
+	if (setns(s->container_mnt, CLONE_NEWNS) < 0 || (s->container_pid >= 0 && setns(s->container_pid, CLONE_NEWPID) < 0)) {
+		if (setns(s->host_mnt, CLONE_NEWNS) < 0)
+			status("cleanup-failed setns %d /proc/self/ns/mnt", errno);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(p[0]), close(p[1]);
 		return -1;
@@ -399,8 +414,11 @@ static int start_reader(struct sysinfo_server *s)
 	if (pid == 0)
 		reader_main(p[1]);
 	int saved = errno;
+	/* back (cannot fail: the same rights as the way in) */
 	if (setns(s->host_mnt, CLONE_NEWNS) < 0)
-		status("cleanup-failed setns %d /proc/self/ns/mnt", errno); /* cannot happen: the same rights as the way in */
+		status("cleanup-failed setns %d /proc/self/ns/mnt", errno);
+	if (s->host_pid >= 0 && setns(s->host_pid, CLONE_NEWPID) < 0)
+		status("cleanup-failed setns %d /proc/self/ns/pid_for_children", errno);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(p[1]);
 	if (pid < 0) {

@@ -102,10 +102,11 @@ export function compileFilter(p: ResolvedProfile, host: HostFacts, notify: reado
   if (host.arch !== 'amd64') {
     throw new TsprocError(`seccomp: tsproc knows the system call numbers of x86-64 only, not of ${host.arch}: run with --security-opt seccomp=unconfined`, { code: 'ENOTSUP', exitCode: 125 });
   }
-  const abis = p.architectures.map((a) => X86_ABIS[a]).filter((a): a is Abi => a !== undefined);
+  // the native ABI always, as runc's libseccomp filters have it, and the others the profile names
+  const abis = [...new Set(['SCMP_ARCH_X86_64', ...p.architectures])].map((a) => X86_ABIS[a]).filter((a): a is Abi => a !== undefined);
   const fallback = actionValue(p.defaultAction, p.defaultErrnoRet);
   const asm = new Assembler();
-  const badArch = RET.KILL_PROCESS; // libseccomp's answer to an architecture the filter does not name
+  const badArch = RET.KILL_PROCESS; // an architecture the filter does not name: killed (libseccomp kills the thread)
   const x64 = abis.find((a) => a.scmp === 'SCMP_ARCH_X86_64');
   const x32 = abis.find((a) => a.scmp === 'SCMP_ARCH_X32');
   const i386 = abis.find((a) => a.scmp === 'SCMP_ARCH_X86');

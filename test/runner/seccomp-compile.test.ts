@@ -150,3 +150,11 @@ t.test('assembler: jumps farther than 255 instructions go through JA', async (t)
   t.equal(runFilter(program, { nr: 7, arch: 0 }), 0xabc);
   t.equal(runFilter(program, { nr: 8, arch: 0 }), 0);
 });
+
+t.test('a profile naming other architectures only: x86-64 is filtered all the same (runc keeps the native one)', async (t) => {
+  const p = parseProfile(JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_AARCH64'], syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] }), 'test')!;
+  const { program } = compileFilter(resolveProfile(p, [], AMD64), AMD64);
+  t.equal(call(program, 'mkdir'), EPERM);
+  t.equal(call(program, 'getpid'), RET.ALLOW);
+  t.equal(runFilter(program, { nr: X86_SYSCALLS.i386.get('getpid')!, arch: AUDIT_ARCH_I386 }), RET.KILL_PROCESS, 'i386: not named');
+});
