@@ -91,7 +91,7 @@ static int serve(int conn)
 	setsid();
 	signal(SIGCHLD, SIG_DFL); /* its readers are waited for */
 	if (read_state(conn, state, sizeof(state), &fd) < 0 || fd < 0) {
-		fprintf(stderr, "tsproc seccomp-agent: a connection without a seccomp listener: ignored\n");
+		fprintf(stderr, "tsproc: seccomp-agent: a connection without a seccomp listener: ignored\n");
 		return 1;
 	}
 	close(conn);
@@ -100,10 +100,10 @@ static int serve(int conn)
 	pid_t pid = p ? (pid_t)strtol(p + 6, NULL, 10) : 0;
 	struct sysinfo_server *s = sysinfo_server_new(NULL, -1);
 	if (pid <= 0 || !s || sysinfo_server_add_listener(s, fd) < 0 || sysinfo_server_started(s, pid, 1) < 0) {
-		fprintf(stderr, "tsproc seccomp-agent: cannot answer for pid %d (%s): its calls go on to the kernel, or fail with ENOSYS\n", pid, strerror(errno));
+		fprintf(stderr, "tsproc: seccomp-agent: cannot answer for pid %d (%s): its sysinfo calls fail with ENOSYS\n", pid, strerror(errno));
 		return 1;
 	}
-	fprintf(stderr, "tsproc seccomp-agent: answering sysinfo for pid %d (server pid %d)\n", pid, getpid());
+	fprintf(stderr, "tsproc: seccomp-agent: answering sysinfo for pid %d (server pid %d)\n", pid, getpid());
 	while (sysinfo_server_listeners(s) > 0) {
 		struct pollfd fds[SYSINFO_MAX_FDS];
 		int n = sysinfo_server_pollfds(s, fds, SYSINFO_MAX_FDS);
@@ -118,24 +118,24 @@ int agent_main(const char *path)
 	/* a socket left by an agent that is gone is replaced; one that answers is another agent's */
 	int other = unix_socket_at(path, SOCK_STREAM, 0);
 	if (other >= 0) {
-		fprintf(stderr, "tsproc seccomp-agent: another agent listens on %s\n", path);
+		fprintf(stderr, "tsproc: seccomp-agent: another agent listens on %s\n", path);
 		return 1;
 	}
 	unlink(path);
 	int sock = unix_socket_at(path, SOCK_STREAM, 1);
 	if (sock < 0 || fcntl(sock, F_SETFL, 0) < 0) {
-		fprintf(stderr, "tsproc seccomp-agent: cannot listen on %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "tsproc: seccomp-agent: cannot listen on %s: %s\n", path, strerror(errno));
 		return 1;
 	}
 	signal(SIGCHLD, SIG_IGN); /* the servers are nobody's to wait for */
 	signal(SIGPIPE, SIG_IGN);
-	fprintf(stderr, "tsproc seccomp-agent: listening on %s\n", path);
+	fprintf(stderr, "tsproc: seccomp-agent: listening on %s\n", path);
 	for (;;) {
 		int conn = accept4(sock, NULL, NULL, SOCK_CLOEXEC);
 		if (conn < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			fprintf(stderr, "tsproc seccomp-agent: accept: %s\n", strerror(errno));
+			fprintf(stderr, "tsproc: seccomp-agent: accept on %s failed: %s\n", path, strerror(errno));
 			return 1;
 		}
 		struct ucred cred;
