@@ -1,0 +1,72 @@
+// runc for tests: its own state directory, containers named tsproc-test-..., their cgroups under a
+// tsproc-test parent, bundles of an empty usr-merged root with the host's /usr bound read-only.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cgroupsNamed, mountsWith, removeCgroups } from './clients.js';
+import { tempDir, usrRoot } from './runner.js';
+
+export const RUNC = '/usr/sbin/runc';
+/** Why runc cannot run here, or undefined. */
+export const runcMissing = (): string | undefined => (existsSync(RUNC) ? undefined : 'runc is not installed (Debian package runc)');
+
+/** A deadline for one container (a hang, not a speed). */
+const RUN_LIMIT_MS = 60_000;
+
+interface Test {
+  teardown(fn: () => void | Promise<void>): void;
+}
+
+export interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** runc with its own state directory, containers named tsproc-test-..., their cgroups under a tsproc-test parent. */
+export function runcSandbox(t: Test) {
+  const suffix = `${process.pid}-${randomBytes(3).toString('hex')}`;
+  const parent = `tsproc-test-runc-${suffix}`;
+  const state = tempDir(t, 'runc-state');
+  const ids: string[] = [];
+  const runc = (args: string[]) => spawnSync(RUNC, ['--root', state, ...args], { encoding: 'utf8', timeout: RUN_LIMIT_MS });
+  const cleanup = async () => {
+    for (const id of ids) runc(['delete', '--force', id]);
+    await removeCgroups(parent);
+  };
+  t.teardown(cleanup);
+  /** `runc run` of a bundle for `args` with these mounts and resources, to its end. */
+  const run = async (name: string, o: { args: string[]; mounts: object[]; memory: number; cpuQuota?: number }): Promise<Ran> => {
+    const bundle = tempDir(t, 'runc-bundle');
+    const spec = runc(['spec', '--bundle', bundle]);
+    if (spec.status !== 0) throw new Error(`runc spec: ${spec.stderr}`);
+    const config = JSON.parse(readFileSync(`${bundle}/config.json`, 'utf8'));
+    config.root = { path: usrRoot(t), readonly: true };
+    config.process.terminal = false;
+    config.process.args = o.args;
+    // procps (free, top) from the host's /usr: the root is an empty usr-merged one
+    config.mounts.push({ destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'ro'] }, ...o.mounts);
+    config.linux.resources = { ...config.linux.resources, memory: { limit: o.memory }, ...(o.cpuQuota ? { cpu: { quota: o.cpuQuota * 100_000, period: 100_000 } } : {}) };
+    config.linux.cgroupsPath = `/${parent}/${name}`;
+    writeFileSync(`${bundle}/config.json`, JSON.stringify(config, null, 2));
+    const id = `tsproc-test-${suffix}-${name}`;
+    ids.push(id);
+    const child = spawn(RUNC, ['--root', state, 'run', '--bundle', bundle, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => runc(['kill', id, 'KILL']), RUN_LIMIT_MS);
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    clearTimeout(timer);
+    return { status, stdout, stderr };
+  };
+  /** What is left: containers runc knows, cgroups, mounts. */
+  const leftovers = () => [
+    ...runc(['list', '--quiet']).stdout.split('\n').filter(Boolean).map((id) => `container: ${id}`),
+    ...cgroupsNamed(parent).map((d) => `cgroup: ${d}`),
+    ...mountsWith(suffix).map((l) => `mount: ${l}`),
+  ];
+  return { run, cleanup, leftovers };
+}
+
