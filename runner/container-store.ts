@@ -1,11 +1,11 @@
 // The runner's containers as the image store sees them (ContainerRefs: rmi refuses an image a container
 // uses, gc removes exited containers), and the removal `tsproc rm` and gc share.
-import { lstatSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { TsprocError } from '../src/errors.js';
 import { type ContainerInfo, listContainers } from './containers.js';
 import { type ContainerRefs, removeContainerRoot } from './image/index.js';
 import { shortId } from './names.js';
+import { removeTree } from './tree/remove-tree.js';
+import { contentBytes } from './tree/tree-bytes.js';
 import { paths, type Roots } from './roots.js';
 import { releaseName } from './state.js';
 
@@ -23,33 +23,9 @@ export function removeContainerRecord(roots: Roots, info: ContainerInfo): number
   const bytes = contentBytes(dir);
   // its root first: refused (EBUSY) while someone has it mounted on the host, rather than walked into
   if (info.record.plan.image) removeContainerRoot(dir);
-  rmSync(dir, { recursive: true, force: true });
+  removeTree(dir);
   releaseName(roots, name, id); // only while the name is still this container's
   return bytes;
-}
-
-/** Bytes of regular files under dir (each hard-linked file once), as image sizes are counted; never follows a link. */
-function contentBytes(dir: string): number {
-  const seen = new Set<number>();
-  let total = 0;
-  const walk = (d: string) => {
-    let names: string[];
-    try {
-      names = readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const st = lstatSync(join(d, n), { throwIfNoEntry: false });
-      if (st?.isDirectory()) walk(join(d, n));
-      else if (st?.isFile() && !seen.has(st.ino)) {
-        if (st.nlink > 1) seen.add(st.ino);
-        total += st.size;
-      }
-    }
-  };
-  walk(dir);
-  return total;
 }
 
 /** The runner's container store, for rmi and gc. */

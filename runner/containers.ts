@@ -1,7 +1,7 @@
 // Containers as other commands see them: found by name, id or id prefix; running, exited or dead.
 // A container whose monitor died is settled here: its record gets an exit status, its cgroup and
 // state go (the kernel already killed its processes: PR_SET_PDEATHSIG).
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { TsprocError } from '../src/errors.js';
 import { cgroupPids } from './cgroup/cgroup-usage.js';
 import { exitStatus } from './exit-status.js';
@@ -9,6 +9,7 @@ import { parseEvent } from './helper-events.js';
 import { shortId } from './names.js';
 import { paths, type Roots } from './roots.js';
 import { type ContainerRecord, RECORD_FILES, releaseName, STATE_FILES } from './state.js';
+import { removeTree } from './tree/remove-tree.js';
 
 export type Status = 'created' | 'running' | 'exited' | 'dead';
 
@@ -122,9 +123,9 @@ export function settleDead(roots: Roots, info: ContainerInfo): ContainerInfo {
       /* gone, or tasks still leaving: the next command retries */
     }
   }
-  rmSync(paths.container(roots, id), { recursive: true, force: true });
+  removeTree(paths.container(roots, id));
   if (info.record.plan.autoRemove) {
-    rmSync(paths.record(roots, id), { recursive: true, force: true });
+    removeTree(paths.record(roots, id));
     releaseName(roots, name, id);
     return { ...info, status: 'exited' };
   }

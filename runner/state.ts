@@ -7,6 +7,7 @@ import type { CgroupPlan } from './cgroup/cgroup-plan.js';
 import { newName, shortId } from './names.js';
 import type { RunPlan } from './plan.js';
 import { paths, type Roots } from './roots.js';
+import { removeTree } from './tree/remove-tree.js';
 
 /** What other commands learn of a container from its record. */
 export interface ContainerRecord {
@@ -86,8 +87,8 @@ export function createContainerDirs(roots: Roots, record: ContainerRecord, etcFi
 
 /** Undo createRecordDir, createContainerDirs and reserveName (when the container never started). */
 export function removeContainer(roots: Roots, id: string, name: string): void {
-  rmSync(paths.container(roots, id), { recursive: true, force: true });
-  rmSync(paths.record(roots, id), { recursive: true, force: true });
+  removeTree(paths.container(roots, id));
+  removeTree(paths.record(roots, id));
   releaseName(roots, name, id);
 }
 

@@ -1,7 +1,8 @@
 // Scratch directories under DATA_ROOT/tmp for work that must be all-or-nothing (imports, removals): each names
 // its owner (pid and start time), so a later import or gc can tell a live one from one left by a killed process.
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeTree } from '../tree/remove-tree.js';
 
 const OWNER = 'owner.json';
 
@@ -23,8 +24,9 @@ export class Staging {
     writeFileSync(join(this.dir, OWNER), JSON.stringify({ pid: process.pid, start: startTime(process.pid) }));
   }
 
+  /** Removes it, however deep the tree a layer left in it. */
   remove(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    removeTree(this.dir);
   }
 
   /** Scratch directories whose owner still runs (of one kind, or all). */
@@ -35,7 +37,7 @@ export class Staging {
   /** Removes what killed processes left; returns how many. */
   static sweep(tmpRoot: string): number {
     const dead = Staging.#scan(tmpRoot).filter((s) => !s.alive);
-    for (const s of dead) rmSync(join(tmpRoot, s.name), { recursive: true, force: true });
+    for (const s of dead) removeTree(join(tmpRoot, s.name));
     return dead.length;
   }
 
