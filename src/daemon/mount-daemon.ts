@@ -181,6 +181,10 @@ function supervise(s: Supervised): Promise<number> {
     const startServer = async (handover: string | undefined) => {
       try {
         const next = await ServerProcess.start(conn.fd, { ...s.serve, gated: handover !== undefined, time: s.time, mountpoint: dir, connection: conn.id });
+        if (stopping) {
+          next.kill();
+          return;
+        }
         if (handover !== undefined) next.open(handover);
         server = next;
         watchServer(next);
@@ -208,6 +212,11 @@ function supervise(s: Supervised): Promise<number> {
           next = await ServerProcess.start(conn.fd, { ...s.serve, gated: true, time: s.time, mountpoint: dir, connection: conn.id });
         } catch (err) {
           logLine(`reload failed, still serving with process ${old.pid}: ${(err as Error).message}`);
+          return;
+        }
+        if (stopping || server !== old) {
+          // stopped (or replaced after a crash) while the new process started: it is not needed
+          next.kill();
           return;
         }
         let handover: string | undefined;
@@ -238,7 +247,8 @@ function supervise(s: Supervised): Promise<number> {
       const p = server;
       p?.stop();
       control?.close();
-      if (doUnmount) await unmountOrAbort(dir, conn.id, stuckMs);
+      // DIR may have been unmounted from outside already: the containers' binds are left to abort
+      if (doUnmount && mountsAt(dir).some((e) => e.major === 0 && e.minor === conn.id)) await unmountOrAbort(dir, conn.id, stuckMs);
       if (p) {
         // Bind mounts of our files elsewhere (containers) keep the connection open after umount: abort it.
         let timer: NodeJS.Timeout | undefined;
