@@ -40,6 +40,8 @@ export interface DaemonOptions {
 }
 
 export const DEFAULT_STUCK_TIMEOUT_MS = 10_000;
+/** How often a serving daemon looks for the binds of another daemon's ended mount at DIR to repair. */
+const REPAIR_EVERY_MS = 2000;
 /** A serving process that crashes is replaced; past this many in a row the daemon gives up. */
 const MAX_RESTARTS = 10;
 
@@ -78,7 +80,7 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
     throw wrapError(err, 'cannot start serving');
   }
   // Containers still bound to a previous mount at DIR (a restart, a crash) read from this one again.
-  await repairBinds(dir, o.servingDir).catch((err: Error) => logLine(`repairing the binds of the previous mount: ${err.message}`));
+  await repairBinds(dir, o.servingDir, (c) => c !== conn.id).catch((err: Error) => logLine(`repairing the binds of the previous mount: ${err.message}`));
   return supervise({ o, dir, stuckMs, serve, conn, time, server });
 }
 
@@ -140,6 +142,7 @@ function supervise(s: Supervised): Promise<number> {
   return new Promise<number>((resolveExit) => {
     const finish = (code: number) => {
       clearInterval(watch);
+      clearInterval(repairs);
       control?.close();
       rmSync(socket, { force: true });
       forgetServing();
@@ -314,6 +317,20 @@ function supervise(s: Supervised): Promise<number> {
         logLine(`${dir} was unmounted from outside: still serving the ${bindsOf(conn.id)} bind mounts of its files; SIGTERM stops the daemon`);
       }
     }, 1000);
+    // Another daemon that served DIR before may end while this one serves (one that went on serving
+    // its binds after an outside umount): its connections are repaired as they end. Each once: a
+    // repaired connection's dead binds stay below the new ones until their containers end.
+    const repairedBefore = new Set<number>([conn.id]);
+    let repairing = false;
+    const repairs = setInterval(() => {
+      if (repairing || stopping || handingOver) return;
+      repairing = true;
+      void repairBinds(dir, o.servingDir, (c) => !repairedBefore.has(c))
+        .then((r) => r.connections.forEach((c) => repairedBefore.add(c)))
+        .catch((err: Error) => logLine(`repairing the binds of an ended mount: ${err.message}`))
+        .finally(() => (repairing = false));
+    }, REPAIR_EVERY_MS);
+    repairs.unref();
     // Only now, with the signal handlers in place: whoever waits for this line may signal at once.
     const c = s.serve.content;
     const shown = [c.swap === false ? 'no swap' : 'swap', c.cpuQuota === false ? 'no CPU quota' : 'CPU quota', c.loadavg === false ? 'no loadavg' : 'loadavg'];

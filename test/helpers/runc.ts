@@ -67,6 +67,11 @@ export function runcSandbox(t: Test) {
     ...cgroupsNamed(parent).map((d) => `cgroup: ${d}`),
     ...mountsWith(suffix).map((l) => `mount: ${l}`),
   ];
-  return { run, cleanup, leftovers };
+  /** The pid of a running container's first process, as `runc state` gives it. */
+  const pid = (name: string): number | undefined => {
+    const state = runc(['state', `tsproc-test-${suffix}-${name}`]);
+    return state.status === 0 ? (JSON.parse(state.stdout) as { pid: number }).pid : undefined;
+  };
+  return { run, cleanup, leftovers, pid };
 }
 

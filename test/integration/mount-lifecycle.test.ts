@@ -38,6 +38,16 @@ function tsprocMountsByNamespace(): string {
   return [...seen.values()].join('; ');
 }
 
+/** For a failure's message: a process's mount namespace and its fuse.tsproc mounts, or why they cannot be read. */
+function describeMounts(pid: number): string {
+  try {
+    const lines = readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').filter((l) => l.includes('fuse.tsproc'));
+    return `${readlinkSync(`/proc/${pid}/ns/mnt`)} root ${readlinkSync(`/proc/${pid}/root`)}: ${lines.map((l) => l.split(' ').slice(0, 5).join(' ')).join(', ') || 'no fuse.tsproc mount'}`;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 /** Follows a file the container appends a line to per read; each line is stamped when it is seen. */
 function follow(file: string): { reads: Read[]; stop(): void } {
   const reads: Read[] = [];
@@ -84,9 +94,11 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
     log: ReturnType<typeof follow>;
     running(): boolean;
     done: Promise<unknown>;
+    /** its first process, where the test can tell */
+    pid?: () => number | undefined;
   }
   const containers: Reader[] = [];
-  const reader = (name: string, mib: number, start: (out: string) => { running(): boolean; done: Promise<unknown> }) => {
+  const reader = (name: string, mib: number, start: (out: string) => { running(): boolean; done: Promise<unknown>; pid?: () => number | undefined }) => {
     const out = tempDir(t, 'reads');
     containers.push({ name, mib, out, log: follow(`${out}/reads`), ...start(out) });
   };
@@ -103,7 +115,7 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
     reader('runc 128m', 128, (out) => {
       let ended = false;
       const done = r.run('reader', { args: ['sh', '-c', LOOP(128 * 1024)], mounts: [...oci, { destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] }], memory: 128 * 1024 * 1024 }).finally(() => (ended = true));
-      return { running: () => !ended, done };
+      return { running: () => !ended, done, pid: () => r.pid('reader') };
     });
   }
   const docker = [DOCKER, DOCKERD, CONTAINERD].every((f) => existsSync(f)) ? await startDockerd() : { ok: false as const, why: 'docker.io is not installed' };
@@ -146,6 +158,7 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
     waitFor(() => containers.every((c) => c.log.reads.filter((r) => r.at >= since && r.ok).length >= n), 'every container reads right again', 60_000).catch((err: Error) => {
       const last = containers.map((c) => `${c.name}: ${c.log.reads.slice(-3).map((r) => r.line).join(' | ')}`);
       last.push(`fuse.tsproc meminfo mounts by namespace: ${tsprocMountsByNamespace()}`);
+      for (const c of containers) if (c.pid?.()) last.push(`${c.name} (pid ${c.pid()}): ${describeMounts(c.pid()!)}`);
       throw new Error(`${err.message}; last reads: ${last.join('; ')}; the daemon's log:\n${d.stderr()}`);
     });
 
