@@ -36,7 +36,8 @@ export function runcSandbox(t: Test) {
   };
   t.teardown(cleanup);
   /** `runc run` of a bundle for `args` with these mounts and resources, to its end. */
-  const run = async (name: string, o: { args: string[]; mounts: object[]; memory: number; cpuQuota?: number }): Promise<Ran> => {
+  /** `limitMs`: past this the container is killed (a hang, not a speed): 60 s unless a test runs one longer */
+  const run = async (name: string, o: { args: string[]; mounts: object[]; memory: number; cpuQuota?: number; limitMs?: number }): Promise<Ran> => {
     const bundle = tempDir(t, 'runc-bundle');
     const spec = runc(['spec', '--bundle', bundle]);
     if (spec.status !== 0) throw new Error(`runc spec: ${spec.stderr}`);
@@ -56,7 +57,7 @@ export function runcSandbox(t: Test) {
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => runc(['kill', id, 'KILL']), RUN_LIMIT_MS);
+    const timer = setTimeout(() => runc(['kill', id, 'KILL']), o.limitMs ?? RUN_LIMIT_MS);
     const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     clearTimeout(timer);
     return { status, stdout, stderr };

@@ -5,7 +5,7 @@
 // daemon serving, without a restart.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tsprocMounts } from '../helpers/clients.js';
 import { forceUnmount, mountedAt, run, serverPid, startDaemon, tempMountpoint, waitFor, type Daemon } from '../helpers/daemon.js';
 import { CONTAINERD, DOCKER, DOCKERD, startDockerd } from '../helpers/dockerd.js';
@@ -38,6 +38,30 @@ function tsprocMountsByNamespace(): string {
   return [...seen.values()].join('; ');
 }
 
+function threadStates(pid: number): string {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map((tid) => `${tid} ${readFileSync(`/proc/${pid}/task/${tid}/wchan`, 'utf8')}`).join(', ');
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function safeRead(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function safeSize(file: string): number | string {
+  try {
+    return statSync(file).size;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 /** For a failure's message: a process's mount namespace and its fuse.tsproc mounts, or why they cannot be read. */
 function describeMounts(pid: number): string {
   try {
@@ -49,25 +73,32 @@ function describeMounts(pid: number): string {
 }
 
 /** Follows a file the container appends a line to per read; each line is stamped when it is seen. */
-function follow(file: string): { reads: Read[]; stop(): void } {
+function follow(file: string): { reads: Read[]; bytes(): number; stop(): void } {
   const reads: Read[] = [];
   let offset = 0;
   let partial = '';
+  const buf = Buffer.alloc(1 << 20);
   const timer = setInterval(() => {
-    let text: string;
+    let fd: number;
     try {
-      text = readFileSync(file, 'latin1');
+      fd = openSync(file, 'r');
     } catch {
       return;
     }
-    const fresh = partial + text.slice(offset);
-    offset = text.length;
-    const lines = fresh.split('\n');
-    partial = lines.pop()!;
-    const at = Date.now();
-    for (const line of lines) reads.push({ at, ok: line.startsWith('ok'), line });
+    try {
+      // only what was added since the last look: the file grows for minutes
+      for (let n; (n = readSync(fd, buf, 0, buf.length, offset)) > 0; ) {
+        offset += n;
+        const lines = (partial + buf.toString('latin1', 0, n)).split('\n');
+        partial = lines.pop()!;
+        const at = Date.now();
+        for (const line of lines) reads.push({ at, ok: line.startsWith('ok'), line });
+      }
+    } finally {
+      closeSync(fd);
+    }
   }, 25);
-  return { reads, stop: () => clearInterval(timer) };
+  return { reads, bytes: () => offset, stop: () => clearInterval(timer) };
 }
 
 // Every read is whole and the container's own (MemTotal of its limit), else it is a failure.
@@ -93,19 +124,20 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
     out: string;
     log: ReturnType<typeof follow>;
     running(): boolean;
-    done: Promise<unknown>;
+    /** ends once /out/stop is there: resolves when it has */
+    done(): Promise<unknown>;
     /** its first process, where the test can tell */
     pid?: () => number | undefined;
   }
   const containers: Reader[] = [];
-  const reader = (name: string, mib: number, start: (out: string) => { running(): boolean; done: Promise<unknown>; pid?: () => number | undefined }) => {
+  const reader = (name: string, mib: number, start: (out: string) => { running(): boolean; done(): Promise<unknown>; pid?: () => number | undefined }) => {
     const out = tempDir(t, 'reads');
     containers.push({ name, mib, out, log: follow(`${out}/reads`), ...start(out) });
   };
   for (const mib of [64, 300]) {
     reader(`tsproc ${mib}m`, mib, (out) => {
       const c = s.start(['--rootfs', root, '-v', `${out}:/out`, '--lxcfs-root', dir, '-m', `${mib}m`, '--', 'sh', '-c', LOOP(mib * 1024)]);
-      return { running: () => c.child.exitCode === null, done: c.done };
+      return { running: () => c.child.exitCode === null, done: () => c.done };
     });
   }
   const oci = JSON.parse(tsprocMounts('oci', dir)) as object[];
@@ -114,8 +146,9 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
     const r = runcSandbox(t);
     reader('runc 128m', 128, (out) => {
       let ended = false;
-      const done = r.run('reader', { args: ['sh', '-c', LOOP(128 * 1024)], mounts: [...oci, { destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] }], memory: 128 * 1024 * 1024 }).finally(() => (ended = true));
-      return { running: () => !ended, done, pid: () => r.pid('reader') };
+      // it reads for the whole test: a limit far past the test's own
+      const ran = r.run('reader', { args: ['sh', '-c', LOOP(128 * 1024)], mounts: [...oci, { destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] }], memory: 128 * 1024 * 1024, limitMs: 900_000 }).finally(() => (ended = true));
+      return { running: () => !ended, done: () => ran, pid: () => r.pid('reader') };
     });
   }
   const docker = [DOCKER, DOCKERD, CONTAINERD].every((f) => existsSync(f)) ? await startDockerd() : { ok: false as const, why: 'docker.io is not installed' };
@@ -133,8 +166,9 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
       const id = ran.stdout.trim();
       if (ran.status !== 0) throw new Error(`docker run: ${ran.stderr}`);
       const running = () => dk.docker(['inspect', '-f', '{{.State.Running}} {{.RestartCount}}', id]).stdout.trim() === 'true 0';
-      const done = waitFor(() => !running(), 'the docker container ends', 120_000).then(() => dk.docker(['rm', '-f', id]));
-      return { running, done };
+      const done = () => waitFor(() => !running(), 'the docker container ends', 60_000).finally(() => dk.docker(['rm', '-f', id]));
+      const pid = () => Number(dk.docker(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim()) || undefined;
+      return { running, done, pid };
     });
   }
   t.teardown(async () => {
@@ -142,7 +176,7 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
       writeFileSync(`${c.out}/stop`, '');
       c.log.stop();
     }
-    await Promise.all(containers.map((c) => c.done));
+    await Promise.all(containers.map((c) => c.done()));
   });
   const all = () => containers.flatMap((c) => c.log.reads);
   await waitFor(() => containers.every((c) => c.log.reads.filter((r) => r.ok).length >= 20), 'every container reads its own figures');
@@ -155,9 +189,11 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
   };
   /** Both containers have read right at least `n` times since `since`. */
   const readingAgain = (since: number, n = 10) =>
-    waitFor(() => containers.every((c) => c.log.reads.filter((r) => r.at >= since && r.ok).length >= n), 'every container reads right again', 60_000).catch((err: Error) => {
-      const last = containers.map((c) => `${c.name}: ${c.log.reads.slice(-3).map((r) => r.line).join(' | ')}`);
+    // generous: the machine may be busy with other work, and this waits on four runtimes at once
+    waitFor(() => containers.every((c) => c.log.reads.filter((r) => r.at >= since && r.ok).length >= n), 'every container reads right again', 120_000).catch((err: Error) => {
+      const last = containers.map((c) => `${c.name} (${c.log.reads.length} reads seen, ${c.log.bytes()} bytes read, the file has ${safeSize(`${c.out}/reads`)}): ${c.log.reads.slice(-3).map((r) => r.line).join(' | ')}`);
       last.push(`fuse.tsproc meminfo mounts by namespace: ${tsprocMountsByNamespace()}`);
+      last.push(`the serving process's threads: ${threadStates(serverPid(d))}; the connection's waiting requests: ${safeRead(`/sys/fs/fuse/connections/${/connection (\d+)/.exec(d.stderr())?.[1]}/waiting`)}`);
       for (const c of containers) if (c.pid?.()) last.push(`${c.name} (pid ${c.pid()}): ${describeMounts(c.pid()!)}`);
       throw new Error(`${err.message}; last reads: ${last.join('; ')}; the daemon's log:\n${d.stderr()}`);
     });
@@ -230,7 +266,7 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
   }
 
   for (const c of containers) writeFileSync(`${c.out}/stop`, '');
-  await Promise.all(containers.map((c) => c.done));
+  await Promise.all(containers.map((c) => c.done()));
   t.same(s.leftovers(), []);
   for (const x of daemons) if (x !== d) t.ok(x.proc.exitCode !== null || x.proc.signalCode !== null, 'every earlier daemon has ended');
 });
