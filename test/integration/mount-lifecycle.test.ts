@@ -3,44 +3,13 @@
 // 11): no failed read for the takeover, the reloads and the outside umount; after a stop, every container
 // reads its own figures again within 5 s of the new daemon serving, without a restart.
 import t from 'tap';
-import { cpSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, rmSync, symlinkSync } from 'node:fs';
 import { forceUnmount, mountedAt, run, serverPid, startDaemon, tempMountpoint, waitFor, type Daemon } from '../helpers/daemon.js';
+import { startReaders } from '../helpers/read-loop.js';
 import { busyboxRoot, cannotRun, sandbox, tempDir } from '../helpers/runner.js';
 
 const skip = cannotRun();
 if (skip) t.plan(0, skip);
-
-/** A container's reads as the test saw them arrive: ok (its own MemTotal) or not, and when. */
-interface Read {
-  at: number;
-  ok: boolean;
-  line: string;
-}
-
-/** Follows a file the container appends a line to per read; each line is stamped when it is seen. */
-function follow(file: string): { reads: Read[]; stop(): void } {
-  const reads: Read[] = [];
-  let offset = 0;
-  let partial = '';
-  const timer = setInterval(() => {
-    let text: string;
-    try {
-      text = readFileSync(file, 'latin1');
-    } catch {
-      return;
-    }
-    const fresh = partial + text.slice(offset);
-    offset = text.length;
-    const lines = fresh.split('\n');
-    partial = lines.pop()!;
-    const at = Date.now();
-    for (const line of lines) reads.push({ at, ok: line.startsWith('ok'), line });
-  }, 25);
-  return { reads, stop: () => clearInterval(timer) };
-}
-
-// Every read is whole and the container's own (MemTotal of its limit), else it is a failure.
-const LOOP = (kb: number) => `while [ ! -e /out/stop ]; do l=$(head -1 /proc/meminfo 2>&1); case "$l" in "MemTotal:"*" ${kb} kB") echo ok;; *) echo "bad $l";; esac >> /out/reads; done`;
 
 t.test('containers read through takeover, reloads, an outside umount, and restarts after SIGTERM and SIGKILL', async (t) => {
   // daemons outlive the subtest that starts them: their teardown is the whole test's
@@ -54,35 +23,9 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
   let d = await startDaemon(t, { dir, keepDir: true });
   daemons.push(d);
   const s = sandbox(t);
-  const root = busyboxRoot(t);
-  const containers = [
-    { mib: 64, out: tempDir(t, 'reads') },
-    { mib: 300, out: tempDir(t, 'reads') },
-  ].map((c) => {
-    const started = s.start(['--rootfs', root, '-v', `${c.out}:/out`, '--lxcfs-root', dir, '-m', `${c.mib}m`, '--', 'sh', '-c', LOOP(c.mib * 1024)]);
-    return { ...c, started, log: follow(`${c.out}/reads`) };
-  });
-  t.teardown(async () => {
-    for (const c of containers) {
-      writeFileSync(`${c.out}/stop`, '');
-      c.log.stop();
-    }
-    await Promise.all(containers.map((c) => c.started.done));
-  });
-  const all = () => containers.flatMap((c) => c.log.reads);
-  await waitFor(() => containers.every((c) => c.log.reads.filter((r) => r.ok).length >= 20), 'both containers read their own figures');
-
-  /** Reads of every container from `since` on: how many, and the failures. */
-  const window = (since: number) => {
-    const reads = all().filter((r) => r.at >= since);
-    return { reads: reads.length, failed: reads.filter((r) => !r.ok) };
-  };
-  /** Both containers have read right at least `n` times since `since`. */
-  const readingAgain = (since: number, n = 10) =>
-    waitFor(() => containers.every((c) => c.log.reads.filter((r) => r.at >= since && r.ok).length >= n), 'both containers read right again', 60_000).catch((err: Error) => {
-      const last = containers.map((c) => `${c.mib}m: ${c.log.reads.slice(-3).map((r) => r.line).join(' | ')}`);
-      throw new Error(`${err.message}; last reads: ${last.join('; ')}; the daemon's log:\n${d.stderr()}`);
-    });
+  const readers = await startReaders(t, s, busyboxRoot(t), dir, [64, 300]);
+  const { containers, window } = readers;
+  const readingAgain = (since: number, n = 10) => readers.readingAgain(since, () => `the daemon's log:\n${d.stderr()}`, n);
 
   await t.test('takeover by a daemon from another checkout: no failed read', async (t) => {
     // "another checkout": this one's files copied elsewhere, as an upgrade in place would have them
@@ -142,17 +85,16 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
       const serving = Date.now();
       t.match(d.stderr(), /repaired \d+ bind mounts of the previous mount/, 'the new daemon repaired the binds');
       await readingAgain(serving);
-      const recovered = Math.max(...containers.map((c) => c.log.reads.find((r) => r.at >= serving && r.ok)!.at)) - serving;
+      const recovered = readers.recovered(serving);
       t.ok(recovered <= 5000, `both containers right again ${recovered} ms after the new daemon served`);
       const w = window(since);
       t.comment(`${how}: ${w.failed.length} failed reads of ${w.reads} while no daemon served; right again ${recovered} ms after the new one served`);
       // no container was restarted: each is the same process, still reading
-      t.ok(containers.every((c) => c.started.child.exitCode === null), 'the containers were not restarted');
+      t.ok(readers.noneRestarted(), 'the containers were not restarted');
     });
   }
 
-  for (const c of containers) writeFileSync(`${c.out}/stop`, '');
-  await Promise.all(containers.map((c) => c.started.done));
+  await readers.stop();
   t.same(s.leftovers(), []);
   for (const x of daemons) if (x !== d) t.ok(x.proc.exitCode !== null || x.proc.signalCode !== null, 'every earlier daemon has ended');
 });
