@@ -11,11 +11,17 @@ import { endedConnections } from './serving-record.js';
 
 const HELPER = fileURLToPath(new URL('../../../native/build/tsproc-helper', import.meta.url));
 
-/** One mount namespace's dead binds: a process in it, and each bind's file and place. */
+/** One mount namespace's dead binds: the processes in it (in /proc's order), and each bind's file and place. */
 export interface DeadBinds {
-  pid: number;
+  pids: number[];
   binds: Array<{ file: string; target: string }>;
 }
+
+/**
+ * How many of a namespace's processes the helper tries to enter through: the first may be gone by
+ * then (a shell's short-lived child, first in /proc's order once pids have wrapped around).
+ */
+const ENTRY_TRIES = 8;
 
 /**
  * The binds of `dead` connections in every mount namespace but ours (DIR itself was just remounted),
@@ -23,42 +29,58 @@ export interface DeadBinds {
  */
 export function findDeadBinds(dead: Set<number>, procRoot = '/proc'): DeadBinds[] {
   const ours = safeReadlink(`${procRoot}/self/ns/mnt`);
-  const seen = new Set<string>(ours ? [ours] : []);
+  /** each namespace seen, with its dead binds if it has any */
+  const seen = new Map<string, DeadBinds | undefined>(ours ? [[ours, undefined]] : []);
   const out: DeadBinds[] = [];
   for (const name of safeReaddir(procRoot)) {
     if (!/^[0-9]+$/.test(name)) continue;
     const ns = safeReadlink(`${procRoot}/${name}/ns/mnt`);
-    if (!ns || seen.has(ns)) continue;
-    seen.add(ns);
+    if (!ns) continue;
+    if (seen.has(ns)) {
+      seen.get(ns)?.pids.push(Number(name));
+      continue;
+    }
+    seen.set(ns, undefined);
     let mounts: MountEntry[];
     try {
       mounts = readMountinfo(`${procRoot}/${name}/mountinfo`);
     } catch {
-      continue; // gone
+      seen.delete(ns); // gone: the namespace's next process is read instead
+      continue;
     }
     const top = new Map<string, MountEntry>();
     for (const m of mounts) top.set(m.mountpoint, m);
     const binds = [...top.values()]
       .filter((m) => m.fstype === `fuse.${SUBTYPE}` && m.major === 0 && dead.has(m.minor))
       .map((m) => ({ file: m.root, target: m.mountpoint }));
-    if (binds.length > 0) out.push({ pid: Number(name), binds });
+    if (binds.length === 0) continue;
+    const found = { pids: [Number(name)], binds };
+    seen.set(ns, found);
+    out.push(found);
   }
   return out;
 }
 
-/** Run the helper for one namespace; resolves with the targets it could not repair. */
-function rebindNamespace(dir: string, ns: DeadBinds): Promise<string[]> {
+/** Run the helper for one namespace, entering through its first processes still there; resolves with the targets it could not repair. */
+async function rebindNamespace(dir: string, ns: DeadBinds): Promise<string[]> {
+  let failed: string[] = [];
+  let pid = 0;
+  for (pid of ns.pids.slice(0, ENTRY_TRIES)) {
+    failed = await rebindThrough(dir, ns, pid);
+    if (!failed.some((l) => / open-namespace /.test(l))) break; // gone before the helper opened its namespace: the next
+  }
+  for (const l of failed) logLine(`repairing binds in the mount namespace of pid ${pid}: ${l}`);
+  return failed;
+}
+
+function rebindThrough(dir: string, ns: DeadBinds, pid: number): Promise<string[]> {
   return new Promise((resolve) => {
-    const child = spawn(HELPER, ['rebind', String(ns.pid)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(HELPER, ['rebind', String(pid)], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', () => resolve(ns.binds.map((b) => `${b.target}: cannot run ${HELPER}`)));
-    child.on('close', () => {
-      const failed = out.split('\n').filter((l) => l.startsWith('failed ') || l.startsWith('tsproc-helper'));
-      for (const l of failed) logLine(`repairing binds in the mount namespace of pid ${ns.pid}: ${l}`);
-      resolve(failed);
-    });
+    child.on('close', () => resolve(out.split('\n').filter((l) => l.startsWith('failed ') || l.startsWith('tsproc-helper'))));
     child.stdin!.end(Buffer.concat(ns.binds.flatMap((b) => [Buffer.from(`${dir}${b.file}\0`), Buffer.from(`${b.target}\0`)])));
   });
 }
