@@ -12,7 +12,8 @@ import { TsprocError, wrapError } from '../errors.js';
 import type { ContentOptions } from './content.js';
 import { listenControl } from './control-socket.js';
 import { defaultThreads } from './descriptor-budget.js';
-import { SUBTYPE, clearMountpoint, resolveDir, unmountOrAbort, warnIfNotHostPidNamespace } from './mountpoint.js';
+import { SUBTYPE, clearMountpoint, resolveDir, unmountOrAbort } from './mountpoint.js';
+import { checkPidNamespace } from './pid-namespace.js';
 import type { ServeOptions } from './server-main.js';
 import { ServerProcess } from './server-process.js';
 import { controlSocketPath, writeServingRecord } from './serving-record.js';
@@ -35,6 +36,14 @@ export interface DaemonOptions {
   stuckTimeoutMs?: number;
   /** --takeover: take DIR's live connection over from the daemon serving it (a plain mount if none) */
   takeover?: boolean;
+  /**
+   * --stay-after-handover: once a --takeover daemon has the connection, stay (serving nothing, holding
+   * nothing) until SIGTERM or SIGINT, then exit 0, instead of exiting at once: where an exit would be
+   * restarted (a Kubernetes pod's container) and the restarted daemon would take the connection back
+   */
+  stayAfterHandover?: boolean;
+  /** --allow-nested-pid-namespace: serve from a pid namespace other than the host's (a nested host) */
+  allowNestedPidNamespace?: boolean;
   /** where the serving records and control sockets are (tests) */
   servingDir?: string;
 }
@@ -49,8 +58,10 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import
 
 /** Runs until a signal, a hand-over or the connection's end; resolves with the process's exit status. */
 export async function runMountDaemon(o: DaemonOptions): Promise<number> {
+  // before anything is made or mounted: from a child pid namespace every reader would get the host's files
+  const warning = checkPidNamespace(o.allowNestedPidNamespace ?? false);
+  if (warning) logLine(warning);
   const dir = resolveDir(o.dir);
-  warnIfNotHostPidNamespace();
   const stuckMs = o.stuckTimeoutMs ?? DEFAULT_STUCK_TIMEOUT_MS;
   // The cgroup layout is read once, here, and handed to every serving process.
   let layout: CgroupLayout;
@@ -125,6 +136,8 @@ function supervise(s: Supervised): Promise<number> {
   let server: ServerProcess | undefined = s.server;
   let stopping = false;
   let handingOver = false;
+  /** handed over with --stay-after-handover: a timer that keeps the process alive until SIGTERM, holding nothing else */
+  let staying: NodeJS.Timeout | undefined;
   let reloading = false;
   let restarts = 0;
   let unmountedSeen = false;
@@ -140,7 +153,8 @@ function supervise(s: Supervised): Promise<number> {
   };
 
   return new Promise<number>((resolveExit) => {
-    const finish = (code: number) => {
+    /** Let go of everything: the mountinfo watch, the control socket, the record, the pidfile, /dev/fuse. */
+    const release = () => {
       clearInterval(watch);
       clearInterval(repairs);
       control?.close();
@@ -152,6 +166,9 @@ function supervise(s: Supervised): Promise<number> {
       } catch {
         // already closed
       }
+    };
+    const finish = (code: number) => {
+      release();
       resolveExit(code);
     };
 
@@ -284,6 +301,12 @@ function supervise(s: Supervised): Promise<number> {
         }
       },
       retire: () => {
+        if (o.stayAfterHandover) {
+          logLine(`handed ${dir} (connection ${conn.id}) over: staying until SIGTERM (--stay-after-handover)`);
+          release();
+          staying = setInterval(() => undefined, 3_600_000); // signal listeners alone keep no process alive
+          return;
+        }
         logLine(`handed ${dir} (connection ${conn.id}) over: exiting`);
         finish(0);
       },
@@ -304,7 +327,15 @@ function supervise(s: Supervised): Promise<number> {
       }
     }
 
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void stop(`got ${sig}`, true));
+    // After a hand-over DIR is the new daemon's: a stop then touches nothing (no unmount), it only ends.
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(sig, () => {
+        if (!staying) return void stop(`got ${sig}`, true);
+        logLine(`got ${sig}: exiting`);
+        clearInterval(staying);
+        resolveExit(0);
+      });
+    }
     // systemctl reload sends lxcfs SIGUSR1; SIGHUP is the usual reload. SIGUSR1 never opens Node's
     // inspector whatever listeners come and go: the bin holds it first (src/cli/inspector-signal.ts).
     for (const sig of ['SIGHUP', 'SIGUSR1'] as const) process.on(sig, () => void reload(`got ${sig}`));

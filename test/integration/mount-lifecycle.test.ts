@@ -5,8 +5,9 @@
 // daemon serving, without a restart.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { closeSync, cpSync, existsSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tsprocMounts } from '../helpers/clients.js';
+import { follow } from '../helpers/read-loop.js';
 import { forceUnmount, mountedAt, run, serverPid, startDaemon, tempMountpoint, waitFor, type Daemon } from '../helpers/daemon.js';
 import { CONTAINERD, DOCKER, DOCKERD, startDockerd } from '../helpers/dockerd.js';
 import { runcMissing, runcSandbox } from '../helpers/runc.js';
@@ -15,12 +16,6 @@ import { busyboxRoot, cannotRun, sandbox, tempDir, usrRoot } from '../helpers/ru
 const skip = cannotRun();
 if (skip) t.plan(0, skip);
 
-/** A container's reads as the test saw them arrive: ok (its own MemTotal) or not, and when. */
-interface Read {
-  at: number;
-  ok: boolean;
-  line: string;
-}
 
 /** For a failure's message: each mount namespace's fuse.tsproc mounts of meminfo (connection, and which pid showed them). */
 function tsprocMountsByNamespace(): string {
@@ -70,35 +65,6 @@ function describeMounts(pid: number): string {
   } catch (err) {
     return (err as Error).message;
   }
-}
-
-/** Follows a file the container appends a line to per read; each line is stamped when it is seen. */
-function follow(file: string): { reads: Read[]; bytes(): number; stop(): void } {
-  const reads: Read[] = [];
-  let offset = 0;
-  let partial = '';
-  const buf = Buffer.alloc(1 << 20);
-  const timer = setInterval(() => {
-    let fd: number;
-    try {
-      fd = openSync(file, 'r');
-    } catch {
-      return;
-    }
-    try {
-      // only what was added since the last look: the file grows for minutes
-      for (let n; (n = readSync(fd, buf, 0, buf.length, offset)) > 0; ) {
-        offset += n;
-        const lines = (partial + buf.toString('latin1', 0, n)).split('\n');
-        partial = lines.pop()!;
-        const at = Date.now();
-        for (const line of lines) reads.push({ at, ok: line.startsWith('ok'), line });
-      }
-    } finally {
-      closeSync(fd);
-    }
-  }, 25);
-  return { reads, bytes: () => offset, stop: () => clearInterval(timer) };
 }
 
 // Every read is whole and the container's own (MemTotal of its limit), else it is a failure.
