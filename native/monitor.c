@@ -2,7 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <fts.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -68,10 +68,42 @@ static long oom_kills(const char *path)
 	return n;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+/*
+ * Remove a tree (a --rm container's record: its writable layer or vfs copy, as deep as the container made it).
+ * fts changes into each directory (no FTS_NOCHDIR), so fts_accpath, relative to the current directory, names each
+ * entry however deep the tree: nftw's whole paths fail past PATH_MAX. Links are removed, not followed
+ * (FTS_PHYSICAL); a mount point is not entered (FTS_XDEV) and its rmdir fails. Missing is not an error.
+ */
+static int remove_tree(const char *path)
 {
-	(void)st, (void)type, (void)ftw;
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+	char *roots[] = { (char *)path, NULL };
+	FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_XDEV, NULL);
+	if (!fts)
+		return -1;
+	int err = 0;
+	for (;;) {
+		errno = 0;
+		FTSENT *e = fts_read(fts);
+		if (!e) {
+			if (errno && !err)
+				err = errno;
+			break;
+		}
+		int r;
+		if (e->fts_info == FTS_D)
+			continue; /* removed once its entries are (FTS_DP) */
+		else if (e->fts_info == FTS_DP)
+			r = rmdir(e->fts_accpath);
+		else if (e->fts_info == FTS_DNR || e->fts_info == FTS_ERR || e->fts_info == FTS_NS)
+			r = (errno = e->fts_errno, -1);
+		else
+			r = unlink(e->fts_accpath);
+		if (r < 0 && errno != ENOENT && !err)
+			err = errno;
+	}
+	fts_close(fts);
+	errno = err;
+	return err ? -1 : 0;
 }
 
 static void cleanup_failed(const char *step, const char *path)
@@ -107,7 +139,7 @@ static void cleanup(const struct config *c)
 			if (n >= 0 && (target[n] = '\0', strcmp(target, l->f[2]) == 0) && unlink(path) < 0 && errno != ENOENT)
 				cleanup_failed("unlink", path);
 		} else if (strcmp(k, "cleanup-remove") == 0) {
-			if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
+			if (remove_tree(path) < 0)
 				cleanup_failed("remove", path);
 		}
 	}

@@ -95,11 +95,16 @@ int rebind_main(pid_t pid)
 			printf("failed %s setns %d\n", dst[i], e);
 		return 1;
 	}
-	/* 4. Each clone on top of its dead bind. */
+	/* 4. Each clone, read-only and inert as runtimes bind these files (ro, nosuid, nodev, noexec), on
+	 *    top of its dead bind. */
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
 	int failed = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (tree[i] < 0) {
 			printf("failed %s open_tree %d\n", dst[i], errno);
+			failed = 1;
+		} else if (mount_setattr(tree[i], "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0) {
+			printf("failed %s mount_setattr %d\n", dst[i], errno);
 			failed = 1;
 		} else if (move_mount(tree[i], "", AT_FDCWD, dst[i], MOVE_MOUNT_F_EMPTY_PATH) < 0) {
 			printf("failed %s move_mount %d\n", dst[i], errno);

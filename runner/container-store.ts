@@ -1,12 +1,11 @@
 // The runner's containers as the image store sees them (ContainerRefs: rmi refuses an image a container
 // uses, gc removes exited containers), and the removal `tsproc rm` and gc share.
-import { lstatSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { TsprocError } from '../src/errors.js';
 import { monitorRunning } from './container-owner.js';
 import { type ContainerInfo, listContainers } from './containers.js';
 import type { ContainerRefs } from './image/index.js';
 import { shortId } from './names.js';
+import { contentBytes } from './tree/tree-bytes.js';
 import { paths, type Roots } from './roots.js';
 import { removeRecord, tearDown } from './teardown.js';
 
@@ -32,30 +31,6 @@ export function removeContainerRecord(roots: Roots, info: ContainerInfo): number
   if (info.monitorPid === undefined || !monitorRunning(info.monitorPid, info.record.id)) tearDown(roots, info.record);
   removeRecord(roots, info.record);
   return bytes;
-}
-
-/** Bytes of regular files under dir (each hard-linked file once), as image sizes are counted; never follows a link. */
-function contentBytes(dir: string): number {
-  const seen = new Set<number>();
-  let total = 0;
-  const walk = (d: string) => {
-    let names: string[];
-    try {
-      names = readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const st = lstatSync(join(d, n), { throwIfNoEntry: false });
-      if (st?.isDirectory()) walk(join(d, n));
-      else if (st?.isFile() && !seen.has(st.ino)) {
-        if (st.nlink > 1) seen.add(st.ino);
-        total += st.size;
-      }
-    }
-  };
-  walk(dir);
-  return total;
 }
 
 /** The runner's container store, for rmi and gc. */

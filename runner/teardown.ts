@@ -3,9 +3,10 @@
 // the cgroups in every hierarchy, its state directory; then its record, with its layers and its name.
 // Every step takes what is already gone for done, so a removal cut short anywhere (a killed `run` or `rm`,
 // a cgroup not yet empty) is finished by the next command that looks.
-import { existsSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { wrapError } from '../src/errors.js';
 import { removeContainerRoot } from './image/index.js';
+import { removeTree } from './tree/remove-tree.js';
 import { paths, type Roots } from './roots.js';
 import { type ContainerRecord, releaseName } from './state.js';
 
@@ -34,7 +35,7 @@ export function tearDown(roots: Roots, record: ContainerRecord): void {
       }
     }
   }
-  rmSync(paths.container(roots, record.id), { recursive: true, force: true });
+  removeTree(paths.container(roots, record.id));
 }
 
 /**
@@ -76,5 +77,5 @@ export function removeRecord(roots: Roots, record: ContainerRecord): void {
   const dir = paths.record(roots, record.id);
   if (record.plan.image) removeContainerRoot(dir);
   releaseName(roots, record.name, record.id);
-  rmSync(dir, { recursive: true, force: true });
+  removeTree(dir); // however deep a container's writes went
 }

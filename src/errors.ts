@@ -65,7 +65,16 @@ const descriptions: Record<string, string> = {
   EROFS: 'read-only file system',
   ENOSPC: 'no space left on device',
   ENOMEM: 'out of memory',
+  ENAMETOOLONG: 'file name too long',
+  ELOOP: 'too many levels of symbolic links',
+  ENOTEMPTY: 'directory not empty',
+  EXDEV: 'another filesystem',
 };
+
+/** A path fit for a one-line message: whole up to 100 characters, else its start and end around an ellipsis. */
+export function shortPath(path: string): string {
+  return path.length <= 100 ? path : `${path.slice(0, 60)}…${path.slice(-30)}`;
+}
 
 export function describeCode(code: string): string {
   return descriptions[code] ?? code;

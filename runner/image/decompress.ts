@@ -16,8 +16,11 @@ export function sniff(head: Buffer): string {
   return MAGIC.find(([, bytes]) => head.length >= bytes.length && bytes.every((b, i) => head[i] === b))?.[0] ?? 'none';
 }
 
-/** A pipeline stage: compressed (or plain) tar bytes in, tar bytes out. */
-export function decompress(what: string): (source: AsyncIterable<Buffer>) => AsyncGenerator<Buffer> {
+/**
+ * A pipeline stage: compressed (or plain) tar bytes in, tar bytes out. The signal ends a decompressor waiting for
+ * its output at once (a pipeline's own abort cannot reach into a generator that awaits it), zstd's process with it.
+ */
+export function decompress(what: string, signal?: AbortSignal): (source: AsyncIterable<Buffer>) => AsyncGenerator<Buffer> {
   return async function* (source) {
     const it = source[Symbol.asyncIterator]();
     let head = Buffer.alloc(0);
@@ -42,10 +45,15 @@ export function decompress(what: string): (source: AsyncIterable<Buffer>) => Asy
     const input = Readable.from(rest);
     input.on('error', (err) => d.destroy(err));
     input.pipe(d);
+    const stop = () => d.destroy(new TsprocError(`${what}: interrupted`, { code: 'EINTR' }));
+    signal?.addEventListener('abort', stop, { once: true });
     try {
       for await (const chunk of d) yield chunk as Buffer;
     } catch (err) {
       throw err instanceof TsprocError ? err : new TsprocError(`${what}: cannot decompress it (${kind}): ${(err as Error).message}`, { code: 'EBADMSG' });
+    } finally {
+      signal?.removeEventListener('abort', stop);
+      d.destroy();
     }
   };
 }

@@ -22,11 +22,16 @@ export function sha256(data: Buffer | string): Digest {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
+/** Refuses content whose size is not the one its descriptor promised. */
+export function checkSize(what: string, expected: number, actual: number): void {
+  if (expected !== actual) {
+    throw new TsprocError(`${what}: size mismatch: the descriptor says ${expected} bytes, the content has ${actual} (corrupted or truncated)`, { code: 'EBADMSG' });
+  }
+}
+
 /** Refuses content whose digest (or size) is not the one its descriptor promised. */
 export function checkDigest(what: string, expected: Digest, actual: Digest, size?: { expected?: number; actual: number }): void {
-  if (size?.expected !== undefined && size.expected !== size.actual) {
-    throw new TsprocError(`${what}: size mismatch: the descriptor says ${size.expected} bytes, the content has ${size.actual} (corrupted or truncated)`, { code: 'EBADMSG' });
-  }
+  if (size?.expected !== undefined) checkSize(what, size.expected, size.actual);
   if (expected !== actual) {
     throw new TsprocError(`${what}: digest mismatch: expected ${expected}, the content hashes to ${actual} (corrupted or altered)`, { code: 'EBADMSG' });
   }

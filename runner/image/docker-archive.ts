@@ -5,9 +5,8 @@ import { TsprocError } from '../../src/errors.js';
 import { type Digest, sha256, checkDigest } from './digest.js';
 import { parseConfig } from './image-config.js';
 import { normalizeName } from './reference.js';
+import { ArchiveDir } from './archive-dir.js';
 import { type ImageSource, type SourceImage, fileLayer, inside, readJson } from './source.js';
-import { readFileSync } from 'node:fs';
-import { wrapError } from '../../src/errors.js';
 
 interface Entry {
   Config?: unknown;
@@ -26,7 +25,8 @@ export function isDockerManifest(value: unknown): value is Entry[] {
 }
 
 export function readDockerArchive(dir: string, label: string): ImageSource {
-  const manifest = readJson<unknown>(`${dir}/manifest.json`, `${label}: manifest.json`);
+  const archive = new ArchiveDir(dir, 'archive');
+  const manifest = readJson<unknown>(archive, 'manifest.json', label);
   if (!isDockerManifest(manifest)) throw new TsprocError(`${label}: manifest.json is not a docker save manifest`, { code: 'EINVAL' });
   const notices: string[] = [];
   const images = manifest.map((e, i): SourceImage => {
@@ -39,13 +39,8 @@ export function readDockerArchive(dir: string, label: string): ImageSource {
       }
     }
     const what = names[0] ?? `image ${i + 1} of ${label}`;
-    const configPath = inside(dir, e.Config, `${what}: Config`);
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(configPath);
-    } catch (err) {
-      throw wrapError(err, `${what}: config missing from the archive`);
-    }
+    const configPath = inside(e.Config, `${what}: Config`);
+    const bytes = archive.readSmall(configPath, `${what}: config`);
     const id = sha256(bytes);
     const named = digestInName(String(e.Config));
     if (named) checkDigest(`${what}: config ${basename(configPath)}`, named, id);
@@ -54,8 +49,8 @@ export function readDockerArchive(dir: string, label: string): ImageSource {
       throw new TsprocError(`${what}: manifest.json lists ${Array.isArray(e.Layers) ? e.Layers.length : 'no'} layers but the config has ${parsed.diffIds.length} diff_ids`, { code: 'EINVAL' });
     }
     const layers = e.Layers.map((rel: unknown, j: number) => {
-      const path = inside(dir, rel, `${what}: Layers[${j}]`);
-      return fileLayer(path, `${what}: layer ${j + 1} (${String(rel)})`, { digest: digestInName(String(rel)), diffId: parsed.diffIds[j]! });
+      const path = inside(rel, `${what}: Layers[${j}]`);
+      return fileLayer(archive, path, `${what}: layer ${j + 1} (${String(rel)})`, { digest: digestInName(String(rel)), diffId: parsed.diffIds[j]! });
     });
     return { names, config: { bytes, id, parsed }, layers };
   });

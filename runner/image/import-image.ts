@@ -120,7 +120,7 @@ async function unpackSourceLayer(layer: SourceLayer, dir: string, onBytes: (n: n
   const diff = new DigestTap();
   let unpacked: UnpackedLayer | undefined;
   try {
-    await pipeline(layer.open(), blob, decompress(layer.what), diff, async (source: AsyncIterable<Buffer>) => {
+    await pipeline(layer.open(), blob, decompress(layer.what, signal), diff, async (source: AsyncIterable<Buffer>) => {
       unpacked = await unpackLayer(source, dir);
     }, ...(signal ? [{ signal }] : []));
   } catch (err) {

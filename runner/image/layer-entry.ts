@@ -7,7 +7,15 @@
 //   - a hard link to anything but an earlier non-directory entry of the same layer (outside, or missing);
 //   - replacing the layer's root with something else than a directory.
 // A leading `/` is stripped (contained), as GNU tar, docker and umoci do: `/etc/x` lands at `etc/x`.
-import { TsprocError } from '../../src/errors.js';
+// A path longer than MAX_ENTRY_PATH bytes is refused: no system call could name it. Depth itself is not limited.
+import { TsprocError, shortPath } from '../../src/errors.js';
+
+/**
+ * The longest path (in bytes) an entry may have: PATH_MAX (4096 with its NUL) less room for the descriptor prefix
+ * the unpacker and the vfs copy name entries through (`/proc/PID/fd/FD/`, at most 32 bytes). docker's limit is
+ * PATH_MAX less its `/`; a tree deeper than this allows (a container's own) is still removed and counted.
+ */
+export const MAX_ENTRY_PATH = 4095 - 32;
 
 export type EntryKind = 'dir' | 'file' | 'symlink' | 'hardlink' | 'device' | 'fifo' | 'whiteout';
 
@@ -17,12 +25,13 @@ export function normalizeEntryPath(raw: string, what: string): string {
   const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw hostile(raw, `${what} contains '..' (path traversal)`);
   const path = parts.join('/');
-  if (path.length > 4095) throw hostile(raw, `${what} is longer than PATH_MAX`);
+  const bytes = Buffer.byteLength(path);
+  if (bytes > MAX_ENTRY_PATH) throw hostile(raw, `${what} of ${bytes} bytes, longer than the ${MAX_ENTRY_PATH} a layer may have (PATH_MAX)`);
   return path;
 }
 
 export function hostile(path: string, why: string): TsprocError {
-  return new TsprocError(`entry ${JSON.stringify(path)}: ${why}: refused`, { code: 'EINVAL', path });
+  return new TsprocError(`entry ${JSON.stringify(shortPath(path))}: ${why}: refused`, { code: 'EINVAL', path: shortPath(path) });
 }
 
 export interface Placement {
@@ -77,18 +86,22 @@ export class LayerTree {
     return target;
   }
 
-  /** The parents of `path` the layer must create; refuses a way through a link or a non-directory. */
+  /**
+   * The parents of `path` the layer must create, outermost first; refuses a way through a link or a non-directory.
+   * Looked at from the nearest up, to the first directory: every directory recorded has only directories above it
+   * (replacing one forgets what was under it), so a deep layer costs one look per entry, not one per level.
+   */
   #parents(raw: string, path: string, what = 'path'): string[] {
-    const parts = path.split('/');
     const missing: string[] = [];
-    for (let i = 1; i < parts.length; i++) {
-      const p = parts.slice(0, i).join('/');
+    for (let end = path.lastIndexOf('/'); end > 0; end = path.lastIndexOf('/', end - 1)) {
+      const p = path.slice(0, end);
       const kind = this.#kinds.get(p);
+      if (kind === 'dir') break;
       if (kind === undefined || kind === 'whiteout') missing.push(p);
       else if (kind === 'symlink') throw hostile(raw, `${what} goes through the symbolic link ${JSON.stringify(p)} (symlink escape)`);
-      else if (kind !== 'dir') throw hostile(raw, `${what} goes through ${JSON.stringify(p)}, which is not a directory`);
+      else throw hostile(raw, `${what} goes through ${JSON.stringify(p)}, which is not a directory`);
     }
-    return missing;
+    return missing.reverse();
   }
 
   /** A directory replaced by a non-directory takes everything under it along. */

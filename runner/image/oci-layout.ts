@@ -1,12 +1,12 @@
 // An OCI image layout directory (`umoci init`, `skopeo copy ... oci:DIR`): index.json -> manifests (through an
 // image index, the one for this machine's platform) -> config and layers, every blob checked against its digest.
-import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { TsprocError } from '../../src/errors.js';
+import { ArchiveDir } from './archive-dir.js';
 import { type Digest, hexOf, parseDigest } from './digest.js';
 import { parseConfig } from './image-config.js';
 import { isBareTag, normalizeName } from './reference.js';
-import { type ImageSource, type SourceImage, fileLayer, readJson, readVerified } from './source.js';
+import { type ImageSource, type SourceImage, fileLayer, parseJson, readJson, readVerified } from './source.js';
 
 interface Descriptor {
   mediaType?: string;
@@ -23,15 +23,16 @@ const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm',
 
 /** `label` names the layout in messages and gives the name for a bare-tag ref (`DIR:TAG`). */
 export function readOciLayout(dir: string, label: string): ImageSource {
-  const layout = readJson<{ imageLayoutVersion?: unknown }>(join(dir, 'oci-layout'), `${label}: oci-layout`);
+  const archive = new ArchiveDir(dir, 'layout');
+  const layout = readJson<{ imageLayoutVersion?: unknown }>(archive, 'oci-layout', label);
   if (typeof layout.imageLayoutVersion !== 'string' || !layout.imageLayoutVersion.startsWith('1.')) {
     throw new TsprocError(`${label}: oci-layout: unsupported imageLayoutVersion ${JSON.stringify(layout.imageLayoutVersion)}`, { code: 'EINVAL' });
   }
-  const index = readJson<{ manifests?: unknown }>(join(dir, 'index.json'), `${label}: index.json`);
+  const index = readJson<{ manifests?: unknown }>(archive, 'index.json', label);
   if (!Array.isArray(index.manifests) || index.manifests.length === 0) throw new TsprocError(`${label}: index.json lists no images`, { code: 'EINVAL' });
   const notices: string[] = [];
-  const blob = (d: Descriptor) => join(dir, 'blobs', 'sha256', hexOf(d.digest));
-  const json = <T>(d: Descriptor, what: string): T => JSON.parse(readVerified(blob(d), what, d.digest, d.size).toString('utf8')) as T;
+  const blob = (d: Descriptor) => `blobs/sha256/${hexOf(d.digest)}`;
+  const json = <T>(d: Descriptor, what: string): T => parseJson<T>(readVerified(archive, blob(d), what, d.digest, d.size), what);
 
   const images = (index.manifests as unknown[]).map((raw, i): SourceImage => {
     let desc = descriptor(raw, `${label}: index.json manifests[${i}]`);
@@ -40,7 +41,7 @@ export function readOciLayout(dir: string, label: string): ImageSource {
     if (INDEX.has(desc.mediaType ?? '')) desc = pickPlatform(json<{ manifests?: unknown[] }>(desc, `${what}: image index`).manifests ?? [], `${what}: image index`);
     const manifest = json<{ config?: unknown; layers?: unknown }>(desc, `${what}: manifest ${desc.digest}`);
     const configDesc = descriptor(manifest.config, `${what}: manifest config`);
-    const bytes = readVerified(blob(configDesc), `${what}: config ${configDesc.digest}`, configDesc.digest, configDesc.size);
+    const bytes = readVerified(archive, blob(configDesc), `${what}: config ${configDesc.digest}`, configDesc.digest, configDesc.size);
     const parsed = parseConfig(bytes, `${what}: config`);
     if (!Array.isArray(manifest.layers)) throw new TsprocError(`${what}: the manifest has no layers list`, { code: 'EINVAL' });
     if (manifest.layers.length !== parsed.diffIds.length) {
@@ -49,8 +50,8 @@ export function readOciLayout(dir: string, label: string): ImageSource {
     const layers = manifest.layers.map((l, j) => {
       const d = descriptor(l, `${what}: manifest layers[${j}]`);
       const lwhat = `${what}: layer ${j + 1} (${d.digest})`;
-      if (!existsSync(blob(d))) throw new TsprocError(`${lwhat}: the blob is not in the layout${/foreign|nondistributable/.test(d.mediaType ?? '') ? ' (a non-distributable layer)' : ''}`, { code: 'ENOENT', path: blob(d) });
-      return fileLayer(blob(d), lwhat, { digest: d.digest, size: d.size, diffId: parsed.diffIds[j]! });
+      if (!archive.has(blob(d))) throw new TsprocError(`${lwhat}: the blob is not in the layout${/foreign|nondistributable/.test(d.mediaType ?? '') ? ' (a non-distributable layer)' : ''}`, { code: 'ENOENT', path: blob(d) });
+      return fileLayer(archive, blob(d), lwhat, { digest: d.digest, size: d.size, diffId: parsed.diffIds[j]! });
     });
     return { names, config: { bytes, id: configDesc.digest, parsed }, layers };
   });

@@ -1,9 +1,11 @@
 // Tells what PATH is (an OCI layout, a docker save archive or a root filesystem; a directory or a tar) and
 // opens it; an archive holding a layout is first unpacked by node-tar into the import's scratch directory.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+// Reading a tar is stopped at once by the import's signal (node-tar's own file reading takes none).
+import { createReadStream, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { list, extract } from 'tar';
+import { Parser, Unpack } from 'tar';
 import { TsprocError, wrapError } from '../../src/errors.js';
+import { ArchiveDir } from './archive-dir.js';
 import { isDockerManifest, readDockerArchive } from './docker-archive.js';
 import { readOciLayout } from './oci-layout.js';
 import { rootfsDir, rootfsTar } from './rootfs-source.js';
@@ -16,16 +18,16 @@ export async function openSource(path: string, scratch: string, signal?: AbortSi
   } catch (err) {
     throw wrapError(err, 'image import');
   }
-  if (st.isDirectory()) return openDir(path, path);
+  if (st.isDirectory()) return openDir(realpathSync(path), path);
   if (!st.isFile()) throw new TsprocError(`${path}: not an image: neither a directory nor an archive`, { code: 'EINVAL', path });
-  const top = await topLevelNames(path);
+  const top = await topLevelNames(path, signal);
   if (top.has('manifest.json') || top.has('oci-layout')) {
     const dir = join(scratch, 'archive');
     mkdirSync(dir);
     try {
-      await extract({ file: path, cwd: dir, strict: true, preserveOwner: false, ...(signal ? { signal } : {}) } as Parameters<typeof extract>[0]);
+      await readTar(path, new Unpack({ cwd: dir, strict: true, preserveOwner: false }), signal);
     } catch (err) {
-      throw wrapError(err, `${path}: unpacking the archive`);
+      throw signal?.aborted ? err : unpackError(err, path);
     }
     return openDir(dir, path);
   }
@@ -33,21 +35,58 @@ export async function openSource(path: string, scratch: string, signal?: AbortSi
 }
 
 function openDir(dir: string, label: string): ImageSource {
-  if (existsSync(join(dir, 'manifest.json')) && isDockerManifest(readJson(join(dir, 'manifest.json'), `${label}: manifest.json`))) {
-    return readDockerArchive(dir, label);
-  }
-  if (existsSync(join(dir, 'oci-layout'))) return readOciLayout(dir, label);
+  const probe = new ArchiveDir(dir, 'archive');
+  if (probe.has('manifest.json') && isDockerManifest(readJson(probe, 'manifest.json', label))) return readDockerArchive(dir, label);
+  if (probe.has('oci-layout')) return readOciLayout(dir, label);
   return rootfsDir(dir, label);
 }
 
+/**
+ * What node-tar (strict) refused while unpacking, naming the entry: a link leading out (absolute, or climbing
+ * out), a path with `..`, a FIFO or device (unsupported: only regular files are blobs).
+ */
+function unpackError(err: unknown, path: string): TsprocError {
+  const e = err as Error & { tarCode?: string; entry?: { path?: string; type?: string }; linkpath?: string };
+  if (!e?.tarCode || e.entry?.path === undefined) return wrapError(err, `${path}: unpacking the archive`);
+  const link = e.entry.type === 'Link' ? 'a hard link' : 'a symbolic link';
+  const why = e.linkpath !== undefined ? `${link} to ${e.linkpath}, outside the archive: refused` : e.message.replace(/^TAR_[A-Z_]+: /, '');
+  return new TsprocError(`${path}: unpacking the archive: ${e.entry.path.replace(/^(\.\/)+/, '')}: ${why}`, { code: 'EINVAL', path, cause: err });
+}
+
 /** The names at the top of a tar archive (gzip allowed); refuses what is not one. */
-async function topLevelNames(file: string): Promise<Set<string>> {
+async function topLevelNames(file: string, signal?: AbortSignal): Promise<Set<string>> {
   const names = new Set<string>();
+  const parser = new Parser({ strict: true, onReadEntry: (e) => (names.add(e.path.replace(/^(\.\/)+/, '').replace(/\/$/, '')), e.resume()) });
   try {
-    await list({ file, strict: true, onReadEntry: (e) => void names.add(e.path.replace(/^(\.\/)+/, '').replace(/\/$/, '')) });
+    await readTar(file, parser, signal);
   } catch (err) {
+    if (signal?.aborted) throw err;
     throw new TsprocError(`${file}: not an image: not a tar archive (${(err as Error).message})`, { code: 'EINVAL', path: file });
   }
   if (names.size === 0) throw new TsprocError(`${file}: not an image: not a tar archive, or an empty one`, { code: 'EINVAL', path: file });
   return names;
+}
+
+/** Stream `file` into a node-tar parser (a list, or an Unpack) to its end; the signal aborts both at once. */
+function readTar(file: string, parser: Parser, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const input = createReadStream(file);
+    const stop = () => {
+      input.destroy();
+      parser.abort(new Error('interrupted'));
+    };
+    const settle = (err?: unknown) => {
+      signal?.removeEventListener('abort', stop);
+      if (err) reject(err);
+      else resolve();
+    };
+    if (signal?.aborted) return settle(new Error('interrupted'));
+    signal?.addEventListener('abort', stop, { once: true });
+    input.on('error', settle);
+    parser.on('error', settle);
+    parser.on('abort', settle);
+    // an Unpack is done when its last file is written ('close'), a list when the archive is read ('end')
+    parser.on(parser instanceof Unpack ? 'close' : 'end', () => settle());
+    input.pipe(parser as unknown as NodeJS.WritableStream);
+  });
 }

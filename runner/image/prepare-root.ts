@@ -5,7 +5,7 @@
 //   CONTAINER_DIR/upper/   the container's writable layer (none with --read-only)
 //   CONTAINER_DIR/work/    overlayfs's work directory (same filesystem as upper)
 //   CONTAINER_DIR/rootfs/  where the root is mounted (overlay), or the root itself (vfs)
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsprocError, wrapError } from '../../src/errors.js';
 import type { ImageConfig } from './image-config.js';
@@ -13,6 +13,7 @@ import { type EtcFiles, writeInitLayer } from './init-layer.js';
 import { type StorageDriver, chooseDriver } from './storage-driver.js';
 import type { ImageRecord, ImageStore } from './store.js';
 import { buildVfsRoot } from './vfs.js';
+import { removeTree } from '../tree/remove-tree.js';
 
 export type { EtcFiles } from './init-layer.js';
 export type { StorageDriver } from './storage-driver.js';
@@ -109,5 +110,5 @@ export function removeContainerRoot(containerDir: string): void {
   const paths = containerRootPaths(containerDir);
   const mounted = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === paths.rootfs);
   if (mounted) throw new TsprocError(`${paths.rootfs} is still mounted: unmount it before removing the container's root`, { code: 'EBUSY', path: paths.rootfs });
-  for (const d of Object.values(paths)) rmSync(d, { recursive: true, force: true });
+  for (const d of Object.values(paths)) removeTree(d);
 }

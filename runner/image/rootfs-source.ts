@@ -1,10 +1,10 @@
 // A plain root filesystem (a directory, or a tar of one, possibly compressed) as a one-layer image: a directory is
 // streamed through GNU tar (exact owners, modes, hard links, devices; sorted, so the same tree gives the same layer).
 import { spawn } from 'node:child_process';
-import { createReadStream, lstatSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { TsprocError } from '../../src/errors.js';
+import { contentBytes } from '../tree/tree-bytes.js';
 import type { ImageSource, SourceLayer } from './source.js';
 
 export function rootfsTar(path: string, label: string): ImageSource {
@@ -14,7 +14,7 @@ export function rootfsTar(path: string, label: string): ImageSource {
 
 export function rootfsDir(dir: string, label: string): ImageSource {
   if (readdirSync(dir).length === 0) throw new TsprocError(`${label}: an empty directory is not an image (no OCI layout, no docker archive, no root filesystem)`, { code: 'EINVAL', path: dir });
-  const layer: SourceLayer = { what: `${label}: root filesystem`, total: treeBytes(dir), open: () => gnuTar(dir, label) };
+  const layer: SourceLayer = { what: `${label}: root filesystem`, total: contentBytes(dir), open: () => gnuTar(dir, label) };
   return { format: 'rootfs', images: [{ names: [], config: undefined, layers: [layer] }], notices: [] };
 }
 
@@ -31,15 +31,4 @@ function gnuTar(dir: string, label: string): Readable {
   });
   out.on('close', () => child.exitCode === null && child.kill());
   return out;
-}
-
-/** Bytes of regular files under dir (what the tar stream mostly carries), for the progress bar. */
-function treeBytes(dir: string): number {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) total += treeBytes(p);
-    else if (e.isFile()) total += lstatSync(p).size;
-  }
-  return total;
 }

@@ -1,9 +1,10 @@
 // What an import reads, whatever the archive's format: images, each a config and layers to unpack in order.
-import { createReadStream, readFileSync, statSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { closeSync } from 'node:fs';
+import { isAbsolute, normalize } from 'node:path';
 import type { Readable } from 'node:stream';
-import { TsprocError, wrapError } from '../../src/errors.js';
-import { type Digest, checkDigest, sha256 } from './digest.js';
+import { TsprocError } from '../../src/errors.js';
+import type { ArchiveDir } from './archive-dir.js';
+import { type Digest, checkDigest, checkSize, sha256 } from './digest.js';
 import type { ParsedConfig } from './image-config.js';
 
 export interface SourceLayer {
@@ -41,50 +42,42 @@ export interface ImageSource {
   notices: string[];
 }
 
-/** A path inside an archive's directory, refused if it would lead outside it (a hostile manifest). */
-export function inside(dir: string, rel: unknown, what: string): string {
+/** A path a manifest gives, checked as written: relative, and not climbing out (a hostile manifest). */
+export function inside(rel: unknown, what: string): string {
   if (typeof rel !== 'string' || rel === '') throw new TsprocError(`${what}: ${JSON.stringify(rel)} is not a path`, { code: 'EINVAL' });
-  const abs = resolve(dir, rel);
-  const r = relative(dir, abs);
-  if (r === '' || r.startsWith('..') || resolve(dir, r) !== abs) {
+  const r = normalize(rel);
+  if (isAbsolute(rel) || r === '.' || r === '..' || r.startsWith('../')) {
     throw new TsprocError(`${what}: ${JSON.stringify(rel)} points outside the archive: refused`, { code: 'EINVAL', path: rel });
   }
-  return abs;
+  return r;
 }
 
-export function readJson<T>(path: string, what: string): T {
-  let text: string;
+/** JSON text, or a one-line refusal naming what it was. */
+export function parseJson<T>(bytes: Buffer, what: string): T {
   try {
-    text = readFileSync(path, 'utf8');
+    return JSON.parse(bytes.toString('utf8')) as T;
   } catch (err) {
-    throw wrapError(err, `${what}: cannot read it`);
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    throw new TsprocError(`${what}: not valid JSON: ${(err as Error).message}`, { code: 'EINVAL', path });
+    throw new TsprocError(`${what}: not valid JSON: ${(err as Error).message}`, { code: 'EINVAL' });
   }
 }
 
-/** A small blob read whole and checked against its digest (and size, if known). */
-export function readVerified(path: string, what: string, digest: Digest, size?: number): Buffer {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw wrapError(err, `${what}: missing from the archive`);
-  }
-  checkDigest(what, digest, sha256(bytes), { expected: size, actual: bytes.length });
+/** A JSON document of the archive without a descriptor (index.json, manifest.json, oci-layout): MAX_JSON at most. */
+export function readJson<T>(archive: ArchiveDir, rel: string, label: string): T {
+  return parseJson<T>(archive.readSmall(rel, label), `${label}: ${rel}`);
+}
+
+/** A small blob read whole and checked against its descriptor: refused unread if its size is not the declared one. */
+export function readVerified(archive: ArchiveDir, rel: string, what: string, digest: Digest, size?: number): Buffer {
+  const bytes = archive.readSmall(rel, what, size);
+  checkDigest(what, digest, sha256(bytes));
   return bytes;
 }
 
-/** A layer stored as a file in the archive. */
-export function fileLayer(path: string, what: string, fields: Pick<SourceLayer, 'digest' | 'size' | 'diffId'>): SourceLayer {
-  let total: number;
-  try {
-    total = fields.size ?? statSync(path).size;
-  } catch (err) {
-    throw wrapError(err, `${what}: missing from the archive`);
-  }
-  return { what, total, open: () => createReadStream(path), ...fields };
+/** A layer stored as a file in the archive: checked now (a regular file inside, of the declared size), read later. */
+export function fileLayer(archive: ArchiveDir, rel: string, what: string, fields: Pick<SourceLayer, 'digest' | 'size' | 'diffId'>): SourceLayer {
+  const { fd, size } = archive.open(rel, what);
+  closeSync(fd);
+  if (fields.size !== undefined) checkSize(`${what}: blob`, fields.size, size);
+  const limit = fields.size ?? size;
+  return { what, total: limit, open: () => archive.stream(rel, limit), ...fields };
 }

@@ -6,6 +6,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRunning, ownIdentity, type ProcessIdentity } from '../../src/process-identity.js';
+import { removeTree } from '../tree/remove-tree.js';
 
 const OWNER = 'owner.json';
 
@@ -27,8 +28,9 @@ export class Staging {
     rmSync(join(dest, OWNER), { force: true });
   }
 
+  /** Removes it, however deep the tree a layer left in it. */
   remove(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    removeTree(this.dir);
   }
 
   /** Scratch directories whose owner still runs (of one kind, or all). */
@@ -39,7 +41,7 @@ export class Staging {
   /** Removes what killed processes left (of one kind, or all); returns how many. */
   static sweep(tmpRoot: string, kind?: StagingKind): number {
     const dead = Staging.#scan(tmpRoot).filter((s) => !s.alive && (!kind || s.name.startsWith(`${kind}-`)));
-    for (const s of dead) rmSync(join(tmpRoot, s.name), { recursive: true, force: true });
+    for (const s of dead) removeTree(join(tmpRoot, s.name));
     return dead.length;
   }
 

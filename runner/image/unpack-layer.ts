@@ -2,11 +2,13 @@
 // exactly (owner, mode with setuid bits, mtime, hard links, devices), and translates OCI whiteouts for overlayfs.
 import {
   chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync,
-  mkdirSync, openSync, rmSync, symlinkSync, utimesSync, writeSync,
+  mkdirSync, openSync, symlinkSync, utimesSync, writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
 import { TsprocError, wrapError } from '../../src/errors.js';
+import { at, named } from '../tree/dir-cursor.js';
+import { removeTree } from '../tree/remove-tree.js';
 import { type EntryKind, LayerTree, hostile } from './layer-entry.js';
 import { makeNode, makeWhiteout, markOpaque } from './special-files.js';
 import './tar-gnu-devices.js';
@@ -31,8 +33,21 @@ const KINDS: Record<string, EntryKind> = {
 
 interface Times { atime: Date; mtime: Date }
 
-/** Read the tar stream to its end and write it under `dir` (which must exist and be empty). */
+/**
+ * Read the tar stream to its end and write it under `dir` (which must exist and be empty). Every entry is written
+ * through a descriptor of `dir` (`at()`): the paths a layer may have (layer-entry.ts, MAX_ENTRY_PATH) fit in a
+ * system call wherever the data root is.
+ */
 export async function unpackLayer(input: AsyncIterable<Buffer>, dir: string): Promise<UnpackedLayer> {
+  const root = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    return await unpackInto(input, root, dir);
+  } finally {
+    closeSync(root);
+  }
+}
+
+async function unpackInto(input: AsyncIterable<Buffer>, root: number, dir: string): Promise<UnpackedLayer> {
   const tree = new LayerTree();
   const result: UnpackedLayer = { size: 0, entries: 0, whiteouts: [], opaques: [] };
   const dirTimes = new Map<string, Times>();
@@ -52,7 +67,7 @@ export async function unpackLayer(input: AsyncIterable<Buffer>, dir: string): Pr
   parser.on('ignoredEntry', (entry: ReadEntry) => fail(hostile(entry.path, `unsupported entry type ${entry.type}`)));
   parser.on('entry', (entry: ReadEntry) => {
     try {
-      if (failure === undefined) writeEntry(entry);
+      if (failure === undefined) named(() => join(dir, entry.path), () => writeEntry(entry));
       else entry.resume();
     } catch (err) {
       entry.resume();
@@ -83,8 +98,8 @@ export async function unpackLayer(input: AsyncIterable<Buffer>, dir: string): Pr
     const target = kind === 'hardlink' ? tree.linkTarget(entry.path, String(entry.linkpath ?? '')) : undefined;
     const { path, parents, replaces } = tree.place(entry.path, kind);
     makeParents(parents);
-    const abs = join(dir, path);
-    if (replaces !== undefined && !(replaces === 'dir' && kind === 'dir')) remove(abs);
+    const abs = at(root, path);
+    if (replaces !== undefined && !(replaces === 'dir' && kind === 'dir')) removeTree(abs, join(dir, path));
     const uid = entry.uid ?? 0;
     const gid = entry.gid ?? 0;
     const mode = (entry.mode ?? 0o644) & 0o7777;
@@ -104,11 +119,11 @@ export async function unpackLayer(input: AsyncIterable<Buffer>, dir: string): Pr
         lutimesSync(abs, times.atime, times.mtime);
         break;
       case 'hardlink':
-        linkSync(join(dir, target!), abs);
+        linkSync(at(root, target!), abs);
         break;
       case 'device':
       case 'fifo':
-        makeNode(abs, entry.type === 'FIFO' ? 'p' : entry.type === 'BlockDevice' ? 'b' : 'c', 0o600, entry.header.devmaj ?? 0, entry.header.devmin ?? 0);
+        makeNode(abs, entry.type === 'FIFO' ? 'p' : entry.type === 'BlockDevice' ? 'b' : 'c', 0o600, entry.header.devmaj ?? 0, entry.header.devmin ?? 0, join(dir, path));
         chownSync(abs, uid, gid);
         chmodSync(abs, mode);
         utimesSync(abs, times.atime, times.mtime);
@@ -130,7 +145,7 @@ export async function unpackLayer(input: AsyncIterable<Buffer>, dir: string): Pr
         result.size += chunk.length;
       } catch (err) {
         close();
-        fail(wrapError(err, 'writing a layer file', { path: abs }));
+        fail(wrapError(err, 'writing a layer file', { path: join(dir, entry.path) }));
       }
     });
     entry.on('end', () => {
@@ -142,13 +157,13 @@ export async function unpackLayer(input: AsyncIterable<Buffer>, dir: string): Pr
         close();
       } catch (err) {
         close();
-        fail(wrapError(err, 'writing a layer file', { path: abs }));
+        fail(wrapError(err, 'writing a layer file', { path: join(dir, entry.path) }));
       }
     });
   }
 
   function makeParents(parents: string[]): void {
-    for (const p of parents) mkdirSync(join(dir, p), { mode: 0o755 });
+    for (const p of parents) mkdirSync(at(root, p), { mode: 0o755 });
   }
 
   try {
@@ -169,13 +184,8 @@ export async function unpackLayer(input: AsyncIterable<Buffer>, dir: string): Pr
   for (const d of opaque) if (tree.kind(d) === 'dir') result.opaques.push(d);
   result.whiteouts.sort();
   result.opaques.sort();
-  for (const w of result.whiteouts) makeWhiteout(join(dir, w));
-  markOpaque(result.opaques.map((p) => join(dir, p)));
+  for (const w of result.whiteouts) makeWhiteout(at(root, w), join(dir, w));
+  markOpaque(result.opaques.map((p) => at(root, p)), result.opaques.map((p) => join(dir, p)));
   for (const [abs, t] of dirTimes) if (lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) utimesSync(abs, t.atime, t.mtime);
   return result;
-}
-
-/** Make room for an entry that replaces another of the same layer (never following a link). */
-function remove(abs: string): void {
-  rmSync(abs, { recursive: true, force: true });
 }

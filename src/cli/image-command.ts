@@ -25,9 +25,14 @@ function importCommand(): Command {
     .option('--name <name[:tag]>', "the image's name (default: the names the archive carries)")
     .action(async (path: string, opts: { name?: string }, cmd: Command) => {
       const store = new ImageStore(rootsOf(cmd).dataRoot);
+      // the first SIGINT or SIGTERM ends the import at once, cleaning its scratch directory; a second one, the
+      // process outright (what it leaves, the next import or gc removes)
       const abort = new AbortController();
-      const stop = () => abort.abort();
-      process.once('SIGINT', stop).once('SIGTERM', stop);
+      const stop = () => {
+        process.off('SIGINT', stop).off('SIGTERM', stop);
+        abort.abort();
+      };
+      process.on('SIGINT', stop).on('SIGTERM', stop);
       const bar = progressBar('importing');
       try {
         const r = await importImage(store, path, { ...(opts.name ? { name: opts.name } : {}), signal: abort.signal, onProgress: (d, t) => bar.update(d, t) });

@@ -1,16 +1,19 @@
-// Debian's runc for tests: containers named tsproc-test-..., with their own state directory, their
-// cgroups under a tsproc-test parent, run to their end from a bundle made with `runc spec`.
+// runc for tests: its own state directory, containers named tsproc-test-..., their cgroups under a
+// tsproc-test parent, bundles of an empty usr-merged root with the host's /usr bound read-only.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { cgroupsNamed, mountsWith, removeCgroups } from './clients.js';
 import { tempDir, usrRoot } from './runner.js';
 
 export const RUNC = '/usr/sbin/runc';
+/** Why runc cannot run here, or undefined. */
+export const runcMissing = (): string | undefined => (existsSync(RUNC) ? undefined : 'runc is not installed (Debian package runc)');
+
 /** A deadline for one container (a hang, not a speed). */
 const RUN_LIMIT_MS = 60_000;
 
-interface Teardown {
+interface Test {
   teardown(fn: () => void | Promise<void>): void;
 }
 
@@ -25,6 +28,8 @@ export interface RuncRun {
   mounts: object[];
   memory: number;
   cpuQuota?: number;
+  /** past this the container is killed (a hang, not a speed): 60 s unless a test runs one longer */
+  limitMs?: number;
   /** the root (default: an empty usr-merged one with the host's /usr bound read-only, for procps) */
   root?: string;
   /** config.json's linux.seccomp (default: runc spec's, none) */
@@ -32,7 +37,7 @@ export interface RuncRun {
 }
 
 /** runc with its own state directory, containers named tsproc-test-..., their cgroups under a tsproc-test parent. */
-export function runcSandbox(t: Teardown) {
+export function runcSandbox(t: Test) {
   const suffix = `${process.pid}-${randomBytes(3).toString('hex')}`;
   const parent = `tsproc-test-runc-${suffix}`;
   const state = tempDir(t, 'runc-state');
@@ -44,6 +49,7 @@ export function runcSandbox(t: Teardown) {
   };
   t.teardown(cleanup);
   /** `runc run` of a bundle for `args` with these mounts and resources, to its end. */
+  /** `limitMs`: past this the container is killed (a hang, not a speed): 60 s unless a test runs one longer */
   const run = async (name: string, o: RuncRun): Promise<Ran> => {
     const bundle = tempDir(t, 'runc-bundle');
     const spec = runc(['spec', '--bundle', bundle]);
@@ -66,7 +72,7 @@ export function runcSandbox(t: Teardown) {
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => runc(['kill', id, 'KILL']), RUN_LIMIT_MS);
+    const timer = setTimeout(() => runc(['kill', id, 'KILL']), o.limitMs ?? RUN_LIMIT_MS);
     const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     clearTimeout(timer);
     return { status, stdout, stderr };
@@ -77,5 +83,11 @@ export function runcSandbox(t: Teardown) {
     ...cgroupsNamed(parent).map((d) => `cgroup: ${d}`),
     ...mountsWith(suffix).map((l) => `mount: ${l}`),
   ];
-  return { run, cleanup, leftovers };
+  /** The pid of a running container's first process, as `runc state` gives it. */
+  const pid = (name: string): number | undefined => {
+    const state = runc(['state', `tsproc-test-${suffix}-${name}`]);
+    return state.status === 0 ? (JSON.parse(state.stdout) as { pid: number }).pid : undefined;
+  };
+  return { run, cleanup, leftovers, pid };
 }
+

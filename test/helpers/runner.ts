@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { hostLayout } from '../../src/cgroup/layout.js';
 import { planCgroup } from '../../runner/cgroup/cgroup-plan.js';
 import { BIN } from './daemon.js';
+import { removeDir } from './import-guards.js';
 
 interface Teardown {
   teardown(fn: () => void | Promise<void>): void;
@@ -151,8 +152,8 @@ export function sandbox(t: Teardown, opts: { dataRoot?: string } = {}): Sandbox 
     await until('the tasks leave', () => cgroups().every((dir) => readFileSync(`${dir}/cgroup.procs`, 'utf8') === ''), 10000).catch(() => undefined);
     for (const dir of cgroups()) rmdirSync(dir);
     for (const dir of hierarchies) if (existsSync(dir)) rmdirSync(dir);
-    rmSync(stateRoot, { recursive: true, force: true });
-    rmSync(dataRoot, { recursive: true, force: true });
+    removeDir(stateRoot);
+    removeDir(dataRoot); // by descriptor: a container may have made a tree deeper than PATH_MAX
     if (left.length > 0) throw new Error(`left behind after the test (the monitors did not clean it up):\n${left.join('\n')}`);
   });
   const global = ['--state-root', stateRoot, '--data-root', dataRoot];

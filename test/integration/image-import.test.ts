@@ -1,8 +1,8 @@
 // `tsproc image import`, `images`, `rmi` for real: every source format, names, shared layers, verified digests,
-// bad input refused with nothing left behind, interruption, and the progress bar on a terminal.
+// bad input refused with nothing left behind, interruption (SIGINT, SIGTERM, SIGKILL), and the progress bar on a terminal.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
@@ -10,6 +10,8 @@ import {
 } from '../helpers/images.js';
 import { ImageStore } from '../../runner/image/index.js';
 import { BIN } from '../helpers/daemon.js';
+import { gatedZstd } from '../helpers/import-guards.js';
+import { alive, until } from '../helpers/runner.js';
 
 if (process.getuid?.() !== 0) t.plan(0, 'image import writes owners and device nodes: needs root');
 
@@ -150,40 +152,42 @@ t.test('a corrupted docker archive layer (no blob digest there) is caught by its
   t.same(storeFiles(data), []);
 });
 
-t.test('interrupted import (SIGINT while a layer is read): exit 130, nothing left; a SIGKILLed one is swept', async (t) => {
+t.test('interrupted import (SIGINT or SIGTERM while a layer is decompressed): exit 130 at once, nothing left; a SIGKILLed one is swept', async (t) => {
   const work = scratch(t, 'import');
   const data = join(work, 'data');
   const [base, top] = twoLayers(work);
   const layout = join(work, 'slow');
-  const [paths] = writeOciLayout(layout, [{ ref: 'v1', layers: [base!, top!] }]);
-  const blob = paths![0]!;
-  const content = readFileSync(blob);
-  for (const signal of ['SIGINT', 'SIGKILL'] as const) {
-    sh('rm', [blob]);
-    sh('mkfifo', [blob]);
-    const child = spawn(process.execPath, [BIN, '--data-root', data, 'image', 'import', layout], { stdio: ['ignore', 'pipe', 'pipe'] });
+  writeOciLayout(layout, [{ ref: 'v1', layers: [base!, top!], zstd: true }]);
+  const gate = gatedZstd(t, work);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGKILL'] as const) {
+    rmSync(gate.pidFile, { force: true });
+    const child = spawn(process.execPath, [BIN, '--data-root', data, 'image', 'import', layout], { stdio: ['ignore', 'pipe', 'pipe'], env: gate.env });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | string>((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig!)));
-    // half of the first layer, then hold: the import is in the middle of unpacking it
-    const fifo = createWriteStream(blob);
-    await new Promise<void>((resolve) => fifo.write(content.subarray(0, content.length >> 1), () => resolve()));
-    while (!readdirSync(join(data, 'tmp')).some((d) => existsSync(join(data, 'tmp', d, 'layers/0/diff/bin')))) await new Promise((r) => setTimeout(r, 20));
+    // the first layer's zstd has started and waits: the import is blocked in the middle of that layer
+    await until('zstd waits at the gate', () => existsSync(gate.pidFile) && readFileSync(gate.pidFile, 'utf8').trim() !== '', 30_000);
+    const zstd = Number(readFileSync(gate.pidFile, 'utf8'));
+    t.ok(readdirSync(join(data, 'tmp')).some((d) => existsSync(join(data, 'tmp', d, 'layers/0/diff'))), `${signal}: the import is unpacking its first layer`);
     child.kill(signal);
-    fifo.end(); // a read blocked on the FIFO returns (a regular file's never blocks)
-    t.equal(await exited, signal === 'SIGINT' ? 130 : 'SIGKILL', `${signal}: the import ended`);
-    if (signal === 'SIGINT') {
-      t.match(stderr, /^tsproc: import interrupted: nothing was imported\n$/);
-      t.same(storeFiles(data), [], 'SIGINT: nothing left');
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const how = await exited;
+    clearTimeout(deadline);
+    if (signal !== 'SIGKILL') {
+      t.equal(how, 130, `${signal}: the import ends at once, exit 130 (not at the deadline)`);
+      t.equal(stderr, 'tsproc: import interrupted: nothing was imported\n');
+      t.same(storeFiles(data), [], `${signal}: nothing left, the scratch directory included`);
+      await until(`${signal}: its zstd is gone`, () => !alive(zstd), 10_000);
     } else {
+      t.equal(how, 'SIGKILL');
       t.equal(readdirSync(join(data, 'tmp')).length, 1, 'SIGKILL leaves its scratch directory');
       t.same(images(data), [], 'but no image');
       t.same(readdirSync(join(data, 'layers/sha256')), [], 'and no layer');
+      process.kill(zstd, 'SIGKILL'); // left waiting by the killed import: ours
     }
   }
-  sh('rm', [blob]);
-  writeFileSync(blob, content);
-  t.equal(tsproc(data, ['image', 'import', layout]).status, 0);
+  const r = tsproc(data, ['image', 'import', layout]);
+  t.equal(r.status, 0, r.stderr);
   t.same(readdirSync(join(data, 'tmp')), [], 'the next import swept what the killed one left');
 });
 
@@ -192,21 +196,17 @@ t.test('a progress bar on a terminal once the import takes a moment, none when p
   const data = join(work, 'data');
   const [base] = twoLayers(work);
   const layout = join(work, 'slow');
-  const [paths] = writeOciLayout(layout, [{ ref: 'v1', layers: [base!] }]);
-  const content = readFileSync(paths![0]!);
-  sh('rm', [paths![0]!]);
-  sh('mkfifo', [paths![0]!]);
-  // script(1) gives the import a terminal; the layer arrives in two halves, the second once the bar is drawn
-  const child = spawn('script', ['-qfec', `${process.execPath} ${BIN} --data-root ${data} image import ${layout}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  writeOciLayout(layout, [{ ref: 'v1', layers: [base!], zstd: true }]);
+  const gate = gatedZstd(t, work);
+  // script(1) gives the import a terminal; its zstd waits until the bar is drawn
+  const child = spawn('script', ['-qfec', `${process.execPath} ${BIN} --data-root ${data} image import ${layout}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: gate.env });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const fifo = createWriteStream(paths![0]!);
-  fifo.write(content.subarray(0, content.length >> 1));
-  while (!/importing \|[#-]+\| *\d+%/.test(out)) await new Promise((r) => setTimeout(r, 20));
-  fifo.end(content.subarray(content.length >> 1));
+  await until('the bar is drawn', () => /importing \|[#-]+\| *\d+%/.test(out), 30_000);
+  await gate.open();
   t.equal(await exited, 0);
-  t.match(out, /importing \|#+-*\| +\d+% [0-9.]+ MB \/ [0-9.]+ MB/, 'the bar, with bytes');
+  t.match(out, /importing \|[#-]+\| +\d+% [0-9.]+ MB \/ [0-9.]+ MB/, 'the bar, with bytes');
   t.match(out, /Loaded image: slow:v1/);
   const piped = join(work, 'data2');
   writeOciLayout(join(work, 'quick'), [{ ref: 'v1', layers: [base!] }]);

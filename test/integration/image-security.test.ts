@@ -152,3 +152,23 @@ t.test('vfs never follows a lower layer symlink when an upper layer puts a direc
   t.equal(readFileSync(join(root, 'data/victim'), 'utf8'), 'mine');
   t.same(listing(a.outside, { times: true }), before, 'the victim is untouched');
 });
+
+t.test('vfs never empties a host directory: an opaque directory where a lower layer has a symlink', async (t) => {
+  const a = setup(t);
+  const before = listing(a.outside, { times: true });
+  const layout = join(a.work, 'layout');
+  const base = tarDir(busyboxTree(join(a.work, 'base')));
+  // layer 2: data -> the directory holding `outside`; layer 3: data/outside/ opaque, which hides lower content
+  writeOciLayout(layout, [{ ref: 'v1', layers: [
+    base,
+    tarBytes([{ path: 'data', type: 'SymbolicLink', linkpath: a.work }]),
+    tarBytes([{ path: 'data/' }, { path: 'data/outside/' }, { path: 'data/outside/.wh..wh..opq' }, { path: 'data/outside/mine', data: 'mine' }]),
+  ] }]);
+  t.equal(tsproc(a.data, ['image', 'import', layout]).status, 0);
+  const store = new ImageStore(a.data);
+  const image = store.resolve('layout:v1');
+  const root = join(a.work, 'vfs');
+  buildVfsRoot(image.config.diffIds.map((d) => ({ dir: store.paths.layerDiff(d), opaques: store.layer(d).opaques })), root);
+  t.same(Object.keys(listing(join(root, 'data/outside'))).sort(), ['.', 'mine'], 'the root has the opaque directory with its own content');
+  t.same(listing(a.outside, { times: true }), before, 'the victim is untouched: the link was replaced, not followed');
+});

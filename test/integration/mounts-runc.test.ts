@@ -4,10 +4,10 @@ import t from 'tap';
 import { existsSync } from 'node:fs';
 import { checkFigures, FIGURES_SCRIPT, figures, hostMemTotal, tsprocMounts } from '../helpers/clients.js';
 import { startDaemon } from '../helpers/daemon.js';
-import { RUNC, runcSandbox } from '../helpers/runc.js';
+import { runcMissing, runcSandbox } from '../helpers/runc.js';
 import { cannotRun } from '../helpers/runner.js';
 
-const skip = cannotRun() ?? (existsSync(RUNC) ? undefined : 'runc is not installed (Debian package runc)') ?? (existsSync('/usr/bin/free') ? undefined : 'procps is not installed');
+const skip = cannotRun() ?? runcMissing() ?? (existsSync('/usr/bin/free') ? undefined : 'procps is not installed');
 if (skip) t.plan(0, skip);
 
 const MiB = 1024 * 1024;

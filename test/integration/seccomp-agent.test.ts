@@ -6,11 +6,11 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tsprocMounts } from '../helpers/clients.js';
 import { BIN, startDaemon } from '../helpers/daemon.js';
-import { RUNC, runcSandbox } from '../helpers/runc.js';
+import { runcMissing, runcSandbox } from '../helpers/runc.js';
 import { alive, busyboxRoot, cannotRun, tempDir, until } from '../helpers/runner.js';
 import { cannotProbe, installProbe, sysinfoFields } from '../helpers/seccomp-probe.js';
 
-const skip = cannotRun() ?? cannotProbe() ?? (existsSync(RUNC) ? undefined : 'runc is not installed (Debian package runc)');
+const skip = cannotRun() ?? cannotProbe() ?? runcMissing();
 if (skip) t.plan(0, skip);
 
 const MiB = 1024 * 1024;
