@@ -9,7 +9,7 @@ import type { ContainerInfo } from './containers.js';
 import { containerNamespaces } from './executor.js';
 import { parseEnv } from './flag-values.js';
 import { encodeHelperConfig, stdioConfig, type HelperConfig } from './helper-config.js';
-import { runHelper } from './helper-process.js';
+import { requireHelper, runHelper } from './helper-process.js';
 import { shortId } from './names.js';
 import { rootFile, type Probe } from './plan-from-flags.js';
 import { paths, type Roots } from './roots.js';
@@ -67,6 +67,7 @@ export function execConfig(info: ContainerInfo, f: ExecFlags, args: string[], pr
 
 export async function execInContainer(roots: Roots, info: ContainerInfo, f: ExecFlags, args: string[], probe: Probe, warn: (m: string) => void): Promise<number> {
   if (info.status !== 'running') throw new TsprocError(`container ${info.record.name} (${shortId(info.record.id)}) is not running`, { code: 'ESRCH', exitCode: 125 });
+  requireHelper();
   const stateDir = paths.container(roots, info.record.id);
   const config = encodeHelperConfig(execConfig(info, f, args, probe, stateDir));
   // in the container's state directory: it goes with the container whatever happens to us

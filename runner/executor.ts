@@ -13,7 +13,7 @@ import { DEFAULT_DEVICES, type DeviceRule } from './cgroup/device-rules.js';
 import { etcFiles, hostResolvConf } from './etc-files.js';
 import { encodeHelperConfig, stdioConfig, type HelperConfig, type Namespace } from './helper-config.js';
 import { HelperFailure } from './helper-events.js';
-import { runHelper } from './helper-process.js';
+import { requireHelper, runHelper } from './helper-process.js';
 import { prepareImageRoot } from './image-run.js';
 import { checkLxcfs } from './lxcfs-check.js';
 import { mountTable, rootMounts } from './mount-table.js';
@@ -92,7 +92,8 @@ export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typ
 
 export async function runContainer(plan: RunPlan, ctx: RunContext): Promise<number> {
   const { roots } = ctx;
-  // 1. Refuse what would fail later, before anything is created: a missing lxcfs mount.
+  // 1. Refuse what would fail later, before anything is created: no helper, a missing lxcfs mount.
+  requireHelper();
   if (plan.lxcfsRoot) await checkLxcfs(plan.lxcfsRoot);
   // 2. The record (the plan, the cgroup paths, this process as its creator), whole or not at all.
   const cg = planCgroup(ctx.layout, plan.cgroupParent, plan.id);
