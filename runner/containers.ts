@@ -74,7 +74,7 @@ export function inspectContainer(roots: Roots, id: string, probe: OwnerProbe = h
   const info: ContainerInfo = { record, status: 'created' };
   // Its owners first, what they write second: a monitor writes the container's pid when it starts, and
   // records the exit (with --rm removes the record) before it ends, so an owner seen gone has left all
-  // it will (review finding 9).
+  // it will.
   const owner = ownership(roots, record, probe);
   if (owner.monitorPid !== undefined) info.monitorPid = owner.monitorPid;
   const pid = readNumber(`${data}/${RECORD_FILES.containerPid}`);

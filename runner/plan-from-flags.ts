@@ -89,7 +89,7 @@ function limitsFrom(f: RunFlags, probe: Probe): Limits {
     limits.memory = parseBytes('--memory', f.memory);
     if (limits.memory < MIN_MEMORY) throw badValue('--memory', f.memory, 'wants at least 6m (docker\'s minimum)');
   }
-  // 0 is docker's "not set" (review finding 17): the default below, and no need of --memory
+  // 0 is docker's "not set": the default below, and no need of --memory
   const swap = f.memorySwap === undefined || f.memorySwap === '-1' ? f.memorySwap : parseBytes('--memory-swap', f.memorySwap) || undefined;
   if (swap !== undefined) {
     if (limits.memory === undefined) throw usage('--memory-swap needs --memory as well (it is memory plus swap)');

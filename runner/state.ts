@@ -122,7 +122,7 @@ export function createStateDir(roots: Roots, id: string, etcFiles: Record<string
 
 /**
  * Give up the name, if it is still this container's: once released (by its monitor, with --rm, or
- * by another rm) it may already be another container's (review finding 10).
+ * by another rm) it may already be another container's.
  */
 export function releaseName(roots: Roots, name: string, id: string): void {
   const link = paths.name(roots, name);
