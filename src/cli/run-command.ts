@@ -4,7 +4,7 @@ import { Command, type ErrorOptions } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { cpuNumbers } from '../cpu-list.js';
-import { hostLayout } from '../cgroup/layout.js';
+import { hostLayout } from '../cgroup-layout.js';
 import { runContainer } from '../../runner/executor.js';
 import { findImage, splitRunArgs } from '../../runner/image-run.js';
 import { newId, newName } from '../../runner/names.js';
