@@ -2,8 +2,7 @@
 // instead of eating the machine or hanging CI), a zstd that waits for the test before it decompresses (an import
 // held in the middle, without a FIFO blob), trees deeper than PATH_MAX, and their removal.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, mkdirSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { chmodSync, closeSync, constants, mkdirSync, openSync, renameSync, rmdirSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN } from './daemon.js';
 
@@ -62,6 +61,28 @@ export interface Gate {
 }
 
 /**
+ * Write the gate's line once its zstd has it open for reading: a FIFO opened without a reader blocks,
+ * so it is opened non-blocking (ENXIO while there is none) and tried again for 30 s at most, after
+ * which the test fails rather than hangs (its zstd never came, or died).
+ */
+async function openGate(gate: string): Promise<void> {
+  for (const end = Date.now() + 30_000; ; ) {
+    try {
+      const fd = openSync(gate, constants.O_WRONLY | constants.O_NONBLOCK);
+      try {
+        writeSync(fd, 'go\n');
+      } finally {
+        closeSync(fd);
+      }
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENXIO' || Date.now() > end) throw new Error(`the gated zstd never read its gate ${gate}: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/**
  * A `zstd` first on PATH that waits, before it decompresses anything, until the test opens the gate (a line
  * written to a FIFO of the test's own): the import is then blocked on its output, as on a slow disk or network.
  */
@@ -82,6 +103,6 @@ export function gatedZstd(t: Teardown, work: string): Gate {
   return {
     env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` },
     pidFile,
-    open: () => writeFile(gate, 'go\n'),
+    open: () => openGate(gate),
   };
 }
