@@ -112,7 +112,7 @@ struct relay {
 };
 int relay_sink_fd(int fd, int *sock);
 int relay_run(const struct relay *r, pid_t child, int *status, size_t *dropped);
-extern volatile sig_atomic_t tty_resized;
+extern volatile sig_atomic_t tty_resized, relaying_tty;
 
 /* cgroup2: the device filter (BPF) on a cgroup directory; -1 with errno. */
 int device_filter_attach(const struct config *c, const char *cgroup_dir);
