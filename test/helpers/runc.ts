@@ -17,6 +17,13 @@ interface Test {
   teardown(fn: () => void | Promise<void>): void;
 }
 
+/** The parts of `runc spec`'s config.json tests compare with. */
+export interface RuncSpec {
+  process: { capabilities: Record<'bounding' | 'effective' | 'permitted' | 'ambient', string[]>; noNewPrivileges: boolean };
+  linux: { maskedPaths: string[]; readonlyPaths: string[] };
+  mounts: { destination: string; options?: string[] }[];
+}
+
 export interface Ran {
   status: number | null;
   stdout: string;
@@ -35,18 +42,21 @@ export function runcSandbox(t: Test) {
     await removeCgroups(parent);
   };
   t.teardown(cleanup);
-  /** `runc run` of a bundle for `args` with these mounts and resources, to its end. */
-  const run = async (name: string, o: { args: string[]; mounts: object[]; memory: number; cpuQuota?: number }): Promise<Ran> => {
+  /** `runc run` of a bundle for `args` with these mounts and resources, to its end; `root`: a root of
+   *  the test's own instead of the empty one with the host's /usr; `spec`: `runc spec`'s config, as runc wrote it. */
+  const run = async (name: string, o: { args: string[]; mounts: object[]; memory?: number; cpuQuota?: number; root?: string }): Promise<Ran & { spec: RuncSpec }> => {
     const bundle = tempDir(t, 'runc-bundle');
-    const spec = runc(['spec', '--bundle', bundle]);
-    if (spec.status !== 0) throw new Error(`runc spec: ${spec.stderr}`);
+    const made = runc(['spec', '--bundle', bundle]);
+    if (made.status !== 0) throw new Error(`runc spec: ${made.stderr}`);
+    const spec = JSON.parse(readFileSync(`${bundle}/config.json`, 'utf8')) as RuncSpec;
     const config = JSON.parse(readFileSync(`${bundle}/config.json`, 'utf8'));
-    config.root = { path: usrRoot(t), readonly: true };
+    config.root = { path: o.root ?? usrRoot(t), readonly: true };
     config.process.terminal = false;
     config.process.args = o.args;
     // procps (free, top) from the host's /usr: the root is an empty usr-merged one
-    config.mounts.push({ destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'ro'] }, ...o.mounts);
-    config.linux.resources = { ...config.linux.resources, memory: { limit: o.memory }, ...(o.cpuQuota ? { cpu: { quota: o.cpuQuota * 100_000, period: 100_000 } } : {}) };
+    if (!o.root) config.mounts.push({ destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'ro'] });
+    config.mounts.push(...o.mounts);
+    config.linux.resources = { ...config.linux.resources, ...(o.memory ? { memory: { limit: o.memory } } : {}), ...(o.cpuQuota ? { cpu: { quota: o.cpuQuota * 100_000, period: 100_000 } } : {}) };
     config.linux.cgroupsPath = `/${parent}/${name}`;
     writeFileSync(`${bundle}/config.json`, JSON.stringify(config, null, 2));
     const id = `tsproc-test-${suffix}-${name}`;
@@ -59,7 +69,7 @@ export function runcSandbox(t: Test) {
     const timer = setTimeout(() => runc(['kill', id, 'KILL']), RUN_LIMIT_MS);
     const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     clearTimeout(timer);
-    return { status, stdout, stderr };
+    return { status, stdout, stderr, spec };
   };
   /** What is left: containers runc knows, cgroups, mounts. */
   const leftovers = () => [
