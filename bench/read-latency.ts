@@ -1,7 +1,7 @@
 // Read latency and throughput of tsproc's files against Debian's lxcfs and the kernel's /proc, same run.
 // Run by hand as root: node dist/bench/read-latency.js [--iterations N] [--seconds S] [--threads N]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmdirSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pidusage from 'pidusage';
 import { hostLayout } from '../src/cgroup/layout.js';
@@ -174,9 +174,13 @@ async function main(): Promise<void> {
         console.log(`${place.name.padEnd(10)}${f.padEnd(16)} lxcfs ${l.toFixed(0).padStart(7)}  tsproc ${t.toFixed(0).padStart(7)}  ratio ${(t / l).toFixed(2)}`);
       }
     }
-    const usage = await pidusage(tsproc.proc!.pid!);
+    // tsproc is two processes: the supervisor and the serving process it runs (its only child)
+    const supervisor = tsproc.proc!.pid!;
+    const serving = readFileSync(`/proc/${supervisor}/task/${supervisor}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const parts = await Promise.all([supervisor, ...serving].map((pid) => pidusage(pid)));
     const lusage = lxcfs ? await pidusage(lxcfs.proc!.pid!) : undefined;
-    console.log(`\nresident memory after the run: tsproc ${(usage.memory / 2 ** 20).toFixed(1)} MiB, lxcfs ${lusage ? (lusage.memory / 2 ** 20).toFixed(1) : '-'} MiB`);
+    const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+    console.log(`\nresident memory after the run: tsproc ${mib(parts.reduce((n, u) => n + u.memory, 0))} MiB (supervisor ${mib(parts[0]!.memory)}, serving ${parts.slice(1).map((u) => mib(u.memory)).join(' + ') || '-'}), lxcfs ${lusage ? mib(lusage.memory) : '-'} MiB`);
   } finally {
     container.remove();
     await stop(tsproc);

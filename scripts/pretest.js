@@ -25,6 +25,8 @@ const wanted = {
   strace: '/usr/bin/strace',
   // dockerd, with containerd and runc as its dependencies (test/integration/mounts-docker)
   'docker.io': '/usr/sbin/dockerd',
+  // systemd-analyze verify of deploy/systemd/tsproc.service (test/deploy/systemd-unit)
+  systemd: '/usr/bin/systemd-analyze',
 };
 const missing = Object.entries(wanted).filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
 if (missing.length > 0 && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {

@@ -18,6 +18,8 @@ export function mountCommand(): Command {
     .option('--no-cpu-quota', 'show the whole cpuset, not cut to the CPU quota (cpuinfo, stat, online)')
     .option('--no-loadavg', "serve the host's loadavg and run no load sampler")
     .option('--takeover', "take DIR's live connection over from the tsproc serving it, which exits 0 (an upgrade: no read fails); a plain mount if none does")
+    .option('--stay-after-handover', 'after a --takeover daemon took DIR over, stay (holding nothing) until SIGTERM instead of exiting: for a container that would be restarted (Kubernetes)')
+    .option('--allow-nested-pid-namespace', "serve from a pid namespace that is not the host's (a nested host: tsproc inside a system container); elsewhere the daemon refuses to start")
     .option('--stuck-timeout <seconds>', 'abort a FUSE connection that gives no answer for this long, at SIGTERM and when one is found on DIR at start (default: 10)', parsePositiveInt('--stuck-timeout'))
     .addOption(new Option('-u, --disable-swap', "lxcfs's name for --no-swap"))
     .addOption(new Option('--enable-cfs', 'accepted for lxcfs compatibility: quota-aware CPU views are on by default'))
@@ -32,6 +34,8 @@ export function mountCommand(): Command {
         ...(opts.threads ? { threads: opts.threads } : {}),
         ...(opts.stuckTimeout ? { stuckTimeoutMs: opts.stuckTimeout * 1000 } : {}),
         takeover: opts.takeover ?? false,
+        stayAfterHandover: opts.stayAfterHandover ?? false,
+        allowNestedPidNamespace: opts.allowNestedPidNamespace ?? false,
         content: { swap: opts.swap !== false && !opts.disableSwap, cpuQuota: opts.cpuQuota !== false, loadavg: opts.loadavg !== false },
       });
     });
@@ -43,6 +47,8 @@ interface MountFlags {
   threads?: number;
   stuckTimeout?: number;
   takeover?: boolean;
+  stayAfterHandover?: boolean;
+  allowNestedPidNamespace?: boolean;
   swap?: boolean;
   cpuQuota?: boolean;
   loadavg?: boolean;

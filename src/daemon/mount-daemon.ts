@@ -12,7 +12,8 @@ import { TsprocError, wrapError } from '../errors.js';
 import type { ContentOptions } from './content.js';
 import { listenControl } from './control-socket.js';
 import { defaultThreads } from './descriptor-budget.js';
-import { SUBTYPE, clearMountpoint, resolveDir, unmountOrAbort, warnIfNotHostPidNamespace } from './mountpoint.js';
+import { SUBTYPE, clearMountpoint, resolveDir, unmountOrAbort } from './mountpoint.js';
+import { checkPidNamespace } from './pid-namespace.js';
 import type { ServeOptions } from './server-main.js';
 import { ServerProcess } from './server-process.js';
 import { controlSocketPath, writeServingRecord } from './serving-record.js';
@@ -35,11 +36,21 @@ export interface DaemonOptions {
   stuckTimeoutMs?: number;
   /** --takeover: take DIR's live connection over from the daemon serving it (a plain mount if none) */
   takeover?: boolean;
+  /**
+   * --stay-after-handover: once a --takeover daemon has the connection, stay (serving nothing, holding
+   * nothing) until SIGTERM or SIGINT, then exit 0, instead of exiting at once: where an exit would be
+   * restarted (a Kubernetes pod's container) and the restarted daemon would take the connection back
+   */
+  stayAfterHandover?: boolean;
+  /** --allow-nested-pid-namespace: serve from a pid namespace other than the host's (a nested host) */
+  allowNestedPidNamespace?: boolean;
   /** where the serving records and control sockets are (tests) */
   servingDir?: string;
 }
 
 export const DEFAULT_STUCK_TIMEOUT_MS = 10_000;
+/** How often a serving daemon looks for the binds of another daemon's ended mount at DIR to repair. */
+const REPAIR_EVERY_MS = 2000;
 /** A serving process that crashes is replaced; past this many in a row the daemon gives up. */
 const MAX_RESTARTS = 10;
 
@@ -47,8 +58,10 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import
 
 /** Runs until a signal, a hand-over or the connection's end; resolves with the process's exit status. */
 export async function runMountDaemon(o: DaemonOptions): Promise<number> {
+  // before anything is made or mounted: from a child pid namespace every reader would get the host's files
+  const warning = checkPidNamespace(o.allowNestedPidNamespace ?? false);
+  if (warning) logLine(warning);
   const dir = resolveDir(o.dir);
-  warnIfNotHostPidNamespace();
   const stuckMs = o.stuckTimeoutMs ?? DEFAULT_STUCK_TIMEOUT_MS;
   // The cgroup layout is read once, here, and handed to every serving process.
   let layout: CgroupLayout;
@@ -78,7 +91,7 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
     throw wrapError(err, 'cannot start serving');
   }
   // Containers still bound to a previous mount at DIR (a restart, a crash) read from this one again.
-  await repairBinds(dir, o.servingDir).catch((err: Error) => logLine(`repairing the binds of the previous mount: ${err.message}`));
+  await repairBinds(dir, o.servingDir, (c) => c !== conn.id).catch((err: Error) => logLine(`repairing the binds of the previous mount: ${err.message}`));
   return supervise({ o, dir, stuckMs, serve, conn, time, server });
 }
 
@@ -123,6 +136,8 @@ function supervise(s: Supervised): Promise<number> {
   let server: ServerProcess | undefined = s.server;
   let stopping = false;
   let handingOver = false;
+  /** handed over with --stay-after-handover: a timer that keeps the process alive until SIGTERM, holding nothing else */
+  let staying: NodeJS.Timeout | undefined;
   let reloading = false;
   let restarts = 0;
   let unmountedSeen = false;
@@ -138,8 +153,10 @@ function supervise(s: Supervised): Promise<number> {
   };
 
   return new Promise<number>((resolveExit) => {
-    const finish = (code: number) => {
+    /** Let go of everything: the mountinfo watch, the control socket, the record, the pidfile, /dev/fuse. */
+    const release = () => {
       clearInterval(watch);
+      clearInterval(repairs);
       control?.close();
       rmSync(socket, { force: true });
       forgetServing();
@@ -149,6 +166,9 @@ function supervise(s: Supervised): Promise<number> {
       } catch {
         // already closed
       }
+    };
+    const finish = (code: number) => {
+      release();
       resolveExit(code);
     };
 
@@ -181,6 +201,10 @@ function supervise(s: Supervised): Promise<number> {
     const startServer = async (handover: string | undefined) => {
       try {
         const next = await ServerProcess.start(conn.fd, { ...s.serve, gated: handover !== undefined, time: s.time, mountpoint: dir, connection: conn.id });
+        if (stopping) {
+          next.kill();
+          return;
+        }
         if (handover !== undefined) next.open(handover);
         server = next;
         watchServer(next);
@@ -208,6 +232,11 @@ function supervise(s: Supervised): Promise<number> {
           next = await ServerProcess.start(conn.fd, { ...s.serve, gated: true, time: s.time, mountpoint: dir, connection: conn.id });
         } catch (err) {
           logLine(`reload failed, still serving with process ${old.pid}: ${(err as Error).message}`);
+          return;
+        }
+        if (stopping || server !== old) {
+          // stopped (or replaced after a crash) while the new process started: it is not needed
+          next.kill();
           return;
         }
         let handover: string | undefined;
@@ -238,7 +267,8 @@ function supervise(s: Supervised): Promise<number> {
       const p = server;
       p?.stop();
       control?.close();
-      if (doUnmount) await unmountOrAbort(dir, conn.id, stuckMs);
+      // DIR may have been unmounted from outside already: the containers' binds are left to abort
+      if (doUnmount && mountsAt(dir).some((e) => e.major === 0 && e.minor === conn.id)) await unmountOrAbort(dir, conn.id, stuckMs);
       if (p) {
         // Bind mounts of our files elsewhere (containers) keep the connection open after umount: abort it.
         let timer: NodeJS.Timeout | undefined;
@@ -271,6 +301,12 @@ function supervise(s: Supervised): Promise<number> {
         }
       },
       retire: () => {
+        if (o.stayAfterHandover) {
+          logLine(`handed ${dir} (connection ${conn.id}) over: staying until SIGTERM (--stay-after-handover)`);
+          release();
+          staying = setInterval(() => undefined, 3_600_000); // signal listeners alone keep no process alive
+          return;
+        }
         logLine(`handed ${dir} (connection ${conn.id}) over: exiting`);
         finish(0);
       },
@@ -291,7 +327,15 @@ function supervise(s: Supervised): Promise<number> {
       }
     }
 
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void stop(`got ${sig}`, true));
+    // After a hand-over DIR is the new daemon's: a stop then touches nothing (no unmount), it only ends.
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(sig, () => {
+        if (!staying) return void stop(`got ${sig}`, true);
+        logLine(`got ${sig}: exiting`);
+        clearInterval(staying);
+        resolveExit(0);
+      });
+    }
     // systemctl reload sends lxcfs SIGUSR1; SIGHUP is the usual reload. SIGUSR1 never opens Node's
     // inspector whatever listeners come and go: the bin holds it first (src/cli/inspector-signal.ts).
     for (const sig of ['SIGHUP', 'SIGUSR1'] as const) process.on(sig, () => void reload(`got ${sig}`));
@@ -304,6 +348,20 @@ function supervise(s: Supervised): Promise<number> {
         logLine(`${dir} was unmounted from outside: still serving the ${bindsOf(conn.id)} bind mounts of its files; SIGTERM stops the daemon`);
       }
     }, 1000);
+    // Another daemon that served DIR before may end while this one serves (one that went on serving
+    // its binds after an outside umount): its connections are repaired as they end. Each once: a
+    // repaired connection's dead binds stay below the new ones until their containers end.
+    const repairedBefore = new Set<number>([conn.id]);
+    let repairing = false;
+    const repairs = setInterval(() => {
+      if (repairing || stopping || handingOver) return;
+      repairing = true;
+      void repairBinds(dir, o.servingDir, (c) => !repairedBefore.has(c))
+        .then((r) => r.connections.forEach((c) => repairedBefore.add(c)))
+        .catch((err: Error) => logLine(`repairing the binds of an ended mount: ${err.message}`))
+        .finally(() => (repairing = false));
+    }, REPAIR_EVERY_MS);
+    repairs.unref();
     // Only now, with the signal handlers in place: whoever waits for this line may signal at once.
     const c = s.serve.content;
     const shown = [c.swap === false ? 'no swap' : 'swap', c.cpuQuota === false ? 'no CPU quota' : 'CPU quota', c.loadavg === false ? 'no loadavg' : 'loadavg'];

@@ -1,6 +1,6 @@
 // Where the daemon mounts: DIR made absolute, what already sits there cleared (a dead tsproc mount
 // removed, a stuck one aborted), and the unmount at the end that a stuck connection cannot hang.
-import { mkdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { abortConnection, probeMount, unmount } from '../../fs/mount.js';
 import { logLine } from '../../fs/log-line.js';
@@ -27,7 +27,11 @@ export async function clearMountpoint(dir: string, stuckMs: number, servingDir: 
     const found = await probeMount(dir, stuckMs);
     if (found.state === 'none') return;
     const what = `a ${found.entry.fstype} mount (source ${found.entry.source})`;
-    if (found.state === 'live') throw new TsprocError(`${dir} already holds ${what}; unmount it first or choose another directory`, { path: dir, code: 'EBUSY' });
+    if (found.state === 'live') {
+      // not FUSE: likely a container's volume at DIR itself (the mount must reach the host through DIR's parent)
+      const volume = found.entry.fstype.startsWith('fuse') ? '' : " (in a container, make DIR's parent the volume, not DIR: docs/deploy.md)";
+      throw new TsprocError(`${dir} already holds ${what}; unmount it first or choose another directory${volume}`, { path: dir, code: 'EBUSY' });
+    }
     if (found.state === 'stuck') {
       const id = found.entry.minor;
       if (found.entry.fstype !== `fuse.${SUBTYPE}`) {
@@ -50,20 +54,6 @@ export async function clearMountpoint(dir: string, stuckMs: number, servingDir: 
     await unmount(dir);
   }
   throw new TsprocError(`${dir}: too many stacked dead mounts`, { path: dir, code: 'EBUSY' });
-}
-
-/**
- * The kernel gives the daemon each caller's thread id as seen from the daemon's pid namespace, and 0 for
- * callers it cannot see: outside the host's namespace, readers in other namespaces could not be told apart.
- */
-export function warnIfNotHostPidNamespace(): void {
-  try {
-    const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]?.trim().split(/\s+/) ?? [];
-    const nested = nspid.length > 1 || readlinkSync('/proc/self/ns/pid') !== readlinkSync('/proc/1/ns/pid');
-    if (nested) logLine('warning: tsproc runs inside a child pid namespace; readers outside it arrive as pid 0 and get the host files');
-  } catch {
-    // no /proc to ask: nothing to tell
-  }
 }
 
 /**

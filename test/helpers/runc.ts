@@ -30,6 +30,20 @@ export interface Ran {
   stderr: string;
 }
 
+export interface RuncRun {
+  args: string[];
+  mounts: object[];
+  /** the memory limit in bytes (default: runc spec's, none) */
+  memory?: number;
+  cpuQuota?: number;
+  /** past this the container is killed (a hang, not a speed): 60 s unless a test runs one longer */
+  limitMs?: number;
+  /** the root (default: an empty usr-merged one with the host's /usr bound read-only, for procps) */
+  root?: string;
+  /** config.json's linux.seccomp (default: runc spec's, none) */
+  seccomp?: object;
+}
+
 /** runc with its own state directory, containers named tsproc-test-..., their cgroups under a tsproc-test parent. */
 export function runcSandbox(t: Test) {
   const suffix = `${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -42,9 +56,9 @@ export function runcSandbox(t: Test) {
     await removeCgroups(parent);
   };
   t.teardown(cleanup);
-  /** `runc run` of a bundle for `args` with these mounts and resources, to its end; `root`: a root of
-   *  the test's own instead of the empty one with the host's /usr; `spec`: `runc spec`'s config, as runc wrote it. */
-  const run = async (name: string, o: { args: string[]; mounts: object[]; memory?: number; cpuQuota?: number; root?: string }): Promise<Ran & { spec: RuncSpec }> => {
+  /** `runc run` of a bundle for `args` with these mounts and resources, to its end; `spec`: the config
+   *  `runc spec` wrote, before this run's changes (for tests that compare with runc's defaults). */
+  const run = async (name: string, o: RuncRun): Promise<Ran & { spec: RuncSpec }> => {
     const bundle = tempDir(t, 'runc-bundle');
     const made = runc(['spec', '--bundle', bundle]);
     if (made.status !== 0) throw new Error(`runc spec: ${made.stderr}`);
@@ -53,11 +67,12 @@ export function runcSandbox(t: Test) {
     config.root = { path: o.root ?? usrRoot(t), readonly: true };
     config.process.terminal = false;
     config.process.args = o.args;
-    // procps (free, top) from the host's /usr: the root is an empty usr-merged one
+    // procps (free, top) from the host's /usr: the default root is an empty usr-merged one
     if (!o.root) config.mounts.push({ destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'ro'] });
     config.mounts.push(...o.mounts);
     config.linux.resources = { ...config.linux.resources, ...(o.memory ? { memory: { limit: o.memory } } : {}), ...(o.cpuQuota ? { cpu: { quota: o.cpuQuota * 100_000, period: 100_000 } } : {}) };
     config.linux.cgroupsPath = `/${parent}/${name}`;
+    if (o.seccomp) config.linux.seccomp = o.seccomp;
     writeFileSync(`${bundle}/config.json`, JSON.stringify(config, null, 2));
     const id = `tsproc-test-${suffix}-${name}`;
     ids.push(id);
@@ -66,7 +81,7 @@ export function runcSandbox(t: Test) {
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => runc(['kill', id, 'KILL']), RUN_LIMIT_MS);
+    const timer = setTimeout(() => runc(['kill', id, 'KILL']), o.limitMs ?? RUN_LIMIT_MS);
     const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     clearTimeout(timer);
     return { status, stdout, stderr, spec };
@@ -77,6 +92,11 @@ export function runcSandbox(t: Test) {
     ...cgroupsNamed(parent).map((d) => `cgroup: ${d}`),
     ...mountsWith(suffix).map((l) => `mount: ${l}`),
   ];
-  return { run, cleanup, leftovers };
+  /** The pid of a running container's first process, as `runc state` gives it. */
+  const pid = (name: string): number | undefined => {
+    const state = runc(['state', `tsproc-test-${suffix}-${name}`]);
+    return state.status === 0 ? (JSON.parse(state.stdout) as { pid: number }).pid : undefined;
+  };
+  return { run, cleanup, leftovers, pid };
 }
 

@@ -5,8 +5,9 @@
 // daemon serving, without a restart.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tsprocMounts } from '../helpers/clients.js';
+import { follow } from '../helpers/read-loop.js';
 import { forceUnmount, mountedAt, run, serverPid, startDaemon, tempMountpoint, waitFor, type Daemon } from '../helpers/daemon.js';
 import { CONTAINERD, DOCKER, DOCKERD, startDockerd } from '../helpers/dockerd.js';
 import { runcMissing, runcSandbox } from '../helpers/runc.js';
@@ -15,12 +16,6 @@ import { busyboxRoot, cannotRun, sandbox, tempDir, usrRoot } from '../helpers/ru
 const skip = cannotRun();
 if (skip) t.plan(0, skip);
 
-/** A container's reads as the test saw them arrive: ok (its own MemTotal) or not, and when. */
-interface Read {
-  at: number;
-  ok: boolean;
-  line: string;
-}
 
 /** For a failure's message: each mount namespace's fuse.tsproc mounts of meminfo (connection, and which pid showed them). */
 function tsprocMountsByNamespace(): string {
@@ -38,26 +33,38 @@ function tsprocMountsByNamespace(): string {
   return [...seen.values()].join('; ');
 }
 
-/** Follows a file the container appends a line to per read; each line is stamped when it is seen. */
-function follow(file: string): { reads: Read[]; stop(): void } {
-  const reads: Read[] = [];
-  let offset = 0;
-  let partial = '';
-  const timer = setInterval(() => {
-    let text: string;
-    try {
-      text = readFileSync(file, 'latin1');
-    } catch {
-      return;
-    }
-    const fresh = partial + text.slice(offset);
-    offset = text.length;
-    const lines = fresh.split('\n');
-    partial = lines.pop()!;
-    const at = Date.now();
-    for (const line of lines) reads.push({ at, ok: line.startsWith('ok'), line });
-  }, 25);
-  return { reads, stop: () => clearInterval(timer) };
+function threadStates(pid: number): string {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map((tid) => `${tid} ${readFileSync(`/proc/${pid}/task/${tid}/wchan`, 'utf8')}`).join(', ');
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function safeRead(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function safeSize(file: string): number | string {
+  try {
+    return statSync(file).size;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** For a failure's message: a process's mount namespace and its fuse.tsproc mounts, or why they cannot be read. */
+function describeMounts(pid: number): string {
+  try {
+    const lines = readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').filter((l) => l.includes('fuse.tsproc'));
+    return `${readlinkSync(`/proc/${pid}/ns/mnt`)} root ${readlinkSync(`/proc/${pid}/root`)}: ${lines.map((l) => l.split(' ').slice(0, 5).join(' ')).join(', ') || 'no fuse.tsproc mount'}`;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 // Every read is whole and the container's own (MemTotal of its limit), else it is a failure.
@@ -83,17 +90,20 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
     out: string;
     log: ReturnType<typeof follow>;
     running(): boolean;
-    done: Promise<unknown>;
+    /** ends once /out/stop is there: resolves when it has */
+    done(): Promise<unknown>;
+    /** its first process, where the test can tell */
+    pid?: () => number | undefined;
   }
   const containers: Reader[] = [];
-  const reader = (name: string, mib: number, start: (out: string) => { running(): boolean; done: Promise<unknown> }) => {
+  const reader = (name: string, mib: number, start: (out: string) => { running(): boolean; done(): Promise<unknown>; pid?: () => number | undefined }) => {
     const out = tempDir(t, 'reads');
     containers.push({ name, mib, out, log: follow(`${out}/reads`), ...start(out) });
   };
   for (const mib of [64, 300]) {
     reader(`tsproc ${mib}m`, mib, (out) => {
       const c = s.start(['--rootfs', root, '-v', `${out}:/out`, '--lxcfs-root', dir, '-m', `${mib}m`, '--', 'sh', '-c', LOOP(mib * 1024)]);
-      return { running: () => c.child.exitCode === null, done: c.done };
+      return { running: () => c.child.exitCode === null, done: () => c.done };
     });
   }
   const oci = JSON.parse(tsprocMounts('oci', dir)) as object[];
@@ -102,8 +112,9 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
     const r = runcSandbox(t);
     reader('runc 128m', 128, (out) => {
       let ended = false;
-      const done = r.run('reader', { args: ['sh', '-c', LOOP(128 * 1024)], mounts: [...oci, { destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] }], memory: 128 * 1024 * 1024 }).finally(() => (ended = true));
-      return { running: () => !ended, done };
+      // it reads for the whole test: a limit far past the test's own
+      const ran = r.run('reader', { args: ['sh', '-c', LOOP(128 * 1024)], mounts: [...oci, { destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] }], memory: 128 * 1024 * 1024, limitMs: 900_000 }).finally(() => (ended = true));
+      return { running: () => !ended, done: () => ran, pid: () => r.pid('reader') };
     });
   }
   const docker = [DOCKER, DOCKERD, CONTAINERD].every((f) => existsSync(f)) ? await startDockerd() : { ok: false as const, why: 'docker.io is not installed' };
@@ -121,8 +132,9 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
       const id = ran.stdout.trim();
       if (ran.status !== 0) throw new Error(`docker run: ${ran.stderr}`);
       const running = () => dk.docker(['inspect', '-f', '{{.State.Running}} {{.RestartCount}}', id]).stdout.trim() === 'true 0';
-      const done = waitFor(() => !running(), 'the docker container ends', 120_000).then(() => dk.docker(['rm', '-f', id]));
-      return { running, done };
+      const done = () => waitFor(() => !running(), 'the docker container ends', 60_000).finally(() => dk.docker(['rm', '-f', id]));
+      const pid = () => Number(dk.docker(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim()) || undefined;
+      return { running, done, pid };
     });
   }
   t.teardown(async () => {
@@ -130,7 +142,7 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
       writeFileSync(`${c.out}/stop`, '');
       c.log.stop();
     }
-    await Promise.all(containers.map((c) => c.done));
+    await Promise.all(containers.map((c) => c.done()));
   });
   const all = () => containers.flatMap((c) => c.log.reads);
   await waitFor(() => containers.every((c) => c.log.reads.filter((r) => r.ok).length >= 20), 'every container reads its own figures');
@@ -143,9 +155,12 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
   };
   /** Both containers have read right at least `n` times since `since`. */
   const readingAgain = (since: number, n = 10) =>
-    waitFor(() => containers.every((c) => c.log.reads.filter((r) => r.at >= since && r.ok).length >= n), 'every container reads right again', 60_000).catch((err: Error) => {
-      const last = containers.map((c) => `${c.name}: ${c.log.reads.slice(-3).map((r) => r.line).join(' | ')}`);
+    // generous: the machine may be busy with other work, and this waits on four runtimes at once
+    waitFor(() => containers.every((c) => c.log.reads.filter((r) => r.at >= since && r.ok).length >= n), 'every container reads right again', 120_000).catch((err: Error) => {
+      const last = containers.map((c) => `${c.name} (${c.log.reads.length} reads seen, ${c.log.bytes()} bytes read, the file has ${safeSize(`${c.out}/reads`)}): ${c.log.reads.slice(-3).map((r) => r.line).join(' | ')}`);
       last.push(`fuse.tsproc meminfo mounts by namespace: ${tsprocMountsByNamespace()}`);
+      last.push(`the serving process's threads: ${threadStates(serverPid(d))}; the connection's waiting requests: ${safeRead(`/sys/fs/fuse/connections/${/connection (\d+)/.exec(d.stderr())?.[1]}/waiting`)}`);
+      for (const c of containers) if (c.pid?.()) last.push(`${c.name} (pid ${c.pid()}): ${describeMounts(c.pid()!)}`);
       throw new Error(`${err.message}; last reads: ${last.join('; ')}; the daemon's log:\n${d.stderr()}`);
     });
 
@@ -217,7 +232,7 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
   }
 
   for (const c of containers) writeFileSync(`${c.out}/stop`, '');
-  await Promise.all(containers.map((c) => c.done));
+  await Promise.all(containers.map((c) => c.done()));
   t.same(s.leftovers(), []);
   for (const x of daemons) if (x !== d) t.ok(x.proc.exitCode !== null || x.proc.signalCode !== null, 'every earlier daemon has ended');
 });
