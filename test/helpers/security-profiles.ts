@@ -60,7 +60,7 @@ export const PROC_SYS_PROBE = '/proc/sys/kernel/domainname';
 
 /**
  * A shell probe (busybox sh and awk) of the security profile a container's process has, one fact a line:
- *   cap CapEff HEX | cap CapBnd HEX | nnp 0|1
+ *   cap CapEff HEX | cap CapBnd HEX | nnp 0|1 | seccomp 0|2   (2: a filter, proc(5)'s Seccomp)
  *   mask PATH: absent | dir N entries MOUNT | file TYPE N bytes MOUNT   (for each of `masked`)
  *   ro PATH: absent | MOUNT                                              (for each of `readonly`)
  *   write /proc/sys/kernel/domainname: written | refused
@@ -73,6 +73,7 @@ export function profileProbe(masked: string[], readonly: string[]): string {
   return [
     'grep -E "^Cap(Eff|Bnd):" /proc/self/status | while read k v; do echo "cap ${k%:} $v"; done',
     'echo "nnp $(grep NoNewPrivs: /proc/self/status | cut -f2)"',
+    'echo "seccomp $(grep Seccomp: /proc/self/status | cut -f2)"',
     `for p in ${masked.join(' ')}; do`,
     '  if [ -d "$p" ]; then echo "mask $p: dir $(ls -A "$p" | wc -l) entries $(' + mount + ')";',
     '  elif [ -e "$p" ]; then t=regular; [ -c "$p" ] && t="char $(stat -c %t:%T "$p")"; echo "mask $p: file $t $(head -c 64 "$p" | wc -c) bytes $(' + mount + ')";',
@@ -92,5 +93,5 @@ export function maskedLine(path: string): string {
 
 /** profileProbe's lines by what they are about ("cap CapEff", "mask /proc/keys", ...). */
 export function probeFacts(stdout: string): Map<string, string> {
-  return new Map(stdout.split('\n').filter(Boolean).map((l) => (/^(cap|nnp)/.test(l) ? [l.split(' ').slice(0, -1).join(' '), l.split(' ').pop()!] : [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)])));
+  return new Map(stdout.split('\n').filter(Boolean).map((l) => (/^(cap|nnp|seccomp) /.test(l) ? [l.split(' ').slice(0, -1).join(' '), l.split(' ').pop()!] : [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)])));
 }

@@ -92,7 +92,7 @@ t.test('terminal injection: without -t the command gets none of the caller\'s te
   t.same(s.leftovers(), [], 'nothing left behind');
 });
 
-t.test("tsproc's profile against `runc spec`'s on the same root: docker's 11 capabilities more and /sys/devices/virtual/powercap masked; the same masks otherwise, /sys and /proc/sys read-only", { skip: runcMissing() ?? false }, async (t) => {
+t.test("tsproc's profile against `runc spec`'s on the same root: docker's 11 capabilities more, a seccomp filter and /sys/devices/virtual/powercap masked; the same masks otherwise, /sys and /proc/sys read-only", { skip: runcMissing() ?? false }, async (t) => {
   const s = sandbox(t);
   const root = busyboxRoot(t);
   const masked = [...new Set([...DOCKER_MASKED_PATHS, ...RUNC_SPEC_MASKED_PATHS])];
@@ -117,6 +117,7 @@ t.test("tsproc's profile against `runc spec`'s on the same root: docker's 11 cap
   t.same(capsTheirs.filter((c) => !capsOurs.includes(c)), [], 'and none the other way');
   t.same([ours.get('cap CapBnd'), theirs.get('cap CapBnd')], [ours.get('cap CapEff'), theirs.get('cap CapEff')], 'bounding sets as the effective ones');
   t.same([ours.get('nnp'), theirs.get('nnp')], ['1', '1'], 'no_new_privs in both');
+  t.same([ours.get('seccomp'), theirs.get('seccomp')], ['2', '0'], "the difference: docker's seccomp filter in tsproc, none in runc spec's");
 
   for (const p of masked) {
     const want = maskedLine(p).replace(/^mask \S+: /, '');

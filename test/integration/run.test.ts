@@ -102,7 +102,7 @@ t.test('volumes, read-only volumes, --read-only', async (t) => {
 });
 
 // device nodes: run-devices.test.ts
-t.test("privileges: docker's capabilities, no_new_privs, its eleven masked and its read-only paths, /sys read-only", async (t) => {
+t.test("privileges: docker's capabilities, no_new_privs, seccomp, its eleven masked and its read-only paths, /sys read-only", async (t) => {
   const s = sandbox(t);
   const root = busyboxRoot(t);
   const r = await s.run(['--rootfs', root, 'sh', '-c', profileProbe(DOCKER_MASKED_PATHS, [...DOCKER_READONLY_PATHS, '/sys'])]);
@@ -111,6 +111,7 @@ t.test("privileges: docker's capabilities, no_new_privs, its eleven masked and i
   t.same(capabilityNames(facts.get('cap CapEff')!), [...DOCKER_CAPABILITIES].sort(), "docker's 14 capabilities");
   t.equal(facts.get('cap CapBnd'), facts.get('cap CapEff'), 'the bounding set is the same');
   t.equal(facts.get('nnp'), '1', 'no_new_privs');
+  t.equal(facts.get('seccomp'), '2', "a seccomp filter (docker's default profile)");
   // a path this kernel has is masked; one it has not stays absent (docker masks what exists)
   for (const p of DOCKER_MASKED_PATHS) t.match(facts.get(`mask ${p}`), new RegExp(`^${maskedLine(p).replace(/^mask \S+: /, '')}`), `masked: ${p}`);
   for (const p of [...DOCKER_READONLY_PATHS, '/sys']) t.equal(facts.get(`ro ${p}`), existsSync(p) ? `ro ${p === '/sys' ? 'sysfs' : 'proc'}` : 'absent', `read-only: ${p}`);
@@ -120,7 +121,7 @@ t.test("privileges: docker's capabilities, no_new_privs, its eleven masked and i
   const priv = await s.run(['--rootfs', root, '--privileged', 'sh', '-c', profileProbe(['/sys/firmware'], ['/proc/sys', '/sys'])]);
   const privFacts = probeFacts(priv.stdout);
   const ours = /^CapBnd:\s+(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1];
-  t.same([privFacts.get('cap CapEff'), privFacts.get('nnp')], [ours, '0'], '--privileged: every capability we have, no no_new_privs');
+  t.same([privFacts.get('cap CapEff'), privFacts.get('nnp'), privFacts.get('seccomp')], [ours, '0', '0'], '--privileged: every capability we have, no no_new_privs, no seccomp filter');
   t.match(privFacts.get('mask /sys/firmware'), /^dir [1-9]\d* entries no mount$/, '--privileged: nothing masked');
   t.same([privFacts.get('ro /proc/sys'), privFacts.get('ro /sys')], ['no mount', 'rw sysfs'], '--privileged: /proc/sys and /sys writable');
 });
