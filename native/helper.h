@@ -133,7 +133,7 @@ struct relay {
 };
 int relay_sink_fd(int fd, int *sock);
 int relay_run(const struct relay *r, pid_t child, int *status, size_t *dropped);
-extern volatile sig_atomic_t tty_resized;
+extern volatile sig_atomic_t tty_resized, relaying_tty;
 
 /* seccomp (seccomp.c): install the plan's filter; with a listener, send it on listener_sock and close
  * both. 0; -1 (the filter refused) or -2 (the listener not sent) with errno. unix_socket_at: a

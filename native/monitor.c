@@ -19,9 +19,8 @@
 
 volatile pid_t container_pid;
 
-/* Signals the monitor receives go to the container (the CLI forwards its own here). */
-static int relaying_tty;
-
+/* Signals the monitor (or exec's helper) receives go to the container (the CLI forwards its own here),
+ * but SIGWINCH while relay_run relays a terminal. */
 static void forward(int sig)
 {
 	if (sig == SIGWINCH && relaying_tty)
@@ -288,9 +287,7 @@ int monitor_main(const struct config *c)
 	 *    The log and the FIFO are always served: a CLI reader that stops reading loses output. */
 	relay.sink_out = relay_sink_fd(1, &relay.sink_out_sock);
 	relay.sink_err = relay_sink_fd(2, &relay.sink_err_sock);
-	relaying_tty = relay.master >= 0;
 	relay_run(&relay, child, &status_code, &dropped);
-	relaying_tty = 0;
 	container_pid = 0;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int fd = 0; fd < 3 && null >= 0; fd++)
