@@ -24,6 +24,9 @@ struct op {
 };
 /* A failed op reports the step named after its kind (steps.h lists them in this order). */
 #define OP_STEP(kind) ((enum step)(STEP_MKDIR + (int)(kind)))
+_Static_assert(OP_STEP(OP_FILE) == STEP_FILE && OP_STEP(OP_SYMLINK) == STEP_SYMLINK && OP_STEP(OP_MOUNT) == STEP_MOUNT &&
+		       OP_STEP(OP_REMOUNT) == STEP_REMOUNT && OP_STEP(OP_MASK) == STEP_MASK && OP_STEP(OP_READONLY) == STEP_READONLY,
+	       "steps.h lists the op steps in enum op_kind's order");
 
 /* A host-side mount ("prepare-mount"), made before the root is opened: its bind, or its overlay. */
 struct host_mount {
