@@ -3,7 +3,7 @@
 // naming this process as the creator, comes first: a `run` killed at any step leaves a container that
 // other commands list, know for dead once this process is gone, and remove whole (container-owner.ts).
 import { writeFileSync } from 'node:fs';
-import type { CgroupLayout } from '../src/cgroup/layout.js';
+import type { CgroupLayout } from '../src/cgroup-layout.js';
 import { formatError } from '../src/errors.js';
 import { ownIdentity } from '../src/process-identity.js';
 import { capabilityMask } from './capabilities.js';

@@ -3,7 +3,8 @@
 import { Command, type ErrorOptions } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { hostLayout } from '../cgroup/layout.js';
+import { cpuNumbers } from '../cpu-list.js';
+import { hostLayout } from '../cgroup-layout.js';
 import { runContainer } from '../../runner/executor.js';
 import { findImage, splitRunArgs } from '../../runner/image-run.js';
 import { newId, newName } from '../../runner/names.js';
@@ -33,15 +34,8 @@ export function hostProbe(): Probe {
     },
     env: process.env,
     hostHostname: hostname(),
-    onlineCpus: parseCpuList(readFileSync('/sys/devices/system/cpu/online', 'utf8')),
+    onlineCpus: cpuNumbers(readFileSync('/sys/devices/system/cpu/online', 'utf8')) ?? [],
   };
-}
-
-function parseCpuList(text: string): number[] {
-  return text.trim().split(',').filter(Boolean).flatMap((r) => {
-    const [lo, hi = lo] = r.split('-').map(Number) as [number, number?];
-    return Array.from({ length: hi! - lo + 1 }, (_, i) => lo + i);
-  });
 }
 
 /** Usage errors of `run` exit 125 as docker's do (main.ts keeps a command's own usage status). */
