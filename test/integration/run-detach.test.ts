@@ -100,7 +100,7 @@ t.test('the monitor killed: the kernel ends the container; the next command sett
   t.equal((await s.cli(['rm', id])).status, 0);
 });
 
-t.test('the monitor killed while the container is set up: it never starts without one (review finding 8)', async (t) => {
+t.test('the monitor killed while the container is set up: it never starts without one', async (t) => {
   const s = sandbox(t);
   const root = busyboxRoot(t);
   // the cgroup parent frozen beforehand: the container's first process stops as it joins, mid set-up
@@ -138,7 +138,7 @@ t.test('the monitor killed while the container is set up: it never starts withou
   t.same(s.leftovers(), [], 'ps settled it: nothing left');
 });
 
-t.test('rm and --rm release a name only while it is still theirs (review finding 10)', async (t) => {
+t.test('rm and --rm release a name only while it is still theirs', async (t) => {
   const s = sandbox(t);
   const root = busyboxRoot(t);
   const other = 'b'.repeat(64);
@@ -159,7 +159,7 @@ t.test('rm and --rm release a name only while it is still theirs (review finding
   t.notOk(existsSync(`${s.dataRoot}/containers/${rmId}`), '--rm: its record went');
 });
 
-t.test('wait on a --rm container prints its status, though its record goes as it ends (review finding 14)', async (t) => {
+t.test('wait on a --rm container prints its status, though its record goes as it ends', async (t) => {
   const s = sandbox(t);
   const root = busyboxRoot(t);
   const id = (await s.run(['--rootfs', root, '-d', '--rm', 'sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 3'])).stdout.trim();

@@ -62,17 +62,17 @@ t.test('/etc/hosts, resolv.conf; environment, user, workdir', async (t) => {
   t.match(r.stdout, /^HOME=\/home\/alice$/m);
   t.match(r.stdout, /^PATH=\/usr\/local\/sbin:\/usr\/local\/bin:\/usr\/sbin:\/usr\/bin:\/sbin:\/bin$/m);
   t.match(r.stdout, /^uid=1000\(alice\) gid=1000\(alice\) groups=10\(wheel\),1000\(alice\)$/m, 'its primary group and those listing it in the root\'s /etc/group');
-  // NAME:GROUP is that group only, as docker has it (review finding 12)
+  // NAME:GROUP is that group only, as docker has it
   const g = await s.run(['--rootfs', root, '-u', 'alice:nogroup', 'id']);
   t.equal(g.stdout, 'uid=1000(alice) gid=65534(nogroup) groups=65534(nogroup)\n', g.stderr);
   t.match(r.stdout, /^\/home\/alice$/m);
   t.equal(readFileSync(`${root}/etc/hosts`, 'utf8'), '', 'the root got an empty mount point, nothing else');
-  // -w DIR: made if missing, as docker does (review finding 16)
+  // -w DIR: made if missing, as docker does
   const w = await s.run(['--rootfs', root, '-u', 'alice', '-w', '/srv/app', 'sh', '-c', 'pwd; stat -c "%A %U" .']);
   t.equal(w.stdout, '/srv/app\ndrwxr-xr-x root\n', w.stderr);
 });
 
-t.test('the root\'s /etc files may be symlinks to nothing: their targets are made inside the root (review finding 13)', async (t) => {
+t.test('the root\'s /etc files may be symlinks to nothing: their targets are made inside the root', async (t) => {
   const s = sandbox(t);
   const root = busyboxRoot(t);
   const outside = `${tempDir(t, 'outside')}/hosts`;

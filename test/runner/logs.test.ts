@@ -34,7 +34,7 @@ t.test('readLog reads the rotated file first; followLog follows a rotation to th
   t.same(seen.map((r) => r.text), ['line 1\n', 'line 2\n', 'line 3\n', 'line 4\n', 'line 5\n'], 'each line once, in order');
 });
 
-t.test('followLog: two rotations between two looks lose nothing (review finding 18)', async (t) => {
+t.test('followLog: two rotations between two looks lose nothing', async (t) => {
   const dir = mkdtempSync('/tmp/tsproc-test-logs-');
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const log = `${dir}/container.log`;

@@ -74,7 +74,7 @@ t.test('--lxcfs binds the 8 files; --privileged masks nothing and leaves /sys wr
   t.notOk((priv.find((o) => o.op === 'mount' && o.target === '/sys') as { flags: number }).flags & MS.RDONLY);
 });
 
-t.test('-w: made if missing, after the volumes (review finding 16)', async (t) => {
+t.test('-w: made if missing, after the volumes', async (t) => {
   const ops = mountTable(plan({ volume: ['/data:/data'], workdir: '/data/work' }), '/s', v2);
   const mkdir = ops.findIndex((o) => o.op === 'mkdir' && o.path === '/data/work');
   t.ok(mkdir > ops.findIndex((o) => o.op === 'mount' && o.target === '/data'), 'in the volume, not under it');
