@@ -1,0 +1,139 @@
+// Resident memory of the daemon's processes under load: P parallel readers spread over C containers read
+// every file in turn until R reads are done, on tsproc and then on lxcfs (same run); RSS and PSS sampled.
+// Run by hand as root: node dist/bench/memory.js [--reads R] [--readers P] [--containers C] [--threads N]
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { makeCgroup, type TestCgroup } from '../test/helpers/container.js';
+
+const BIN = fileURLToPath(new URL('../../bin/tsproc.js', import.meta.url));
+const FILES = ['proc/meminfo', 'proc/cpuinfo', 'proc/stat', 'proc/uptime', 'proc/loadavg', 'proc/swaps', 'proc/diskstats', 'sys/devices/system/cpu/online'];
+const arg = (name: string, def: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : def);
+const READS = arg('--reads', 1_000_000);
+const READERS = arg('--readers', 64);
+const CONTAINERS = arg('--containers', 8);
+const THREADS = arg('--threads', 0);
+
+// n reads, going through the files in turn; prints nothing.
+const LOADER = `
+import os, sys
+root, files, n = sys.argv[1], sys.argv[2].split(','), int(sys.argv[3])
+paths = [root + '/' + f for f in files]
+for i in range(n):
+    fd = os.open(paths[i % len(paths)], os.O_RDONLY)
+    while os.read(fd, 65536): pass
+    os.close(fd)
+`;
+
+interface Mount {
+  dir: string;
+  proc: ChildProcess;
+}
+
+async function mount(name: string, cmd: string, args: (dir: string) => string[]): Promise<Mount> {
+  const dir = mkdtempSync(`/tmp/tsproc-test-bench-${name}-`);
+  const proc = spawn(cmd, args(dir), { stdio: 'ignore' });
+  for (let i = 0; i < 300; i++) {
+    if (spawnSync('cat', [`${dir}/proc/meminfo`], { timeout: 2000 }).status === 0) return { dir, proc };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${name} did not mount`);
+}
+
+async function unmount(m: Mount): Promise<void> {
+  const exited = new Promise((r) => (m.proc.exitCode !== null ? r(undefined) : m.proc.once('exit', r)));
+  m.proc.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  spawnSync('umount', ['-l', m.dir]);
+  rmSync(`${m.dir}.pid`, { force: true });
+  if (existsSync(m.dir)) rmdirSync(m.dir);
+}
+
+/** kB of a field of /proc/PID/status or smaps_rollup; 0 when gone. */
+function kb(path: string, field: string): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(path, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The pids of a process and its children (tsproc: the supervisor and its serving process). */
+function family(pid: number): number[] {
+  try {
+    return [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)];
+  } catch {
+    return [pid];
+  }
+}
+
+interface Sample {
+  rss: number[];
+  /** anonymous resident memory (RssAnon): what is the process's own; RssFile is mostly Node's binary, shared */
+  anon: number[];
+  pss: number;
+}
+
+function sample(pid: number): Sample {
+  const pids = family(pid);
+  return { rss: pids.map((p) => kb(`/proc/${p}/status`, 'VmRSS')), anon: pids.map((p) => kb(`/proc/${p}/status`, 'RssAnon')), pss: pids.reduce((n, p) => n + kb(`/proc/${p}/smaps_rollup`, 'Pss'), 0) };
+}
+
+async function load(m: Mount, cgroups: TestCgroup[]): Promise<{ seconds: number; peak: Sample; end: Sample; before: Sample }> {
+  const before = sample(m.proc.pid!);
+  let peak = before;
+  const sum = (s: Sample) => s.rss.reduce((a, b) => a + b, 0);
+  const timer = setInterval(() => {
+    const s = sample(m.proc.pid!);
+    if (sum(s) > sum(peak)) peak = s;
+  }, 250);
+  const t0 = Date.now();
+  const each = Math.ceil(READS / READERS);
+  await Promise.all(
+    Array.from({ length: READERS }, (_, i) => {
+      const cg = cgroups[i % cgroups.length]!;
+      const join = cg.procs.map((f) => `echo $$ > ${f}`).join(' && ');
+      return new Promise<void>((resolve, reject) => {
+        const p = spawn('sh', ['-c', `${join} && exec unshare --pid --fork python3 -c "$1" "$2" "$3" "$4"`, 'sh', LOADER, m.dir, FILES.join(','), String(each)], { stdio: ['ignore', 'ignore', 'inherit'] });
+        p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`a reader exited ${code}`))));
+      });
+    }),
+  );
+  const seconds = (Date.now() - t0) / 1000;
+  clearInterval(timer);
+  const end = sample(m.proc.pid!);
+  if (sum(end) > sum(peak)) peak = end;
+  return { seconds, peak, end, before };
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('run as root (mounts FUSE, makes cgroups and pid namespaces)');
+  const cgroups: TestCgroup[] = [];
+  const mounts: Mount[] = [];
+  try {
+    for (let i = 0; i < CONTAINERS; i++) cgroups.push(makeCgroup(`views-memory-${i}-${process.pid}`, { memory: (256 + 32 * i) * 2 ** 20, cpus: '0', quota: 0.5 }));
+    const ts = await mount('tsproc', process.execPath, (d) => [BIN, 'mount', d, ...(THREADS ? ['--threads', String(THREADS)] : [])]);
+    mounts.push(ts);
+    const lx = existsSync('/usr/bin/lxcfs') ? await mount('lxcfs', '/usr/bin/lxcfs', (d) => ['-f', '--enable-cfs', '-l', '-p', `${d}.pid`, d]) : undefined;
+    if (lx) mounts.push(lx);
+    const mib = (k: number) => (k / 1024).toFixed(1);
+    console.log(`${READS} reads (every file in turn) by ${READERS} parallel readers in ${CONTAINERS} containers; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    for (const [name, m] of [['tsproc', ts], ['lxcfs', lx]] as const) {
+      if (!m) continue;
+      const r = await load(m, cgroups);
+      const parts = (s: Sample) => `RSS ${mib(s.rss.reduce((a, b) => a + b, 0))} MiB (${s.rss.map(mib).join(' + ')}), anon ${s.anon.map(mib).join(' + ')}, PSS ${mib(s.pss)} MiB`;
+      console.log(`${name}: ${(READS / r.seconds).toFixed(0)} reads/s; \n  before: ${parts(r.before)}\n  peak:   ${parts(r.peak)}\n  after:  ${parts(r.end)}`);
+    }
+    console.log(`load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  } finally {
+    for (const m of mounts) await unmount(m);
+    for (const cg of cgroups) cg.remove();
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(`bench: ${err.stack}`);
+  process.exitCode = 1;
+});
