@@ -14,6 +14,8 @@ const READS = arg('--reads', 1_000_000);
 const READERS = arg('--readers', 64);
 const CONTAINERS = arg('--containers', 8);
 const THREADS = arg('--threads', 0);
+/** --detail: the largest anonymous mappings of each of tsproc's processes after the load */
+const DETAIL = process.argv.includes('--detail');
 
 // n reads, going through the files in turn; prints nothing.
 const LOADER = `
@@ -76,6 +78,20 @@ interface Sample {
   pss: number;
 }
 
+/** The largest anonymous mappings of a process: "size/resident kB" each. */
+function mappings(pid: number, n = 8): string {
+  const rows: { size: number; anon: number; name: string }[] = [];
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) rows.push({ size: (parseInt(m[2]!, 16) - parseInt(m[1]!, 16)) / 1024, anon: 0, name: m[3] || 'anon' });
+    else if (line.startsWith('Anonymous:')) rows[rows.length - 1]!.anon = Number(line.split(/\s+/)[1]);
+  }
+  // V8 heap pages are 256 KiB mappings: summed apart
+  const v8 = rows.filter((r) => r.name === 'anon' && r.size === 256);
+  const rest = rows.filter((r) => !(r.name === 'anon' && r.size === 256));
+  return `${v8.length} V8 pages of 256 KiB, ${v8.reduce((a, r) => a + r.anon, 0)} kB resident; others: ${rest.sort((a, b) => b.anon - a.anon).slice(0, n).map((r) => `${r.name} ${r.size}/${r.anon}`).join(', ')}`;
+}
+
 function sample(pid: number): Sample {
   const pids = family(pid);
   return { rss: pids.map((p) => kb(`/proc/${p}/status`, 'VmRSS')), anon: pids.map((p) => kb(`/proc/${p}/status`, 'RssAnon')), pss: pids.reduce((n, p) => n + kb(`/proc/${p}/smaps_rollup`, 'Pss'), 0) };
@@ -124,6 +140,7 @@ async function main(): Promise<void> {
       if (!m) continue;
       const r = await load(m, cgroups);
       const parts = (s: Sample) => `RSS ${mib(s.rss.reduce((a, b) => a + b, 0))} MiB (${s.rss.map(mib).join(' + ')}), anon ${s.anon.map(mib).join(' + ')}, PSS ${mib(s.pss)} MiB`;
+      if (DETAIL && name === 'tsproc') for (const p of family(m.proc.pid!)) console.log(`  pid ${p}, largest anonymous mappings (size/resident kB): ${mappings(p)}`);
       console.log(`${name}: ${(READS / r.seconds).toFixed(0)} reads/s; \n  before: ${parts(r.before)}\n  peak:   ${parts(r.peak)}\n  after:  ${parts(r.end)}`);
     }
     console.log(`load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
