@@ -2,13 +2,12 @@
 // round makes a new tsproc-test cgroup and, for each mount in turn, a new container (its own pid
 // namespace) whose first open+read+close of the file is timed, then N more.
 // Run by hand as root: node dist/bench/first-read.js [--rounds R] [--file proc/meminfo]
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, rmdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { makeCgroup } from '../test/helpers/container.js';
+import { LXCFS, mountLxcfs, mountTsproc, unmount, type Mount } from './mounts.js';
 
-const BIN = fileURLToPath(new URL('../../bin/tsproc.js', import.meta.url));
 const arg = (name: string, def: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : def);
 const ROUNDS = Number(arg('--rounds', '15'));
 const FILE = arg('--file', 'proc/meminfo');
@@ -31,40 +30,15 @@ for _ in range(n + 1):
 print(' '.join('%.1f' % x for x in us))
 `;
 
-interface Mount {
-  name: string;
-  dir: string;
-  proc: ChildProcess;
-}
-
-async function mount(name: string, cmd: string, args: (dir: string) => string[]): Promise<Mount> {
-  const dir = mkdtempSync(`/tmp/tsproc-test-bench-${name}-`);
-  const proc = spawn(cmd, args(dir), { stdio: 'ignore' });
-  for (let i = 0; i < 300; i++) {
-    if (spawnSync('cat', [`${dir}/proc/meminfo`], { timeout: 2000 }).status === 0) return { name, dir, proc };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${name} did not mount`);
-}
-
-async function unmount(m: Mount): Promise<void> {
-  const exited = new Promise((r) => (m.proc.exitCode !== null ? r(undefined) : m.proc.once('exit', r)));
-  m.proc.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-  spawnSync('umount', ['-l', m.dir]);
-  rmSync(`${m.dir}.pid`, { force: true });
-  if (existsSync(m.dir)) rmdirSync(m.dir);
-}
-
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (mounts FUSE, makes cgroups and pid namespaces)');
-  if (!existsSync('/usr/bin/lxcfs')) throw new Error('lxcfs is not installed');
+  if (!existsSync(LXCFS)) throw new Error('lxcfs is not installed');
   const mounts: Mount[] = [];
   try {
-    mounts.push(await mount('tsproc', process.execPath, (d) => [BIN, 'mount', d]));
-    mounts.push(await mount('lxcfs', '/usr/bin/lxcfs', (d) => ['-f', '--enable-cfs', '-l', '-p', `${d}.pid`, d]));
+    mounts.push(await mountTsproc());
+    mounts.push(await mountLxcfs());
     const first = new Map<string, number[]>(mounts.map((m) => [m.name, []]));
     const later = new Map<string, number[]>(mounts.map((m) => [m.name, []]));
     const start = loadavg();

@@ -1,13 +1,12 @@
 // Resident memory of the daemon's processes under load: P parallel readers spread over C containers read
 // every file in turn until R reads are done, on tsproc and then on lxcfs (same run); RSS and PSS sampled.
 // Run by hand as root: node dist/bench/memory.js [--reads R] [--readers P] [--containers C] [--threads N]
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { makeCgroup, type TestCgroup } from '../test/helpers/container.js';
+import { LXCFS, mountLxcfs, mountTsproc, unmount, type Mount } from './mounts.js';
 
-const BIN = fileURLToPath(new URL('../../bin/tsproc.js', import.meta.url));
 const FILES = ['proc/meminfo', 'proc/cpuinfo', 'proc/stat', 'proc/uptime', 'proc/loadavg', 'proc/swaps', 'proc/diskstats', 'sys/devices/system/cpu/online'];
 const arg = (name: string, def: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : def);
 const READS = arg('--reads', 1_000_000);
@@ -27,30 +26,6 @@ for i in range(n):
     while os.read(fd, 65536): pass
     os.close(fd)
 `;
-
-interface Mount {
-  dir: string;
-  proc: ChildProcess;
-}
-
-async function mount(name: string, cmd: string, args: (dir: string) => string[]): Promise<Mount> {
-  const dir = mkdtempSync(`/tmp/tsproc-test-bench-${name}-`);
-  const proc = spawn(cmd, args(dir), { stdio: 'ignore' });
-  for (let i = 0; i < 300; i++) {
-    if (spawnSync('cat', [`${dir}/proc/meminfo`], { timeout: 2000 }).status === 0) return { dir, proc };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${name} did not mount`);
-}
-
-async function unmount(m: Mount): Promise<void> {
-  const exited = new Promise((r) => (m.proc.exitCode !== null ? r(undefined) : m.proc.once('exit', r)));
-  m.proc.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-  spawnSync('umount', ['-l', m.dir]);
-  rmSync(`${m.dir}.pid`, { force: true });
-  if (existsSync(m.dir)) rmdirSync(m.dir);
-}
 
 /** kB of a field of /proc/PID/status or smaps_rollup; 0 when gone. */
 function kb(path: string, field: string): number {
@@ -130,9 +105,9 @@ async function main(): Promise<void> {
   const mounts: Mount[] = [];
   try {
     for (let i = 0; i < CONTAINERS; i++) cgroups.push(makeCgroup(`views-memory-${i}-${process.pid}`, { memory: (256 + 32 * i) * 2 ** 20, cpus: '0', quota: 0.5 }));
-    const ts = await mount('tsproc', process.execPath, (d) => [BIN, 'mount', d, ...(THREADS ? ['--threads', String(THREADS)] : [])]);
+    const ts = await mountTsproc(THREADS ? ['--threads', String(THREADS)] : []);
     mounts.push(ts);
-    const lx = existsSync('/usr/bin/lxcfs') ? await mount('lxcfs', '/usr/bin/lxcfs', (d) => ['-f', '--enable-cfs', '-l', '-p', `${d}.pid`, d]) : undefined;
+    const lx = existsSync(LXCFS) ? await mountLxcfs() : undefined;
     if (lx) mounts.push(lx);
     const mib = (k: number) => (k / 1024).toFixed(1);
     console.log(`${READS} reads (every file in turn) by ${READERS} parallel readers in ${CONTAINERS} containers; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
