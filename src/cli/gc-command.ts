@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { ImageStore, collectGarbage } from '../../runner/image/index.js';
 import { containerRefs } from './container-refs.js';
-import { human } from './image-table.js';
+import { humanSize } from '../human.js';
 import { rootsOf } from './roots.js';
 
 export function gcCommand(): Command {
@@ -14,10 +14,10 @@ export function gcCommand(): Command {
       const out: string[] = [];
       for (const c of r.containers) out.push(`Deleted container: ${c.id.slice(0, 12)} (${c.name})`);
       for (const id of r.images) out.push(`Deleted image: ${id}`);
-      for (const l of r.layers) out.push(`Deleted layer: ${l.diffId} (${human(l.size)})`);
+      for (const l of r.layers) out.push(`Deleted layer: ${l.diffId} (${humanSize(l.size)})`);
       if (r.scratch > 0) out.push(`Removed ${r.scratch} unfinished import${r.scratch > 1 ? 's' : ''}`);
       const bytes = r.layers.reduce((n, l) => n + l.size, 0) + r.containers.reduce((n, c) => n + c.bytes, 0);
-      out.push(`Total reclaimed space: ${human(bytes)}`);
+      out.push(`Total reclaimed space: ${humanSize(bytes)}`);
       process.stdout.write(`${out.join('\n')}\n`);
       if (r.importRunning) process.stderr.write('tsproc: an import is running: unused layers are left for the next gc\n');
     });

@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import { ImageStore, importImage, removeImages } from '../../runner/image/index.js';
 import { hexOf } from '../../runner/image/digest.js';
 import { containerRefs } from './container-refs.js';
-import { formatImages, human } from './image-table.js';
+import { humanSize } from '../human.js';
+import { formatImages } from './image-table.js';
 import { progressBar } from './progress.js';
 import { rootsOf } from './roots.js';
 
@@ -73,6 +74,6 @@ function removeCommand(name: string): Command {
       for (const n of r.untagged) process.stdout.write(`Untagged: ${n}\n`);
       for (const id of [...r.deleted, ...r.hidden]) process.stdout.write(`Deleted: ${id}\n`);
       for (const id of r.hidden) process.stderr.write(`tsproc: ${hexOf(id).slice(0, 12)} is kept until the containers using it are removed (tsproc gc)\n`);
-      if (r.layers.length > 0) process.stdout.write(`Freed ${r.layers.length} layer${r.layers.length > 1 ? 's' : ''}, ${human(r.layers.reduce((n, l) => n + l.size, 0))}\n`);
+      if (r.layers.length > 0) process.stdout.write(`Freed ${r.layers.length} layer${r.layers.length > 1 ? 's' : ''}, ${humanSize(r.layers.reduce((n, l) => n + l.size, 0))}\n`);
     });
 }

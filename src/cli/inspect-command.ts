@@ -10,7 +10,8 @@ import { paths } from '../../runner/roots.js';
 import { rootsOf } from './roots.js';
 import { RECORD_FILES } from '../../runner/state.js';
 import { TsprocError } from '../errors.js';
-import { humanBytes, table } from './table.js';
+import { humanBytes } from '../human.js';
+import { table } from './table.js';
 
 export function inspectCommand(): Command {
   return new Command('inspect')

@@ -9,6 +9,7 @@ import { mountsCommand } from './mounts-command.js';
 import { refuseArgumentsNodeRead } from './node-read-arguments.js';
 import { addRootOptions } from './roots.js';
 import { runnerCommands } from './runner-commands.js';
+import { seccompAgentCommand } from './seccomp-agent-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -28,7 +29,7 @@ export function program(): Command {
     .addCommand(mountCommand())
     .addCommand(mountsCommand());
   for (const c of runnerCommands()) tsproc.addCommand(c);
-  tsproc.addCommand(imageCommand()).addCommand(imagesCommand()).addCommand(rmiCommand()).addCommand(gcCommand());
+  tsproc.addCommand(imageCommand()).addCommand(imagesCommand()).addCommand(rmiCommand()).addCommand(gcCommand()).addCommand(seccompAgentCommand());
   return settle(tsproc);
 }
 

@@ -5,7 +5,8 @@ import { readUsage, type Usage } from '../../runner/cgroup/cgroup-usage.js';
 import { type ContainerInfo, describeStatus, findContainer, listContainers } from '../../runner/containers.js';
 import { shortId } from '../../runner/names.js';
 import { rootsOf } from './roots.js';
-import { humanBytes, table } from './table.js';
+import { humanBytes } from '../human.js';
+import { table } from './table.js';
 
 const command = (i: ContainerInfo) => JSON.stringify(i.record.plan.process.args.join(' ')).slice(0, 30);
 
