@@ -1,6 +1,6 @@
 // Resident memory of the daemon's processes under load: P parallel readers spread over C containers read
 // every file in turn until R reads are done, on tsproc and then on lxcfs (same run); RSS and PSS sampled.
-// Run by hand as root: node dist/bench/memory.js [--reads R] [--readers P] [--containers C] [--threads N]
+// Run by hand as root: node dist/bench/memory.js [--reads R] [--readers P] [--containers C] [--threads N] [--detail] [--no-lxcfs]
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -15,6 +15,8 @@ const CONTAINERS = arg('--containers', 8);
 const THREADS = arg('--threads', 0);
 /** --detail: the largest anonymous mappings of each of tsproc's processes after the load */
 const DETAIL = process.argv.includes('--detail');
+/** --no-lxcfs: tsproc alone (to compare builds; the ratio wants lxcfs in the same run) */
+const LX = !process.argv.includes('--no-lxcfs');
 
 // n reads, going through the files in turn; prints nothing.
 const LOADER = `
@@ -107,7 +109,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < CONTAINERS; i++) cgroups.push(makeCgroup(`views-memory-${i}-${process.pid}`, { memory: (256 + 32 * i) * 2 ** 20, cpus: '0', quota: 0.5 }));
     const ts = await mountTsproc(THREADS ? ['--threads', String(THREADS)] : []);
     mounts.push(ts);
-    const lx = existsSync(LXCFS) ? await mountLxcfs() : undefined;
+    const lx = LX && existsSync(LXCFS) ? await mountLxcfs() : undefined;
     if (lx) mounts.push(lx);
     const mib = (k: number) => (k / 1024).toFixed(1);
     console.log(`${READS} reads (every file in turn) by ${READERS} parallel readers in ${CONTAINERS} containers; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
