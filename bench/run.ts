@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { hostLayout } from '../src/cgroup/layout.js';
+import { hostLayout } from '../src/cgroup-layout.js';
 import { planCgroup } from '../runner/cgroup/cgroup-plan.js';
 
 const BIN = fileURLToPath(new URL('../../bin/tsproc.js', import.meta.url));

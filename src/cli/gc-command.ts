@@ -1,7 +1,7 @@
 // `tsproc gc`: removes exited containers, hidden images no container uses, and unused layers; says what it freed.
 import { Command } from 'commander';
 import { ImageStore, collectGarbage } from '../../runner/image/index.js';
-import { containerRefs } from './container-refs.js';
+import { containerStore } from '../../runner/container-store.js';
 import { humanSize } from '../human.js';
 import { rootsOf } from './roots.js';
 
@@ -10,7 +10,7 @@ export function gcCommand(): Command {
     .description('remove exited containers and their writable layers, and every layer no image uses')
     .action(async (_opts: unknown, cmd: Command) => {
       const roots = rootsOf(cmd);
-      const r = await collectGarbage(new ImageStore(roots.dataRoot), containerRefs(roots));
+      const r = await collectGarbage(new ImageStore(roots.dataRoot), containerStore(roots));
       const out: string[] = [];
       for (const c of r.containers) out.push(`Deleted container: ${c.id.slice(0, 12)} (${c.name})`);
       for (const id of r.images) out.push(`Deleted image: ${id}`);

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { ImageStore, importImage, removeImages } from '../../runner/image/index.js';
 import { hexOf } from '../../runner/image/digest.js';
-import { containerRefs } from './container-refs.js';
+import { containerStore } from '../../runner/container-store.js';
 import { humanSize } from '../human.js';
 import { formatImages } from './image-table.js';
 import { progressBar } from './progress.js';
@@ -70,7 +70,7 @@ function removeCommand(name: string): Command {
     .option('-f, --force', 'remove even if containers use it (kept hidden until they are gone); remove every name of an id')
     .action(async (refs: string[], opts: { force?: boolean }, cmd: Command) => {
       const roots = rootsOf(cmd);
-      const r = await removeImages(new ImageStore(roots.dataRoot), refs, containerRefs(roots), { force: opts.force ?? false });
+      const r = await removeImages(new ImageStore(roots.dataRoot), refs, containerStore(roots), { force: opts.force ?? false });
       for (const n of r.untagged) process.stdout.write(`Untagged: ${n}\n`);
       for (const id of [...r.deleted, ...r.hidden]) process.stdout.write(`Deleted: ${id}\n`);
       for (const id of r.hidden) process.stderr.write(`tsproc: ${hexOf(id).slice(0, 12)} is kept until the containers using it are removed (tsproc gc)\n`);
