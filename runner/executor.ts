@@ -15,7 +15,6 @@ import { encodeHelperConfig, stdioConfig, type HelperConfig, type Namespace } fr
 import { HelperFailure } from './helper-events.js';
 import { runHelper } from './helper-process.js';
 import { prepareImageRoot } from './image-run.js';
-import { checkLxcfs } from './lxcfs-check.js';
 import { mountTable, rootMounts } from './mount-table.js';
 import { shortId } from './names.js';
 import type { RunPlan } from './plan.js';
@@ -89,7 +88,7 @@ export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typ
 export async function runContainer(plan: RunPlan, ctx: RunContext): Promise<number> {
   const { roots } = ctx;
   // 1. Refuse what would fail later, before anything is created: a missing lxcfs mount.
-  if (plan.lxcfsRoot) await checkLxcfs(plan.lxcfsRoot);
+  if (plan.lxcfsRoot) await (await import('./lxcfs-check.js')).checkLxcfs(plan.lxcfsRoot); // loaded for --lxcfs only
   // 2. The record (the plan, the cgroup paths, this process as its creator), whole or not at all.
   const cg = planCgroup(ctx.layout, plan.cgroupParent, plan.id);
   let record: ContainerRecord = { id: plan.id, name: plan.name, created: new Date().toISOString(), plan, cgroup: cg, detached: plan.detach, creator: ownIdentity() };

@@ -1,14 +1,17 @@
 // `tsproc gc`: removes exited containers, hidden images no container uses, and unused layers; says what it freed.
 import { Command } from 'commander';
-import { ImageStore, collectGarbage } from '../../runner/image/index.js';
-import { containerRefs } from './container-refs.js';
-import { human } from './image-table.js';
 import { rootsOf } from './roots.js';
 
 export function gcCommand(): Command {
   return new Command('gc')
     .description('remove exited containers and their writable layers, and every layer no image uses')
     .action(async (_opts: unknown, cmd: Command) => {
+      // loaded when gc runs, not with the CLI (issue 13)
+      const [{ ImageStore, collectGarbage }, { containerRefs }, { human }] = await Promise.all([
+        import('../../runner/image/index.js'),
+        import('./container-refs.js'),
+        import('./image-table.js'),
+      ]);
       const roots = rootsOf(cmd);
       const r = await collectGarbage(new ImageStore(roots.dataRoot), containerRefs(roots));
       const out: string[] = [];

@@ -3,6 +3,8 @@ import type { ImageRecord } from '../../runner/image/index.js';
 import { hexOf } from '../../runner/image/digest.js';
 import { splitName } from '../../runner/image/reference.js';
 
+export { hexOf };
+
 export function formatImages(images: ImageRecord[], now: Date): string {
   const rows = [['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE']];
   const sorted = [...images].sort((a, b) => created(b).localeCompare(created(a)));

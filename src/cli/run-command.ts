@@ -3,11 +3,7 @@
 import { Command, type ErrorOptions } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { hostLayout } from '../cgroup/layout.js';
-import { runContainer } from '../../runner/executor.js';
-import { findImage, splitRunArgs } from '../../runner/image-run.js';
-import { newId, newName } from '../../runner/names.js';
-import { buildPlan, type Probe, type RunFlags } from '../../runner/plan-from-flags.js';
+import type { Probe, RunFlags } from '../../runner/plan-from-flags.js';
 import { DEFAULT_MOUNT_DIR } from '../served-files.js';
 import { rootsOf } from './roots.js';
 
@@ -88,6 +84,14 @@ export function runCommand(): Command {
     .option('--lxcfs', `bind the per-container /proc files of the mount at ${DEFAULT_MOUNT_DIR}`)
     .option('--lxcfs-root <dir>', 'the same from another lxcfs-compatible mount (implies --lxcfs)')
     .action(async (args: string[], flags: RunFlags, command: Command) => {
+      // loaded here, not with the CLI: every other command starts without the runner (issue 13)
+      const [{ hostLayout }, { runContainer }, { findImage, splitRunArgs }, { newId, newName }, { buildPlan }] = await Promise.all([
+        import('../cgroup/layout.js'),
+        import('../../runner/executor.js'),
+        import('../../runner/image-run.js'),
+        import('../../runner/names.js'),
+        import('../../runner/plan-from-flags.js'),
+      ]);
       const roots = rootsOf(command);
       const id = newId();
       const run = splitRunArgs(flags.rootfs, args);
