@@ -103,6 +103,10 @@ export function runCommand(): Command {
         generatedName: flags.name === undefined,
         warn: (m) => process.stderr.write(`tsproc: ${m}\n`),
       });
+      // Done: the monitor has cleaned up (or, with -d, runs on without us). Exiting here skips Node's
+      // teardown of its heap, some 7% of a run (issue 13); only with nothing left to write (stdout and
+      // stderr are written synchronously to files, pipes and terminals, not always to sockets).
+      if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit();
     });
   return exitOnUsage(cmd, 125);
 }
