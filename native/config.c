@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/bpf.h>
+#include <linux/filter.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,25 @@ static int device(struct config *c, char *const *f)
 	return 0;
 }
 
+/* "seccomp HEX FLAGS": struct sock_filter[] as hex, whole instructions, no more than the kernel takes. */
+static int seccomp_filter(struct config *c, const char *text, const char *flags)
+{
+	size_t n = strlen(text) / 2;
+	unsigned char *bytes;
+	if (strlen(text) % 2 || n == 0 || n % sizeof(struct sock_filter) || n / sizeof(struct sock_filter) > BPF_MAXINSNS || !(bytes = malloc(n)))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hex(text[2 * i]), lo = hex(text[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		bytes[i] = (unsigned char)(hi * 16 + lo);
+	}
+	c->seccomp = (struct sock_filter *)bytes;
+	c->seccomp_len = (unsigned short)(n / sizeof(struct sock_filter));
+	c->seccomp_flags = (unsigned int)strtoul(flags, NULL, 16);
+	return 0;
+}
+
 /* Apply one line; -1 if its key is unknown or its fields wrong. */
 static int apply(struct config *c, struct line *l, size_t *nenv, size_t *nargv)
 {
@@ -182,6 +202,12 @@ static int apply(struct config *c, struct line *l, size_t *nenv, size_t *nargv)
 		return device(c, f);
 	else if (IS("target-pid", 1))
 		c->target_pid = (pid_t)strtol(f[1], NULL, 10);
+	else if (IS("seccomp", 2))
+		return seccomp_filter(c, f[1], f[2]);
+	else if (IS("seccomp-listener", 0))
+		c->seccomp_listener = 1;
+	else if (IS("sysinfo-socket", 1))
+		c->sysinfo_socket = f[1];
 	else
 		return -1;
 	return 0;
@@ -216,7 +242,8 @@ int config_read(const char *path, struct config *c, int *bad_line)
 	}
 	free(text);
 	fclose(fp);
-	if ((!c->rootfs && !c->target_pid) || nargv == 0) {
+	/* a listener with nowhere to go would leave its calls failing with ENOSYS */
+	if ((!c->rootfs && !c->target_pid) || nargv == 0 || (c->seccomp_listener && (!c->seccomp || !c->sysinfo_socket))) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -138,13 +138,13 @@ int use_stdio(int in, int out, int err)
 	return dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 ? -1 : 0;
 }
 
-void container_main(const struct config *c, int sync_fd, int err_fd, int tty_sock, int in_fd, int out_fd, int errout_fd)
+void container_main(const struct config *c, const struct container_fds *fds)
 {
 	char go = 0;
-	int root_fd, line = 0, cap_last;
+	int root_fd, line = 0, cap_last, sync_fd = fds->sync;
 	const char *step = "";
 
-	error_fd = err_fd;
+	error_fd = fds->error;
 	/* 0. Not dumpable until execve (which resets it): nothing in the container may ptrace us or
 	 *    open our /proc/PID/fd while we hold the monitor's descriptors (the --init stays so). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -161,7 +161,7 @@ void container_main(const struct config *c, int sync_fd, int err_fd, int tty_soc
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* Its stdio: pipes to and from the monitor (which relays and logs them), or a terminal (-t). */
-	if (!c->tty && use_stdio(in_fd >= 0 ? in_fd : open("/dev/null", O_RDONLY | O_CLOEXEC), out_fd, errout_fd) < 0)
+	if (!c->tty && use_stdio(fds->in >= 0 ? fds->in : open("/dev/null", O_RDONLY | O_CLOEXEC), fds->out, fds->err) < 0)
 		fail("stdio", 0);
 	/* 1. Wait until the monitor has put us in the cgroups (EOF: the monitor died). */
 	if (read(sync_fd, &go, 1) != 1 || go != 'g')
@@ -191,23 +191,38 @@ void container_main(const struct config *c, int sync_fd, int err_fd, int tty_soc
 	if (c->readonly_root && mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
 		fail("readonly-root", 0);
 	/* 7. -t: a pseudo-terminal of the container's devpts; the monitor gets its master. */
-	if (c->tty && container_tty(tty_sock, 1) < 0)
+	if (c->tty && container_tty(fds->tty_sock, 1) < 0)
 		fail("tty", 0);
 	/* 8. Hostname and loopback. */
 	if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
 		fail("hostname", 0);
 	if (c->loopback && loopback_up() < 0)
 		fail("loopback", 0);
-	/* 9.-11. */
-	process_main(c, err_fd, cap_last, 1);
+	/* 9.-12. */
+	process_main(c, fds->error, cap_last, 1, fds->listener_sock);
+}
+
+/* The seccomp filter (and its listener to the monitor); a failure ends the process with the step. */
+static void seccomp_step(const struct config *c, int listener_sock)
+{
+	int r = seccomp_install(c, listener_sock);
+	if (r == -1)
+		fail("seccomp", 0);
+	if (r == -2)
+		fail("seccomp-listener", 0);
 }
 
 /* The last steps of a container's first process, and of a process `tsproc exec` starts in it:
- * privileges, identity, working directory, then the command. */
-void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsig)
+ * privileges, identity, working directory, the seccomp filter, then the command. */
+void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsig, int listener_sock)
 {
 	error_fd = err_fd;
-	/* 9. Privileges: the bounding set while we may, then the identity, then the rest. */
+	/* 9. Privileges: the bounding set while we may, then the identity, then the rest. Without
+	 *    no_new_privs (--privileged) the kernel takes a filter only from CAP_SYS_ADMIN, which a
+	 *    non-root user loses at setuid: the filter goes on first then (as runc does), and the
+	 *    identity calls pass through it. */
+	if (c->seccomp && !c->no_new_privs)
+		seccomp_step(c, listener_sock);
 	drop_bounding(c, cap_last);
 	if (setgroups(c->ngroups, c->groups) < 0)
 		fail("setgroups", 0);
@@ -223,7 +238,11 @@ void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsi
 	/* 10. If the monitor dies, the kernel kills the container (again: the uid change cleared it). */
 	if (pdeathsig)
 		set_pdeathsig();
-	/* 11. The command (as PID 1, or as the child of a minimal init); execvp searches the plan's PATH. */
+	/* 11. The seccomp filter, as late as can be: only execve (and --init's fork) of ours pass it;
+	 *     with --lxcfs its listener is the monitor's before the command runs. */
+	if (c->seccomp && c->no_new_privs)
+		seccomp_step(c, listener_sock);
+	/* 12. The command (as PID 1, or as the child of a minimal init); execvp searches the plan's PATH. */
 	environ = c->env;
 	if (c->init) {
 		pid_t pid = fork();

@@ -63,6 +63,11 @@ int exec_main(const struct config *c)
 		if ((cgroups[ncgroups++] = open(c->lines[i].f[1], O_WRONLY | O_CLOEXEC)) < 0)
 			return failed("cgroup", c->lines[i].number);
 	}
+	/* --lxcfs: the command's filter sends sysinfo(2) to the container's monitor (it outlives us): its
+	 *    socket, connected while its path is ours to see */
+	int listener_sock = c->sysinfo_socket ? unix_socket_at(c->sysinfo_socket, SOCK_SEQPACKET, 0) : -1;
+	if (c->sysinfo_socket && listener_sock < 0)
+		return failed("sysinfo-connect", 0);
 	/* 3. Join the namespaces; the mount one last: its root and cwd become ours. */
 	for (size_t i = 0; i < NNS; i++)
 		if (fds[i] >= 0 && setns(fds[i], namespaces[i].flag) < 0)
@@ -92,10 +97,12 @@ int exec_main(const struct config *c)
 			child_failed(error_pipe[1], "tty", 0);
 		if (!c->tty && (use_stdio(in[0] >= 0 ? in[0] : null, out[1], err[1]) < 0 || setsid() < 0))
 			child_failed(error_pipe[1], "stdio", 0);
-		process_main(c, error_pipe[1], cap_last, 0);
+		process_main(c, error_pipe[1], cap_last, 0, listener_sock);
 	}
 	container_pid = child;
 	close(error_pipe[1]);
+	if (listener_sock >= 0)
+		close(listener_sock);
 	close(null);
 	if (!c->tty) {
 		close(in[0]), close(out[1]), close(err[1]);

@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <sys/types.h>
 
+struct sock_filter;
+
 /* One line of the plan file: a key and its fields (already unescaped). */
 struct line {
 	char **f; /* f[0] is the key */
@@ -57,6 +59,11 @@ struct config {
 	pid_t target_pid; /* exec: the container's first process, whose namespaces we join */
 	struct device_rule devices[MAX_DEVICE_RULES]; /* compiled into the cgroup2 device filter */
 	size_t ndevices;
+	struct sock_filter *seccomp; /* the filter the command installs last (NULL: none) */
+	unsigned short seccomp_len;
+	unsigned int seccomp_flags; /* SECCOMP_FILTER_FLAG_* of the profile */
+	int seccomp_listener; /* its listener goes to the monitor (sysinfo, --lxcfs) */
+	const char *sysinfo_socket; /* run: the monitor takes exec's listeners there; exec: where to send ours */
 };
 
 /* The status channel: fd 3, one line per event (see runner/helper-events.ts). */
@@ -66,10 +73,17 @@ int config_read(const char *path, struct config *c, int *bad_line);
 void status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void escape_to(char *out, size_t size, const char *s);
 
+/* The descriptors the container's first process gets from the monitor. */
+struct container_fds {
+	int sync, error; /* the go signal, and where a failed step is reported */
+	int tty_sock; /* -t: where the terminal's master goes, else -1 */
+	int in, out, err; /* without -t: its stdio pipes (in: -1 without -i) */
+	int listener_sock; /* --lxcfs: where the seccomp listener goes, else -1 */
+};
 /* The container side: everything from the go signal to execve (never returns). */
-void container_main(const struct config *c, int sync_fd, int error_fd, int tty_sock, int in_fd, int out_fd, int err_fd) __attribute__((noreturn));
+void container_main(const struct config *c, const struct container_fds *fds) __attribute__((noreturn));
 int use_stdio(int in, int out, int err);
-void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsig) __attribute__((noreturn));
+void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsig, int listener_sock) __attribute__((noreturn));
 int last_cap(void);
 /* tsproc exec: join a running container and run a command in it. */
 int exec_main(const struct config *c);
@@ -80,6 +94,11 @@ extern volatile pid_t container_pid;
 int prepare_mounts(const struct config *c, int *index);
 int run_ops(const struct config *c, int root_fd, const char **step, int *index);
 int open_in_root(int root_fd, const char *path, int flags);
+
+/* One descriptor over a unix socket (fdpass.c): fd_send 0 or -1; fd_receive the descriptor, or -1
+ * with errno (EAGAIN with MSG_DONTWAIT: nothing yet; ENOMSG: a message, or the end, without one). */
+int fd_send(int sock, int fd);
+int fd_receive(int sock, int flags);
 
 /* -t */
 int container_tty(int sock, int console);
@@ -101,6 +120,7 @@ int log_open(struct log *l, const char *path, long max);
 void log_write(struct log *l, int stream, const char *buf, size_t n);
 void log_flush(struct log *l);
 
+struct sysinfo_server;
 struct relay {
 	int master; /* -t: the terminal's master, else -1 */
 	int in; /* -i: where our stdin goes (the master with -t), else -1 */
@@ -109,16 +129,41 @@ struct relay {
 	struct log *log;
 	int sink_out, sink_out_sock, sink_err, sink_err_sock; /* the CLI's stdout and stderr, from relay_sink_fd */
 	int lossy; /* a CLI reader that falls behind loses output (the log keeps it) rather than stop the loop */
+	struct sysinfo_server *sysinfo; /* the monitor with --lxcfs: seccomp listeners it answers sysinfo(2) on */
 };
 int relay_sink_fd(int fd, int *sock);
 int relay_run(const struct relay *r, pid_t child, int *status, size_t *dropped);
 extern volatile sig_atomic_t tty_resized;
+
+/* seccomp (seccomp.c): install the plan's filter; with a listener, send it on listener_sock and close
+ * both. 0; -1 (the filter refused) or -2 (the listener not sent) with errno. unix_socket_at: a
+ * SOCK_SEQPACKET socket listening or connected at path (through /proc/self/fd: the state directory's
+ * paths may be longer than sockaddr_un takes); -1 with errno. */
+int seccomp_install(const struct config *c, int listener_sock);
+int unix_socket_at(const char *path, int type, int listening);
+
+/* The answers to sysinfo(2) (sysinfo.c), served from the monitor's relay loop (or the agent's): the
+ * listeners of the container's filters (the monitor's own through `inbox`, exec's through the socket
+ * at `path`; the agent's added), figures read from the container's /proc by a short-lived process in
+ * its namespaces. */
+struct pollfd;
+struct sysinfo_server *sysinfo_server_new(const char *path, int inbox);
+int sysinfo_server_add_listener(struct sysinfo_server *s, int fd);
+int sysinfo_server_started(struct sysinfo_server *s, pid_t container, int join_pid);
+int sysinfo_server_listeners(const struct sysinfo_server *s);
+int sysinfo_server_pollfds(struct sysinfo_server *s, struct pollfd *p, int max);
+void sysinfo_server_handle(struct sysinfo_server *s, const struct pollfd *p, int n);
+int sysinfo_server_timeout(const struct sysinfo_server *s); /* ms until it must act, -1: none */
+#define SYSINFO_MAX_FDS 96
 
 /* cgroup2: the device filter (BPF) on a cgroup directory; -1 with errno. */
 int device_filter_attach(const struct config *c, const char *cgroup_dir);
 
 /* The monitor: clone, join cgroups, wait, record, clean up. Returns the monitor's exit code. */
 int monitor_main(const struct config *c);
+
+/* tsproc seccomp-agent: sysinfo(2) for runc containers whose profile's listenerPath is this socket. */
+int agent_main(const char *path);
 
 /* The daemon's: binds of a dead tsproc mount in PID's mount namespace, covered by live ones. */
 int rebind_main(pid_t pid);

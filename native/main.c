@@ -4,6 +4,7 @@
  *   tsproc-helper run PLAN      fd 3: the status channel (one event a line)
  *   tsproc-helper exec PLAN     the same channel; a process in a running container
  *   tsproc-helper rebind PID    the daemon's: repair binds of a dead tsproc mount (rebind.c)
+ *   tsproc-helper seccomp-agent SOCKET   sysinfo(2) for runc's listenerPath (agent.c)
  *
  * The helper forks the monitor and returns at once: the monitor is never a child of the CLI. The
  * monitor starts the container, waits for it, records its exit and cleans up. Events name the step
@@ -65,6 +66,8 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "rebind") == 0)
 		return rebind_main((pid_t)atoi(argv[2]));
+	if (argc == 3 && strcmp(argv[1], "seccomp-agent") == 0)
+		return close_range(3, ~0U, 0) < 0 ? 1 : agent_main(argv[2]);
 
 	if (argc != 3 || (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "exec") != 0)) {
 		fprintf(stderr, "usage: tsproc-helper run|exec PLAN (fd 3: status channel)\n");

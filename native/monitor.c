@@ -196,6 +196,7 @@ static int open_channels(const struct config *c, int in[2], int out[2], int err[
 int monitor_main(const struct config *c)
 {
 	int sync_pipe[2], error_pipe[2], tty_sock[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, status_code;
+	int listener_sock[2] = { -1, -1 };
 	char what[512];
 	ssize_t n;
 	pid_t child;
@@ -217,6 +218,11 @@ int monitor_main(const struct config *c)
 		return snprintf(what, sizeof(what), "pipe %d 0", errno), failed(c, 0, what);
 	if (log_open(&log, c->log_path, c->log_max) < 0)
 		return snprintf(what, sizeof(what), "log %d 0", errno), failed(c, 0, what);
+	/*    --lxcfs: the container's sysinfo(2) calls come to us. Its first process hands us its filter's
+	 *    listener through a socketpair before its command runs; exec'd processes, through the socket. */
+	if (c->sysinfo_socket && (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, listener_sock) < 0 ||
+				  !(relay.sysinfo = sysinfo_server_new(c->sysinfo_socket, listener_sock[0]))))
+		return snprintf(what, sizeof(what), "sysinfo %d 0", errno), failed(c, 0, what);
 	/* 3. The container's first process; it waits for the go before touching anything. */
 	child = fork();
 	if (child < 0)
@@ -228,11 +234,16 @@ int monitor_main(const struct config *c)
 			close(tty_sock[0]);
 		else
 			close(out[0]), close(err[0]), close(in[1]);
-		container_main(c, sync_pipe[0], error_pipe[1], tty_sock[1], in[0], out[1], err[1]);
+		if (c->sysinfo_socket)
+			close(listener_sock[0]);
+		struct container_fds fds = { .sync = sync_pipe[0], .error = error_pipe[1], .tty_sock = tty_sock[1], .in = in[0], .out = out[1], .err = err[1], .listener_sock = listener_sock[1] };
+		container_main(c, &fds);
 	}
 	container_pid = child;
 	close(sync_pipe[0]);
 	close(error_pipe[1]);
+	if (c->sysinfo_socket)
+		close(listener_sock[1]);
 	if (c->tty)
 		close(tty_sock[1]);
 	else {
@@ -270,6 +281,8 @@ int monitor_main(const struct config *c)
 		return failed(c, child, what);
 	}
 	record_pid(c->container_pid_file, child);
+	if (relay.sysinfo)
+		sysinfo_server_started(relay.sysinfo, child, 0); /* if it fails, calls go on to the kernel */
 	status("started %d", child);
 	/* 6. Relay its output (to the CLI and the log) and the control FIFO's commands until it ends.
 	 *    The log and the FIFO are always served: a CLI reader that stops reading loses output. */

@@ -1,6 +1,7 @@
 /* The relay loop while a command runs: its output to the CLI's stdout/stderr (and to the log), the
- * CLI's stdin to it (-i), commands from the control FIFO, until it ends. No write may block the
- * loop: what a sink cannot take at once waits in its buffer. */
+ * CLI's stdin to it (-i), commands from the control FIFO, the container's sysinfo(2) calls (the
+ * monitor with --lxcfs, sysinfo.c), until it ends. No write may block the loop: what a sink cannot
+ * take at once waits in its buffer. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "helper.h"
@@ -190,7 +192,7 @@ int relay_run(const struct relay *r, pid_t child, int *status, size_t *dropped)
 	sink_init(&sinks[SINK_IN], r->in, 0, r->in != r->master);
 	struct sink *sink_of[NSRC] = { &sinks[SINK_OUT], &sinks[SINK_ERR], &sinks[SINK_IN], NULL };
 	for (;;) {
-		struct pollfd p[NSRC + NSINK];
+		struct pollfd p[NSRC + NSINK + SYSINFO_MAX_FDS];
 		for (int i = 0; i < NSRC; i++) {
 			/* a source whose sink must not lose waits while the sink holds anything */
 			int held = sink_of[i] && sink_of[i]->len > 0 && (i == SRC_STDIN || !r->lossy);
@@ -204,7 +206,13 @@ int relay_run(const struct relay *r, pid_t child, int *status, size_t *dropped)
 			tty_resized = 0;
 			copy_size(r->master);
 		}
-		if (ppoll(p, NSRC + NSINK, NULL, &during) < 0)
+		int nsys = r->sysinfo ? sysinfo_server_pollfds(r->sysinfo, p + NSRC + NSINK, SYSINFO_MAX_FDS) : 0;
+		int wait_ms = r->sysinfo ? sysinfo_server_timeout(r->sysinfo) : -1;
+		struct timespec ts = { .tv_sec = wait_ms / 1000, .tv_nsec = (wait_ms % 1000) * 1000000L };
+		int ready = ppoll(p, (nfds_t)(NSRC + NSINK + nsys), wait_ms < 0 ? NULL : &ts, &during);
+		if (r->sysinfo)
+			sysinfo_server_handle(r->sysinfo, p + NSRC + NSINK, ready < 0 ? 0 : nsys);
+		if (ready <= 0)
 			continue;
 		for (int i = 0; i < NSINK; i++)
 			if (p[NSRC + i].revents & (POLLOUT | POLLERR | POLLHUP))

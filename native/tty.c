@@ -11,26 +11,6 @@
 
 #include "helper.h"
 
-/* A one-byte message with room for one descriptor (SCM_RIGHTS). */
-struct fd_message {
-	char byte;
-	struct iovec iov;
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg;
-};
-
-static struct msghdr *fd_message(struct fd_message *m)
-{
-	memset(m, 0, sizeof(*m));
-	m->byte = 't';
-	m->iov = (struct iovec){ .iov_base = &m->byte, .iov_len = 1 };
-	m->msg = (struct msghdr){ .msg_iov = &m->iov, .msg_iovlen = 1, .msg_control = m->u.buf, .msg_controllen = sizeof(m->u.buf) };
-	return &m->msg;
-}
-
 /* Container side, after pivot_root: a pty from the container's devpts; the master goes to the
  * monitor over `sock`, the slave becomes the controlling terminal, stdio and (console: the
  * container's first process, not an exec'd one) /dev/console. */
@@ -40,14 +20,7 @@ int container_tty(int sock, int console)
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)) != 0)
 		return -1;
-	struct fd_message m;
-	struct msghdr *msg = fd_message(&m);
-	struct cmsghdr *cm = CMSG_FIRSTHDR(msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &master, sizeof(int));
-	if (sendmsg(sock, msg, 0) != 1)
+	if (fd_send(sock, master) < 0)
 		return -1;
 	close(master);
 	close(sock);
@@ -69,14 +42,5 @@ int container_tty(int sock, int console)
 /* Monitor side: the master sent by container_tty, or -1 (the container failed before). */
 int tty_receive(int sock)
 {
-	struct fd_message m;
-	struct msghdr *msg = fd_message(&m);
-	ssize_t n;
-	while ((n = recvmsg(sock, msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-		;
-	struct cmsghdr *cm = n == 1 ? CMSG_FIRSTHDR(msg) : NULL;
-	int fd = -1;
-	if (cm && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
+	return fd_receive(sock, 0);
 }

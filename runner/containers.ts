@@ -10,6 +10,7 @@ import { parseEvent } from './helper-events.js';
 import { Staging } from './image/staging.js';
 import { StorePaths } from './image/store-paths.js';
 import { shortId } from './names.js';
+import { humanDuration } from '../src/human.js';
 import { paths, type Roots } from './roots.js';
 import { type ContainerRecord, RECORD_FILES } from './state.js';
 import { removeRecord, tearDown } from './teardown.js';
@@ -75,7 +76,7 @@ export function inspectContainer(roots: Roots, id: string, probe: OwnerProbe = h
   const info: ContainerInfo = { record, status: 'created' };
   // Its owners first, what they write second: a monitor writes the container's pid when it starts, and
   // records the exit (with --rm removes the record) before it ends, so an owner seen gone has left all
-  // it will (review finding 9).
+  // it will.
   const owner = ownership(roots, record, probe);
   if (owner.monitorPid !== undefined) info.monitorPid = owner.monitorPid;
   const pid = readNumber(`${data}/${RECORD_FILES.containerPid}`);
@@ -169,17 +170,10 @@ export function findContainer(roots: Roots, ref: string): ContainerInfo {
 
 /** "Up 3 minutes", "Exited (137) 2 seconds ago", docker's words. */
 export function describeStatus(info: ContainerInfo, now = Date.now()): string {
-  if (info.status === 'running') return `Up ${ago(now - info.startedAt!.getTime())}`;
+  if (info.status === 'running') return `Up ${humanDuration(now - info.startedAt!.getTime())}`;
   if (info.status === 'created') return 'Created';
   if (info.status === 'dead') return 'Dead';
   const note = info.exit!.note ?? (info.exit!.oomKilled ? 'out of memory' : undefined);
-  return `Exited (${info.exit!.code}) ${ago(now - info.finishedAt!.getTime())} ago${note ? ` (${note})` : ''}`;
+  return `Exited (${info.exit!.code}) ${humanDuration(now - info.finishedAt!.getTime())} ago${note ? ` (${note})` : ''}`;
 }
 
-export function ago(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return s < 2 ? 'Less than a second' : `${s} seconds`;
-  if (s < 3600) return `${Math.round(s / 60)} minute${Math.round(s / 60) === 1 ? '' : 's'}`;
-  if (s < 86400) return `${Math.round(s / 3600)} hour${Math.round(s / 3600) === 1 ? '' : 's'}`;
-  return `${Math.round(s / 86400)} days`;
-}

@@ -78,7 +78,7 @@ export async function forceEnd(roots: Roots, id: string): Promise<ContainerInfo 
 /**
  * The exit status of a container, once it has ended and its monitor has cleaned up. Read through a
  * hard link to its state's `wait` file, which the monitor writes in place as it ends: with --rm the
- * record and the exit in it go at once, the link keeps what the monitor wrote (review finding 14).
+ * record and the exit in it go at once, the link keeps what the monitor wrote.
  */
 export async function waitForExit(roots: Roots, info: ContainerInfo): Promise<number> {
   const id = info.record.id;

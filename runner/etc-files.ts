@@ -17,7 +17,7 @@ const readText = (path: string): string | undefined => {
  * The host's resolver configuration for a container, as docker picks it: /etc/resolv.conf, unless it
  * is unreadable (a dangling symlink) or, for a container with a network of its own, names only
  * systemd-resolved's stub 127.0.0.53 (the container's own loopback there): then systemd-resolved's
- * upstream list. Neither: none (review finding 13).
+ * upstream list. Neither: none.
  */
 export function hostResolvConf(net: RunPlan['net'], read: (path: string) => string | undefined = readText): string | undefined {
   const own = read('/etc/resolv.conf');

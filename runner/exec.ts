@@ -9,10 +9,12 @@ import type { ContainerInfo } from './containers.js';
 import { containerNamespaces } from './executor.js';
 import { parseEnv } from './flag-values.js';
 import { encodeHelperConfig, stdioConfig, type HelperConfig } from './helper-config.js';
-import { runHelper } from './helper-process.js';
+import { requireHelper, runHelper } from './helper-process.js';
 import { shortId } from './names.js';
 import { rootFile, type Probe } from './plan-from-flags.js';
 import { paths, type Roots } from './roots.js';
+import { containerFilter } from './seccomp/container-filter.js';
+import { STATE_FILES } from './state.js';
 import { resolveUser } from './user.js';
 
 export interface ExecFlags {
@@ -23,8 +25,9 @@ export interface ExecFlags {
   workdir?: string;
 }
 
-/** The helper's plan for this exec (pure: the probe reads the root's user database). */
-export function execConfig(info: ContainerInfo, f: ExecFlags, args: string[], probe: Probe): HelperConfig {
+/** The helper's plan for this exec (pure: the probe reads the root's user database); `stateDir`: the
+ *  container's state directory, where its monitor's sysinfo socket is (--lxcfs). */
+export function execConfig(info: ContainerInfo, f: ExecFlags, args: string[], probe: Probe, stateDir?: string): HelperConfig {
   const { plan } = info.record;
   if (args.length === 0 || args[0] === '') throw new TsprocError('no command given: tsproc exec [OPTIONS] NAME CMD [ARG...]', { code: 'EINVAL', exitCode: 125 });
   if (f.workdir !== undefined && !f.workdir.startsWith('/')) throw new TsprocError(`-w: wants an absolute path in the container, not ${JSON.stringify(f.workdir)}`, { code: 'EINVAL', exitCode: 125 });
@@ -35,6 +38,8 @@ export function execConfig(info: ContainerInfo, f: ExecFlags, args: string[], pr
     const kv = parseEnv('-e', e, probe.env);
     if (kv !== undefined) env.set(kv.slice(0, kv.indexOf('=')), kv);
   }
+  // the container's filter again: a filter is inherited only by fork, and this process is forked outside
+  const seccomp = containerFilter(plan);
   return {
     id: plan.id,
     targetPid: info.pid!,
@@ -51,6 +56,9 @@ export function execConfig(info: ContainerInfo, f: ExecFlags, args: string[], pr
     init: false,
     ...stdioConfig(f.tty === true, f.interactive === true),
     cgroupProcs: procsFiles(info.record.cgroup),
+    ...(seccomp ? { seccomp } : {}),
+    // its sysinfo calls go to the container's monitor, which outlives this exec
+    ...(seccomp?.listener && stateDir !== undefined ? { sysinfo: { socket: `${stateDir}/${STATE_FILES.sysinfoSocket}` } } : {}),
     prepare: [],
     ops: [],
     cleanup: { umount: [], rmdir: [], remove: [] },
@@ -59,9 +67,11 @@ export function execConfig(info: ContainerInfo, f: ExecFlags, args: string[], pr
 
 export async function execInContainer(roots: Roots, info: ContainerInfo, f: ExecFlags, args: string[], probe: Probe, warn: (m: string) => void): Promise<number> {
   if (info.status !== 'running') throw new TsprocError(`container ${info.record.name} (${shortId(info.record.id)}) is not running`, { code: 'ESRCH', exitCode: 125 });
-  const config = encodeHelperConfig(execConfig(info, f, args, probe));
+  requireHelper();
+  const stateDir = paths.container(roots, info.record.id);
+  const config = encodeHelperConfig(execConfig(info, f, args, probe, stateDir));
   // in the container's state directory: it goes with the container whatever happens to us
-  const configPath = `${paths.container(roots, info.record.id)}/exec-${randomBytes(4).toString('hex')}.conf`;
+  const configPath = `${stateDir}/exec-${randomBytes(4).toString('hex')}.conf`;
   try {
     writeFileSync(configPath, config.text, { mode: 0o600 });
     const r = await runHelper({

@@ -13,13 +13,14 @@ import { DEFAULT_DEVICES, type DeviceRule } from './cgroup/device-rules.js';
 import { etcFiles, hostResolvConf } from './etc-files.js';
 import { encodeHelperConfig, stdioConfig, type HelperConfig, type Namespace } from './helper-config.js';
 import { HelperFailure } from './helper-events.js';
-import { runHelper } from './helper-process.js';
+import { requireHelper, runHelper } from './helper-process.js';
 import { prepareImageRoot } from './image-run.js';
 import { mountTable, rootMounts } from './mount-table.js';
 import { shortId } from './names.js';
 import type { RunPlan } from './plan.js';
 import { paths, type Roots } from './roots.js';
 import { type ContainerRecord, createRecord, createStateDir, RECORD_FILES, STATE_FILES, takeName, writeRecord } from './state.js';
+import { containerFilter } from './seccomp/container-filter.js';
 import { removeRecord, tearDown } from './teardown.js';
 import { testPoint } from './test-hooks.js';
 
@@ -47,6 +48,7 @@ export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typ
   const devices = containerDevices(plan);
   // cgroup2 (v2's hierarchy, and hybrid's next to v1's devices controller) filters devices with BPF
   const filters = cg.hierarchies.filter((h) => h.unified).map((h) => h.dir);
+  const seccomp = containerFilter(plan);
   return {
     id: plan.id,
     rootfs: root.rootfs,
@@ -72,6 +74,8 @@ export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typ
     waitFile: `${stateDir}/${STATE_FILES.wait}`,
     log: { path: `${paths.record(roots, plan.id)}/${RECORD_FILES.log}`, maxSize: plan.logMaxSize },
     control: `${stateDir}/${STATE_FILES.control}`,
+    ...(seccomp ? { seccomp } : {}),
+    ...(seccomp?.listener ? { sysinfo: { socket: `${stateDir}/${STATE_FILES.sysinfoSocket}` } } : {}),
     prepare: root.prepare,
     ops: mountTable(plan, stateDir, cg),
     // the container's mounts live in its own mount namespace and go with it; nothing to unmount on the host
@@ -87,7 +91,8 @@ export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typ
 
 export async function runContainer(plan: RunPlan, ctx: RunContext): Promise<number> {
   const { roots } = ctx;
-  // 1. Refuse what would fail later, before anything is created: a missing lxcfs mount.
+  // 1. Refuse what would fail later, before anything is created: no helper, a missing lxcfs mount.
+  requireHelper();
   if (plan.lxcfsRoot) await (await import('./lxcfs-check.js')).checkLxcfs(plan.lxcfsRoot); // loaded for --lxcfs only
   // 2. The record (the plan, the cgroup paths, this process as its creator), whole or not at all.
   const cg = planCgroup(ctx.layout, plan.cgroupParent, plan.id);

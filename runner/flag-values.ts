@@ -1,6 +1,7 @@
 // Parsers for `tsproc run` flag values: each names the flag and the bad value, exit status 125.
 import { isIP } from 'node:net';
 import { posix } from 'node:path';
+import { cpuRanges, formatCpuList } from '../src/cpu-list.js';
 import { TsprocError } from '../src/errors.js';
 
 export function badValue(flag: string, value: string, want: string): TsprocError {
@@ -27,24 +28,15 @@ export function parseCpus(flag: string, value: string, online: number): number {
 
 /** "0-2,4": every CPU must be online. Returns the list as given, normalised. */
 export function parseCpuset(flag: string, value: string, online: number[]): string {
-  const parts = value.split(',');
-  const out: string[] = [];
-  for (const part of parts) {
-    const m = /^([0-9]+)(?:-([0-9]+))?$/.exec(part.trim());
-    if (!m) throw badValue(flag, value, 'wants a CPU list such as 0-2,4');
-    const lo = Number(m[1]);
-    const hi = m[2] === undefined ? lo : Number(m[2]);
-    if (hi < lo) throw badValue(flag, value, `wants ranges from low to high (${part})`);
-    for (let c = lo; c <= hi; c++) {
-      if (!online.includes(c)) throw badValue(flag, value, `names CPU ${c}, which is not online (online: ${formatCpus(online)})`);
+  const ranges = cpuRanges(value);
+  if (typeof ranges === 'string') throw badValue(flag, value, ranges);
+  if (ranges.length === 0) throw badValue(flag, value, 'wants a CPU list such as 0-2,4');
+  for (const r of ranges) {
+    for (let c = r.lo; c <= r.hi; c++) {
+      if (!online.includes(c)) throw badValue(flag, value, `names CPU ${c}, which is not online (online: ${formatCpuList(online)})`);
     }
-    out.push(m[0]);
   }
-  return out.join(',');
-}
-
-export function formatCpus(cpus: number[]): string {
-  return cpus.join(',');
+  return ranges.map((r) => r.text).join(',');
 }
 
 /** Docker's --pids-limit: a positive number, or 0 / -1 for unlimited. */

@@ -71,6 +71,12 @@ export interface HelperConfig {
   log?: { path: string; maxSize: number };
   /** the FIFO the monitor reads "kill N" from */
   control?: string;
+  /** the seccomp filter the command installs last (struct sock_filter[]); `listener`: its listener
+   *  goes to the monitor (`sysinfo.socket`) before the command runs */
+  seccomp?: { program: Buffer; flags: number; listener: boolean };
+  /** --lxcfs: run: the monitor answers sysinfo(2) (from the container's own /proc files) and takes
+   *  the listeners of `exec`'d processes on `socket`; exec: where the command's listener goes */
+  sysinfo?: { socket: string };
   prepare: PrepareMount[];
   ops: HelperOp[];
   /** in this order, after the container ended: unmount, then remove cgroups, then release the
@@ -183,6 +189,9 @@ export function encodeHelperConfig(c: HelperConfig): EncodedConfig {
   if (c.containerPidFile) add('container-pid-file', [c.containerPidFile]);
   if (c.log) add('log', [c.log.path, c.log.maxSize]);
   if (c.control) add('control', [c.control]);
+  if (c.seccomp) add('seccomp', [c.seccomp.program.toString('hex'), hex(c.seccomp.flags)], 'install the seccomp filter');
+  if (c.seccomp?.listener) add('seccomp-listener');
+  if (c.sysinfo) add('sysinfo-socket', [c.sysinfo.socket], `reach the container's monitor at ${c.sysinfo.socket}`);
   for (const m of c.prepare) {
     add('prepare-mount', [m.source, m.target, m.fstype, hex(m.flags), m.data], m.flags & MS.BIND ? `bind ${m.source} to ${m.target}` : `mount ${m.fstype} on ${m.target}`);
   }

@@ -65,6 +65,10 @@ const STEPS: Record<string, string> = {
   'no-new-privs': 'cannot set no_new_privs',
   pdeathsig: 'cannot set the parent-death signal',
   'init-fork': 'the init cannot start the command',
+  seccomp: 'cannot install the seccomp filter (--security-opt seccomp=)',
+  'seccomp-listener': 'cannot hand the seccomp listener to the container\'s monitor (the profile must allow sendmsg and close)',
+  sysinfo: 'cannot set up the monitor\'s sysinfo socket (--lxcfs)',
+  'sysinfo-connect': 'cannot reach the container\'s monitor through its sysinfo socket (--lxcfs)',
 };
 
 /** A set-up step the helper reported failed (the monitor cleans up after it), as against a helper that died. */

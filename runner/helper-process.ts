@@ -1,6 +1,7 @@
 // Starting native/tsproc-helper (run or exec) and following its status channel (fd 3) to a result:
 // the exit status, or the error for the step that failed. Our signals go to whoever forwards them.
 import { spawn, type StdioOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { TsprocError, wrapError } from '../src/errors.js';
@@ -9,6 +10,12 @@ import { errnoCode, failureError, type HelperEvent, parseEvent } from './helper-
 import { testPoint } from './test-hooks.js';
 
 export const HELPER = fileURLToPath(new URL('../../native/build/tsproc-helper', import.meta.url));
+
+/** Refuse `run` and `exec` before anything is made where the helper was never built (no C compiler at npm install). */
+export function requireHelper(helper = HELPER): void {
+  if (existsSync(helper)) return;
+  throw new TsprocError(`the runner's C helper ${helper} is not built: install a C compiler and libc headers (Debian: gcc libc6-dev), then run npm run build in the tsproc directory (the daemon, tsproc mount, needs neither)`, { code: 'ENOENT', path: helper, exitCode: 125 });
+}
 
 /** Signals a foreground run or exec passes on. */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];

@@ -55,8 +55,8 @@ function holdBoth(path: string, held: Held | undefined): { rotated?: Held; curre
 
 /**
  * Follow the log: print what is there, then what comes, across rotations, until `ended()` says the
- * container is gone (then what was written last). Nothing is lost to a rotation (review finding
- * 18): the file we hold is read to its end once it has been renamed away (the monitor writes no more
+ * container is gone (then what was written last). Nothing is lost to a rotation:
+ * the file we hold is read to its end once it has been renamed away (the monitor writes no more
  * to it then), and a file rotated in and out again between two looks is read from LOG.1. Only a
  * reader more than two caps behind loses what the monitor has deleted.
  */

@@ -92,7 +92,7 @@ export function mountTable(plan: RunPlan, stateDir: string, cg: CgroupPlan): Hel
     ops.push(v.type === 'dir' ? { op: 'mkdir', path: v.target, mode: 0o755 } : { op: 'file', path: v.target });
     ops.push(mount(v.source, v.target, '', MS.BIND | MS.REC | (v.readonly ? MS.RDONLY : 0)));
   }
-  // -w: made if missing (root's, 0755), as docker does; after the volumes, so that it lands in one (review finding 16)
+  // -w: made if missing (root's, 0755), as docker does; after the volumes, so that it lands in one
   if (plan.process.cwd !== '/') ops.push({ op: 'mkdir', path: plan.process.cwd, mode: 0o755 });
   if (!plan.privileged) {
     for (const p of MASKED_PATHS) ops.push({ op: 'mask', path: p });

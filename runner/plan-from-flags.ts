@@ -12,6 +12,8 @@ import type { Digest } from './image/digest.js';
 import { applyImageConfig, type ImageConfig, mergeEnv } from './image/image-config.js';
 import { overlayRoot, type StorageDriver } from './image/prepare-root.js';
 import type { Limits, PlanImage, RootSpec, RunPlan, Volume } from './plan.js';
+import type { SeccompOption } from './seccomp/container-filter.js';
+import { parseProfile } from './seccomp/profile.js';
 import { resolveUser } from './user.js';
 
 /** The flags as commander hands them over: strings, repeated ones as lists. */
@@ -47,6 +49,7 @@ export interface RunFlags {
   addHost?: string[];
   lxcfs?: boolean;
   lxcfsRoot?: string;
+  securityOpt?: string[];
 }
 
 /** An image found in the store (runner/image-run.ts): what planning needs of it. */
@@ -86,7 +89,7 @@ function limitsFrom(f: RunFlags, probe: Probe): Limits {
     limits.memory = parseBytes('--memory', f.memory);
     if (limits.memory < MIN_MEMORY) throw badValue('--memory', f.memory, 'wants at least 6m (docker\'s minimum)');
   }
-  // 0 is docker's "not set" (review finding 17): the default below, and no need of --memory
+  // 0 is docker's "not set": the default below, and no need of --memory
   const swap = f.memorySwap === undefined || f.memorySwap === '-1' ? f.memorySwap : parseBytes('--memory-swap', f.memorySwap) || undefined;
   if (swap !== undefined) {
     if (limits.memory === undefined) throw usage('--memory-swap needs --memory as well (it is memory plus swap)');
@@ -187,10 +190,31 @@ export function buildPlan(f: RunFlags, args: string[], ids: { id: string; name: 
     capabilities: capabilitySet(f.capAdd ?? [], f.capDrop ?? [], f.privileged ?? false),
     privileged: f.privileged ?? false,
     noNewPrivs: !(f.privileged ?? false),
+    seccomp: seccompFrom(f.securityOpt ?? [], probe),
     autoRemove: f.rm ?? false,
     detach: f.detach ?? false,
     logMaxSize: logMaxSize(f.logOpt ?? []),
   };
+}
+
+/** --security-opt seccomp=unconfined|FILE (or docker's older seccomp:...); the last one wins. */
+function seccompFrom(opts: string[], probe: Probe): SeccompOption {
+  let option: SeccompOption = { mode: 'default' };
+  for (const o of opts) {
+    const m = /^seccomp[=:](.*)$/s.exec(o);
+    if (!m || m[1] === '') throw badValue('--security-opt', o, 'wants seccomp=unconfined or seccomp=PROFILE.json (docker\'s format; the only option tsproc takes)');
+    if (m[1] === 'unconfined') {
+      option = { mode: 'unconfined' };
+      continue;
+    }
+    const path = posix.resolve(m[1]!);
+    const text = probe.readFile(path);
+    const where = `--security-opt seccomp=${m[1]}`;
+    if (text === undefined) throw new TsprocError(`${where}: cannot read it`, { code: 'ENOENT', path, exitCode: 125 });
+    const profile = parseProfile(text, where);
+    option = profile ? { mode: 'file', path, profile } : { mode: 'unconfined' };
+  }
+  return option;
 }
 
 export const DEFAULT_LOG_MAX_SIZE = 10 * 1024 * 1024;

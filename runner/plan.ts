@@ -2,6 +2,7 @@
 // carried out by executor.ts). Nothing here touches the system.
 import type { Digest } from './image/digest.js';
 import type { DirRoot, OverlayRoot, StorageDriver } from './image/prepare-root.js';
+import type { SeccompOption } from './seccomp/container-filter.js';
 
 /**
  * The root filesystem: a directory used in place (--rootfs, or an image's vfs copy), or an image's
@@ -81,6 +82,9 @@ export interface RunPlan {
   capabilities: string[];
   privileged: boolean;
   noNewPrivs: boolean;
+  /** --security-opt seccomp=: the default profile, none, or a file's (ignored with --privileged, as docker
+   *  does); undefined in records from before seccomp, whose containers run without a filter */
+  seccomp?: SeccompOption;
   /** --rm: remove its record, log and name when it ends (else they stay until `tsproc rm`) */
   autoRemove: boolean;
   /** -d: print the id and return; the container runs on under its monitor */

@@ -28,7 +28,7 @@ export interface ContainerRecord {
 
 /** Files in the record directory (DATA) and in the state directory (STATE). */
 export const RECORD_FILES = { record: 'container.json', exit: 'exit', log: 'container.log', containerPid: 'container.pid' };
-export const STATE_FILES = { helperConfig: 'helper.conf', monitorPid: 'monitor.pid', control: 'control', wait: 'wait' };
+export const STATE_FILES = { helperConfig: 'helper.conf', monitorPid: 'monitor.pid', control: 'control', wait: 'wait', sysinfoSocket: 'sysinfo.sock' };
 
 /**
  * The record directory DATA/containers/ID with its record, made whole in a scratch directory and renamed
@@ -123,7 +123,7 @@ export function createStateDir(roots: Roots, id: string, etcFiles: Record<string
 
 /**
  * Give up the name, if it is still this container's: once released (by its monitor, with --rm, or
- * by another rm) it may already be another container's (review finding 10).
+ * by another rm) it may already be another container's.
  */
 export function releaseName(roots: Roots, name: string, id: string): void {
   const link = paths.name(roots, name);

@@ -30,7 +30,7 @@ const MAX_ID = 2 ** 32 - 2;
  * numeric uid need not exist (gid 0, home /, as docker does); a name must. The groups are docker's
  * (runc's GetExecUser, then moby's getUser): the primary group, then, for a user of the root's
  * passwd given without a group (NAME or UID, or the default root), every group of the root's
- * /etc/group that lists it; NAME:GROUP or UID:GID is exactly that group, no other (review finding 12).
+ * /etc/group that lists it; NAME:GROUP or UID:GID is exactly that group, no other.
  */
 export function resolveUser(flag: string, value: string | undefined, passwd: string | undefined, group: string | undefined): UserSpec {
   const users = parsePasswd(passwd ?? '');

@@ -1,7 +1,8 @@
 // Open-file snapshots in shared memory, so a READ can be served by any worker thread.
 //
-// A handle's content is rendered at a read at offset 0 (or the first read) and kept in a block of a
-// SharedArrayBuffer; later offsets are sliced from that block by whichever worker gets the request.
+// A handle's content is rendered at OPEN (the first read takes that snapshot) and again at each later
+// read at offset 0, and kept in a block of a SharedArrayBuffer; later offsets are sliced from that block
+// by whichever worker gets the request.
 // Layout (all Int32 unless said):
 //   [0]                      handle cursor (rotating start of the free-slot search)
 //   [1 .. C]                 block cursor of each size class

@@ -1,9 +1,10 @@
 // Layer compression, told by the content's first bytes (not by media types, which docker archives omit):
-// gzip with zlib, zstd with the zstd tool, plain tar as is; bzip2 and xz are refused by name.
-import { spawn } from 'node:child_process';
-import { Duplex, Readable } from 'node:stream';
+// gzip with zlib, zstd with fzstd (runner/image/zstd-frames.ts), plain tar as is; bzip2 and xz are refused by name.
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { TsprocError } from '../../src/errors.js';
+import { testGate } from '../test-hooks.js';
+import { zstdFrames } from './zstd-frames.js';
 
 const MAGIC: Array<[string, number[]]> = [
   ['gzip', [0x1f, 0x8b]],
@@ -18,7 +19,7 @@ export function sniff(head: Buffer): string {
 
 /**
  * A pipeline stage: compressed (or plain) tar bytes in, tar bytes out. The signal ends a decompressor waiting for
- * its output at once (a pipeline's own abort cannot reach into a generator that awaits it), zstd's process with it.
+ * its output at once (a pipeline's own abort cannot reach into a generator that awaits it).
  */
 export function decompress(what: string, signal?: AbortSignal): (source: AsyncIterable<Buffer>) => AsyncGenerator<Buffer> {
   return async function* (source) {
@@ -39,9 +40,11 @@ export function decompress(what: string, signal?: AbortSignal): (source: AsyncIt
       }
     })();
     const kind = sniff(head);
+    if (kind !== 'none') await testGate('decompress', signal);
     if (kind === 'none') return yield* rest;
     if (kind === 'bzip2' || kind === 'xz') throw new TsprocError(`${what}: ${kind}-compressed layers are not supported (gzip, zstd or plain tar)`, { code: 'EINVAL' });
-    const d = kind === 'gzip' ? createGunzip() : zstd(what);
+    if (kind === 'zstd') return yield* zstdFrames(rest, what);
+    const d = createGunzip();
     const input = Readable.from(rest);
     input.on('error', (err) => d.destroy(err));
     input.pipe(d);
@@ -56,20 +59,4 @@ export function decompress(what: string, signal?: AbortSignal): (source: AsyncIt
       d.destroy();
     }
   };
-}
-
-function zstd(what: string): Duplex {
-  const child = spawn('zstd', ['-dcq'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout });
-  child.on('error', (err: NodeJS.ErrnoException) => {
-    const why = err.code === 'ENOENT' ? 'the zstd tool is not installed (Debian package zstd)' : err.message;
-    duplex.destroy(new TsprocError(`${what}: zstd-compressed layer: ${why}`, { code: err.code }));
-  });
-  child.on('exit', (code) => {
-    if (code) duplex.destroy(new TsprocError(`${what}: zstd failed: ${stderr.trim() || `exit status ${code}`}`, { code: 'EBADMSG' }));
-  });
-  duplex.on('close', () => child.exitCode === null && child.kill());
-  return duplex;
 }

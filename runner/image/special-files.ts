@@ -1,28 +1,26 @@
-// What Node cannot do itself, done by the system's tools: device nodes and FIFOs (mknod, coreutils) and
-// extended attributes (setfattr, Debian package `attr`), each failure named with its path and the tool's words.
-import { spawnSync } from 'node:child_process';
-import { TsprocError, shortPath } from '../../src/errors.js';
+// What Node's fs cannot make: device nodes and FIFOs (mknodat(2)) and overlayfs's opaque mark (an extended
+// attribute, lsetxattr(2)), called through koffi (src/libc.ts) rather than the system's mknod and setfattr
+// tools: no process per node, and no tool the README's set-up does not install. Each failure names its path.
+import { chmodSync } from 'node:fs';
+import { shortPath } from '../../src/errors.js';
+import { errnoError, libc, makedev } from '../../src/libc.js';
 
-/** `path` is what the tool is given (maybe a descriptor's short path), `shown` what a message names. */
-function tool(cmd: string, args: string[], shown: string, what: string): void {
-  const path = shortPath(shown);
-  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
-  if (r.error) {
-    const missing = (r.error as NodeJS.ErrnoException).code === 'ENOENT';
-    const hint = missing ? `${cmd} is not installed${cmd === 'setfattr' ? ' (Debian package attr)' : ''}` : r.error.message;
-    throw new TsprocError(`${what} \`${path}\`: ${hint}`, { code: missing ? 'ENOENT' : undefined, path, syscall: cmd });
-  }
-  // the tool names what it was given: a descriptor's short path (runner/tree/dir-cursor.ts) says less than `path`
-  const words = r.stderr.trim().replace(/\/proc\/\d+\/fd\/\d+\//g, '');
-  if (r.status !== 0) throw new TsprocError(`${what} \`${path}\`: ${cmd}: ${words || `exit status ${r.status}`}`, { path, syscall: cmd });
-}
+const AT_FDCWD = -100;
+const S_IFIFO = 0o010000;
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
 
 export type NodeType = 'c' | 'b' | 'p';
 
-/** mknod(2) with an exact mode: a character or block device (major, minor) or a FIFO. */
+/** mknod(2) with an exact mode (the umask does not apply): a character or block device (major, minor) or a FIFO. */
 export function makeNode(path: string, type: NodeType, mode: number, major = 0, minor = 0, shown = path): void {
-  const args = ['-m', (mode & 0o7777).toString(8), path, type, ...(type === 'p' ? [] : [String(major), String(minor)])];
-  tool('mknod', args, shown, 'mknod');
+  const c = libc();
+  const kind = type === 'p' ? S_IFIFO : type === 'b' ? S_IFBLK : S_IFCHR;
+  if (c.mknodat(AT_FDCWD, path, kind | (mode & 0o7777), type === 'p' ? 0n : makedev(major, minor)) < 0) {
+    const where = shortPath(shown);
+    throw errnoError(c.errno(), 'mknod', where, `mknod \`${where}\``);
+  }
+  chmodSync(path, mode & 0o7777);
 }
 
 /** An overlayfs whiteout: a character device 0/0 hides the name in every lower layer. */
@@ -30,10 +28,15 @@ export function makeWhiteout(path: string, shown = path): void {
   makeNode(path, 'c', 0, 0, 0, shown);
 }
 
+const OPAQUE = Buffer.from('y');
+
 /** trusted.overlay.opaque=y: overlayfs shows nothing of the lower layers' content in these directories. */
 export function markOpaque(dirs: string[], shown = dirs): void {
-  for (let i = 0; i < dirs.length; i += 200) {
-    const batch = dirs.slice(i, i + 200);
-    tool('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', '--', ...batch], shown[i]!, 'marking opaque');
-  }
+  const c = libc();
+  dirs.forEach((dir, i) => {
+    if (c.lsetxattr(dir, 'trusted.overlay.opaque', OPAQUE, OPAQUE.length, 0) < 0) {
+      const where = shortPath(shown[i]!);
+      throw errnoError(c.errno(), 'lsetxattr', where, `marking opaque \`${where}\``);
+    }
+  });
 }

@@ -1,4 +1,5 @@
 // Parsers for the formats of cgroup files (v1 and v2): keyed lists, limits, CPU lists, I/O counters.
+import { cpuNumbers } from '../cpu-list.js';
 import { ParseError } from './errors.js';
 
 /** v1's "no limit" is PAGE_COUNTER_MAX pages in bytes (9223372036854771712); anything this large is no limit. */
@@ -58,18 +59,9 @@ export function pickKeyed<K extends string>(text: string, keys: readonly K[]): P
 
 /** A CPU list such as "0-3,8,10-11" into sorted CPU numbers; "" is the empty list. */
 export function parseCpuList(text: string): number[] {
-  const s = text.trim();
-  if (s === '') return [];
-  const out = new Set<number>();
-  for (const part of s.split(',')) {
-    const m = /^([0-9]+)(?:-([0-9]+))?$/.exec(part);
-    if (!m) throw new ParseError('a CPU list', text);
-    const lo = Number(m[1]);
-    const hi = m[2] === undefined ? lo : Number(m[2]);
-    if (hi < lo || hi - lo > 65536) throw new ParseError('a CPU list', text);
-    for (let c = lo; c <= hi; c++) out.add(c);
-  }
-  return [...out].sort((a, b) => a - b);
+  const cpus = cpuNumbers(text);
+  if (!cpus) throw new ParseError('a CPU list', text);
+  return cpus;
 }
 
 /** v2 cpu.max ("max 100000" or "50000 100000") as CPUs' worth of time: quota / period, Infinity for none. */

@@ -1,5 +1,6 @@
 // `tsproc gc`: removes exited containers, hidden images no container uses, and unused layers; says what it freed.
 import { Command } from 'commander';
+import { humanSize } from '../human.js';
 import { rootsOf } from './roots.js';
 
 export function gcCommand(): Command {
@@ -7,20 +8,16 @@ export function gcCommand(): Command {
     .description('remove exited containers and their writable layers, and every layer no image uses')
     .action(async (_opts: unknown, cmd: Command) => {
       // loaded when gc runs, not with the CLI (issue 13)
-      const [{ ImageStore, collectGarbage }, { containerRefs }, { human }] = await Promise.all([
-        import('../../runner/image/index.js'),
-        import('./container-refs.js'),
-        import('./image-table.js'),
-      ]);
+      const [{ ImageStore, collectGarbage }, { containerRefs }] = await Promise.all([import('../../runner/image/index.js'), import('./container-refs.js')]);
       const roots = rootsOf(cmd);
       const r = await collectGarbage(new ImageStore(roots.dataRoot), containerRefs(roots));
       const out: string[] = [];
       for (const c of r.containers) out.push(`Deleted container: ${c.id.slice(0, 12)} (${c.name})`);
       for (const id of r.images) out.push(`Deleted image: ${id}`);
-      for (const l of r.layers) out.push(`Deleted layer: ${l.diffId} (${human(l.size)})`);
+      for (const l of r.layers) out.push(`Deleted layer: ${l.diffId} (${humanSize(l.size)})`);
       if (r.scratch > 0) out.push(`Removed ${r.scratch} unfinished import${r.scratch > 1 ? 's' : ''}`);
       const bytes = r.layers.reduce((n, l) => n + l.size, 0) + r.containers.reduce((n, c) => n + c.bytes, 0);
-      out.push(`Total reclaimed space: ${human(bytes)}`);
+      out.push(`Total reclaimed space: ${humanSize(bytes)}`);
       process.stdout.write(`${out.join('\n')}\n`);
       if (r.importRunning) process.stderr.write('tsproc: an import is running: unused layers are left for the next gc\n');
     });

@@ -1,5 +1,6 @@
 // `tsproc image import|ls|rm`, and the docker-style `tsproc images` and `tsproc rmi` (the same actions).
 import { Command } from 'commander';
+import { humanSize } from '../human.js';
 import { rootsOf } from './roots.js';
 
 // The image store, tar and the progress bar load when an image command runs, not with the CLI (issue 13).
@@ -69,12 +70,12 @@ function removeCommand(name: string): Command {
     .argument('<image...>', 'names or ids')
     .option('-f, --force', 'remove even if containers use it (kept hidden until they are gone); remove every name of an id')
     .action(async (refs: string[], opts: { force?: boolean }, cmd: Command) => {
-      const [{ ImageStore, removeImages }, { hexOf, human }, { containerRefs }] = await Promise.all([store(), table(), import('./container-refs.js')]);
+      const [{ ImageStore, removeImages }, { hexOf }, { containerRefs }] = await Promise.all([store(), table(), import('./container-refs.js')]);
       const roots = rootsOf(cmd);
       const r = await removeImages(new ImageStore(roots.dataRoot), refs, containerRefs(roots), { force: opts.force ?? false });
       for (const n of r.untagged) process.stdout.write(`Untagged: ${n}\n`);
       for (const id of [...r.deleted, ...r.hidden]) process.stdout.write(`Deleted: ${id}\n`);
       for (const id of r.hidden) process.stderr.write(`tsproc: ${hexOf(id).slice(0, 12)} is kept until the containers using it are removed (tsproc gc)\n`);
-      if (r.layers.length > 0) process.stdout.write(`Freed ${r.layers.length} layer${r.layers.length > 1 ? 's' : ''}, ${human(r.layers.reduce((n, l) => n + l.size, 0))}\n`);
+      if (r.layers.length > 0) process.stdout.write(`Freed ${r.layers.length} layer${r.layers.length > 1 ? 's' : ''}, ${humanSize(r.layers.reduce((n, l) => n + l.size, 0))}\n`);
     });
 }

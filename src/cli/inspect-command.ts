@@ -7,7 +7,8 @@ import type { RunPlan } from '../../runner/plan.js';
 import { paths } from '../../runner/roots.js';
 import { rootsOf } from './roots.js';
 import { TsprocError } from '../errors.js';
-import { humanBytes, table } from './table.js';
+import { humanBytes } from '../human.js';
+import { table } from './table.js';
 
 // The runner's modules (and pidusage) load when one of these commands runs, not with the CLI (issue 13).
 const containers = () => import('../../runner/containers.js');

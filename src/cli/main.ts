@@ -9,6 +9,7 @@ import { mountsCommand } from './mounts-command.js';
 import { refuseArgumentsNodeRead } from './node-read-arguments.js';
 import { addRootOptions } from './roots.js';
 import { runnerCommands } from './runner-commands.js';
+import { seccompAgentCommand } from './seccomp-agent-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, () => Command> = {
   images: imagesCommand,
   rmi: rmiCommand,
   gc: gcCommand,
+  'seccomp-agent': seccompAgentCommand,
 };
 
 /** The first argument past the program's own options (`--state-root DIR`): the subcommand's name, if any. */

@@ -4,7 +4,8 @@ import { Command } from 'commander';
 import type { Usage } from '../../runner/cgroup/cgroup-usage.js';
 import type { ContainerInfo } from '../../runner/containers.js';
 import { rootsOf } from './roots.js';
-import { humanBytes, table } from './table.js';
+import { humanBytes } from '../human.js';
+import { table } from './table.js';
 
 // The runner's modules load when ps or stats runs, not with the CLI (issue 13).
 const runner = () => Promise.all([import('../../runner/cgroup/cgroup-usage.js'), import('../../runner/containers.js'), import('../../runner/names.js')]);

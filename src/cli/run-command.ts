@@ -3,6 +3,7 @@
 import { Command, type ErrorOptions } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { cpuNumbers } from '../cpu-list.js';
 import type { Probe, RunFlags } from '../../runner/plan-from-flags.js';
 import { DEFAULT_MOUNT_DIR } from '../served-files.js';
 import { rootsOf } from './roots.js';
@@ -29,15 +30,8 @@ export function hostProbe(): Probe {
     },
     env: process.env,
     hostHostname: hostname(),
-    onlineCpus: parseCpuList(readFileSync('/sys/devices/system/cpu/online', 'utf8')),
+    onlineCpus: cpuNumbers(readFileSync('/sys/devices/system/cpu/online', 'utf8')) ?? [],
   };
-}
-
-function parseCpuList(text: string): number[] {
-  return text.trim().split(',').filter(Boolean).flatMap((r) => {
-    const [lo, hi = lo] = r.split('-').map(Number) as [number, number?];
-    return Array.from({ length: hi! - lo + 1 }, (_, i) => lo + i);
-  });
 }
 
 /** Usage errors of `run` exit 125 as docker's do (main.ts keeps a command's own usage status). */
@@ -72,7 +66,8 @@ export function runCommand(): Command {
     .option('--init', 'run a minimal init as PID 1 that reaps zombies and forwards signals')
     .option('--cap-add <cap>', 'add a capability (or ALL)', collect)
     .option('--cap-drop <cap>', 'drop a capability (or ALL)', collect)
-    .option('--privileged', 'every capability, no masked or read-only paths, /sys writable')
+    .option('--privileged', 'every capability, no masked or read-only paths, /sys writable, no seccomp profile')
+    .option('--security-opt <seccomp=...>', 'seccomp=unconfined (no profile) or seccomp=PROFILE.json (docker\'s format) instead of the default profile', collect)
     .option('-m, --memory <bytes>', 'memory limit (bytes or with k, m, g)')
     .option('--memory-swap <bytes>', 'memory plus swap limit, -1 for unlimited swap, 0 for not set (as much swap as memory)')
     .option('--cpus <n>', 'CPU limit, fractional (1.5)')

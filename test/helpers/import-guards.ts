@@ -1,15 +1,11 @@
 // For imports that may go wrong badly: the CLI under a memory cap and a deadline (a regression fails the test
-// instead of eating the machine or hanging CI), a zstd that waits for the test before it decompresses (an import
+// instead of eating the machine or hanging CI), a gate the import waits at before it decompresses (an import
 // held in the middle, without a FIFO blob), trees deeper than PATH_MAX, and their removal.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, mkdirSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BIN } from './daemon.js';
-
-interface Teardown {
-  teardown(fn: () => void | Promise<void>): void;
-}
 
 /** Address space for one import: Node needs about 1 GiB of it; a read without bound fails within a second past 2. */
 export const MEMORY_CAP = 2 * 2 ** 30;
@@ -54,34 +50,23 @@ export function deepTree(dir: string, depth: number): void {
 }
 
 export interface Gate {
-  /** PATH with the gated zstd first, and where it writes its pid */
+  /** the environment that makes an import wait at the gate before it decompresses a layer */
   env: NodeJS.ProcessEnv;
+  /** where the waiting import writes its pid */
   pidFile: string;
-  /** let the waiting zstd go on */
+  /** let the waiting import go on */
   open(): Promise<void>;
 }
 
 /**
- * A `zstd` first on PATH that waits, before it decompresses anything, until the test opens the gate (a line
- * written to a FIFO of the test's own): the import is then blocked on its output, as on a slow disk or network.
+ * An import that waits, before it decompresses a compressed layer, until the test opens the gate (runner/test-hooks.ts,
+ * testGate): it is then blocked in the middle of a layer, as on a slow disk or network.
  */
-export function gatedZstd(t: Teardown, work: string): Gate {
-  const real = spawnSync('sh', ['-c', 'command -v zstd'], { encoding: 'utf8' }).stdout.trim();
-  if (!real) throw new Error('zstd is not installed (Debian package zstd)');
-  const bin = join(work, 'gated-bin');
+export function importGate(work: string): Gate {
   const gate = join(work, 'gate');
-  const pidFile = `${gate}.pid`;
-  mkdirSync(bin);
-  spawnSync('mkfifo', [gate]);
-  writeFileSync(join(bin, 'zstd'), `#!/bin/sh\necho $$ > '${pidFile}'\nread -r _ < '${gate}'\nexec '${real}' "$@"\n`);
-  chmodSync(join(bin, 'zstd'), 0o755);
-  t.teardown(() => {
-    // a zstd left waiting (its import SIGKILLed): ours, started by this test
-    spawnSync('sh', ['-c', `[ -s '${pidFile}' ] && kill -9 "$(cat '${pidFile}')" 2>/dev/null; true`]);
-  });
   return {
-    env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` },
-    pidFile,
-    open: () => writeFile(gate, 'go\n'),
+    env: { ...process.env, TSPROC_TEST_WAIT_AT: 'decompress', TSPROC_TEST_GATE: gate },
+    pidFile: `${gate}.pid`,
+    open: () => writeFile(gate, ''),
   };
 }

@@ -23,6 +23,19 @@ export interface Ran {
   stderr: string;
 }
 
+export interface RuncRun {
+  args: string[];
+  mounts: object[];
+  memory: number;
+  cpuQuota?: number;
+  /** past this the container is killed (a hang, not a speed): 60 s unless a test runs one longer */
+  limitMs?: number;
+  /** the root (default: an empty usr-merged one with the host's /usr bound read-only, for procps) */
+  root?: string;
+  /** config.json's linux.seccomp (default: runc spec's, none) */
+  seccomp?: object;
+}
+
 /** runc with its own state directory, containers named tsproc-test-..., their cgroups under a tsproc-test parent. */
 export function runcSandbox(t: Test) {
   const suffix = `${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -37,18 +50,20 @@ export function runcSandbox(t: Test) {
   t.teardown(cleanup);
   /** `runc run` of a bundle for `args` with these mounts and resources, to its end. */
   /** `limitMs`: past this the container is killed (a hang, not a speed): 60 s unless a test runs one longer */
-  const run = async (name: string, o: { args: string[]; mounts: object[]; memory: number; cpuQuota?: number; limitMs?: number }): Promise<Ran> => {
+  const run = async (name: string, o: RuncRun): Promise<Ran> => {
     const bundle = tempDir(t, 'runc-bundle');
     const spec = runc(['spec', '--bundle', bundle]);
     if (spec.status !== 0) throw new Error(`runc spec: ${spec.stderr}`);
     const config = JSON.parse(readFileSync(`${bundle}/config.json`, 'utf8'));
-    config.root = { path: usrRoot(t), readonly: true };
+    config.root = { path: o.root ?? usrRoot(t), readonly: true };
     config.process.terminal = false;
     config.process.args = o.args;
-    // procps (free, top) from the host's /usr: the root is an empty usr-merged one
-    config.mounts.push({ destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'ro'] }, ...o.mounts);
+    // procps (free, top) from the host's /usr: the default root is an empty usr-merged one
+    if (!o.root) config.mounts.push({ destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'ro'] });
+    config.mounts.push(...o.mounts);
     config.linux.resources = { ...config.linux.resources, memory: { limit: o.memory }, ...(o.cpuQuota ? { cpu: { quota: o.cpuQuota * 100_000, period: 100_000 } } : {}) };
     config.linux.cgroupsPath = `/${parent}/${name}`;
+    if (o.seccomp) config.linux.seccomp = o.seccomp;
     writeFileSync(`${bundle}/config.json`, JSON.stringify(config, null, 2));
     const id = `tsproc-test-${suffix}-${name}`;
     ids.push(id);

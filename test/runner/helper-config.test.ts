@@ -73,3 +73,17 @@ t.test('a plan, line by line, and what each line says in messages', async (t) =>
   t.equal(c.describe(22), 'mask /proc/kcore');
   t.equal(c.describe(2), undefined, 'lines that do nothing to fail have no words');
 });
+
+t.test('the seccomp filter as hex with its flags, its listener and the monitor\'s socket', async (t) => {
+  const base = encodeHelperConfig({
+    id: 'abc', rootfs: '/r', namespaces: ['pid'], loopback: false, readonlyRoot: false, noNewPrivs: true, user: { uid: 0, gid: 0, groups: [] },
+    cwd: '/', env: [], args: ['sh'], init: false, cgroupProcs: [], prepare: [], ops: [], cleanup: { umount: [], rmdir: [], remove: [] },
+    seccomp: { program: Buffer.from([0x06, 0, 0, 0, 0, 0, 0xff, 0x7f]), flags: 2, listener: true },
+    sysinfo: { socket: '/state/abc/sysinfo.sock' },
+  });
+  const lines = base.text.split('\n');
+  t.ok(lines.includes('seccomp 060000000000ff7f 2'), 'ret ALLOW, one instruction, SECCOMP_FILTER_FLAG_LOG');
+  t.ok(lines.includes('seccomp-listener'));
+  t.ok(lines.includes('sysinfo-socket /state/abc/sysinfo.sock'));
+  t.equal(base.describe(lines.indexOf('sysinfo-socket /state/abc/sysinfo.sock') + 1), "reach the container's monitor at /state/abc/sysinfo.sock");
+});

@@ -183,3 +183,20 @@ t.test('an image: bad input, exit status 125', async (t) => {
   for (const [flags, message, config] of bad) t.throws(() => fromImage(flags, [], config), { message, exitCode: 125 }, JSON.stringify([flags, config]));
   t.throws(() => plan({ storageDriver: 'vfs' }), { message: /^--storage-driver is for images/, exitCode: 125 });
 });
+
+t.test('--security-opt seccomp=: the default profile unless told, unconfined, or a file in docker\'s format', async (t) => {
+  t.same(plan({}).seccomp, { mode: 'default' });
+  t.same(plan({ securityOpt: ['seccomp=unconfined'] }).seccomp, { mode: 'unconfined' });
+  t.same(plan({ securityOpt: ['seccomp:unconfined'] }).seccomp, { mode: 'unconfined' }, "docker's older colon");
+  const file = plan({ securityOpt: ['seccomp=/p/x.json'] }, ['sh'], probe({ '/p/x.json': '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mount"],"action":"SCMP_ACT_ERRNO"}]}' })).seccomp;
+  t.same(file, { mode: 'file', path: '/p/x.json', profile: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mount'], action: 'SCMP_ACT_ERRNO' }] } }, 'kept whole in the plan: exec gets the same');
+  t.same(plan({ securityOpt: ['seccomp=/p/empty.json'] }, ['sh'], probe({ '/p/empty.json': '{}' })).seccomp, { mode: 'unconfined' }, 'a profile naming nothing: none (docker)');
+  t.same(plan({ privileged: true }).seccomp, { mode: 'default' }, '--privileged keeps the option; the executor applies none (containerFilter)');
+  const bad: [string[], RegExp][] = [
+    [['apparmor=unconfined'], /^--security-opt: wants seccomp=unconfined or seccomp=PROFILE\.json .*, not "apparmor=unconfined"/],
+    [['seccomp='], /^--security-opt: wants seccomp=unconfined/],
+    [['seccomp=/p/missing.json'], /^--security-opt seccomp=\/p\/missing\.json: cannot read it$/],
+    [['seccomp=/p/bad.json'], /^--security-opt seccomp=\/p\/bad\.json: defaultAction: unknown action "ALLOW"/],
+  ];
+  for (const [securityOpt, message] of bad) t.throws(() => plan({ securityOpt }, ['sh'], probe({ '/p/bad.json': '{"defaultAction":"ALLOW"}' })), { message, exitCode: 125 }, securityOpt[0]);
+});
