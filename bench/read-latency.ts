@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pidusage from 'pidusage';
-import { hostLayout } from '../src/cgroup/layout.js';
+import { hostLayout } from '../src/cgroup-layout.js';
 
 const BIN = fileURLToPath(new URL('../../bin/tsproc.js', import.meta.url));
 const FILES = ['proc/meminfo', 'proc/cpuinfo', 'proc/stat', 'proc/uptime', 'proc/loadavg', 'proc/swaps', 'proc/diskstats', 'sys/devices/system/cpu/online'];

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createDriver } from '../src/cgroup/create-driver.js';
-import { hostLayout } from '../src/cgroup/layout.js';
+import { hostLayout } from '../src/cgroup-layout.js';
 import { ViewContent } from '../src/daemon/content.js';
 import { DescriptorCache } from '../src/io/file-source.js';
 import { LoadSampler } from '../src/loadavg/sampler.js';

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { hostLayout } from '../src/cgroup/layout.js';
+import { hostLayout } from '../src/cgroup-layout.js';
 import { planCgroup } from '../runner/cgroup/cgroup-plan.js';
 
 const BIN = fileURLToPath(new URL('../../bin/tsproc.js', import.meta.url));

@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, symlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { hostLayout } from '../src/cgroup/layout.js';
+import { hostLayout } from '../src/cgroup-layout.js';
 import { planCgroup } from '../runner/cgroup/cgroup-plan.js';
 
 const BIN = fileURLToPath(new URL('../../bin/tsproc.js', import.meta.url));

@@ -6,20 +6,19 @@ import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFil
 import { TsprocError } from '../src/errors.js';
 import { hostOwners, type OwnerProbe, ownership } from './container-owner.js';
 import { exitStatus } from './exit-status.js';
-import { parseEvent } from './helper-events.js';
+import { type ExitNote, type ExitRecord, formatExitFile, parseExitFile } from './exit-file.js';
 import { Staging } from './image/staging.js';
 import { StorePaths } from './image/store-paths.js';
 import { shortId } from './names.js';
 import { humanDuration } from '../src/human.js';
 import { paths, type Roots } from './roots.js';
-import { type ContainerRecord, RECORD_FILES } from './state.js';
+import { type ContainerRecord, RECORD_FILES, RECORD_FORMAT } from './state.js';
 import { removeRecord, tearDown } from './teardown.js';
 
 /** created: being set up by a live `run` (or its monitor); dead: no owner, no exit recorded, not yet settled. */
 export type Status = 'created' | 'running' | 'exited' | 'dead';
 
-/** Why a container without an exit status of its command ended: its monitor died, or it never started. */
-export type ExitNote = 'monitor lost' | 'set-up interrupted' | 'set-up failed';
+export type { ExitNote };
 
 export interface ContainerInfo {
   record: ContainerRecord;
@@ -40,28 +39,20 @@ const readNumber = (path: string) => {
   }
 };
 
-/**
- * The second line of the exit file says who wrote it when the monitor did not record its command's end:
- * `lost` (settled: the monitor died after the start), `interrupted` (settled: set-up cut short, nothing
- * ran), `failed` (the CLI: the set-up failed and the monitor cleaned up).
- */
-const NOTES: Record<string, ExitNote> = { lost: 'monitor lost', interrupted: 'set-up interrupted', failed: 'set-up failed' };
-
-/** An exit status as the monitor records it ("code N OOM" or "signal N OOM"), or as settling and a failed set-up do. */
+/** A container's exit as its exit file records it (runner/exit-file.ts); undefined while there is none. */
 export function readExit(file: string): ContainerInfo['exit'] {
+  let e: ExitRecord | undefined;
   try {
-    return parseExit(readFileSync(file, 'utf8'));
+    e = parseExitFile(readFileSync(file, 'utf8'));
   } catch {
     return undefined;
   }
+  return e ? exitInfo(e) : undefined;
 }
 
-function parseExit(text: string): ContainerInfo['exit'] {
-  const [first, second = ''] = text.split('\n');
-  const e = parseEvent(`exit ${first}`);
-  if (e?.kind !== 'exit') return undefined;
-  const note = NOTES[second];
-  return { code: exitStatus(e).code, oomKilled: exitStatus(e).message !== undefined, monitorLost: second === 'lost', ...(note ? { note } : {}) };
+function exitInfo(e: ExitRecord): NonNullable<ContainerInfo['exit']> {
+  const status = exitStatus({ kind: 'exit', ...e });
+  return { code: status.code, oomKilled: status.message !== undefined, monitorLost: e.note === 'monitor lost', ...(e.note ? { note: e.note } : {}) };
 }
 
 export function inspectContainer(roots: Roots, id: string, probe: OwnerProbe = hostOwners): ContainerInfo | undefined {
@@ -71,6 +62,9 @@ export function inspectContainer(roots: Roots, id: string, probe: OwnerProbe = h
     record = JSON.parse(readFileSync(`${data}/${RECORD_FILES.record}`, 'utf8')) as ContainerRecord;
   } catch {
     return undefined;
+  }
+  if (typeof record.format === 'number' && record.format > RECORD_FORMAT) {
+    throw new TsprocError(`container ${shortId(id)} was made by a newer tsproc (record format ${record.format}; this one reads up to ${RECORD_FORMAT}): use that release to control it`, { code: 'EPROTO', path: data });
   }
   const exitFile = `${data}/${RECORD_FILES.exit}`;
   const info: ContainerInfo = { record, status: 'created' };
@@ -116,19 +110,19 @@ function exited(info: ContainerInfo, exitFile: string): boolean {
 export function settleDead(roots: Roots, info: ContainerInfo): ContainerInfo {
   if (info.status !== 'dead') return info;
   const { id } = info.record;
-  const ending = info.startedAt ? 'signal 9 0\nlost\n' : 'code 125 0\ninterrupted\n';
+  const ending: ExitRecord = info.startedAt ? { how: 'signal', value: 9, oomKills: 0, note: 'monitor lost' } : { how: 'code', value: 125, oomKills: 0, note: 'set-up interrupted' };
   try {
     tearDown(roots, info.record);
     if (info.record.plan.autoRemove) {
       removeRecord(roots, info.record);
-      return { ...info, status: 'exited', exit: parseExit(ending)!, finishedAt: new Date() };
+      return { ...info, status: 'exited', exit: exitInfo(ending), finishedAt: new Date() };
     }
   } catch {
     return info;
   }
   try {
     // never over an exit its monitor recorded after all, nor into a record removed meanwhile
-    writeFileSync(`${paths.record(roots, id)}/${RECORD_FILES.exit}`, ending, { flag: 'wx' });
+    writeFileSync(`${paths.record(roots, id)}/${RECORD_FILES.exit}`, formatExitFile(ending), { flag: 'wx' });
   } catch (err) {
     if (!['EEXIST', 'ENOENT'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
   }
@@ -145,7 +139,13 @@ export function listContainers(roots: Roots): ContainerInfo[] {
   const ids = existsSync(dir) ? readdirSync(dir) : [];
   return ids
     .flatMap((id) => {
-      const info = inspectContainer(roots, id);
+      let info: ContainerInfo | undefined;
+      try {
+        info = inspectContainer(roots, id);
+      } catch (err) {
+        if (err instanceof TsprocError && err.code === 'EPROTO') return []; // a newer release's: not ours to list or settle
+        throw err;
+      }
       return info ? [settleDead(roots, info)] : [];
     })
     .filter((i) => existsSync(paths.record(roots, i.record.id)))

@@ -3,7 +3,7 @@
 // naming this process as the creator, comes first: a `run` killed at any step leaves a container that
 // other commands list, know for dead once this process is gone, and remove whole (container-owner.ts).
 import { writeFileSync } from 'node:fs';
-import type { CgroupLayout } from '../src/cgroup/layout.js';
+import type { CgroupLayout } from '../src/cgroup-layout.js';
 import { formatError } from '../src/errors.js';
 import { ownIdentity } from '../src/process-identity.js';
 import { capabilityMask } from './capabilities.js';
@@ -12,6 +12,7 @@ import { planCgroup, procsFiles } from './cgroup/cgroup-plan.js';
 import { DEFAULT_DEVICES, type DeviceRule } from './cgroup/device-rules.js';
 import { etcFiles, hostResolvConf } from './etc-files.js';
 import { encodeHelperConfig, stdioConfig, type HelperConfig, type Namespace } from './helper-config.js';
+import { formatExitFile } from './exit-file.js';
 import { HelperFailure } from './helper-events.js';
 import { requireHelper, runHelper } from './helper-process.js';
 import { prepareImageRoot } from './image-run.js';
@@ -172,10 +173,10 @@ async function monitored(plan: RunPlan, record: ContainerRecord, configPath: str
   }
 }
 
-/** `code N 0` and `failed` (containers.ts: readExit), unless the monitor recorded an exit after all. */
+/** `code N 0` and `failed` (runner/exit-file.ts), unless the monitor recorded an exit after all. */
 function recordFailure(roots: Roots, record: ContainerRecord, code: number): void {
   try {
-    writeFileSync(`${paths.record(roots, record.id)}/${RECORD_FILES.exit}`, `code ${code} 0\nfailed\n`, { flag: 'wx' });
+    writeFileSync(`${paths.record(roots, record.id)}/${RECORD_FILES.exit}`, formatExitFile({ how: 'code', value: code, oomKills: 0, note: 'set-up failed' }), { flag: 'wx' });
   } catch {
     /* recorded already, or removed (--rm): nothing to add */
   }

@@ -1,6 +1,6 @@
 // --lxcfs: refuse, before anything is created, unless a live lxcfs-compatible mount serves every file.
 import { stat } from 'node:fs/promises';
-import { probeMount } from '../fs/mount.js';
+import { probeMount } from '../src/mount-probe.js';
 import { TsprocError } from '../src/errors.js';
 import { SERVED_PATHS } from '../src/served-files.js';
 

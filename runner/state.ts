@@ -13,8 +13,17 @@ import { newName, shortId } from './names.js';
 import type { RunPlan } from './plan.js';
 import { paths, type Roots } from './roots.js';
 
+/**
+ * The shape of container.json this release writes. A record without `format` is the previous release's
+ * (the same shape, `creator` optional): it lists, stops and removes as ours do. A newer format is another
+ * release's to read: listed by none of our commands, refused by name (inspectContainer).
+ */
+export const RECORD_FORMAT = 1;
+
 /** What other commands learn of a container from its record. */
 export interface ContainerRecord {
+  /** RECORD_FORMAT when written by this release; absent in the previous release's records */
+  format?: number;
   id: string;
   name: string;
   created: string;
@@ -59,7 +68,7 @@ export function writeRecord(roots: Roots, record: ContainerRecord): void {
   }
 }
 
-const recordText = (record: ContainerRecord) => JSON.stringify(record, null, 2) + '\n';
+const recordText = (record: ContainerRecord) => JSON.stringify({ ...record, format: RECORD_FORMAT }, null, 2) + '\n';
 
 /**
  * Take the record's name. A taken name is an error naming its container, unless the name was generated:

@@ -1,7 +1,7 @@
 // A container's cgroup on this host's layout: its directories, the files its limits go to (in the
 // layout's own vocabulary), and what the container sees at /sys/fs/cgroup. Pure: no I/O.
 import { posix } from 'node:path';
-import { type CgroupLayout, V1_CONTROLLERS, type V1Hierarchy } from '../../src/cgroup/layout.js';
+import { type CgroupLayout, V1_CONTROLLERS, type V1Hierarchy } from '../../src/cgroup-layout.js';
 import type { Limits } from '../plan.js';
 
 export interface CgroupHierarchy {

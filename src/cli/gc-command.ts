@@ -8,9 +8,9 @@ export function gcCommand(): Command {
     .description('remove exited containers and their writable layers, and every layer no image uses')
     .action(async (_opts: unknown, cmd: Command) => {
       // loaded when gc runs, not with the CLI (issue 13)
-      const [{ ImageStore, collectGarbage }, { containerRefs }] = await Promise.all([import('../../runner/image/index.js'), import('./container-refs.js')]);
+      const [{ ImageStore, collectGarbage }, { containerStore }] = await Promise.all([import('../../runner/image/index.js'), import('../../runner/container-store.js')]);
       const roots = rootsOf(cmd);
-      const r = await collectGarbage(new ImageStore(roots.dataRoot), containerRefs(roots));
+      const r = await collectGarbage(new ImageStore(roots.dataRoot), containerStore(roots));
       const out: string[] = [];
       for (const c of r.containers) out.push(`Deleted container: ${c.id.slice(0, 12)} (${c.name})`);
       for (const id of r.images) out.push(`Deleted image: ${id}`);

@@ -70,9 +70,9 @@ function removeCommand(name: string): Command {
     .argument('<image...>', 'names or ids')
     .option('-f, --force', 'remove even if containers use it (kept hidden until they are gone); remove every name of an id')
     .action(async (refs: string[], opts: { force?: boolean }, cmd: Command) => {
-      const [{ ImageStore, removeImages }, { hexOf }, { containerRefs }] = await Promise.all([store(), table(), import('./container-refs.js')]);
+      const [{ ImageStore, removeImages }, { hexOf }, { containerStore }] = await Promise.all([store(), table(), import('../../runner/container-store.js')]);
       const roots = rootsOf(cmd);
-      const r = await removeImages(new ImageStore(roots.dataRoot), refs, containerRefs(roots), { force: opts.force ?? false });
+      const r = await removeImages(new ImageStore(roots.dataRoot), refs, containerStore(roots), { force: opts.force ?? false });
       for (const n of r.untagged) process.stdout.write(`Untagged: ${n}\n`);
       for (const id of [...r.deleted, ...r.hidden]) process.stdout.write(`Deleted: ${id}\n`);
       for (const id of r.hidden) process.stderr.write(`tsproc: ${hexOf(id).slice(0, 12)} is kept until the containers using it are removed (tsproc gc)\n`);

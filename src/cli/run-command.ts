@@ -81,7 +81,7 @@ export function runCommand(): Command {
     .action(async (args: string[], flags: RunFlags, command: Command) => {
       // loaded here, not with the CLI: every other command starts without the runner (issue 13)
       const [{ hostLayout }, { runContainer }, { findImage, splitRunArgs }, { newId, newName }, { buildPlan }] = await Promise.all([
-        import('../cgroup/layout.js'),
+        import('../cgroup-layout.js'),
         import('../../runner/executor.js'),
         import('../../runner/image-run.js'),
         import('../../runner/names.js'),

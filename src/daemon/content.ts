@@ -7,7 +7,7 @@ import type { FileSpec } from '../../fs/tree/virtual-tree.js';
 import type { CgroupDriver } from '../cgroup/driver.js';
 import { createDriver } from '../cgroup/create-driver.js';
 import { MissingFileError } from '../cgroup/errors.js';
-import { hostLayout, type CgroupLayout } from '../cgroup/layout.js';
+import { hostLayout, type CgroupLayout } from '../cgroup-layout.js';
 import { DescriptorCache, ONE_RECORD, type ReadOptions } from '../io/file-source.js';
 import { LoadSource } from '../loadavg/source.js';
 import { countTasks } from '../loadavg/tasks.js';

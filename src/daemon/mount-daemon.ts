@@ -5,9 +5,9 @@
 import { closeSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { abortConnection, mountFuse, resendUnanswered, type FuseConnection } from '../../fs/mount.js';
-import { mountsAt, readMountinfo } from '../../fs/mountinfo.js';
+import { mountsAt, readMountinfo } from '../mountinfo.js';
 import { logLine } from '../../fs/log-line.js';
-import { hostLayout, type CgroupLayout } from '../cgroup/layout.js';
+import { hostLayout, type CgroupLayout } from '../cgroup-layout.js';
 import { TsprocError, wrapError } from '../errors.js';
 import type { ContentOptions } from './content.js';
 import { listenControl } from './control-socket.js';

@@ -2,7 +2,8 @@
 // removed, a stuck one aborted), and the unmount at the end that a stuck connection cannot hang.
 import { mkdirSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { abortConnection, probeMount, unmount } from '../../fs/mount.js';
+import { abortConnection, unmount } from '../../fs/mount.js';
+import { probeMount } from '../mount-probe.js';
 import { logLine } from '../../fs/log-line.js';
 import { TsprocError } from '../errors.js';
 import { processState, readServingRecord } from './serving-record.js';

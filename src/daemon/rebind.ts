@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readMountinfo, type MountEntry } from '../../fs/mountinfo.js';
+import { readMountinfo, type MountEntry } from '../mountinfo.js';
 import { logLine } from '../../fs/log-line.js';
 import { parseStartTime } from '../reader/proc-parse.js';
 import { SUBTYPE } from './mountpoint.js';

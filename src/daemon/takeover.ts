@@ -2,7 +2,8 @@
 // DIR, start a serving process on it that waits, ask the old daemon for its hand-over (it drains: every
 // request it took is answered), and let the new one read. Readers wait in the kernel meanwhile.
 import { closeSync } from 'node:fs';
-import { probeMount, type FuseConnection } from '../../fs/mount.js';
+import type { FuseConnection } from '../../fs/mount.js';
+import { probeMount } from '../mount-probe.js';
 import { logLine } from '../../fs/log-line.js';
 import { TsprocError, wrapError } from '../errors.js';
 import { requestHandover } from './control-socket.js';

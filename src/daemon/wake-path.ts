@@ -2,7 +2,7 @@
 // it is mounted, or else through a container's bind of it (/proc/PID/root/...), as when DIR was
 // unmounted from outside and only the containers' binds are left.
 import { readdirSync } from 'node:fs';
-import { mountsAt, readMountinfo } from '../../fs/mountinfo.js';
+import { mountsAt, readMountinfo } from '../mountinfo.js';
 
 /** A file below each directory of the tree, for a bind of a directory. */
 const FILE_BELOW: Record<string, string> = {

@@ -1,7 +1,7 @@
 // The workers' side of the load figures: the sampler's shared table, or a count on the spot when it has none yet.
 import type { Reader } from '../reader/resolver.js';
 import { loadKey, type ThreadsDriver } from './key.js';
-import type { LoadSample } from '../views/view.js';
+import type { LoadSample } from './table.js';
 import type { RegisterMessage } from './sampler.js';
 import { nowSeconds } from './sampler.js';
 import { LoadTable } from './table.js';

@@ -1,5 +1,15 @@
 // Per-container load figures in shared memory: the sampler (main thread) writes, every worker reads.
-import type { LoadSample } from '../views/view.js';
+
+/** Running, blocked and total tasks of a container, and its load averages when the sampler has them. */
+export interface LoadSample {
+  /** fixed-point load averages (FIXED_1 = 2048) over 1, 5 and 15 minutes */
+  avg: [number, number, number];
+  running: number;
+  blocked: number;
+  total: number;
+  /** the pid of the newest task, as the container's pid namespace numbers it */
+  lastPid: number;
+}
 
 /**
  * Layout: `capacity` slots of 16 int32s, open addressing on a 64-bit hash of the key (the cgroup

@@ -3,6 +3,9 @@ import type { CgroupDriver } from '../cgroup/driver.js';
 import type { FileSource, ReadOptions } from '../io/file-source.js';
 import type { Reader } from '../reader/resolver.js';
 import type { ViewName } from './paths.js';
+import type { LoadSample } from '../loadavg/table.js';
+
+export type { LoadSample };
 
 /** A gather step's answer meaning "this reader sees the host's file as it is" (a host shell without limits). */
 export const HOST_FILE: unique symbol = Symbol('the host file');
@@ -15,17 +18,6 @@ export interface ViewOptions {
   cpuQuota: boolean;
   /** per-container load averages (lxcfs -l; off with --no-loadavg) */
   loadavg: boolean;
-}
-
-/** Running, blocked and total tasks of a container, and its load averages when the sampler has them. */
-export interface LoadSample {
-  /** fixed-point load averages (FIXED_1 = 2048) over 1, 5 and 15 minutes */
-  avg: [number, number, number];
-  running: number;
-  blocked: number;
-  total: number;
-  /** the pid of the newest task, as the container's pid namespace numbers it */
-  lastPid: number;
 }
 
 /** Everything a gather step may do I/O with. */

@@ -1,7 +1,7 @@
 // The VM harness's splitting of the guest's output into each test file's TAP (test/vm/guest-output.ts);
 // on the host, since test/vm/ itself is only run inside the VM.
 import t from 'tap';
-import { GuestOutput } from '../../test/vm/guest-output.js';
+import { GuestOutput } from '../vm/guest-output.js';
 
 const collect = () => {
   let shown = '';

@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { hostLayout } from '../../src/cgroup/layout.js';
+import { hostLayout } from '../../src/cgroup-layout.js';
 
 const PROBE = fileURLToPath(new URL('./probe.js', import.meta.url));
 

@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { fileURLToPath } from 'node:url';
 import { createDriver } from '../../src/cgroup/create-driver.js';
 import type { CgroupDriver } from '../../src/cgroup/driver.js';
-import type { CgroupLayout } from '../../src/cgroup/layout.js';
+import type { CgroupLayout } from '../../src/cgroup-layout.js';
 import { DescriptorCache } from '../../src/io/file-source.js';
 import { parseStartTime } from '../../src/reader/proc-parse.js';
 import type { Reader } from '../../src/reader/resolver.js';

@@ -3,7 +3,7 @@
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { hostLayout } from '../../src/cgroup/layout.js';
+import { hostLayout } from '../../src/cgroup-layout.js';
 import { planCgroup } from '../../runner/cgroup/cgroup-plan.js';
 import { BIN } from './daemon.js';
 import { removeDir } from './import-guards.js';

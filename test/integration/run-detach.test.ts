@@ -3,7 +3,7 @@
 import t from 'tap';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { planCgroup } from '../../runner/cgroup/cgroup-plan.js';
-import { hostLayout } from '../../src/cgroup/layout.js';
+import { hostLayout } from '../../src/cgroup-layout.js';
 import { busyboxRoot, cannotRun, limitPaths, sandbox, until, alive } from '../helpers/runner.js';
 
 const skip = cannotRun();

@@ -2,7 +2,7 @@
 // pids, CPU quota, cpuset, swap; on this host's layout (v1/hybrid here, v2 in the VM).
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import { hostLayout } from '../../src/cgroup/layout.js';
+import { hostLayout } from '../../src/cgroup-layout.js';
 import { busyboxRoot, cannotRun, limitPaths, sandbox } from '../helpers/runner.js';
 
 const skip = cannotRun();

@@ -4,7 +4,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { planCgroup } from '../../runner/cgroup/cgroup-plan.js';
-import { hostLayout } from '../../src/cgroup/layout.js';
+import { hostLayout } from '../../src/cgroup-layout.js';
 import { busyboxRoot, cannotRun, sandbox, tempDir } from '../helpers/runner.js';
 
 const skip = cannotRun();

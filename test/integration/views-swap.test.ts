@@ -3,7 +3,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { hostLayout } from '../../src/cgroup/layout.js';
+import { hostLayout } from '../../src/cgroup-layout.js';
 import { makeCgroup, removeStaleCgroups, startContainer, uniqueName, type Container } from '../helpers/container.js';
 import { startDaemon } from '../helpers/daemon.js';
 import { fields } from '../helpers/fixtures.js';

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
-import { hostLayout } from '../../src/cgroup/layout.js';
+import { hostLayout } from '../../src/cgroup-layout.js';
 import { startContainer, makeCgroup, removeStaleCgroups, uniqueName, type Container, type TestCgroup } from '../helpers/container.js';
 import { serverPid, startDaemon } from '../helpers/daemon.js';
 import { fields } from '../helpers/fixtures.js';

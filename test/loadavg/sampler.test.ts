@@ -3,7 +3,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createDriver } from '../../src/cgroup/create-driver.js';
-import { hostLayout } from '../../src/cgroup/layout.js';
+import { hostLayout } from '../../src/cgroup-layout.js';
 import { DescriptorCache } from '../../src/io/file-source.js';
 import { formatLoad } from '../../src/loadavg/calc.js';
 import { LoadSampler } from '../../src/loadavg/sampler.js';

@@ -3,7 +3,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createDriver } from '../../src/cgroup/create-driver.js';
-import { hostLayout } from '../../src/cgroup/layout.js';
+import { hostLayout } from '../../src/cgroup-layout.js';
 import { DescriptorCache } from '../../src/io/file-source.js';
 import { parseNsLink, parseStartTime, parseState, parseStatus } from '../../src/reader/proc-parse.js';
 import { ReaderResolver } from '../../src/reader/resolver.js';

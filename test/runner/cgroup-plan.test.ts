@@ -7,8 +7,8 @@
 //   /sys/fs/cgroup/unified  (cgroup2, empty)  /sys/fs/cgroup/cpu,cpuacct (cpu, cpuacct)
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { parseMountinfo } from '../../fs/mountinfo.js';
-import { type CgroupLayout, detectLayout } from '../../src/cgroup/layout.js';
+import { parseMountinfo } from '../../src/mountinfo.js';
+import { type CgroupLayout, detectLayout } from '../../src/cgroup-layout.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 import { limitWrites, planCgroup, procsFiles } from '../../runner/cgroup/cgroup-plan.js';
 

@@ -1,9 +1,9 @@
 // Telling v1, hybrid and v2 hosts apart from mountinfo; /proc/PID/cgroup; paths and ancestors.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { parseMountinfo } from '../../fs/mountinfo.js';
+import { parseMountinfo } from '../../src/mountinfo.js';
 import { pruneInitScope, selfAndAncestors, v1Paths, v2Paths, cgroupFile } from '../../src/cgroup/cgroup-paths.js';
-import { detectLayout, parseProcCgroup } from '../../src/cgroup/layout.js';
+import { detectLayout, parseProcCgroup } from '../../src/cgroup-layout.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 
 t.test('this machine: v1 controllers and an empty v2 mount is hybrid', async (t) => {

@@ -1,5 +1,5 @@
 // Which cgroup layout the host runs (v1, hybrid or pure v2) and where each controller is mounted.
-import { parseMountinfo, type MountEntry } from '../../fs/mountinfo.js';
+import { parseMountinfo, type MountEntry } from './mountinfo.js';
 import { readFileSync } from 'node:fs';
 
 export type LayoutKind = 'v1' | 'hybrid' | 'v2';
