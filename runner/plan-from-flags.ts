@@ -15,6 +15,10 @@ import type { Limits, PlanImage, RootSpec, RunPlan, Volume } from './plan.js';
 import type { SeccompOption } from './seccomp/container-filter.js';
 import { parseProfile } from './seccomp/profile.js';
 import { resolveUser } from './user.js';
+import type { Probe } from './host-probe.js';
+import { rootFile } from './root-file.js';
+
+export type { Probe };
 
 /** The flags as commander hands them over: strings, repeated ones as lists. */
 export interface RunFlags {
@@ -64,16 +68,6 @@ export interface ImageSource {
 }
 
 /** What planning needs to know of the world. */
-export interface Probe {
-  /** what sits at a host path */
-  kind(path: string): 'dir' | 'file' | 'other' | 'missing';
-  /** a file's text, undefined if it cannot be read */
-  readFile(path: string): string | undefined;
-  env: NodeJS.ProcessEnv;
-  hostHostname: string;
-  onlineCpus: number[];
-}
-
 export const DEFAULT_CGROUP_PARENT = 'tsproc';
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** docker's smallest --memory */
@@ -134,20 +128,6 @@ function rootFrom(f: RunFlags, probe: Probe): RootSpec {
   if (kind !== 'dir') throw new TsprocError(`--rootfs ${f.rootfs}: not a directory`, { code: 'ENOTDIR', path, exitCode: 125 });
   if (path === '/') throw badValue('--rootfs', f.rootfs, 'wants a directory other than the host\'s /');
   return { kind: 'dir', path };
-}
-
-/**
- * A file of the root, for the user database: the directory's, or the topmost layer's that has it
- * (a whiteout or a directory in a higher layer hides the lower ones, as overlayfs would).
- */
-export function rootFile(root: RootSpec, rel: string, probe: Probe): string | undefined {
-  if (root.kind === 'dir') return probe.readFile(posix.join(root.path, rel));
-  for (const d of [...(root.upperdir ? [root.upperdir] : []), ...root.lowerdirs]) {
-    const kind = probe.kind(posix.join(d, rel));
-    if (kind === 'missing') continue;
-    return kind === 'file' ? probe.readFile(posix.join(d, rel)) : undefined;
-  }
-  return undefined;
 }
 
 /** `args`: the command after IMAGE, or after --rootfs DIR. */

@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import type { ExecFlags } from '../../runner/exec.js';
 import { rootsOf } from './roots.js';
 import { TsprocError } from '../errors.js';
-import { exitOnUsage, hostProbe } from './run-command.js';
+import { hostProbe } from '../../runner/host-probe.js';
+import { exitOnUsage } from './run-command.js';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 

@@ -1,38 +1,12 @@
 // `tsproc run`: docker's flags → a plan → the executor; exits with the command's status (125 when
 // tsproc fails before the command starts, 126/127 when it cannot be run or found, 128+N for a signal).
 import { Command, type ErrorOptions } from 'commander';
-import { readFileSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { cpuNumbers } from '../cpu-list.js';
-import type { Probe, RunFlags } from '../../runner/plan-from-flags.js';
+import { hostProbe } from '../../runner/host-probe.js';
+import type { RunFlags } from '../../runner/plan-from-flags.js';
 import { DEFAULT_MOUNT_DIR } from '../served-files.js';
 import { rootsOf } from './roots.js';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
-
-/** The host as plan-from-flags sees it. */
-export function hostProbe(): Probe {
-  return {
-    kind(path) {
-      try {
-        const st = statSync(path);
-        return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
-      } catch {
-        return 'missing';
-      }
-    },
-    readFile(path) {
-      try {
-        return readFileSync(path, 'utf8');
-      } catch {
-        return undefined;
-      }
-    },
-    env: process.env,
-    hostHostname: hostname(),
-    onlineCpus: cpuNumbers(readFileSync('/sys/devices/system/cpu/online', 'utf8')) ?? [],
-  };
-}
 
 /** Usage errors of `run` exit 125 as docker's do (main.ts keeps a command's own usage status). */
 export function exitOnUsage(cmd: Command, code: number): Command {
