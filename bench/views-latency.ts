@@ -1,12 +1,11 @@
 // Read latency of tsproc against lxcfs measured interleaved: one reader alternates short batches on the
 // two mounts, so load that comes and goes on a shared machine weighs on both alike; medians of batches.
 // Run by hand as root: node dist/bench/views-latency.js [--rounds N] [--batch N]
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, rmdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { makeCgroup, type TestCgroup } from '../test/helpers/container.js';
+import { LXCFS, mountLxcfs, mountTsproc, unmount } from './mounts.js';
 
-const BIN = fileURLToPath(new URL('../../bin/tsproc.js', import.meta.url));
 const FILES = ['proc/meminfo', 'proc/cpuinfo', 'proc/stat', 'proc/uptime', 'proc/loadavg', 'proc/swaps', 'proc/diskstats', 'sys/devices/system/cpu/online'];
 const arg = (name: string, def: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : def);
 const ROUNDS = arg('--rounds', 40);
@@ -33,29 +32,11 @@ for f in files:
     print(f, ta[len(ta) // 2], tb[len(tb) // 2], flush=True)
 `;
 
-async function mount(name: string, cmd: string, args: (dir: string) => string[]): Promise<{ dir: string; proc: ChildProcess }> {
-  const dir = mkdtempSync(`/tmp/tsproc-test-bench-${name}-`);
-  const proc = spawn(cmd, args(dir), { stdio: 'ignore' });
-  for (let i = 0; i < 300; i++) {
-    if (spawnSync('cat', [`${dir}/proc/meminfo`], { timeout: 2000 }).status === 0) return { dir, proc };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${name} did not mount`);
-}
-
-async function unmount(m: { dir: string; proc: ChildProcess }): Promise<void> {
-  m.proc.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 500));
-  spawnSync('umount', ['-l', m.dir]);
-  rmSync(`${m.dir}.pid`, { force: true });
-  if (existsSync(m.dir)) rmdirSync(m.dir);
-}
-
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root');
-  if (!existsSync('/usr/bin/lxcfs')) throw new Error('lxcfs is not installed');
-  const ts = await mount('tsproc', process.execPath, (d) => [BIN, 'mount', d]);
-  const lx = await mount('lxcfs', '/usr/bin/lxcfs', (d) => ['-f', '--enable-cfs', '-l', '-p', `${d}.pid`, d]);
+  if (!existsSync(LXCFS)) throw new Error('lxcfs is not installed');
+  const ts = await mountTsproc();
+  const lx = await mountLxcfs();
   let cg: TestCgroup | undefined;
   try {
     cg = makeCgroup(`views-latency-${process.pid}`, { memory: 512 * 2 ** 20, cpus: '0', quota: 0.5 });

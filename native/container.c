@@ -28,15 +28,10 @@ static int error_fd = -1;
  * our execve, so a hang-up means the monitor is gone. */
 static int monitor_fd = -1;
 
-/* Tell the monitor which step failed and why ("STEP ERRNO LINE"), and end. */
-static void __attribute__((noreturn)) fail(const char *step, int line)
+/* Tell the monitor (or exec's parent) which step failed and why, and end. */
+static void __attribute__((noreturn)) fail(enum step step, int line)
 {
-	char buf[128];
-	int n = snprintf(buf, sizeof(buf), "%s %d %d", step, errno, line);
-	if (write(error_fd, buf, (size_t)n) < 0) {
-		/* the monitor is gone: nobody to tell */
-	}
-	_exit(125);
+	step_fail_child(error_fd, step, line);
 }
 
 /* A PR_SET_PDEATHSIG set after the monitor died never fires: end if it is gone already. */
@@ -44,7 +39,7 @@ static void set_pdeathsig(void)
 {
 	struct pollfd p = { .fd = monitor_fd, .events = POLLIN };
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		fail("pdeathsig", 0);
+		fail(STEP_PDEATHSIG, 0);
 	if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
 		_exit(125);
 }
@@ -83,7 +78,7 @@ static void drop_bounding(const struct config *c, int cap_last)
 {
 	for (int cap = 0; c->has_caps && cap <= cap_last; cap++)
 		if (!(c->caps & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-			fail("caps", cap);
+			fail(STEP_CAPS, 0);
 }
 
 static void clear_inheritable(const struct config *c)
@@ -91,7 +86,7 @@ static void clear_inheritable(const struct config *c)
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2];
 	if (syscall(SYS_capget, &hdr, data) < 0)
-		fail("caps", 0);
+		fail(STEP_CAPS, 0);
 	for (int i = 0; i < 2; i++) {
 		data[i].inheritable = 0;
 		if (c->has_caps && c->uid == 0) {
@@ -100,7 +95,7 @@ static void clear_inheritable(const struct config *c)
 		}
 	}
 	if (syscall(SYS_capset, &hdr, data) < 0 || prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-		fail("caps", 0);
+		fail(STEP_CAPS, 0);
 }
 
 static volatile pid_t command_pid;
@@ -141,14 +136,15 @@ int use_stdio(int in, int out, int err)
 void container_main(const struct config *c, const struct container_fds *fds)
 {
 	char go = 0;
-	int root_fd, line = 0, cap_last, sync_fd = fds->sync;
-	const char *step = "";
+	int root_fd, cap_last, sync_fd = fds->sync;
+	const struct host_mount *mount_failed = NULL;
+	const struct op *op_failed = NULL;
 
 	error_fd = fds->error;
 	/* 0. Not dumpable until execve (which resets it): nothing in the container may ptrace us or
 	 *    open our /proc/PID/fd while we hold the monitor's descriptors (the --init stays so). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		fail("dumpable", 0);
+		fail(STEP_DUMPABLE, 0);
 	/*    If the monitor dies from here on, the kernel kills us: a container set up and started
 	 *    after its monitor is gone would run unaccounted for (set again at 10: a uid change
 	 *    clears it). */
@@ -162,42 +158,42 @@ void container_main(const struct config *c, const struct container_fds *fds)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* Its stdio: pipes to and from the monitor (which relays and logs them), or a terminal (-t). */
 	if (!c->tty && use_stdio(fds->in >= 0 ? fds->in : open("/dev/null", O_RDONLY | O_CLOEXEC), fds->out, fds->err) < 0)
-		fail("stdio", 0);
+		fail(STEP_STDIO, 0);
 	/* 1. Wait until the monitor has put us in the cgroups (EOF: the monitor died). */
 	if (read(sync_fd, &go, 1) != 1 || go != 'g')
 		_exit(125);
 	cap_last = last_cap();
 	/* 2. The other namespaces; the cgroup one now, so that our cgroup is its root. */
 	if (unshare(c->unshare_flags) < 0)
-		fail("unshare", 0);
+		fail(STEP_UNSHARE, 0);
 	/* 3. Nothing we mount may propagate back to the host. */
 	if ((c->unshare_flags & CLONE_NEWNS) && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		fail("private", 0);
+		fail(STEP_PRIVATE, 0);
 	/* 4. The root as a mount of its own (pivot_root needs one): a bind of the directory, or an overlay. */
-	if (prepare_mounts(c, &line) < 0)
-		fail("prepare", line);
+	if (prepare_mounts(c, &mount_failed) < 0)
+		fail(STEP_PREPARE, mount_failed->line);
 	if ((root_fd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-		fail("open-root", 0);
+		fail(STEP_OPEN_ROOT, 0);
 	/* 5. /proc, /dev, /sys, cgroups, volumes, /etc files, masks: the plan's ops, in order. */
-	if (run_ops(c, root_fd, &step, &line) < 0)
-		fail(step, line);
+	if (run_ops(c, root_fd, &op_failed) < 0)
+		fail(OP_STEP(op_failed->kind), op_failed->line);
 	/* 6. pivot_root into the root and detach the old one (pivot_root(".", ".") as runc does). */
 	if (fchdir(root_fd) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
-		fail("pivot-root", 0);
+		fail(STEP_PIVOT_ROOT, 0);
 	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
-		fail("detach-old-root", 0);
+		fail(STEP_DETACH_OLD_ROOT, 0);
 	close(root_fd);
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
 	if (c->readonly_root && mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
-		fail("readonly-root", 0);
+		fail(STEP_READONLY_ROOT, 0);
 	/* 7. -t: a pseudo-terminal of the container's devpts; the monitor gets its master. */
 	if (c->tty && container_tty(fds->tty_sock, 1) < 0)
-		fail("tty", 0);
+		fail(STEP_TTY, 0);
 	/* 8. Hostname and loopback. */
 	if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
-		fail("hostname", 0);
+		fail(STEP_HOSTNAME, 0);
 	if (c->loopback && loopback_up() < 0)
-		fail("loopback", 0);
+		fail(STEP_LOOPBACK, 0);
 	/* 9.-12. */
 	process_main(c, fds->error, cap_last, 1, fds->listener_sock);
 }
@@ -207,9 +203,9 @@ static void seccomp_step(const struct config *c, int listener_sock)
 {
 	int r = seccomp_install(c, listener_sock);
 	if (r == -1)
-		fail("seccomp", 0);
+		fail(STEP_SECCOMP, 0);
 	if (r == -2)
-		fail("seccomp-listener", 0);
+		fail(STEP_SECCOMP_LISTENER, 0);
 }
 
 /* The last steps of a container's first process, and of a process `tsproc exec` starts in it:
@@ -225,16 +221,16 @@ void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsi
 		seccomp_step(c, listener_sock);
 	drop_bounding(c, cap_last);
 	if (setgroups(c->ngroups, c->groups) < 0)
-		fail("setgroups", 0);
+		fail(STEP_SETGROUPS, 0);
 	if (setresgid(c->gid, c->gid, c->gid) < 0)
-		fail("setgid", 0);
+		fail(STEP_SETGID, 0);
 	if (setresuid(c->uid, c->uid, c->uid) < 0)
-		fail("setuid", 0);
+		fail(STEP_SETUID, 0);
 	clear_inheritable(c);
 	if (c->cwd && chdir(c->cwd) < 0)
-		fail("cwd", 0);
+		fail(STEP_CWD, 0);
 	if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		fail("no-new-privs", 0);
+		fail(STEP_NO_NEW_PRIVS, 0);
 	/* 10. If the monitor dies, the kernel kills the container (again: the uid change cleared it). */
 	if (pdeathsig)
 		set_pdeathsig();
@@ -247,7 +243,7 @@ void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsi
 	if (c->init) {
 		pid_t pid = fork();
 		if (pid < 0)
-			fail("init-fork", 0);
+			fail(STEP_INIT_FORK, 0);
 		if (pid > 0) {
 			/* the init never execs: it keeps its stdio and nothing else (no status channel, log
 			 * or control FIFO of the monitor's for the container to reach through /proc/1/fd) */
@@ -257,7 +253,7 @@ void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsi
 	}
 	/* Only stdio crosses execve (the error pipe, already close-on-exec, still reports a failure). */
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		fail("close-fds", 0);
+		fail(STEP_CLOSE_FDS, 0);
 	execvp(c->argv[0], c->argv);
-	fail("exec", 0);
+	fail(STEP_EXEC, 0);
 }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -19,26 +20,16 @@ static const struct {
 		   { "net", CLONE_NEWNET },	  { "pid", CLONE_NEWPID },  { "mnt", CLONE_NEWNS } };
 #define NNS (sizeof(namespaces) / sizeof(namespaces[0]))
 
-/* The child's failure, for the parent to report ("STEP ERRNO LINE" on the error pipe). */
-static void __attribute__((noreturn)) child_failed(int fd, const char *step, int line)
+static int failed(enum step step, int line)
 {
-	char what[128];
-	int n = snprintf(what, sizeof(what), "%s %d %d", step, errno, line);
-	if (write(fd, what, (size_t)n) < 0)
-		_exit(125);
-	_exit(125);
-}
-
-static int failed(const char *step, int line)
-{
-	status("failed %s %d %d", step, errno, line);
+	step_failed(step, errno, line);
 	return 1;
 }
 
 int exec_main(const struct config *c)
 {
 	int fds[NNS], error_pipe[2], tty_sock[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, cap_last = last_cap(), status_code;
-	char path[64], what[512];
+	char path[64];
 	size_t dropped;
 	/* 0. Our stdout and stderr, to relay the command's output to without blocking (through the
 	 *    host's /proc, which joining its mount namespace hides). Nothing is lost: the command waits. */
@@ -51,52 +42,50 @@ int exec_main(const struct config *c)
 		int wanted = namespaces[i].flag == CLONE_NEWPID ? c->new_pid_ns : c->unshare_flags & namespaces[i].flag;
 		snprintf(path, sizeof(path), "/proc/%d/ns/%s", c->target_pid, namespaces[i].name);
 		if ((fds[i] = wanted ? open(path, O_RDONLY | O_CLOEXEC) : -1) < 0 && wanted)
-			return failed("open-namespace", 0);
+			return failed(STEP_OPEN_NAMESPACE, 0);
 	}
 	/* 2. Open its cgroups' cgroup.procs while the host's paths are ours to see: the command (our
 	 *    child) joins them itself, so that this helper does not count against its limits. */
-	int cgroups[16], ncgroups = 0, lines[16];
-	for (size_t i = 0; i < c->nlines && ncgroups < 16; i++) {
-		if (strcmp(c->lines[i].f[0], "cgroup-procs") != 0)
-			continue;
-		lines[ncgroups] = c->lines[i].number;
-		if ((cgroups[ncgroups++] = open(c->lines[i].f[1], O_WRONLY | O_CLOEXEC)) < 0)
-			return failed("cgroup", c->lines[i].number);
-	}
+	int *cgroups = calloc(c->ncgroup_procs + 1, sizeof(int));
+	if (!cgroups)
+		return failed(STEP_CGROUP, 0);
+	for (size_t i = 0; i < c->ncgroup_procs; i++)
+		if ((cgroups[i] = open(c->cgroup_procs[i].path, O_WRONLY | O_CLOEXEC)) < 0)
+			return failed(STEP_CGROUP, c->cgroup_procs[i].line);
 	/* --lxcfs: the command's filter sends sysinfo(2) to the container's monitor (it outlives us): its
 	 *    socket, connected while its path is ours to see */
 	int listener_sock = c->sysinfo_socket ? unix_socket_at(c->sysinfo_socket, SOCK_SEQPACKET, 0) : -1;
 	if (c->sysinfo_socket && listener_sock < 0)
-		return failed("sysinfo-connect", 0);
+		return failed(STEP_SYSINFO_CONNECT, 0);
 	/* 3. Join the namespaces; the mount one last: its root and cwd become ours. */
 	for (size_t i = 0; i < NNS; i++)
 		if (fds[i] >= 0 && setns(fds[i], namespaces[i].flag) < 0)
-			return failed("setns", 0);
+			return failed(STEP_SETNS, 0);
 	/* the command's stdio: a terminal of its own (-t), or pipes we relay; never our own descriptors */
 	if (pipe2(error_pipe, O_CLOEXEC) < 0 || (c->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_sock) < 0) ||
 	    (!c->tty && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || (c->stdin_pipe && pipe2(in, O_CLOEXEC) < 0))))
-		return failed("pipe", 0);
+		return failed(STEP_PIPE, 0);
 	forward_signals();
 	/* 4. Fork: the child is in the container's PID namespace; it becomes the command. */
 	pid_t child = fork();
 	if (child < 0)
-		return failed("fork", 0);
+		return failed(STEP_FORK, 0);
 	if (child == 0) {
 		/* not dumpable until execve: the container's processes, root among them, may not ptrace
 		 * us or open our /proc/PID/fd while we hold the host's descriptors */
 		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-			child_failed(error_pipe[1], "dumpable", 0);
+			step_fail_child(error_pipe[1], STEP_DUMPABLE, 0);
 		close(error_pipe[0]);
 		for (int sig = 1; sig < NSIG; sig++)
 			signal(sig, SIG_DFL);
-		for (int i = 0; i < ncgroups; i++) /* "0": the writer itself */
+		for (size_t i = 0; i < c->ncgroup_procs; i++) /* "0": the writer itself */
 			if (write(cgroups[i], "0", 1) < 0)
-				child_failed(error_pipe[1], "cgroup", lines[i]);
+				step_fail_child(error_pipe[1], STEP_CGROUP, c->cgroup_procs[i].line);
 		/* a session of its own: no controlling terminal of ours (-t: its own pty becomes one) */
 		if (c->tty && container_tty(tty_sock[1], 0) < 0)
-			child_failed(error_pipe[1], "tty", 0);
+			step_fail_child(error_pipe[1], STEP_TTY, 0);
 		if (!c->tty && (use_stdio(in[0] >= 0 ? in[0] : null, out[1], err[1]) < 0 || setsid() < 0))
-			child_failed(error_pipe[1], "stdio", 0);
+			step_fail_child(error_pipe[1], STEP_STDIO, 0);
 		process_main(c, error_pipe[1], cap_last, 0, listener_sock);
 	}
 	container_pid = child;
@@ -114,12 +103,9 @@ int exec_main(const struct config *c)
 		if (c->tty_stdin)
 			relay.in = relay.master;
 	}
-	ssize_t n;
-	while ((n = read(error_pipe[0], what, sizeof(what) - 1)) < 0 && errno == EINTR)
-		;
-	if (n > 0) {
-		what[n] = '\0';
-		status("failed %s", what);
+	struct step_failure why;
+	if (step_failure_read(error_pipe[0], &why)) {
+		step_failed(why.step, why.err, why.line);
 		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
 			;
 		return 1;

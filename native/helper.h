@@ -7,13 +7,46 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include "steps.h"
+
 struct sock_filter;
 
-/* One line of the plan file: a key and its fields (already unescaped). */
-struct line {
-	char **f; /* f[0] is the key */
-	size_t n; /* number of fields, key included */
-	int number; /* line number in the file, 1-based */
+/* The in-root operations ("op" lines), done in the plan's order before pivot_root. */
+enum op_kind { OP_MKDIR, OP_FILE, OP_SYMLINK, OP_MOUNT, OP_REMOUNT, OP_MASK, OP_READONLY };
+struct op {
+	enum op_kind kind;
+	int line; /* its plan line, for the failure report */
+	const char *path; /* in the root, absolute: the directory, file, link, mount's target */
+	const char *source; /* mount: its source; symlink: what it points to */
+	const char *fstype, *data; /* mount */
+	unsigned long flags; /* mount, remount: MS_* */
+	mode_t mode; /* mkdir */
+};
+/* A failed op reports the step named after its kind (steps.h lists them in this order). */
+#define OP_STEP(kind) ((enum step)(STEP_MKDIR + (int)(kind)))
+_Static_assert(OP_STEP(OP_FILE) == STEP_FILE && OP_STEP(OP_SYMLINK) == STEP_SYMLINK && OP_STEP(OP_MOUNT) == STEP_MOUNT &&
+		       OP_STEP(OP_REMOUNT) == STEP_REMOUNT && OP_STEP(OP_MASK) == STEP_MASK && OP_STEP(OP_READONLY) == STEP_READONLY,
+	       "steps.h lists the op steps in enum op_kind's order");
+
+/* A host-side mount ("prepare-mount"), made before the root is opened: its bind, or its overlay. */
+struct host_mount {
+	const char *source, *target, *fstype, *data;
+	unsigned long flags; /* MS_* */
+	int line;
+};
+
+/* A host path the plan names on a line of its own ("cgroup-procs", "device-filter"). */
+struct plan_path {
+	const char *path;
+	int line;
+};
+
+/* What the monitor undoes after the container ended ("cleanup-*" lines), in the plan's order. */
+enum cleanup_kind { CLEANUP_UMOUNT, CLEANUP_RMDIR, CLEANUP_NAME, CLEANUP_REMOVE };
+struct cleanup_step {
+	enum cleanup_kind kind;
+	const char *path;
+	const char *id; /* CLEANUP_NAME: the id the name must still point to */
 };
 
 /* A device the container may use (a "device" line); -1: any major or minor. */
@@ -26,8 +59,16 @@ struct device_rule {
 
 /* Everything the monitor and the container need, read once from the plan file. */
 struct config {
-	struct line *lines; /* all lines, in order (ops, mounts, ...) */
-	size_t nlines;
+	struct op *ops; /* each array in the plan's order */
+	size_t nops;
+	struct host_mount *prepare;
+	size_t nprepare;
+	struct plan_path *cgroup_procs; /* the cgroup.procs files the container joins */
+	size_t ncgroup_procs;
+	struct plan_path *device_filters; /* cgroup2 directories the device filter goes on */
+	size_t ndevice_filters;
+	struct cleanup_step *cleanup;
+	size_t ncleanup;
 	const char *rootfs; /* the directory that becomes / */
 	int unshare_flags; /* CLONE_NEW* except CLONE_NEWPID */
 	int new_pid_ns;
@@ -69,6 +110,8 @@ struct config {
 /* The status channel: fd 3, one line per event (see runner/helper-events.ts). */
 #define STATUS_FD 3
 
+/* Read and check the whole plan before anything is done: -1 with errno (EINVAL: a malformed line,
+ * *bad_line its number, or 0: something missing; ENOMEM), else 0. */
 int config_read(const char *path, struct config *c, int *bad_line);
 void status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void escape_to(char *out, size_t size, const char *s);
@@ -90,9 +133,9 @@ int exec_main(const struct config *c);
 void forward_signals(void);
 extern volatile pid_t container_pid;
 
-/* The in-root operations (op lines); returns 0, or -1 with *step set and errno. */
-int prepare_mounts(const struct config *c, int *index);
-int run_ops(const struct config *c, int root_fd, const char **step, int *index);
+/* The plan's host mounts, then its in-root ops; 0, or -1 with errno and *failed the one that failed. */
+int prepare_mounts(const struct config *c, const struct host_mount **failed);
+int run_ops(const struct config *c, int root_fd, const struct op **failed);
 int open_in_root(int root_fd, const char *path, int flags);
 
 /* One descriptor over a unix socket (fdpass.c): fd_send 0 or -1; fd_receive the descriptor, or -1
@@ -133,7 +176,7 @@ struct relay {
 };
 int relay_sink_fd(int fd, int *sock);
 int relay_run(const struct relay *r, pid_t child, int *status, size_t *dropped);
-extern volatile sig_atomic_t tty_resized;
+extern volatile sig_atomic_t tty_resized, relaying_tty;
 
 /* seccomp (seccomp.c): install the plan's filter; with a listener, send it on listener_sock and close
  * both. 0; -1 (the filter refused) or -2 (the listener not sent) with errno. unix_socket_at: a

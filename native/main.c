@@ -81,11 +81,11 @@ int main(int argc, char **argv)
 	/* 0. Nothing our caller left open goes further (a directory fd would let the container reach
 	 *    the host's files through /proc/self/fd): stdio and the status channel only. */
 	if (close_range(STATUS_FD + 1, ~0U, 0) < 0) {
-		status("failed close-fds %d 0", errno);
+		step_failed(STEP_CLOSE_FDS, errno, 0);
 		return 1;
 	}
 	if (config_read(argv[2], &c, &bad_line) < 0) {
-		status("failed config %d %d", errno, bad_line);
+		step_failed(STEP_CONFIG, errno, bad_line);
 		return 1;
 	}
 	if (strcmp(argv[1], "exec") == 0)
@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 	/* 1. Fork the monitor and return: the CLI is not its parent (a killed CLI leaves it running). */
 	pid_t pid = fork();
 	if (pid < 0) {
-		status("failed fork %d 0", errno);
+		step_failed(STEP_FORK, errno, 0);
 		return 1;
 	}
 	if (pid > 0)

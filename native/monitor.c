@@ -19,9 +19,8 @@
 
 volatile pid_t container_pid;
 
-/* Signals the monitor receives go to the container (the CLI forwards its own here). */
-static int relaying_tty;
-
+/* Signals the monitor (or exec's helper) receives go to the container (the CLI forwards its own here),
+ * but SIGWINCH while relay_run relays a terminal. */
 static void forward(int sig)
 {
 	if (sig == SIGWINCH && relaying_tty)
@@ -113,34 +112,41 @@ static void cleanup_failed(const char *step, const char *path)
 	status("cleanup-failed %s %d %s", step, errno, esc);
 }
 
-/* Unmount first, then the cgroups (which cannot go while they hold tasks), then the state. */
+/* The plan's cleanup, in its order: unmount first, then the cgroups (which cannot go while they
+ * hold tasks), then the name and the state. */
 static void cleanup(const struct config *c)
 {
-	for (size_t i = 0; i < c->nlines; i++) {
-		const struct line *l = &c->lines[i];
-		const char *k = l->f[0], *path = l->n > 1 ? l->f[1] : "";
-		if (strcmp(k, "cleanup-umount") == 0) {
-			if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
-				cleanup_failed("umount", path);
-		} else if (strcmp(k, "cleanup-rmdir") == 0) {
+	for (size_t i = 0; i < c->ncleanup; i++) {
+		const struct cleanup_step *s = &c->cleanup[i];
+		switch (s->kind) {
+		case CLEANUP_UMOUNT:
+			if (umount2(s->path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+				cleanup_failed("umount", s->path);
+			break;
+		case CLEANUP_RMDIR: {
 			/* The last tasks may still be leaving: retry EBUSY for up to 2 s. */
 			int tries = 0;
-			while (rmdir(path) < 0 && errno != ENOENT) {
+			while (rmdir(s->path) < 0 && errno != ENOENT) {
 				if (errno != EBUSY || ++tries > 200) {
-					cleanup_failed("rmdir", path);
+					cleanup_failed("rmdir", s->path);
 					break;
 				}
 				nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
 			}
-		} else if (strcmp(k, "cleanup-name") == 0) {
+			break;
+		}
+		case CLEANUP_NAME: {
 			/* --rm: our name, unless it was released meanwhile and is another container's now */
 			char target[256];
-			ssize_t n = readlink(path, target, sizeof(target) - 1);
-			if (n >= 0 && (target[n] = '\0', strcmp(target, l->f[2]) == 0) && unlink(path) < 0 && errno != ENOENT)
-				cleanup_failed("unlink", path);
-		} else if (strcmp(k, "cleanup-remove") == 0) {
-			if (remove_tree(path) < 0)
-				cleanup_failed("remove", path);
+			ssize_t n = readlink(s->path, target, sizeof(target) - 1);
+			if (n >= 0 && (target[n] = '\0', strcmp(target, s->id) == 0) && unlink(s->path) < 0 && errno != ENOENT)
+				cleanup_failed("unlink", s->path);
+			break;
+		}
+		case CLEANUP_REMOVE:
+			if (remove_tree(s->path) < 0)
+				cleanup_failed("remove", s->path);
+			break;
 		}
 	}
 }
@@ -165,9 +171,9 @@ static void record_pid(const char *path, pid_t pid)
 }
 
 /* The container failed before it ran its command: report, reap, clean up. */
-static int failed(const struct config *c, pid_t child, const char *what)
+static int failed(const struct config *c, pid_t child, enum step step, int err, int line)
 {
-	status("failed %s", what);
+	step_failed(step, err, line);
 	if (child > 0) {
 		kill(child, SIGKILL);
 		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
@@ -197,8 +203,6 @@ int monitor_main(const struct config *c)
 {
 	int sync_pipe[2], error_pipe[2], tty_sock[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, status_code;
 	int listener_sock[2] = { -1, -1 };
-	char what[512];
-	ssize_t n;
 	pid_t child;
 	struct log log;
 	struct relay relay = { .master = -1, .in = -1, .out = -1, .err = -1, .control = -1, .log = &log, .lossy = 1 };
@@ -212,21 +216,21 @@ int monitor_main(const struct config *c)
 	status("monitor %d", getpid());
 	/* 2. The container's PID namespace: the monitor's next child is its PID 1. */
 	if (c->new_pid_ns && unshare(CLONE_NEWPID) < 0)
-		return snprintf(what, sizeof(what), "pid-namespace %d 0", errno), failed(c, 0, what);
+		return failed(c, 0, STEP_PID_NAMESPACE, errno, 0);
 	if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(error_pipe, O_CLOEXEC) < 0 ||
 	    (c->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_sock) < 0) || open_channels(c, in, out, err, &relay.control) < 0)
-		return snprintf(what, sizeof(what), "pipe %d 0", errno), failed(c, 0, what);
+		return failed(c, 0, STEP_PIPE, errno, 0);
 	if (log_open(&log, c->log_path, c->log_max) < 0)
-		return snprintf(what, sizeof(what), "log %d 0", errno), failed(c, 0, what);
+		return failed(c, 0, STEP_LOG, errno, 0);
 	/*    --lxcfs: the container's sysinfo(2) calls come to us. Its first process hands us its filter's
 	 *    listener through a socketpair before its command runs; exec'd processes, through the socket. */
 	if (c->sysinfo_socket && (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, listener_sock) < 0 ||
 				  !(relay.sysinfo = sysinfo_server_new(c->sysinfo_socket, listener_sock[0]))))
-		return snprintf(what, sizeof(what), "sysinfo %d 0", errno), failed(c, 0, what);
+		return failed(c, 0, STEP_SYSINFO, errno, 0);
 	/* 3. The container's first process; it waits for the go before touching anything. */
 	child = fork();
 	if (child < 0)
-		return snprintf(what, sizeof(what), "fork %d 0", errno), failed(c, 0, what);
+		return failed(c, 0, STEP_FORK, errno, 0);
 	if (child == 0) {
 		close(sync_pipe[1]);
 		close(error_pipe[0]);
@@ -252,34 +256,30 @@ int monitor_main(const struct config *c)
 	}
 	/* 4. Its cgroup2 device filter, then its cgroups, before it runs anything (its memory and pids
 	 *    count from here; it never is in its cgroup without the filter). */
-	for (size_t i = 0; i < c->nlines; i++)
-		if (strcmp(c->lines[i].f[0], "device-filter") == 0 && device_filter_attach(c, c->lines[i].f[1]) < 0)
-			return snprintf(what, sizeof(what), "devices %d %d", errno, c->lines[i].number), failed(c, child, what);
-	for (size_t i = 0; i < c->nlines; i++) {
+	for (size_t i = 0; i < c->ndevice_filters; i++)
+		if (device_filter_attach(c, c->device_filters[i].path) < 0)
+			return failed(c, child, STEP_DEVICES, errno, c->device_filters[i].line);
+	for (size_t i = 0; i < c->ncgroup_procs; i++) {
 		char pid[32];
-		if (strcmp(c->lines[i].f[0], "cgroup-procs") != 0)
-			continue;
 		snprintf(pid, sizeof(pid), "%d", child);
-		if (write_file(c->lines[i].f[1], pid) < 0)
-			return snprintf(what, sizeof(what), "cgroup %d %d", errno, c->lines[i].number), failed(c, child, what);
+		if (write_file(c->cgroup_procs[i].path, pid) < 0)
+			return failed(c, child, STEP_CGROUP, errno, c->cgroup_procs[i].line);
 	}
 	/* 5. Go; then the error pipe says why it failed, or closes when execve succeeds. */
 	if (write(sync_pipe[1], "g", 1) != 1)
-		return snprintf(what, sizeof(what), "sync %d 0", errno), failed(c, child, what);
+		return failed(c, child, STEP_SYNC, errno, 0);
 	if (c->tty) {
 		relay.master = tty_receive(tty_sock[0]); /* -1 if it failed before: the error pipe says why */
 		close(tty_sock[0]);
 		if (c->tty_stdin)
 			relay.in = relay.master;
 	}
-	while ((n = read(error_pipe[0], what, sizeof(what) - 1)) < 0 && errno == EINTR)
-		;
+	struct step_failure why;
+	int child_failed = step_failure_read(error_pipe[0], &why);
 	close(error_pipe[0]);
 	close(sync_pipe[1]); /* held until now: its hang-up tells the container we died (container.c) */
-	if (n > 0) {
-		what[n] = '\0';
-		return failed(c, child, what);
-	}
+	if (child_failed)
+		return failed(c, child, why.step, why.err, why.line);
 	record_pid(c->container_pid_file, child);
 	if (relay.sysinfo)
 		sysinfo_server_started(relay.sysinfo, child, 0); /* if it fails, calls go on to the kernel */
@@ -288,9 +288,7 @@ int monitor_main(const struct config *c)
 	 *    The log and the FIFO are always served: a CLI reader that stops reading loses output. */
 	relay.sink_out = relay_sink_fd(1, &relay.sink_out_sock);
 	relay.sink_err = relay_sink_fd(2, &relay.sink_err_sock);
-	relaying_tty = relay.master >= 0;
 	relay_run(&relay, child, &status_code, &dropped);
-	relaying_tty = 0;
 	container_pid = 0;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int fd = 0; fd < 3 && null >= 0; fd++)

@@ -156,71 +156,69 @@ static int mount_at(const char *src, int target_fd, const char *target, const ch
 	return mount(*src ? src : NULL, target_fd < 0 ? target : fd_path(target_fd, buf), fstype, flags, *data ? data : NULL);
 }
 
-/* prepare-mount lines: host-side paths, before the root's descriptor is opened (the root's own
- * bind, or its overlay). */
-int prepare_mounts(const struct config *c, int *index)
+/* The plan's host mounts (prepare-mount), before the root's descriptor is opened: the root's own
+ * bind, or its overlay. */
+int prepare_mounts(const struct config *c, const struct host_mount **failed)
 {
-	for (size_t i = 0; i < c->nlines; i++) {
-		char *const *f = c->lines[i].f;
-		if (strcmp(f[0], "prepare-mount") != 0)
-			continue;
-		*index = c->lines[i].number;
-		if (mount_at(f[1], -1, f[2], f[3], strtoul(f[4], NULL, 16), f[5]) < 0)
+	for (size_t i = 0; i < c->nprepare; i++) {
+		const struct host_mount *m = &c->prepare[i];
+		*failed = m;
+		if (mount_at(m->source, -1, m->target, m->fstype, m->flags, m->data) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* One op line: mkdir, file, symlink, mount, remount, mask, readonly. */
-static int op(int root_fd, char *const *f, size_t n, const char **step)
+/* One op: make a directory, a file or a link; mount, remount, mask, make read-only. */
+static int op(int root_fd, const struct op *o)
 {
 	char buf[64];
-	int fd, r, saved;
-	*step = f[1];
-	if (strcmp(f[1], "mkdir") == 0 && n == 4)
-		return ensure_dir(root_fd, f[2], (mode_t)strtoul(f[3], NULL, 8));
-	if (strcmp(f[1], "file") == 0 && n == 3)
-		return ensure_entry(root_fd, f[2], NULL, 0);
-	if (strcmp(f[1], "symlink") == 0 && n == 4)
-		return ensure_entry(root_fd, f[3], f[2], 0);
-	int mounting = strcmp(f[1], "mount") == 0 && n == 7;
-	const char *path = mounting ? f[3] : f[2];
-	if ((fd = open_in_root(root_fd, path, O_PATH)) < 0)
-		return errno == ENOENT && (strcmp(f[1], "mask") == 0 || strcmp(f[1], "readonly") == 0) ? 0 : -1;
-	if (mounting) {
-		r = mount_at(f[2], fd, NULL, f[4], strtoul(f[5], NULL, 16), f[6]);
-		saved = errno;
-	} else if (strcmp(f[1], "remount") == 0 && n == 4) {
-		r = set_attributes(fd, "", strtoul(f[3], NULL, 16), 0);
-		saved = errno;
-	} else if (strcmp(f[1], "mask") == 0 && n == 3) {
+	int fd, r;
+	if (o->kind == OP_MKDIR)
+		return ensure_dir(root_fd, o->path, o->mode);
+	if (o->kind == OP_FILE)
+		return ensure_entry(root_fd, o->path, NULL, 0);
+	if (o->kind == OP_SYMLINK)
+		return ensure_entry(root_fd, o->path, o->source, 0);
+	/* the others act on what is at the path; masking or protecting what is absent is done */
+	if ((fd = open_in_root(root_fd, o->path, O_PATH)) < 0)
+		return errno == ENOENT && (o->kind == OP_MASK || o->kind == OP_READONLY) ? 0 : -1;
+	switch (o->kind) {
+	case OP_MOUNT:
+		r = mount_at(o->source, fd, NULL, o->fstype, o->flags, o->data);
+		break;
+	case OP_REMOUNT:
+		r = set_attributes(fd, "", o->flags, 0);
+		break;
+	case OP_MASK: {
+		/* a directory gets an empty read-only tmpfs, anything else /dev/null */
 		struct stat st;
 		r = fstat(fd, &st);
 		if (r == 0 && S_ISDIR(st.st_mode))
 			r = mount("tmpfs", fd_path(fd, buf), "tmpfs", MS_RDONLY, "size=0");
 		else if (r == 0)
 			r = bind_at(AT_FDCWD, "/dev/null", fd, "", MS_BIND);
-		saved = errno;
-	} else if (strcmp(f[1], "readonly") == 0 && n == 3) {
-		r = bind_at(fd, "", fd, "", MS_BIND | MS_REC | MS_RDONLY);
-		saved = errno;
-	} else {
-		r = -1;
-		saved = EINVAL;
+		break;
 	}
+	case OP_READONLY:
+		r = bind_at(fd, "", fd, "", MS_BIND | MS_REC | MS_RDONLY);
+		break;
+	default:
+		r = -1;
+		errno = EINVAL;
+	}
+	int saved = errno;
 	close(fd);
 	errno = saved;
 	return r;
 }
 
-int run_ops(const struct config *c, int root_fd, const char **step, int *index)
+/* The plan's ops, in order. */
+int run_ops(const struct config *c, int root_fd, const struct op **failed)
 {
-	for (size_t i = 0; i < c->nlines; i++) {
-		const struct line *l = &c->lines[i];
-		if (strcmp(l->f[0], "op") != 0)
-			continue;
-		*index = l->number;
-		if (l->n < 2 || op(root_fd, l->f, l->n, step) < 0)
+	for (size_t i = 0; i < c->nops; i++) {
+		*failed = &c->ops[i];
+		if (op(root_fd, &c->ops[i]) < 0)
 			return -1;
 	}
 	return 0;

@@ -21,6 +21,9 @@
 #include "helper.h"
 
 volatile sig_atomic_t tty_resized;
+/* set while relay_run relays a terminal: SIGWINCH is then for the relay (it copies the new size to the
+ * container's terminal, and the kernel tells the command), not for the command itself */
+volatile sig_atomic_t relaying_tty;
 
 /* What a sink holds at most: past it a lossy sink drops (the log has everything). */
 #define SINK_MAX (256 * 1024)
@@ -173,14 +176,19 @@ int relay_run(const struct relay *r, pid_t child, int *status, size_t *dropped)
 	}
 	if (r->master >= 0)
 		copy_size(r->master);
+	relaying_tty = r->master >= 0;
 	struct sigaction wake = { .sa_handler = nothing };
 	sigemptyset(&wake.sa_mask);
 	sigaction(SIGCHLD, &wake, NULL); /* an ignored signal would not interrupt ppoll */
+	/* SIGCHLD and SIGWINCH are let in only during ppoll, which they interrupt: one that came between
+	 * the checks below and ppoll would otherwise wait there for the next event */
 	sigset_t chld, during;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
+	sigaddset(&chld, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &chld, &during);
 	sigdelset(&during, SIGCHLD);
+	sigdelset(&during, SIGWINCH);
 	/* sources: the container's stdout (or its terminal), its stderr, our stdin, the control FIFO */
 	int fds[NSRC] = { r->master >= 0 ? r->master : r->out, r->master >= 0 ? -1 : r->err, r->in >= 0 ? 0 : -1, r->control };
 	/* sinks: the CLI's stdout and stderr (what r->sink_* say), the command's input */
@@ -255,6 +263,7 @@ int relay_run(const struct relay *r, pid_t child, int *status, size_t *dropped)
 	for (int i = 0; i < NSINK; i++)
 		free(sinks[i].buf);
 	sigprocmask(SIG_UNBLOCK, &chld, NULL);
+	relaying_tty = 0;
 	if (raw)
 		tcsetattr(0, TCSANOW, &saved);
 	return 0;

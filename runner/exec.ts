@@ -35,6 +35,8 @@ export function execConfig(info: ContainerInfo, f: ExecFlags, args: string[], pr
   const user = f.user === undefined ? plan.process.user : resolveUser('-u', f.user, rootFile(plan.root, 'etc/passwd', probe), rootFile(plan.root, 'etc/group', probe));
   const env = new Map(plan.process.env.map((e) => [e.slice(0, e.indexOf('=')), e]));
   if (f.user !== undefined) env.set('HOME', `HOME=${user.home}`);
+  // -t: TERM=xterm unless the container's environment names one, as docker's exec (and run -t) has it
+  if (f.tty && !env.has('TERM')) env.set('TERM', 'TERM=xterm');
   for (const e of f.env ?? []) {
     const kv = parseEnv('-e', e, probe.env);
     if (kv !== undefined) env.set(kv.slice(0, kv.indexOf('=')), kv);

@@ -38,38 +38,61 @@ export function errnoCode(errno: number): string {
   return errnoNames.get(errno) ?? `errno ${errno}`;
 }
 
-/** What each step of the helper was doing, when the plan line does not say. */
+/** What each step of the helper was doing, when the plan line does not say: one entry per name in
+ *  native/steps.h, in its order (test/runner/helper-steps.test.ts holds the two lists equal). */
 const STEPS: Record<string, string> = {
+  // tsproc-helper
+  'close-fds': 'cannot close the descriptors the container must not inherit (close_range)',
   config: 'the helper cannot read its plan',
-  fork: 'cannot start the monitor',
-  'close-fds': 'cannot close the descriptors the container must not inherit',
-  dumpable: 'cannot make the command\'s process non-dumpable',
-  stdio: 'cannot set up the command\'s stdin, stdout and stderr',
-  'pid-namespace': 'cannot create the PID namespace',
+  fork: 'cannot start a process (fork)',
+  // the monitor
+  'pid-namespace': 'cannot create the PID namespace (unshare CLONE_NEWPID)',
   pipe: 'cannot create the monitor\'s pipes',
+  log: 'cannot open the container\'s log',
+  sysinfo: 'cannot set up the monitor\'s sysinfo socket (--lxcfs)',
+  devices: 'cannot refuse the container other devices (the cgroup2 BPF device filter)',
+  cgroup: 'cannot put the process in the container\'s cgroups',
   sync: 'cannot signal the container to go on',
-  wait: 'cannot wait for the container',
-  unshare: 'cannot create the container\'s namespaces',
+  // the container's first process
+  dumpable: 'cannot make the container\'s process non-dumpable',
+  pdeathsig: 'cannot set the parent-death signal',
+  stdio: 'cannot set up the command\'s stdin, stdout and stderr',
+  unshare: 'cannot create the container\'s namespaces (unshare)',
   private: 'cannot make the mount tree private',
+  prepare: 'cannot mount the root filesystem',
   'open-root': 'cannot open the root filesystem',
+  mkdir: 'cannot create a directory in the root filesystem',
+  file: 'cannot create a mount point in the root filesystem',
+  symlink: 'cannot create a symbolic link in the root filesystem',
+  mount: 'cannot mount a filesystem in the container',
+  remount: 'cannot change a mount\'s flags in the container',
+  mask: 'cannot mask a path in the container',
+  readonly: 'cannot make a path in the container read-only',
   'pivot-root': 'cannot pivot_root into the root filesystem',
   'detach-old-root': 'cannot detach the old root',
   'readonly-root': 'cannot make the root read-only',
-  hostname: 'cannot set the hostname',
   tty: 'cannot set up the pseudo-terminal (-t)',
+  hostname: 'cannot set the hostname',
   loopback: 'cannot bring up the loopback interface',
+  // it and exec's command
+  seccomp: 'cannot install the seccomp filter (--security-opt seccomp=)',
+  'seccomp-listener': 'cannot hand the seccomp listener to the container\'s monitor (the profile must allow sendmsg and close)',
   caps: 'cannot set the capabilities',
   setgroups: 'cannot set the supplementary groups',
   setgid: 'cannot set the group id',
   setuid: 'cannot set the user id',
+  cwd: 'cannot change to the working directory',
   'no-new-privs': 'cannot set no_new_privs',
-  pdeathsig: 'cannot set the parent-death signal',
   'init-fork': 'the init cannot start the command',
-  seccomp: 'cannot install the seccomp filter (--security-opt seccomp=)',
-  'seccomp-listener': 'cannot hand the seccomp listener to the container\'s monitor (the profile must allow sendmsg and close)',
-  sysinfo: 'cannot set up the monitor\'s sysinfo socket (--lxcfs)',
+  exec: 'cannot execute the command',
+  // tsproc exec
+  'open-namespace': 'cannot open the container\'s namespaces (is it still running?)',
   'sysinfo-connect': 'cannot reach the container\'s monitor through its sysinfo socket (--lxcfs)',
+  setns: 'cannot join the container\'s namespaces (setns)',
 };
+
+/** The step names the helper reports, in native/steps.h's order. */
+export const STEP_NAMES: readonly string[] = Object.keys(STEPS);
 
 /** A set-up step the helper reported failed (the monitor cleans up after it), as against a helper that died. */
 export class HelperFailure extends TsprocError {}
@@ -88,7 +111,12 @@ export function failureError(e: Extract<HelperEvent, { kind: 'failed' }>, ctx: {
     });
   }
   if (e.step === 'cwd') return new HelperFailure(`cannot change to the working directory ${ctx.cwd}: ${why}`, { code, syscall: 'chdir', path: ctx.cwd, exitCode: 125 });
-  const what = (e.line > 0 ? ctx.describe(e.line) : undefined) ?? STEPS[e.step] ?? `step ${e.step} failed`;
+  if (e.step === 'config' && e.line > 0) {
+    // the plan is tsproc's own: a line the helper refuses is a bug on one side, named so it can be found
+    const does = ctx.describe(e.line);
+    return new HelperFailure(`the helper cannot read its plan: line ${e.line}${does ? ` (${does})` : ''} is malformed`, { code, syscall: 'config', exitCode: 125 });
+  }
+  const what = (e.line > 0 ? ctx.describe(e.line) : undefined) ?? (Object.hasOwn(STEPS, e.step) ? STEPS[e.step] : undefined) ?? `the helper's step ${e.step} failed`;
   const doing = e.line > 0 && ctx.describe(e.line) ? `cannot ${what}` : what;
   // a mount point or working directory the root lacks, in a root that takes no new paths
   const hint = code === 'EROFS' && (e.step === 'mkdir' || e.step === 'file') ? ': the root is read-only (--read-only, which gives an image no writable layer, or a read-only filesystem), so it must already be in it' : '';

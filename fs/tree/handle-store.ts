@@ -5,7 +5,7 @@
 // by whichever worker gets the request.
 // Layout (all Int32 unless said):
 //   [0]                      handle cursor (rotating start of the free-slot search)
-//   [1 .. C]                 block cursor of each size class
+//   [1 .. C]                 unused (were block cursors: blocks are now taken lowest first)
 //   handle table, H x 4:     state (0 free, 1 open), generation, block ref (0 none, class<<24 | index+1), length (-1 none)
 //   block states per class:  0 free, 1 used
 //   data (bytes):            per class, count x size
@@ -227,9 +227,11 @@ export class HandleStore {
       const c = this.classes[k]!;
       if (c.size < len) continue;
       const states = this.lay.blockStateBase[k]!;
-      for (let tries = 0; tries < c.count; tries++) {
-        const j = (Atomics.add(this.ints, 1 + k, 1) >>> 0) % c.count;
-        if (Atomics.compareExchange(this.ints, states + j, 0, 1) === 0) return (k << 24) | (j + 1);
+      // The lowest free block: pages of the shared memory are committed as they are first written and
+      // never given back, so blocks are reused from the start rather than in rotation (which touched
+      // every block of the class over time: 16 MiB and more for a daemon with a few handles open).
+      for (let j = 0; j < c.count; j++) {
+        if (Atomics.load(this.ints, states + j) === 0 && Atomics.compareExchange(this.ints, states + j, 0, 1) === 0) return (k << 24) | (j + 1);
       }
     }
     return 0;

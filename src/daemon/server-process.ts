@@ -9,6 +9,13 @@ import type { FromServer, ServeOptions, ToServer } from './server-main.js';
 const ENTRY = fileURLToPath(new URL('./server-main.js', import.meta.url));
 
 /**
+ * V8's young generation grows to 16 MiB of semi-space per isolate under a steady stream of renders
+ * (the main thread's and each worker's), resident for good once touched; renders keep next to nothing
+ * alive, so 1 MiB is plenty: some 12 MiB less for the serving process under 64 readers.
+ */
+export const NODE_FLAGS = ['--max-semi-space-size=1'];
+
+/**
  * Emits 'exit' (code, signal, expected) when the process ends; `expected` is false for one that
  * ended without being drained or stopped (a crash) or whose connection went away.
  */
@@ -22,7 +29,8 @@ export class ServerProcess extends EventEmitter {
   private constructor(fd: number) {
     super();
     // `--` before the file: nothing after it is Node's (docs/decisions.md). No argument is ours anyway.
-    this.child = spawn(process.execPath, ['--', ENTRY], { stdio: ['ignore', 'inherit', 'inherit', fd, 'ipc'], serialization: 'json' });
+    // The flags before it are ours: NODE_FLAGS (docs/benchmarks.md, "Memory").
+    this.child = spawn(process.execPath, [...NODE_FLAGS, '--', ENTRY], { stdio: ['ignore', 'inherit', 'inherit', fd, 'ipc'], serialization: 'json' });
     this.child.on('message', (m: FromServer) => {
       if (m.type === 'drained') this.drained?.(m.handover);
       else if (m.type === 'stopped') this.stoppedReason = m.reason;

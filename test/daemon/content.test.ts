@@ -3,7 +3,7 @@ import t from 'tap';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createFiles, ViewContent } from '../../src/daemon/content.js';
 import { VIEWS } from '../../src/views/registry.js';
-import { VIEW_NAMES, VIEW_PATHS } from '../../src/views/paths.js';
+import { VIEW_NAMES, VIEW_PATHS, type ViewName } from '../../src/views/paths.js';
 import { SERVED_PATHS } from '../../src/served-files.js';
 import { copyFixture, fixtureLayout } from '../helpers/fixtures.js';
 import { EXPECTED_FILES } from '../helpers/served-files.js';
@@ -37,9 +37,13 @@ function setup(t: { teardown(fn: () => void): void }) {
 
 const view = (name: string) => VIEWS.find((v) => v.name === name)!;
 
+/** The views, one a served file (README.md's list), written out. */
+const NAMES: ViewName[] = ['cpu-online', 'cpuinfo', 'diskstats', 'loadavg', 'meminfo', 'stat', 'swaps', 'uptime'];
+
 t.test('every view renders for the container; the host reader gets the host files', async (t) => {
   const s = setup(t);
-  for (const name of VIEW_NAMES) {
+  t.same([...VIEW_NAMES].sort(), NAMES, 'a view for each served file, and no other');
+  for (const name of NAMES) {
     const text = s.content.render(view(name), 500);
     t.ok(text.length > 0 || name === 'diskstats', `${name} for the container`);
     t.equal(s.content.render(view(name), 501), s.host(name), `${name} for the host reader: the host's`);

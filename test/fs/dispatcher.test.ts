@@ -3,7 +3,8 @@ import t from 'tap';
 import { constants } from 'node:os';
 import { Dispatcher, bufferSizes } from '../../fs/dispatcher.js';
 import { FsError } from '../../fs/filesystem.js';
-import { FOPEN_DIRECT_IO, FOPEN_NOFLUSH, InitFlag } from '../../fs/protocol/kernel.js';
+import { FOPEN_DIRECT_IO, FOPEN_NOFLUSH, InitFlag, Size } from '../../fs/protocol/kernel.js';
+import { encodeInHeader } from '../../fs/protocol/structs.js';
 import { HandleStore } from '../../fs/tree/handle-store.js';
 import { SIZE_SLACK, VirtualTree } from '../../fs/tree/virtual-tree.js';
 import { Opcode, getattrBody, initBody, nameBody, openBody, readBody, releaseBody, request } from '../helpers/requests.js';
@@ -206,6 +207,31 @@ t.test('the rest: STATFS, xattrs, FLUSH, FORGET, INTERRUPT, unknown opcodes, sho
   t.equal(d.destroyed, true);
   t.match(lines.join('\n'), /STATFS unique=\d+ node=1 pid=1234 uid=0 -> 80 bytes/);
   t.match(lines.join('\n'), /GETXATTR .* -> error -61/);
+});
+
+// The kernel's rule (Documentation/filesystems/fuse.rst, "Interrupting filesystem operations"): the
+// filesystem answers the interrupted request (normally, or with EINTR) and never the INTERRUPT itself,
+// whose unique is the request's with FUSE_INT_REQ_BIT; a reply to it other than EAGAIN (send it again)
+// or ENOSYS (interrupts unsupported: the kernel stops sending them) is ignored.
+t.test('INTERRUPT: no reply to it, and the request it names is still answered in full', async (t) => {
+  const { send } = setup();
+  send(request(Opcode.INIT, 0n, initBody()));
+  const node = lookup(send, lookup(send, 1n, 'proc'), 'meminfo');
+  const fh = send(request(Opcode.OPEN, node, openBody()))!.body.readBigUInt64LE(0);
+  const read = request(Opcode.READ, node, readBody(fh, 0, 4096));
+  const interrupt = (unique: bigint) => {
+    const body = Buffer.alloc(8);
+    body.writeBigUInt64LE(unique, 0); // struct fuse_interrupt_in: the unique of the request to interrupt
+    return Buffer.concat([encodeInHeader({ len: Size.IN_HEADER + 8, opcode: Opcode.INTERRUPT, unique: unique | 1n, nodeid: 0n, pid: 1234, uid: 0, gid: 0, totalExtlen: 0 }), body]);
+  };
+  // as the kernel sends them: the interrupt reaches a worker before or after the request it names
+  t.equal(send(interrupt(read.readBigUInt64LE(8))), undefined, 'the interrupt: no reply');
+  const r = send(read)!;
+  t.same([r.error, r.body.toString()], [0, 'MemTotal: 1 kB\npid 1234\n'], 'the interrupted READ: its data, not EINTR nor an error');
+  t.equal(send(interrupt(read.readBigUInt64LE(8))), undefined, 'an interrupt for a request already answered: no reply');
+  t.equal(send(interrupt(0xdead0n)), undefined, 'for a request never seen: none either');
+  const again = send(request(Opcode.READ, node, readBody(fh, 0, 4096)))!;
+  t.same([again.error, again.body.toString()], [0, 'MemTotal: 1 kB\npid 1234\n'], 'and the handle serves on');
 });
 
 t.test('the opcode table covers what the protocol needs', async (t) => {

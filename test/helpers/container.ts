@@ -142,19 +142,29 @@ export async function startContainer(cg: TestCgroup): Promise<Container> {
   const proc: ChildProcess = spawn('sh', ['-c', `${join} && exec unshare --pid --fork --kill-child "$@"`, 'sh', process.execPath, PROBE], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout! });
   const pending: ((line: string) => void)[] = [];
+  const failed: ((err: Error) => void)[] = [];
   const queued: string[] = [];
   lines.on('line', (l) => {
+    failed.shift();
     const next = pending.shift();
     if (next) next(l);
     else queued.push(l);
   });
+  let exitCode: number | null | undefined;
+  const exited = new Promise<void>((r) =>
+    proc.once('exit', (code) => {
+      exitCode = code;
+      for (const reject of failed.splice(0)) reject(new Error(`the container exited (${code})`));
+      r();
+    }),
+  );
   const nextLine = () => new Promise<string>((resolve, reject) => {
     const q = queued.shift();
     if (q !== undefined) return resolve(q);
+    if (exitCode !== undefined) return reject(new Error(`the container exited (${exitCode})`));
     pending.push(resolve);
-    proc.once('exit', (code) => reject(new Error(`the container exited (${code})`)));
+    failed.push(reject);
   });
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   await nextLine();
   // unshare's only child is the init.
   const children = readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);

@@ -104,8 +104,8 @@ export function run(cmd: string, args: string[], timeoutMs = RUN_LIMIT_MS): { st
 }
 
 /** Wait until cond() holds (polling), or fail after limitMs: for output that arrives asynchronously. */
-export async function waitFor(cond: () => boolean, what: string, limitMs = RUN_LIMIT_MS): Promise<void> {
-  for (const end = Date.now() + limitMs; !cond(); ) {
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, limitMs = RUN_LIMIT_MS): Promise<void> {
+  for (const end = Date.now() + limitMs; !(await cond()); ) {
     if (Date.now() > end) throw new Error(`${what}: not seen in ${limitMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 50));
   }

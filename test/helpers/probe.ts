@@ -14,6 +14,7 @@ type Command =
   | { op: 'burn'; ms: number }
   | { op: 'write'; path: string; mib: number }
   | { op: 'time-reads'; path: string; n: number }
+  | { op: 'run'; cmd: string; args: string[] }
   | { op: 'pid' };
 
 function run(c: Command): unknown {
@@ -61,6 +62,11 @@ function run(c: Command): unknown {
         us.push(Number(process.hrtime.bigint() - start) / 1000);
       }
       return { us };
+    }
+    case 'run': {
+      // a command run by the init, in its cgroup (dd with O_DIRECT, for I/O the cgroup is charged for)
+      const r = spawnSync(c.cmd, c.args, { encoding: 'utf8' });
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     }
     case 'pid':
       return { pid: process.pid };

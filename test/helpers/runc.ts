@@ -17,6 +17,13 @@ interface Test {
   teardown(fn: () => void | Promise<void>): void;
 }
 
+/** The parts of `runc spec`'s config.json tests compare with. */
+export interface RuncSpec {
+  process: { capabilities: Record<'bounding' | 'effective' | 'permitted' | 'ambient', string[]>; noNewPrivileges: boolean };
+  linux: { maskedPaths: string[]; readonlyPaths: string[] };
+  mounts: { destination: string; options?: string[] }[];
+}
+
 export interface Ran {
   status: number | null;
   stdout: string;
@@ -26,7 +33,8 @@ export interface Ran {
 export interface RuncRun {
   args: string[];
   mounts: object[];
-  memory: number;
+  /** the memory limit in bytes (default: runc spec's, none) */
+  memory?: number;
   cpuQuota?: number;
   /** past this the container is killed (a hang, not a speed): 60 s unless a test runs one longer */
   limitMs?: number;
@@ -48,12 +56,13 @@ export function runcSandbox(t: Test) {
     await removeCgroups(parent);
   };
   t.teardown(cleanup);
-  /** `runc run` of a bundle for `args` with these mounts and resources, to its end. */
-  /** `limitMs`: past this the container is killed (a hang, not a speed): 60 s unless a test runs one longer */
-  const run = async (name: string, o: RuncRun): Promise<Ran> => {
+  /** `runc run` of a bundle for `args` with these mounts and resources, to its end; `spec`: the config
+   *  `runc spec` wrote, before this run's changes (for tests that compare with runc's defaults). */
+  const run = async (name: string, o: RuncRun): Promise<Ran & { spec: RuncSpec }> => {
     const bundle = tempDir(t, 'runc-bundle');
-    const spec = runc(['spec', '--bundle', bundle]);
-    if (spec.status !== 0) throw new Error(`runc spec: ${spec.stderr}`);
+    const made = runc(['spec', '--bundle', bundle]);
+    if (made.status !== 0) throw new Error(`runc spec: ${made.stderr}`);
+    const spec = JSON.parse(readFileSync(`${bundle}/config.json`, 'utf8')) as RuncSpec;
     const config = JSON.parse(readFileSync(`${bundle}/config.json`, 'utf8'));
     config.root = { path: o.root ?? usrRoot(t), readonly: true };
     config.process.terminal = false;
@@ -61,7 +70,7 @@ export function runcSandbox(t: Test) {
     // procps (free, top) from the host's /usr: the default root is an empty usr-merged one
     if (!o.root) config.mounts.push({ destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'ro'] });
     config.mounts.push(...o.mounts);
-    config.linux.resources = { ...config.linux.resources, memory: { limit: o.memory }, ...(o.cpuQuota ? { cpu: { quota: o.cpuQuota * 100_000, period: 100_000 } } : {}) };
+    config.linux.resources = { ...config.linux.resources, ...(o.memory ? { memory: { limit: o.memory } } : {}), ...(o.cpuQuota ? { cpu: { quota: o.cpuQuota * 100_000, period: 100_000 } } : {}) };
     config.linux.cgroupsPath = `/${parent}/${name}`;
     if (o.seccomp) config.linux.seccomp = o.seccomp;
     writeFileSync(`${bundle}/config.json`, JSON.stringify(config, null, 2));
@@ -75,7 +84,7 @@ export function runcSandbox(t: Test) {
     const timer = setTimeout(() => runc(['kill', id, 'KILL']), o.limitMs ?? RUN_LIMIT_MS);
     const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     clearTimeout(timer);
-    return { status, stdout, stderr };
+    return { status, stdout, stderr, spec };
   };
   /** What is left: containers runc knows, cgroups, mounts. */
   const leftovers = () => [

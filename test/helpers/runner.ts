@@ -143,7 +143,7 @@ export function sandbox(t: Teardown, opts: { dataRoot?: string } = {}): Sandbox 
       }
     }
     await until('the monitors clean up', () => leftovers().length === 0, 30000).catch(() => undefined);
-    // what the monitors did not clean up is a failure of the test (review findings 20, 21), reported
+    // what the monitors did not clean up is a failure of the test, reported
     // once it is cleaned up here: our processes and the tasks of our cgroups killed, our mounts detached
     const left = leftovers();
     for (const pid of ourProcesses()) process.kill(Number(pid), 'SIGKILL');

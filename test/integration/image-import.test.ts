@@ -45,7 +45,13 @@ t.test('an OCI layout directory made by umoci: names from the ref annotation, la
   const [img] = images(data);
   t.same(img!.names, ['bb:1.0']);
   t.equal(img!.layers.length, 1);
-  t.match(tsproc(data, ['images']).stdout, /^REPOSITORY +TAG +IMAGE ID +CREATED +SIZE\nbb +1\.0 +[0-9a-f]{12} +.* ago +[0-9.]+MB\n$/);
+  // the image id is the digest of its config, as the layout's manifest names it (umoci wrote both)
+  const blob = (digest: string) => readFileSync(join(layout, 'blobs/sha256', digest.slice(7)), 'utf8');
+  const manifest = JSON.parse(blob((JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] }).manifests[0]!.digest)) as { config: { digest: string } };
+  const short = manifest.config.digest.slice(7, 19);
+  t.equal(img!.id, manifest.config.digest, 'its id: the digest of its config');
+  t.match(tsproc(data, ['images']).stdout, new RegExp(`^REPOSITORY +TAG +IMAGE ID +CREATED +SIZE\nbb +1\\.0 +${short} +.* ago +[0-9.]+MB\n$`));
+  t.equal(tsproc(data, ['images', '-q']).stdout, `${short}\n`, 'images -q: the short id alone');
   // the same layout as a tar: the same image, nothing unpacked again
   const tarball = join(work, 'bb.tar');
   writeFileSync(tarball, tarDir(layout));
@@ -54,6 +60,7 @@ t.test('an OCI layout directory made by umoci: names from the ref annotation, la
   t.equal(again.status, 0, again.stderr);
   t.same(readdirSync(join(data, 'layers/sha256')), before, 'no new layer');
   t.same(images(data).map((i) => i.names), [['bb:1.0', 'other:v2']], 'one image, two names');
+  t.equal(tsproc(data, ['images', '-q']).stdout, `${short}\n`, 'images -q: one line an image, whatever its names (docker prints one a name)');
 });
 
 t.test('docker save archive: every RepoTag; two images sharing a layer share it in the store', async (t) => {

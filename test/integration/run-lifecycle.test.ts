@@ -1,7 +1,7 @@
 // Who owns a container: signals reach the command, a killed CLI leaves it to its monitor, every way
-// of ending cleans up, and bad input creates nothing.
+// of ending cleans up (and a cleanup that fails says so), and bad input creates nothing.
 import t from 'tap';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { alive, busyboxRoot, cannotRun, sandbox, tempDir, until } from '../helpers/runner.js';
 
 const skip = cannotRun();
@@ -66,8 +66,18 @@ t.test('a reader that stops reading a foreground run cannot freeze its monitor: 
   await until('the container started', () => s.records().length === 1);
   const log = `${s.dataRoot}/containers/${s.records()[0]}/container.log`;
   const newest = () => Number(/line ([0-9]+)\n$/.exec(existsSync(log) ? readFileSync(log, 'latin1') : '')?.[1] ?? 0);
-  // far more than the socket, Node's buffer and the monitor's own hold together (some 40000 lines)
-  await until('the log goes on while nobody reads', () => newest() > 300000);
+  // What can wait for a reader that reads nothing: the monitor's buffer (SINK_MAX in native/relay.c,
+  // 256 KiB), two sockets (monitor to CLI, CLI to this test: Node's stdio pipes are socketpairs), each
+  // holding at most its sender's buffer, net.core.wmem_default (a unix stream socket charges what is
+  // queued to the sender), and the CLI's Node (a 64 KiB high-water mark and one read more). Once the
+  // container has written twice that, the monitor went on without us. The deadline is for a hang, not a speed.
+  const held = 256 * 1024 + 2 * Number(readFileSync('/proc/sys/net/core/wmem_default', 'utf8')) + 2 * 64 * 1024;
+  const written = (n: number) => {
+    let bytes = 0;
+    for (let i = 0; i <= n; i++) bytes += `line ${i}\n`.length;
+    return bytes;
+  };
+  await until(`the log goes past ${2 * held} bytes of output while nobody reads`, () => written(newest()) > 2 * held, 180_000);
   const stop = await s.cli(['stop', '-t', '1', 'tsproc-test-flood']);
   t.equal(stop.status, 0, 'stop works: the monitor still serves its control FIFO');
   run.child.stdout!.resume();
@@ -98,6 +108,28 @@ t.test('a failure while setting up: the step in words, 125, nothing left', async
   const cwd = await s.run(['--rootfs', root, '-u', 'alice', '-w', '/root', 'true']);
   t.equal(cwd.status, 125);
   t.equal(cwd.stderr, 'tsproc: cannot change to the working directory /root: EACCES (permission denied)\n');
+  t.same(s.leftovers(), []);
+});
+
+t.test('a cleanup step that fails is reported, with its path and errno, and the command\'s status stands', async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const run = s.start(['--rootfs', root, 'sh', '-c', 'touch /tmp/ready; while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 4']);
+  await until('the container is ready', () => existsSync(`${root}/tmp/ready`));
+  // a cgroup made inside one of the container's: its cgroup cannot be removed (EBUSY) when it ends
+  const [blocked] = s.cgroups();
+  mkdirSync(`${blocked}/tsproc-test-block`);
+  t.teardown(() => {
+    for (const d of [`${blocked}/tsproc-test-block`, blocked!]) if (existsSync(d)) rmdirSync(d);
+  });
+  writeFileSync(`${root}/tmp/go`, '');
+  const r = await run.done;
+  t.equal(r.status, 4, "the command's status");
+  t.equal(r.stderr, `tsproc: cleaning up after the container: rmdir ${blocked} failed: EBUSY\n`, 'the step, the path and its errno, said once');
+  t.ok(existsSync(blocked!), 'and it is indeed left');
+  t.same(s.leftovers(), [`cgroup: ${blocked}`], 'nothing else is left');
+  rmdirSync(`${blocked}/tsproc-test-block`);
+  rmdirSync(blocked!);
   t.same(s.leftovers(), []);
 });
 

@@ -1,11 +1,14 @@
 // Attacks from inside a container on the host or on tsproc itself, one test each, named after the
-// attack; each was seen to succeed before its fix.
+// attack; each was seen to succeed before its fix. And tsproc's security profile against runc's default.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { planCgroup } from '../../runner/cgroup/cgroup-plan.js';
-import { hostLayout } from '../../src/cgroup-layout.js';
+import { runcMissing, runcSandbox } from '../helpers/runc.js';
 import { busyboxRoot, cannotRun, sandbox, tempDir } from '../helpers/runner.js';
+import {
+  capabilityNames, DOCKER_CAPABILITIES, DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS, maskedLine, PROC_SYS_PROBE, probeFacts, profileProbe,
+  RUNC_SPEC_CAPABILITIES, RUNC_SPEC_MASKED_PATHS,
+} from '../helpers/security-profiles.js';
 
 const skip = cannotRun();
 if (skip) t.plan(0, skip);
@@ -44,34 +47,7 @@ t.test('--init: PID 1 keeps none of the monitor\'s descriptors (no forged log li
   t.notMatch(readFileSync(`${s.dataRoot}/containers/${id}/container.log`, 'utf8'), /forged/, 'the log holds no forged line');
 });
 
-/** mknod a host device (1:11, /dev/kmsg: on every kernel, harmless to open write-only) in each directory and open it. */
-const mknodProbe = (dirs: string[]) => `for d in ${dirs.join(' ')}; do mknod $d/tsproc-kmsg c 1 11 2>/dev/null && : 2>/dev/null > $d/tsproc-kmsg && echo "$d opened" || echo "$d refused"; rm -f $d/tsproc-kmsg; done`;
-
-t.test('device nodes: a host device made with mknod in /, a volume or /dev cannot be used', async (t) => {
-  const s = sandbox(t);
-  const root = busyboxRoot(t);
-  const vol = tempDir(t, 'vol');
-  closeSync(openSync('/dev/kmsg', 'w')); // the host can: the container's refusal is the device rules'
-  const r = await s.run(['--rootfs', root, '-v', `${vol}:/vol`, 'sh', '-c', `${mknodProbe(['/', '/vol', '/dev'])}; echo x > /dev/null && head -c1 /dev/zero | wc -c`]);
-  t.equal(r.stdout, '/ refused\n/vol refused\n/dev refused\n1\n', 'refused everywhere; /dev/null and /dev/zero work');
-  const priv = await s.run(['--rootfs', root, '--privileged', '-v', `${vol}:/vol`, 'sh', '-c', mknodProbe(['/vol'])]);
-  t.equal(priv.stdout, '/vol opened\n', '--privileged: every device, as docker');
-});
-
-const layout = hostLayout();
-const noCgroup2 = layout.unified === undefined ? 'no cgroup2 hierarchy on this host (pure v1): only the devices controller applies' : false;
-
-t.test('device nodes on cgroup2: the BPF filter alone refuses them', { skip: noCgroup2 }, async (t) => {
-  const s = sandbox(t);
-  const root = busyboxRoot(t);
-  const id = (await s.run(['--rootfs', root, '-d', 'sleep', '600'])).stdout.trim();
-  // hybrid: open v1's devices controller wide, so that only the filter on the unified cgroup is left
-  const v1 = planCgroup(layout, s.parent, id).hierarchies.find((h) => h.controllers.includes('devices'));
-  if (v1) writeFileSync(`${v1.dir}/devices.allow`, 'a');
-  const r = await s.cli(['exec', id, 'sh', '-c', `${mknodProbe(['/tmp'])}; exec 3<>/dev/ptmx && echo ptmx-ok`]);
-  t.equal(r.stdout, '/tmp refused\nptmx-ok\n');
-  t.equal((await s.cli(['rm', '-f', id])).status, 0);
-});
+// device nodes: run-devices.test.ts (it runs in the cgroup v2 VM too)
 
 t.test('read-only volume: a mount below it is read-only too (-v /dev:/hd:ro wrote to the host\'s /dev/shm)', async (t) => {
   const s = sandbox(t);
@@ -114,4 +90,44 @@ t.test('terminal injection: without -t the command gets none of the caller\'s te
   t.same([ran.status, ran.stdout], [0, 'hi\nstdout pipe\n'], 'echo hi | run -i cat: through the monitor\'s pipes');
   t.equal((await s.cli(['rm', '-f', id])).status, 0);
   t.same(s.leftovers(), [], 'nothing left behind');
+});
+
+t.test("tsproc's profile against `runc spec`'s on the same root: docker's 11 capabilities more, a seccomp filter and /sys/devices/virtual/powercap masked; the same masks otherwise, /sys and /proc/sys read-only", { skip: runcMissing() ?? false }, async (t) => {
+  const s = sandbox(t);
+  const root = busyboxRoot(t);
+  const masked = [...new Set([...DOCKER_MASKED_PATHS, ...RUNC_SPEC_MASKED_PATHS])];
+  const readonly = [...DOCKER_READONLY_PATHS, '/sys'];
+  const probe = profileProbe(masked, readonly);
+  const ran = await s.run(['--rootfs', root, 'sh', '-c', probe]);
+  t.equal(ran.status, 0, ran.stderr);
+  const runc = await runcSandbox(t).run('profile', { args: ['sh', '-c', probe], mounts: [], root });
+  t.equal(runc.status, 0, runc.stderr);
+  // the spec this runc wrote is the one written out here
+  t.same(runc.spec.process.capabilities, { bounding: RUNC_SPEC_CAPABILITIES, effective: RUNC_SPEC_CAPABILITIES, permitted: RUNC_SPEC_CAPABILITIES, ambient: RUNC_SPEC_CAPABILITIES }, "runc spec's 3 capabilities");
+  t.same(runc.spec.linux.maskedPaths, RUNC_SPEC_MASKED_PATHS, "runc spec's 10 masked paths");
+  t.same(runc.spec.linux.readonlyPaths, DOCKER_READONLY_PATHS, "runc spec's read-only paths: docker's");
+  const ours = probeFacts(ran.stdout);
+  const theirs = probeFacts(runc.stdout);
+
+  const capsOurs = capabilityNames(ours.get('cap CapEff')!);
+  const capsTheirs = capabilityNames(theirs.get('cap CapEff')!);
+  t.same(capsTheirs, [...RUNC_SPEC_CAPABILITIES].sort(), 'runc: its spec\'s 3');
+  t.same(capsOurs, [...DOCKER_CAPABILITIES].sort(), "tsproc: docker's 14");
+  t.same(capsOurs.filter((c) => !capsTheirs.includes(c)), ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYS_CHROOT'], 'the difference: 11 capabilities docker gives that runc spec does not');
+  t.same(capsTheirs.filter((c) => !capsOurs.includes(c)), [], 'and none the other way');
+  t.same([ours.get('cap CapBnd'), theirs.get('cap CapBnd')], [ours.get('cap CapEff'), theirs.get('cap CapEff')], 'bounding sets as the effective ones');
+  t.same([ours.get('nnp'), theirs.get('nnp')], ['1', '1'], 'no_new_privs in both');
+  t.same([ours.get('seccomp'), theirs.get('seccomp')], ['2', '0'], "the difference: docker's seccomp filter in tsproc, none in runc spec's");
+
+  for (const p of masked) {
+    const want = maskedLine(p).replace(/^mask \S+: /, '');
+    t.match(ours.get(`mask ${p}`), new RegExp(`^${want}`), `tsproc masks ${p}${want === 'absent' ? ' (absent here)' : ''}`);
+    if (RUNC_SPEC_MASKED_PATHS.includes(p)) t.match(theirs.get(`mask ${p}`), new RegExp(`^${want}`), `runc masks ${p} as well`);
+    else t.match(theirs.get(`mask ${p}`), want === 'absent' ? /^absent$/ : / no mount$/, `the difference: runc spec leaves ${p} as the kernel has it`);
+  }
+  for (const p of readonly) {
+    const want = existsSync(p) ? `ro ${p === '/sys' ? 'sysfs' : 'proc'}` : 'absent';
+    t.same([ours.get(`ro ${p}`), theirs.get(`ro ${p}`)], [want, want], `${p}: read-only in both`);
+  }
+  t.same([ours.get(`write ${PROC_SYS_PROBE}`), theirs.get(`write ${PROC_SYS_PROBE}`)], ['refused', 'refused'], '/proc/sys: a write root could otherwise do is refused in both');
 });

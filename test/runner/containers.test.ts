@@ -44,7 +44,7 @@ t.test('a live monitor: running; one that ended without recording an exit: dead,
   t.notOk(existsSync(paths.container(roots, ID)), 'its state went');
 });
 
-t.test('a monitor that finishes while we look is not taken for dead (review finding 9)', async (t) => {
+t.test('a monitor that finishes while we look is not taken for dead', async (t) => {
   const roots = running(t);
   // the monitor records the exit and ends between our look for the exit and our look for it
   const info = inspectContainer(roots, ID, monitor(() => (monitorFinishes(roots, false), false)))!;
@@ -71,7 +71,7 @@ t.test('settling never writes over an exit the monitor recorded after all, nor i
   t.throws(() => findContainer(gone, ID), { message: `no such container: ${ID}` });
 });
 
-t.test('releasing a name: only while it still names this container (review finding 10)', async (t) => {
+t.test('releasing a name: only while it still names this container', async (t) => {
   const roots = running(t);
   symlinkSync(ID, paths.name(roots, 'web'));
   releaseName(roots, 'web', 'b'.repeat(64));

@@ -10,7 +10,7 @@ t.test('an ordinary /etc/resolv.conf is used as it is', async (t) => {
   t.equal(hostResolvConf('none', host({ '/etc/resolv.conf': 'nameserver 10.0.0.2\n', [RESOLVED_UPSTREAM]: UPSTREAM })), 'nameserver 10.0.0.2\n');
 });
 
-t.test('systemd-resolved (review finding 13)', async (t) => {
+t.test('systemd-resolved', async (t) => {
   t.equal(hostResolvConf('none', host({ [RESOLVED_UPSTREAM]: UPSTREAM })), UPSTREAM, 'a dangling /etc/resolv.conf: the upstream list');
   t.equal(hostResolvConf('host', host({ [RESOLVED_UPSTREAM]: UPSTREAM })), UPSTREAM, 'so with --net host too');
   t.equal(hostResolvConf('none', host({ '/etc/resolv.conf': STUB, [RESOLVED_UPSTREAM]: UPSTREAM })), UPSTREAM, 'the stub alone means the container\'s own loopback: the upstream list');

@@ -34,8 +34,11 @@ t.test('-u, -w, -e, -t -i', async (t) => {
   t.same(c.user, { uid: 1000, gid: 1000, groups: [1000], home: '/home/alice' });
   t.equal(c.cwd, '/tmp');
   t.ok(c.env.includes('A=2') && !c.env.includes('A=1') && c.env.includes('FROM_HOST=h') && c.env.includes('HOME=/home/alice'));
+  t.ok(c.env.includes('TERM=xterm'), '-t: TERM=xterm, as docker exec -t');
+  t.notOk(execConfig(info, {}, ['sh'], probe).env.some((e) => e.startsWith('TERM=')), 'no TERM without -t');
+  t.ok(execConfig(info, { tty: true, env: ['TERM=vt100'] }, ['sh'], probe).env.includes('TERM=vt100'), '-e TERM=... wins');
   t.equal(c.tty, 'stdin');
-  // without -t: pipes; -i relays our stdin into one (review finding 2)
+  // without -t: pipes; -i relays our stdin into one
   const piped = execConfig(info, { interactive: true }, ['cat'], probe);
   t.same([piped.tty, piped.stdin], [undefined, true]);
   const none = execConfig(info, {}, ['cat'], probe);

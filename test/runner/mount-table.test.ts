@@ -2,8 +2,9 @@
 import t from 'tap';
 import { planCgroup } from '../../runner/cgroup/cgroup-plan.js';
 import { MS, type HelperOp } from '../../runner/helper-config.js';
-import { MASKED_PATHS, mountTable, rootMounts } from '../../runner/mount-table.js';
+import { mountTable, rootMounts } from '../../runner/mount-table.js';
 import { buildPlan, type Probe } from '../../runner/plan-from-flags.js';
+import { DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS } from '../helpers/security-profiles.js';
 import { EXPECTED_FILES } from '../helpers/served-files.js';
 
 const probe: Probe = { kind: (p) => (p.startsWith('/r') || p === '/data' ? 'dir' : 'missing'), readFile: () => undefined, env: {}, hostHostname: 'h', onlineCpus: [0, 1] };
@@ -43,7 +44,9 @@ t.test('the order: /proc, /dev, /sys, cgroups, /etc files, volumes; masks last',
   t.ok(m.indexOf('/etc/hosts') < m.indexOf('/data'));
   const vol = ops.find((o) => o.op === 'mount' && o.target === '/data');
   t.same(vol, { op: 'mount', source: '/data', target: '/data', fstype: '', flags: MS.BIND | MS.REC | MS.RDONLY, data: '' });
-  t.same(ops.filter((o) => o.op === 'mask').map((o) => (o as { path: string }).path), MASKED_PATHS);
+  const paths = (op: string) => ops.filter((o) => o.op === op).map((o) => (o as { path: string }).path).sort();
+  t.same(paths('mask'), [...DOCKER_MASKED_PATHS].sort(), "docker's eleven masked paths");
+  t.same(paths('readonly'), [...DOCKER_READONLY_PATHS].sort(), "docker's read-only paths");
   t.ok(ops.indexOf(vol!) < ops.findIndex((o) => o.op === 'mask'), 'masks after volumes: a volume cannot unmask');
   const sys = ops.find((o) => o.op === 'mount' && o.target === '/sys') as Extract<HelperOp, { op: 'mount' }>;
   t.ok(sys.flags & MS.RDONLY, '/sys read-only');
@@ -71,7 +74,7 @@ t.test('--lxcfs binds the 8 files; --privileged masks nothing and leaves /sys wr
   t.notOk((priv.find((o) => o.op === 'mount' && o.target === '/sys') as { flags: number }).flags & MS.RDONLY);
 });
 
-t.test('-w: made if missing, after the volumes (review finding 16)', async (t) => {
+t.test('-w: made if missing, after the volumes', async (t) => {
   const ops = mountTable(plan({ volume: ['/data:/data'], workdir: '/data/work' }), '/s', v2);
   const mkdir = ops.findIndex((o) => o.op === 'mkdir' && o.path === '/data/work');
   t.ok(mkdir > ops.findIndex((o) => o.op === 'mount' && o.target === '/data'), 'in the volume, not under it');

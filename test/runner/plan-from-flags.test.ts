@@ -46,7 +46,7 @@ t.test('environment: defaults, --env-file, -e in order; K alone comes from our e
 });
 
 t.test('users from the root\'s passwd and group', async (t) => {
-  // docker's groups: the primary one, then (NAME or UID only) those listing the user (review finding 12)
+  // docker's groups: the primary one, then (NAME or UID only) those listing the user
   t.same(plan({ user: 'alice' }).process.user, { uid: 1000, gid: 1000, groups: [1000, 10, 29], home: '/home/alice' });
   t.same(plan({ user: '33' }).process.user, { uid: 33, gid: 33, groups: [33, 29], home: '/var/www' });
   t.same(plan({ user: '4242' }).process.user, { uid: 4242, gid: 0, groups: [0], home: '/' }, 'an unknown uid: gid 0, home /');
@@ -60,7 +60,7 @@ t.test('users from the root\'s passwd and group', async (t) => {
 t.test('limits: sizes, docker\'s swap default, CPUs, cpuset, pids', async (t) => {
   t.same(plan({ memory: '256m' }).limits, { memory: 256 * 2 ** 20, memorySwap: 512 * 2 ** 20 });
   t.same(plan({ memory: '1g', memorySwap: '-1' }).limits, { memory: 2 ** 30, memorySwap: 'max' });
-  // docker's 0: not set, so the default (review finding 17)
+  // docker's 0: not set, so the default
   t.same(plan({ memory: '256m', memorySwap: '0' }).limits, { memory: 256 * 2 ** 20, memorySwap: 512 * 2 ** 20 }, '--memory-swap 0: as if not given');
   t.same(plan({ memorySwap: '0' }).limits, {}, '--memory-swap 0 alone: nothing, no error');
   t.same(plan({ memory: '100000000', memorySwap: '100000000' }).limits, { memory: 1e8, memorySwap: 1e8 });

@@ -38,8 +38,9 @@ function jobScript(command: string[]): string {
   return [
     '# What the cgroup v2 VM runs (written by test/vm/run-cgroup2.ts).',
     `cd ${quote(ROOT)} || exit 125`,
-    // /dev/vda is the guest's own scratch disk: tests may make it swap (the guest's tmpfs cannot hold a swap file)
-    `export TSPROC_VM=1 TAP_TIMEOUT=${FILE_TIMEOUT_S} TSPROC_TEST_SWAP_DEVICE=/dev/vda`,
+    // /dev/vda is the guest's own scratch disk (it has no loop devices): views.test does I/O to it, then
+    // views-swap.test makes it swap (the guest's tmpfs cannot hold a swap file)
+    `export TSPROC_VM=1 TAP_TIMEOUT=${FILE_TIMEOUT_S} TSPROC_TEST_SWAP_DEVICE=/dev/vda TSPROC_TEST_BLOCK_DEVICE=/dev/vda`,
     `exec ${command.map(quote).join(' ')}`,
     '',
   ].join('\n');

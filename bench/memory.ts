@@ -1,0 +1,133 @@
+// Resident memory of the daemon's processes under load: P parallel readers spread over C containers read
+// every file in turn until R reads are done, on tsproc and then on lxcfs (same run); RSS and PSS sampled.
+// Run by hand as root: node dist/bench/memory.js [--reads R] [--readers P] [--containers C] [--threads N] [--detail] [--no-lxcfs]
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { makeCgroup, type TestCgroup } from '../test/helpers/container.js';
+import { LXCFS, mountLxcfs, mountTsproc, unmount, type Mount } from './mounts.js';
+
+const FILES = ['proc/meminfo', 'proc/cpuinfo', 'proc/stat', 'proc/uptime', 'proc/loadavg', 'proc/swaps', 'proc/diskstats', 'sys/devices/system/cpu/online'];
+const arg = (name: string, def: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : def);
+const READS = arg('--reads', 1_000_000);
+const READERS = arg('--readers', 64);
+const CONTAINERS = arg('--containers', 8);
+const THREADS = arg('--threads', 0);
+/** --detail: the largest anonymous mappings of each of tsproc's processes after the load */
+const DETAIL = process.argv.includes('--detail');
+/** --no-lxcfs: tsproc alone (to compare builds; the ratio wants lxcfs in the same run) */
+const LX = !process.argv.includes('--no-lxcfs');
+
+// n reads, going through the files in turn; prints nothing.
+const LOADER = `
+import os, sys
+root, files, n = sys.argv[1], sys.argv[2].split(','), int(sys.argv[3])
+paths = [root + '/' + f for f in files]
+for i in range(n):
+    fd = os.open(paths[i % len(paths)], os.O_RDONLY)
+    while os.read(fd, 65536): pass
+    os.close(fd)
+`;
+
+/** kB of a field of /proc/PID/status or smaps_rollup; 0 when gone. */
+function kb(path: string, field: string): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(path, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The pids of a process and its children (tsproc: the supervisor and its serving process). */
+function family(pid: number): number[] {
+  try {
+    return [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)];
+  } catch {
+    return [pid];
+  }
+}
+
+interface Sample {
+  rss: number[];
+  /** anonymous resident memory (RssAnon): what is the process's own; RssFile is mostly Node's binary, shared */
+  anon: number[];
+  pss: number;
+}
+
+/** The largest anonymous mappings of a process: "size/resident kB" each. */
+function mappings(pid: number, n = 8): string {
+  const rows: { size: number; anon: number; name: string }[] = [];
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) rows.push({ size: (parseInt(m[2]!, 16) - parseInt(m[1]!, 16)) / 1024, anon: 0, name: m[3] || 'anon' });
+    else if (line.startsWith('Anonymous:')) rows[rows.length - 1]!.anon = Number(line.split(/\s+/)[1]);
+  }
+  // V8 heap pages are 256 KiB mappings: summed apart
+  const v8 = rows.filter((r) => r.name === 'anon' && r.size === 256);
+  const rest = rows.filter((r) => !(r.name === 'anon' && r.size === 256));
+  return `${v8.length} V8 pages of 256 KiB, ${v8.reduce((a, r) => a + r.anon, 0)} kB resident; others: ${rest.sort((a, b) => b.anon - a.anon).slice(0, n).map((r) => `${r.name} ${r.size}/${r.anon}`).join(', ')}`;
+}
+
+function sample(pid: number): Sample {
+  const pids = family(pid);
+  return { rss: pids.map((p) => kb(`/proc/${p}/status`, 'VmRSS')), anon: pids.map((p) => kb(`/proc/${p}/status`, 'RssAnon')), pss: pids.reduce((n, p) => n + kb(`/proc/${p}/smaps_rollup`, 'Pss'), 0) };
+}
+
+async function load(m: Mount, cgroups: TestCgroup[]): Promise<{ seconds: number; peak: Sample; end: Sample; before: Sample }> {
+  const before = sample(m.proc.pid!);
+  let peak = before;
+  const sum = (s: Sample) => s.rss.reduce((a, b) => a + b, 0);
+  const timer = setInterval(() => {
+    const s = sample(m.proc.pid!);
+    if (sum(s) > sum(peak)) peak = s;
+  }, 250);
+  const t0 = Date.now();
+  const each = Math.ceil(READS / READERS);
+  await Promise.all(
+    Array.from({ length: READERS }, (_, i) => {
+      const cg = cgroups[i % cgroups.length]!;
+      const join = cg.procs.map((f) => `echo $$ > ${f}`).join(' && ');
+      return new Promise<void>((resolve, reject) => {
+        const p = spawn('sh', ['-c', `${join} && exec unshare --pid --fork python3 -c "$1" "$2" "$3" "$4"`, 'sh', LOADER, m.dir, FILES.join(','), String(each)], { stdio: ['ignore', 'ignore', 'inherit'] });
+        p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`a reader exited ${code}`))));
+      });
+    }),
+  );
+  const seconds = (Date.now() - t0) / 1000;
+  clearInterval(timer);
+  const end = sample(m.proc.pid!);
+  if (sum(end) > sum(peak)) peak = end;
+  return { seconds, peak, end, before };
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('run as root (mounts FUSE, makes cgroups and pid namespaces)');
+  const cgroups: TestCgroup[] = [];
+  const mounts: Mount[] = [];
+  try {
+    for (let i = 0; i < CONTAINERS; i++) cgroups.push(makeCgroup(`views-memory-${i}-${process.pid}`, { memory: (256 + 32 * i) * 2 ** 20, cpus: '0', quota: 0.5 }));
+    const ts = await mountTsproc(THREADS ? ['--threads', String(THREADS)] : []);
+    mounts.push(ts);
+    const lx = LX && existsSync(LXCFS) ? await mountLxcfs() : undefined;
+    if (lx) mounts.push(lx);
+    const mib = (k: number) => (k / 1024).toFixed(1);
+    console.log(`${READS} reads (every file in turn) by ${READERS} parallel readers in ${CONTAINERS} containers; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    for (const [name, m] of [['tsproc', ts], ['lxcfs', lx]] as const) {
+      if (!m) continue;
+      const r = await load(m, cgroups);
+      const parts = (s: Sample) => `RSS ${mib(s.rss.reduce((a, b) => a + b, 0))} MiB (${s.rss.map(mib).join(' + ')}), anon ${s.anon.map(mib).join(' + ')}, PSS ${mib(s.pss)} MiB`;
+      if (DETAIL && name === 'tsproc') for (const p of family(m.proc.pid!)) console.log(`  pid ${p}, largest anonymous mappings (size/resident kB): ${mappings(p)}`);
+      console.log(`${name}: ${(READS / r.seconds).toFixed(0)} reads/s; \n  before: ${parts(r.before)}\n  peak:   ${parts(r.peak)}\n  after:  ${parts(r.end)}`);
+    }
+    console.log(`load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  } finally {
+    for (const m of mounts) await unmount(m);
+    for (const cg of cgroups) cg.remove();
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(`bench: ${err.stack}`);
+  process.exitCode = 1;
+});

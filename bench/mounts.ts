@@ -1,0 +1,40 @@
+// tsproc and lxcfs mounted on tsproc-test temp dirs for a bench, and taken down again.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, rmdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../bin/tsproc.js', import.meta.url));
+export const LXCFS = '/usr/bin/lxcfs';
+
+export interface Mount {
+  name: string;
+  dir: string;
+  proc: ChildProcess;
+}
+
+/** Start `cmd args(dir)` on a new tsproc-test directory; resolves once a read of it works. */
+export async function mount(name: string, cmd: string, args: (dir: string) => string[]): Promise<Mount> {
+  const dir = mkdtempSync(`/tmp/tsproc-test-bench-${name}-`);
+  const proc = spawn(cmd, args(dir), { stdio: 'ignore' });
+  for (let i = 0; i < 300; i++) {
+    if (spawnSync('cat', [`${dir}/proc/meminfo`], { timeout: 2000 }).status === 0) return { name, dir, proc };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${name} did not mount`);
+}
+
+/** `tsproc mount DIR` with extra flags. */
+export const mountTsproc = (flags: string[] = []): Promise<Mount> => mount('tsproc', process.execPath, (d) => [BIN, 'mount', d, ...flags]);
+
+/** Debian's lxcfs as the earlier figures ran it (`lxcfs -f --enable-cfs -l`). */
+export const mountLxcfs = (): Promise<Mount> => mount('lxcfs', LXCFS, (d) => ['-f', '--enable-cfs', '-l', '-p', `${d}.pid`, d]);
+
+/** SIGTERM, then unmount (lazily, if it is still there) and remove its directory. */
+export async function unmount(m: Mount): Promise<void> {
+  const exited = new Promise((r) => (m.proc.exitCode !== null || m.proc.signalCode !== null ? r(undefined) : m.proc.once('exit', r)));
+  m.proc.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  spawnSync('umount', ['-l', m.dir]);
+  rmSync(`${m.dir}.pid`, { force: true });
+  if (existsSync(m.dir)) rmdirSync(m.dir);
+}
