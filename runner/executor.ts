@@ -16,7 +16,6 @@ import { formatExitFile } from './exit-file.js';
 import { HelperFailure } from './helper-events.js';
 import { requireHelper, runHelper } from './helper-process.js';
 import { prepareImageRoot } from './image-run.js';
-import { checkLxcfs } from './lxcfs-check.js';
 import { mountTable, rootMounts } from './mount-table.js';
 import { shortId } from './names.js';
 import type { RunPlan } from './plan.js';
@@ -95,7 +94,7 @@ export async function runContainer(plan: RunPlan, ctx: RunContext): Promise<numb
   const { roots } = ctx;
   // 1. Refuse what would fail later, before anything is created: no helper, a missing lxcfs mount.
   requireHelper();
-  if (plan.lxcfsRoot) await checkLxcfs(plan.lxcfsRoot);
+  if (plan.lxcfsRoot) await (await import('./lxcfs-check.js')).checkLxcfs(plan.lxcfsRoot); // loaded for --lxcfs only
   // 2. The record (the plan, the cgroup paths, this process as its creator), whole or not at all.
   const cg = planCgroup(ctx.layout, plan.cgroupParent, plan.id);
   let record: ContainerRecord = { id: plan.id, name: plan.name, created: new Date().toISOString(), plan, cgroup: cg, detached: plan.detach, creator: ownIdentity() };

@@ -91,8 +91,12 @@ export function stdioConfig(tty: boolean, stdin: boolean): Pick<HelperConfig, 't
   return stdin ? { stdin: true } : {};
 }
 
+/** Printable ASCII but `%`: a field of only these is its own escape. */
+const PLAIN = /^[\x21-\x24\x26-\x7e]+$/;
+
 export function escapeField(s: string): string {
   if (s === '') return '%';
+  if (PLAIN.test(s)) return s; // most fields (paths, numbers): nothing to escape, and a config has hundreds
   return Buffer.from(s, 'utf8').reduce((out, b) => out + (b <= 0x20 || b === 0x25 || b === 0x7f ? `%${b.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(b)), '');
 }
 

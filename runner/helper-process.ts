@@ -2,7 +2,6 @@
 // the exit status, or the error for the step that failed. Our signals go to whoever forwards them.
 import { spawn, type StdioOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { TsprocError, wrapError } from '../src/errors.js';
@@ -42,6 +41,18 @@ export interface HelperResult {
   monitorPid?: number;
 }
 
+/** The channel's lines, as readline would give them (readline itself costs `run` some milliseconds to load). */
+async function* lines(input: Readable): AsyncGenerator<string> {
+  input.setEncoding('utf8');
+  let rest = '';
+  for await (const chunk of input as AsyncIterable<string>) {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop()!;
+    yield* parts;
+  }
+  if (rest !== '') yield rest;
+}
+
 export async function runHelper(h: HelperRun): Promise<HelperResult> {
   const child = spawn(HELPER, [h.mode, h.configPath], { stdio: [...(h.stdio as unknown[]).slice(0, 3), 'pipe'] as StdioOptions });
   if (h.mode === 'run') testPoint('helper'); // started, and not yet reported in
@@ -57,7 +68,7 @@ export async function runHelper(h: HelperRun): Promise<HelperResult> {
   try {
     const channel = child.stdio[3] as Readable;
     const events = (async () => {
-      for await (const line of createInterface({ input: channel })) {
+      for await (const line of lines(channel)) {
         const e: HelperEvent | undefined = parseEvent(line);
         if (e?.kind === 'monitor') {
           monitorPid = target = e.pid;

@@ -1,7 +1,8 @@
 // `tsproc run IMAGE`: which root the arguments name, the image found in the store for planning, and the
 // container's root prepared from it in the container's record directory (docs/images.md, "A container's root").
 import { TsprocError, wrapError } from '../src/errors.js';
-import { ImageStore, prepareContainerRoot } from './image/index.js';
+import { prepareContainerRoot } from './image/prepare-root.js';
+import { ImageStore } from './image/store.js';
 import type { ImageSource } from './plan-from-flags.js';
 import type { RunPlan } from './plan.js';
 import { paths, type Roots } from './roots.js';

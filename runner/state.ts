@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, w
 import { TsprocError, wrapError } from '../src/errors.js';
 import type { ProcessIdentity } from '../src/process-identity.js';
 import type { CgroupPlan } from './cgroup/cgroup-plan.js';
-import { Staging, StorePaths } from './image/index.js';
+import { Staging } from './image/staging.js';
+import { StorePaths } from './image/store-paths.js';
 import { newName, shortId } from './names.js';
 import type { RunPlan } from './plan.js';
 import { paths, type Roots } from './roots.js';

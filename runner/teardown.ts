@@ -5,7 +5,7 @@
 // a cgroup not yet empty) is finished by the next command that looks.
 import { existsSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { wrapError } from '../src/errors.js';
-import { removeContainerRoot } from './image/index.js';
+import { removeContainerRoot } from './image/prepare-root.js';
 import { removeTree } from './tree/remove-tree.js';
 import { paths, type Roots } from './roots.js';
 import { type ContainerRecord, releaseName } from './state.js';

@@ -1,7 +1,6 @@
 // `tsproc exec [-i] [-t] [-e K=V] [-u USER] [-w DIR] NAME CMD...`: exits with the command's status.
 import { Command } from 'commander';
-import { findContainer } from '../../runner/containers.js';
-import { execInContainer, type ExecFlags } from '../../runner/exec.js';
+import type { ExecFlags } from '../../runner/exec.js';
 import { rootsOf } from './roots.js';
 import { TsprocError } from '../errors.js';
 import { hostProbe } from '../../runner/host-probe.js';
@@ -21,6 +20,8 @@ export function execCommand(): Command {
     .option('-u, --user <user>', 'NAME|UID[:GROUP|GID] (default: the container\'s user)')
     .option('-w, --workdir <dir>', 'working directory (default: the container\'s)')
     .action(async (name: string, args: string[], flags: ExecFlags, command: Command) => {
+      // loaded when exec runs, not with the CLI (issue 13)
+      const [{ findContainer }, { execInContainer }] = await Promise.all([import('../../runner/containers.js'), import('../../runner/exec.js')]);
       const roots = rootsOf(command);
       let info;
       try {

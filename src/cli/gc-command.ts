@@ -1,7 +1,5 @@
 // `tsproc gc`: removes exited containers, hidden images no container uses, and unused layers; says what it freed.
 import { Command } from 'commander';
-import { ImageStore, collectGarbage } from '../../runner/image/index.js';
-import { containerStore } from '../../runner/container-store.js';
 import { humanSize } from '../human.js';
 import { rootsOf } from './roots.js';
 
@@ -9,6 +7,8 @@ export function gcCommand(): Command {
   return new Command('gc')
     .description('remove exited containers and their writable layers, and every layer no image uses')
     .action(async (_opts: unknown, cmd: Command) => {
+      // loaded when gc runs, not with the CLI (issue 13)
+      const [{ ImageStore, collectGarbage }, { containerStore }] = await Promise.all([import('../../runner/image/index.js'), import('../../runner/container-store.js')]);
       const roots = rootsOf(cmd);
       const r = await collectGarbage(new ImageStore(roots.dataRoot), containerStore(roots));
       const out: string[] = [];

@@ -1,12 +1,11 @@
 // `tsproc image import|ls|rm`, and the docker-style `tsproc images` and `tsproc rmi` (the same actions).
 import { Command } from 'commander';
-import { ImageStore, importImage, removeImages } from '../../runner/image/index.js';
-import { hexOf } from '../../runner/image/digest.js';
-import { containerStore } from '../../runner/container-store.js';
 import { humanSize } from '../human.js';
-import { formatImages } from './image-table.js';
-import { progressBar } from './progress.js';
 import { rootsOf } from './roots.js';
+
+// The image store, tar and the progress bar load when an image command runs, not with the CLI (issue 13).
+const store = () => import('../../runner/image/index.js');
+const table = () => import('./image-table.js');
 
 export function imageCommand(): Command {
   return new Command('image')
@@ -25,7 +24,8 @@ function importCommand(): Command {
     .argument('<path>', 'directory or tar archive')
     .option('--name <name[:tag]>', "the image's name (default: the names the archive carries)")
     .action(async (path: string, opts: { name?: string }, cmd: Command) => {
-      const store = new ImageStore(rootsOf(cmd).dataRoot);
+      const [{ ImageStore, importImage }, { progressBar }] = await Promise.all([store(), import('./progress.js')]);
+      const images = new ImageStore(rootsOf(cmd).dataRoot);
       // the first SIGINT or SIGTERM ends the import at once, cleaning its scratch directory; a second one, the
       // process outright (what it leaves, the next import or gc removes)
       const abort = new AbortController();
@@ -36,7 +36,7 @@ function importCommand(): Command {
       process.on('SIGINT', stop).on('SIGTERM', stop);
       const bar = progressBar('importing');
       try {
-        const r = await importImage(store, path, { ...(opts.name ? { name: opts.name } : {}), signal: abort.signal, onProgress: (d, t) => bar.update(d, t) });
+        const r = await importImage(images, path, { ...(opts.name ? { name: opts.name } : {}), signal: abort.signal, onProgress: (d, t) => bar.update(d, t) });
         bar.stop();
         for (const n of r.notices) process.stderr.write(`tsproc: ${n}\n`);
         for (const i of r.images) {
@@ -55,7 +55,8 @@ function listCommand(name: string): Command {
     .description('list images')
     .option('--json', 'one JSON array: id, names, created, size, layers')
     .option('-q, --quiet', 'image ids only')
-    .action((opts: { json?: boolean; quiet?: boolean }, cmd: Command) => {
+    .action(async (opts: { json?: boolean; quiet?: boolean }, cmd: Command) => {
+      const [{ ImageStore }, { formatImages, hexOf }] = await Promise.all([store(), table()]);
       const images = new ImageStore(rootsOf(cmd).dataRoot).images();
       if (opts.quiet) process.stdout.write(images.map((i) => `${hexOf(i.id).slice(0, 12)}\n`).join(''));
       else if (opts.json) process.stdout.write(`${JSON.stringify(images.map((i) => ({ id: i.id, names: i.names, created: i.config.created ?? i.imported, size: i.size, layers: i.config.diffIds })), null, 2)}\n`);
@@ -69,6 +70,7 @@ function removeCommand(name: string): Command {
     .argument('<image...>', 'names or ids')
     .option('-f, --force', 'remove even if containers use it (kept hidden until they are gone); remove every name of an id')
     .action(async (refs: string[], opts: { force?: boolean }, cmd: Command) => {
+      const [{ ImageStore, removeImages }, { hexOf }, { containerStore }] = await Promise.all([store(), table(), import('../../runner/container-store.js')]);
       const roots = rootsOf(cmd);
       const r = await removeImages(new ImageStore(roots.dataRoot), refs, containerStore(roots), { force: opts.force ?? false });
       for (const n of r.untagged) process.stdout.write(`Untagged: ${n}\n`);

@@ -5,6 +5,8 @@ import { splitName } from '../../runner/image/reference.js';
 import { humanDuration, humanSize } from '../human.js';
 import { table } from './table.js';
 
+export { hexOf };
+
 export function formatImages(images: ImageRecord[], now: Date): string {
   const rows = [['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE']];
   const sorted = [...images].sort((a, b) => created(b).localeCompare(created(a)));

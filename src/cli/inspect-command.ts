@@ -1,23 +1,24 @@
 // `tsproc inspect` (a container as JSON), `tsproc top` (its processes), `tsproc logs [-f]`.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import pidusage from 'pidusage';
-import { cgroupPids } from '../../runner/cgroup/cgroup-usage.js';
-import { findContainer } from '../../runner/containers.js';
-import { followLog, readLog, type LogRecord } from '../../runner/logs.js';
+import type pidusage from 'pidusage';
+import type { LogRecord } from '../../runner/logs.js';
 import type { RunPlan } from '../../runner/plan.js';
 import { paths } from '../../runner/roots.js';
 import { rootsOf } from './roots.js';
-import { RECORD_FILES } from '../../runner/state.js';
 import { TsprocError } from '../errors.js';
 import { humanBytes } from '../human.js';
 import { table } from './table.js';
+
+// The runner's modules (and pidusage) load when one of these commands runs, not with the CLI (issue 13).
+const containers = () => import('../../runner/containers.js');
 
 export function inspectCommand(): Command {
   return new Command('inspect')
     .description('containers as JSON: state, exit status, plan, cgroup')
     .argument('<names...>')
-    .action((names: string[], _opts: unknown, cmd: Command) => {
+    .action(async (names: string[], _opts: unknown, cmd: Command) => {
+      const [{ findContainer }, { RECORD_FILES }] = await Promise.all([containers(), import('../../runner/state.js')]);
       const roots = rootsOf(cmd);
       const out = names.map((n) => {
         const i = findContainer(roots, n);
@@ -81,6 +82,7 @@ export function topCommand(): Command {
     .description('a container\'s processes with their CPU % and memory (host pids)')
     .argument('<name>')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
+      const [{ findContainer }, { cgroupPids }, { default: pidusage }] = await Promise.all([containers(), import('../../runner/cgroup/cgroup-usage.js'), import('pidusage')]);
       const info = findContainer(rootsOf(cmd), name);
       if (info.status !== 'running') throw new TsprocError(`container ${info.record.name} is not running`, { code: 'ESRCH' });
       const pids = cgroupPids(info.record.cgroup);
@@ -99,6 +101,7 @@ export function logsCommand(): Command {
     .argument('<name>')
     .option('-f, --follow', 'go on printing until it ends')
     .action(async (name: string, opts: { follow?: boolean }, cmd: Command) => {
+      const [{ findContainer }, { followLog, readLog }, { RECORD_FILES }] = await Promise.all([containers(), import('../../runner/logs.js'), import('../../runner/state.js')]);
       const roots = rootsOf(cmd);
       const info = findContainer(roots, name);
       const path = `${paths.record(roots, info.record.id)}/${RECORD_FILES.log}`;

@@ -1,10 +1,11 @@
 // `tsproc stop`, `kill`, `wait`, `rm`: acting on containers from the side, through their monitors.
 import { Command, InvalidArgumentError } from 'commander';
-import { isLive, liveError, removeContainerRecord } from '../../runner/container-store.js';
-import { type ContainerInfo, findContainer } from '../../runner/containers.js';
-import { forceEnd, sendSignal, signalNumber, waitForEnd, waitForExit } from '../../runner/control.js';
+import type { ContainerInfo } from '../../runner/containers.js';
 import { rootsOf } from './roots.js';
 
+// The runner's modules load when one of these commands runs, not with the CLI (issue 13).
+const containers = () => import('../../runner/containers.js');
+const control = () => import('../../runner/control.js');
 
 export function stopCommand(): Command {
   return new Command('stop')
@@ -15,6 +16,7 @@ export function stopCommand(): Command {
       return Number(v);
     }, 10)
     .action(async (names: string[], opts: { time: number }, cmd: Command) => {
+      const [{ findContainer }, { sendSignal, waitForEnd }] = await Promise.all([containers(), control()]);
       const roots = rootsOf(cmd);
       for (const name of names) {
         const info = findContainer(roots, name);
@@ -35,7 +37,8 @@ export function killCommand(): Command {
     .description('send a signal to running containers (SIGKILL unless -s)')
     .argument('<names...>')
     .option('-s, --signal <signal>', 'a name (TERM, SIGTERM) or a number', 'KILL')
-    .action((names: string[], opts: { signal: string }, cmd: Command) => {
+    .action(async (names: string[], opts: { signal: string }, cmd: Command) => {
+      const [{ findContainer }, { sendSignal, signalNumber }] = await Promise.all([containers(), control()]);
       const roots = rootsOf(cmd);
       const sig = signalNumber('-s', opts.signal);
       for (const name of names) {
@@ -50,6 +53,7 @@ export function waitCommand(): Command {
     .description('wait until containers end; print their exit statuses')
     .argument('<names...>')
     .action(async (names: string[], _opts: unknown, cmd: Command) => {
+      const [{ findContainer }, { waitForExit }] = await Promise.all([containers(), control()]);
       const roots = rootsOf(cmd);
       for (const name of names) {
         process.stdout.write(`${await waitForExit(roots, findContainer(roots, name))}\n`);
@@ -63,6 +67,11 @@ export function rmCommand(): Command {
     .argument('<names...>')
     .option('-f, --force', 'kill a running container first (one being created: once its run has handed it over)')
     .action(async (names: string[], opts: { force?: boolean }, cmd: Command) => {
+      const [{ findContainer }, { forceEnd, waitForEnd }, { isLive, liveError, removeContainerRecord }] = await Promise.all([
+        containers(),
+        control(),
+        import('../../runner/container-store.js'),
+      ]);
       const roots = rootsOf(cmd);
       for (const name of names) {
         let info: ContainerInfo | undefined = findContainer(roots, name);

@@ -20,22 +20,50 @@ function settle(cmd: Command): Command {
   return cmd;
 }
 
-export function program(): Command {
+/** Each subcommand's maker by its name, in the order `tsproc --help` lists them. */
+const COMMANDS: Record<string, () => Command> = {
+  mount: mountCommand,
+  mounts: mountsCommand,
+  ...runnerCommands,
+  image: imageCommand,
+  images: imagesCommand,
+  rmi: rmiCommand,
+  gc: gcCommand,
+  'seccomp-agent': seccompAgentCommand,
+};
+
+/** The first argument past the program's own options (`--state-root DIR`): the subcommand's name, if any. */
+function commandName(root: Command, args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith('-')) return a;
+    if (a === '--') return undefined;
+    const opt = root.options.find((o) => o.long === a || o.short === a);
+    if (opt?.required || opt?.optional) i++; // its value is the next argument
+  }
+  return undefined;
+}
+
+/**
+ * The command line for `args` (process.argv less node and the script): when they name a subcommand,
+ * that one alone is made (making the others' flags cost `tsproc run` some milliseconds: issue 13);
+ * otherwise (help, a mistyped name) every one.
+ */
+export function program(args: readonly string[] = []): Command {
   const tsproc = addRootOptions(new Command('tsproc'))
     .description('per-container /proc views over FUSE, and a small container runner')
     .version(pkg.version, '-v, --version')
     .enablePositionalOptions()
-    .hook('preAction', refuseArgumentsNodeRead)
-    .addCommand(mountCommand())
-    .addCommand(mountsCommand());
-  for (const c of runnerCommands()) tsproc.addCommand(c);
-  tsproc.addCommand(imageCommand()).addCommand(imagesCommand()).addCommand(rmiCommand()).addCommand(gcCommand()).addCommand(seccompAgentCommand());
+    .hook('preAction', refuseArgumentsNodeRead);
+  const name = commandName(tsproc, args);
+  const wanted = name !== undefined && Object.hasOwn(COMMANDS, name) ? [COMMANDS[name]!] : Object.values(COMMANDS);
+  for (const make of wanted) tsproc.addCommand(make());
   return settle(tsproc);
 }
 
 export async function main(argv: string[]): Promise<void> {
   try {
-    await program().parseAsync(argv);
+    await program(argv.slice(2)).parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander already printed its message (usage errors, --help, --version)

@@ -1,7 +1,6 @@
 // `tsproc mount`: the daemon's flags, lxcfs's own accepted so tsproc can replace it in place.
 import { Command, Option } from 'commander';
 import { TsprocError } from '../errors.js';
-import { runMountDaemon } from '../daemon/mount-daemon.js';
 import { parsePositiveInt } from './parse.js';
 
 /** FUSE options accepted with -o (others are refused: tsproc does not pass options through). */
@@ -27,6 +26,7 @@ export function mountCommand(): Command {
     .addOption(new Option('-f, --foreground', 'accepted for lxcfs compatibility: tsproc always runs in the foreground'))
     .addOption(new Option('-o <options>', 'FUSE options, for lxcfs compatibility (allow_other is always on)').argParser(parseFuseOptions))
     .action(async (dir: string, opts: MountFlags) => {
+      const { runMountDaemon } = await import('../daemon/mount-daemon.js'); // the daemon loads for this command only
       process.exitCode = await runMountDaemon({
         dir,
         debug: opts.debug ?? false,

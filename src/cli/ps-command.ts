@@ -1,12 +1,14 @@
 // `tsproc ps [-a] [--json]` and `tsproc stats [--no-stream]`: containers with their CPU and memory,
 // read from their cgroups.
 import { Command } from 'commander';
-import { readUsage, type Usage } from '../../runner/cgroup/cgroup-usage.js';
-import { type ContainerInfo, describeStatus, findContainer, listContainers } from '../../runner/containers.js';
-import { shortId } from '../../runner/names.js';
+import type { Usage } from '../../runner/cgroup/cgroup-usage.js';
+import type { ContainerInfo } from '../../runner/containers.js';
 import { rootsOf } from './roots.js';
 import { humanBytes } from '../human.js';
 import { table } from './table.js';
+
+// The runner's modules load when ps or stats runs, not with the CLI (issue 13).
+const runner = () => Promise.all([import('../../runner/cgroup/cgroup-usage.js'), import('../../runner/containers.js'), import('../../runner/names.js')]);
 
 const command = (i: ContainerInfo) => JSON.stringify(i.record.plan.process.args.join(' ')).slice(0, 30);
 
@@ -25,7 +27,8 @@ export function psCommand(): Command {
     .description('list running containers (-a: all), with their CPU % and memory')
     .option('-a, --all', 'also those that exited')
     .option('--json', 'one JSON array')
-    .action((opts: { all?: boolean; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { all?: boolean; json?: boolean }, cmd: Command) => {
+      const [{ readUsage }, { describeStatus, listContainers }, { shortId }] = await runner();
       const all = listContainers(rootsOf(cmd)).filter((i) => opts.all || i.status === 'running' || i.status === 'created');
       const rows = all.map((i) => {
         const u = i.status === 'running' ? readUsage(i.record.cgroup) : undefined;
@@ -75,6 +78,7 @@ export function statsCommand(): Command {
     .argument('[names...]', 'containers (default: every running one)')
     .option('--no-stream', 'print one sample and return')
     .action(async (names: string[], opts: { stream: boolean }, cmd: Command) => {
+      const [{ readUsage }, { findContainer, listContainers }, { shortId }] = await runner();
       const roots = rootsOf(cmd);
       const pick = () => (names.length ? names.map((n) => findContainer(roots, n)) : listContainers(roots)).filter((i) => i.status === 'running');
       let before = new Map(pick().map((i) => [i.record.id, { u: readUsage(i.record.cgroup), t: Date.now() }]));

@@ -6,6 +6,17 @@ import { killCommand, rmCommand, stopCommand, waitCommand } from './lifecycle-co
 import { psCommand, statsCommand } from './ps-command.js';
 import { runCommand } from './run-command.js';
 
-export function runnerCommands(): Command[] {
-  return [runCommand(), execCommand(), psCommand(), topCommand(), inspectCommand(), logsCommand(), waitCommand(), stopCommand(), killCommand(), rmCommand(), statsCommand()];
-}
+/** Each command's maker by its name, in the order `tsproc --help` lists them. */
+export const runnerCommands: Record<string, () => Command> = {
+  run: runCommand,
+  exec: execCommand,
+  ps: psCommand,
+  top: topCommand,
+  inspect: inspectCommand,
+  logs: logsCommand,
+  wait: waitCommand,
+  stop: stopCommand,
+  kill: killCommand,
+  rm: rmCommand,
+  stats: statsCommand,
+};

@@ -5,7 +5,6 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
-import { HELPER } from '../../runner/helper-process.js';
 import { wrapError } from '../errors.js';
 
 export const DEFAULT_AGENT_SOCKET = '/run/tsproc/seccomp-agent.sock';
@@ -15,6 +14,7 @@ export function seccompAgentCommand(): Command {
     .description("answer sysinfo(2) for runc containers whose seccomp profile notifies it to SOCKET (listenerPath), from each container's own /proc files (runs in the foreground)")
     .argument('[socket]', 'the unix socket runc connects to', DEFAULT_AGENT_SOCKET)
     .action(async (socket: string) => {
+      const { HELPER } = await import('../../runner/helper-process.js'); // with the command, not the CLI (issue 13)
       const path = resolve(socket);
       try {
         mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
