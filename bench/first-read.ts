@@ -48,7 +48,11 @@ async function main(): Promise<void> {
       try {
         const join = cg.procs.map((f) => `echo $$ > ${f}`).join(' && ');
         for (const m of r % 2 ? [...mounts].reverse() : mounts) {
-          const out = spawnSync('sh', ['-c', `${join} && exec unshare --pid --fork python3 -c "$1" "$2" "$3"`, 'sh', READER, `${m.dir}/${FILE}`, String(LATER)], { encoding: 'utf8', timeout: 60_000 });
+          const out = spawnSync(
+            'sh',
+            ['-c', `${join} && exec unshare --pid --fork python3 -c "$1" "$2" "$3"`, 'sh', READER, `${m.dir}/${FILE}`, String(LATER)],
+            { encoding: 'utf8', timeout: 60_000 },
+          );
           if (out.status !== 0) throw new Error(`reader failed: ${out.stderr}`);
           const us = out.stdout.trim().split(' ').map(Number);
           first.get(m.name)!.push(us[0]!);
@@ -58,7 +62,11 @@ async function main(): Promise<void> {
         cg.remove();
       }
     }
-    console.log(`${FILE}, ${ROUNDS} new containers per mount, open+read+close in us (medians); load average ${start.map((x) => x.toFixed(2)).join(' ')} -> ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    console.log(
+      `${FILE}, ${ROUNDS} new containers per mount, open+read+close in us (medians); load average ${start.map((x) => x.toFixed(2)).join(' ')} -> ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    );
     console.log(`${'mount'.padEnd(8)}${'first'.padStart(9)}${'later'.padStart(9)}${'first/later'.padStart(13)}`);
     for (const m of mounts) {
       const f = median(first.get(m.name)!);

@@ -7,7 +7,16 @@ import { loadavg } from 'node:os';
 import { makeCgroup, type TestCgroup } from '../test/helpers/container.js';
 import { LXCFS, mountLxcfs, mountTsproc, unmount, type Mount } from './mounts.js';
 
-const FILES = ['proc/meminfo', 'proc/cpuinfo', 'proc/stat', 'proc/uptime', 'proc/loadavg', 'proc/swaps', 'proc/diskstats', 'sys/devices/system/cpu/online'];
+const FILES = [
+  'proc/meminfo',
+  'proc/cpuinfo',
+  'proc/stat',
+  'proc/uptime',
+  'proc/loadavg',
+  'proc/swaps',
+  'proc/diskstats',
+  'sys/devices/system/cpu/online',
+];
 const arg = (name: string, def: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : def);
 const READS = arg('--reads', 1_000_000);
 const READERS = arg('--readers', 64);
@@ -66,12 +75,20 @@ function mappings(pid: number, n = 8): string {
   // V8 heap pages are 256 KiB mappings: summed apart
   const v8 = rows.filter((r) => r.name === 'anon' && r.size === 256);
   const rest = rows.filter((r) => !(r.name === 'anon' && r.size === 256));
-  return `${v8.length} V8 pages of 256 KiB, ${v8.reduce((a, r) => a + r.anon, 0)} kB resident; others: ${rest.sort((a, b) => b.anon - a.anon).slice(0, n).map((r) => `${r.name} ${r.size}/${r.anon}`).join(', ')}`;
+  return `${v8.length} V8 pages of 256 KiB, ${v8.reduce((a, r) => a + r.anon, 0)} kB resident; others: ${rest
+    .sort((a, b) => b.anon - a.anon)
+    .slice(0, n)
+    .map((r) => `${r.name} ${r.size}/${r.anon}`)
+    .join(', ')}`;
 }
 
 function sample(pid: number): Sample {
   const pids = family(pid);
-  return { rss: pids.map((p) => kb(`/proc/${p}/status`, 'VmRSS')), anon: pids.map((p) => kb(`/proc/${p}/status`, 'RssAnon')), pss: pids.reduce((n, p) => n + kb(`/proc/${p}/smaps_rollup`, 'Pss'), 0) };
+  return {
+    rss: pids.map((p) => kb(`/proc/${p}/status`, 'VmRSS')),
+    anon: pids.map((p) => kb(`/proc/${p}/status`, 'RssAnon')),
+    pss: pids.reduce((n, p) => n + kb(`/proc/${p}/smaps_rollup`, 'Pss'), 0),
+  };
 }
 
 async function load(m: Mount, cgroups: TestCgroup[]): Promise<{ seconds: number; peak: Sample; end: Sample; before: Sample }> {
@@ -89,7 +106,11 @@ async function load(m: Mount, cgroups: TestCgroup[]): Promise<{ seconds: number;
       const cg = cgroups[i % cgroups.length]!;
       const join = cg.procs.map((f) => `echo $$ > ${f}`).join(' && ');
       return new Promise<void>((resolve, reject) => {
-        const p = spawn('sh', ['-c', `${join} && exec unshare --pid --fork python3 -c "$1" "$2" "$3" "$4"`, 'sh', LOADER, m.dir, FILES.join(','), String(each)], { stdio: ['ignore', 'ignore', 'inherit'] });
+        const p = spawn(
+          'sh',
+          ['-c', `${join} && exec unshare --pid --fork python3 -c "$1" "$2" "$3" "$4"`, 'sh', LOADER, m.dir, FILES.join(','), String(each)],
+          { stdio: ['ignore', 'ignore', 'inherit'] },
+        );
         p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`a reader exited ${code}`))));
       });
     }),
@@ -106,21 +127,37 @@ async function main(): Promise<void> {
   const cgroups: TestCgroup[] = [];
   const mounts: Mount[] = [];
   try {
-    for (let i = 0; i < CONTAINERS; i++) cgroups.push(makeCgroup(`views-memory-${i}-${process.pid}`, { memory: (256 + 32 * i) * 2 ** 20, cpus: '0', quota: 0.5 }));
+    for (let i = 0; i < CONTAINERS; i++)
+      cgroups.push(makeCgroup(`views-memory-${i}-${process.pid}`, { memory: (256 + 32 * i) * 2 ** 20, cpus: '0', quota: 0.5 }));
     const ts = await mountTsproc(THREADS ? ['--threads', String(THREADS)] : []);
     mounts.push(ts);
     const lx = LX && existsSync(LXCFS) ? await mountLxcfs() : undefined;
     if (lx) mounts.push(lx);
     const mib = (k: number) => (k / 1024).toFixed(1);
-    console.log(`${READS} reads (every file in turn) by ${READERS} parallel readers in ${CONTAINERS} containers; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-    for (const [name, m] of [['tsproc', ts], ['lxcfs', lx]] as const) {
+    console.log(
+      `${READS} reads (every file in turn) by ${READERS} parallel readers in ${CONTAINERS} containers; load average at start ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    );
+    for (const [name, m] of [
+      ['tsproc', ts],
+      ['lxcfs', lx],
+    ] as const) {
       if (!m) continue;
       const r = await load(m, cgroups);
-      const parts = (s: Sample) => `RSS ${mib(s.rss.reduce((a, b) => a + b, 0))} MiB (${s.rss.map(mib).join(' + ')}), anon ${s.anon.map(mib).join(' + ')}, PSS ${mib(s.pss)} MiB`;
-      if (DETAIL && name === 'tsproc') for (const p of family(m.proc.pid!)) console.log(`  pid ${p}, largest anonymous mappings (size/resident kB): ${mappings(p)}`);
-      console.log(`${name}: ${(READS / r.seconds).toFixed(0)} reads/s; \n  before: ${parts(r.before)}\n  peak:   ${parts(r.peak)}\n  after:  ${parts(r.end)}`);
+      const parts = (s: Sample) =>
+        `RSS ${mib(s.rss.reduce((a, b) => a + b, 0))} MiB (${s.rss.map(mib).join(' + ')}), anon ${s.anon.map(mib).join(' + ')}, PSS ${mib(s.pss)} MiB`;
+      if (DETAIL && name === 'tsproc')
+        for (const p of family(m.proc.pid!)) console.log(`  pid ${p}, largest anonymous mappings (size/resident kB): ${mappings(p)}`);
+      console.log(
+        `${name}: ${(READS / r.seconds).toFixed(0)} reads/s; \n  before: ${parts(r.before)}\n  peak:   ${parts(r.peak)}\n  after:  ${parts(r.end)}`,
+      );
     }
-    console.log(`load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    console.log(
+      `load average at the end ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    );
   } finally {
     for (const m of mounts) await unmount(m);
     for (const cg of cgroups) cg.remove();

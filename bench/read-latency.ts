@@ -7,7 +7,16 @@ import pidusage from 'pidusage';
 import { hostLayout } from '../src/cgroup-layout.js';
 
 const BIN = fileURLToPath(new URL('../../bin/tsproc.js', import.meta.url));
-const FILES = ['proc/meminfo', 'proc/cpuinfo', 'proc/stat', 'proc/uptime', 'proc/loadavg', 'proc/swaps', 'proc/diskstats', 'sys/devices/system/cpu/online'];
+const FILES = [
+  'proc/meminfo',
+  'proc/cpuinfo',
+  'proc/stat',
+  'proc/uptime',
+  'proc/loadavg',
+  'proc/swaps',
+  'proc/diskstats',
+  'sys/devices/system/cpu/online',
+];
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(name);
@@ -129,20 +138,30 @@ function makeContainerPlace(): { place: Place; remove: () => void } {
 }
 
 function latency(place: Place, path: string): number {
-  const r = spawnSync(place.prefix[0] ?? 'python3', [...place.prefix.slice(1), ...(place.prefix.length ? ['python3'] : []), '-c', READER, path, String(ITER)], { encoding: 'utf8' });
+  const r = spawnSync(
+    place.prefix[0] ?? 'python3',
+    [...place.prefix.slice(1), ...(place.prefix.length ? ['python3'] : []), '-c', READER, path, String(ITER)],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`reader failed on ${path}: ${r.stderr}`);
   return Number(r.stdout.trim());
 }
 
 async function throughput(place: Place, path: string, procs: number): Promise<number> {
   const counts = await Promise.all(
-    Array.from({ length: procs }, () =>
-      new Promise<number>((resolve, reject) => {
-        const p = spawn(place.prefix[0] ?? 'python3', [...place.prefix.slice(1), ...(place.prefix.length ? ['python3'] : []), '-c', LOADER, path, String(SECONDS)], { stdio: ['ignore', 'pipe', 'inherit'] });
-        let out = '';
-        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        p.on('close', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`loader exited ${code}`))));
-      }),
+    Array.from(
+      { length: procs },
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const p = spawn(
+            place.prefix[0] ?? 'python3',
+            [...place.prefix.slice(1), ...(place.prefix.length ? ['python3'] : []), '-c', LOADER, path, String(SECONDS)],
+            { stdio: ['ignore', 'pipe', 'inherit'] },
+          );
+          let out = '';
+          p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          p.on('close', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`loader exited ${code}`))));
+        }),
     ),
   );
   return counts.reduce((a, b) => a + b, 0) / SECONDS;
@@ -163,7 +182,9 @@ async function main(): Promise<void> {
         const k = latency(place, `/${f}`);
         const l = lxcfs ? latency(place, `${lxcfs.root}/${f}`) : NaN;
         const t = latency(place, `${tsproc.root}/${f}`);
-        console.log(`${f.padEnd(32)}${k.toFixed(1).padStart(9)}${l.toFixed(1).padStart(9)}${t.toFixed(1).padStart(9)}${(t / l).toFixed(2).padStart(8)}`);
+        console.log(
+          `${f.padEnd(32)}${k.toFixed(1).padStart(9)}${l.toFixed(1).padStart(9)}${t.toFixed(1).padStart(9)}${(t / l).toFixed(2).padStart(8)}`,
+        );
       }
     }
     console.log(`\nthroughput, 8 reader processes for ${SECONDS} s, reads/s (higher is better); ratio = tsproc / lxcfs`);
@@ -171,7 +192,9 @@ async function main(): Promise<void> {
       for (const f of ['proc/meminfo', 'proc/stat']) {
         const l = lxcfs ? await throughput(place, `${lxcfs.root}/${f}`, 8) : NaN;
         const t = await throughput(place, `${tsproc.root}/${f}`, 8);
-        console.log(`${place.name.padEnd(10)}${f.padEnd(16)} lxcfs ${l.toFixed(0).padStart(7)}  tsproc ${t.toFixed(0).padStart(7)}  ratio ${(t / l).toFixed(2)}`);
+        console.log(
+          `${place.name.padEnd(10)}${f.padEnd(16)} lxcfs ${l.toFixed(0).padStart(7)}  tsproc ${t.toFixed(0).padStart(7)}  ratio ${(t / l).toFixed(2)}`,
+        );
       }
     }
     // tsproc is two processes: the supervisor and the serving process it runs (its only child)
@@ -180,7 +203,14 @@ async function main(): Promise<void> {
     const parts = await Promise.all([supervisor, ...serving].map((pid) => pidusage(pid)));
     const lusage = lxcfs ? await pidusage(lxcfs.proc!.pid!) : undefined;
     const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
-    console.log(`\nresident memory after the run: tsproc ${mib(parts.reduce((n, u) => n + u.memory, 0))} MiB (supervisor ${mib(parts[0]!.memory)}, serving ${parts.slice(1).map((u) => mib(u.memory)).join(' + ') || '-'}), lxcfs ${lusage ? mib(lusage.memory) : '-'} MiB`);
+    console.log(
+      `\nresident memory after the run: tsproc ${mib(parts.reduce((n, u) => n + u.memory, 0))} MiB (supervisor ${mib(parts[0]!.memory)}, serving ${
+        parts
+          .slice(1)
+          .map((u) => mib(u.memory))
+          .join(' + ') || '-'
+      }), lxcfs ${lusage ? mib(lusage.memory) : '-'} MiB`,
+    );
   } finally {
     container.remove();
     await stop(tsproc);

@@ -29,7 +29,6 @@ async function container(cg: TestCgroup): Promise<{ pid: number; proc: ChildProc
   throw new Error('the container did not start');
 }
 
-
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (makes cgroups and pid namespaces)');
   const layout = hostLayout();
@@ -50,7 +49,9 @@ async function main(): Promise<void> {
     console.log(`render cost in the daemon (no FUSE), mean of ${ITER} renders; cgroup ${layout.kind}`);
     console.log('cpu: CPU time of the render (user + system; what a loaded machine inflates least), wall: elapsed, sys: syscalls');
     console.log('new reader: the same for a process not seen before (as each cat is): its namespace and container checked');
-    console.log(`${'view'.padEnd(12)}${'host cpu'.padStart(10)}${'wall'.padStart(8)}${'sys'.padStart(5)}${'container cpu'.padStart(15)}${'wall'.padStart(8)}${'sys'.padStart(5)}${'new reader: host cpu'.padStart(22)}${'sys'.padStart(5)}${'container cpu'.padStart(15)}${'sys'.padStart(5)}`);
+    console.log(
+      `${'view'.padEnd(12)}${'host cpu'.padStart(10)}${'wall'.padStart(8)}${'sys'.padStart(5)}${'container cpu'.padStart(15)}${'wall'.padStart(8)}${'sys'.padStart(5)}${'new reader: host cpu'.padStart(22)}${'sys'.padStart(5)}${'container cpu'.padStart(15)}${'sys'.padStart(5)}`,
+    );
     for (const view of VIEWS) {
       const cost = (on: ViewContent, pid: number) => {
         for (let n = 0; n < 200; n++) on.render(view, pid);
@@ -67,7 +68,9 @@ async function main(): Promise<void> {
       const nh = cost(fresh, process.pid);
       const nc = cost(fresh, ctr.pid);
       const f = (x: number | undefined, w: number) => x!.toFixed(1).padStart(w);
-      console.log(`${view.name.padEnd(12)}${f(h[0], 10)}${f(h[1], 8)}${f(h[2], 5)}${f(c[0], 15)}${f(c[1], 8)}${f(c[2], 5)}${f(nh[0], 22)}${f(nh[2], 5)}${f(nc[0], 15)}${f(nc[2], 5)}`);
+      console.log(
+        `${view.name.padEnd(12)}${f(h[0], 10)}${f(h[1], 8)}${f(h[2], 5)}${f(c[0], 15)}${f(c[1], 8)}${f(c[2], 5)}${f(nh[0], 22)}${f(nh[2], 5)}${f(nc[0], 15)}${f(nc[2], 5)}`,
+      );
     }
     // New containers: the first render (the reader resolved, the cgroup files opened) against the second.
     const meminfo = VIEWS.find((v) => v.name === 'meminfo')!;
@@ -87,7 +90,9 @@ async function main(): Promise<void> {
       seconds.push(time());
     }
     const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
-    console.log(`\nmeminfo for a new container: first render ${med(firsts).toFixed(0)} us, the next ${med(seconds).toFixed(0)} us (medians of 10 containers)`);
+    console.log(
+      `\nmeminfo for a new container: first render ${med(firsts).toFixed(0)} us, the next ${med(seconds).toFixed(0)} us (medians of 10 containers)`,
+    );
   } finally {
     for (const p of procs) p.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 300));

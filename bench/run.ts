@@ -4,7 +4,19 @@
 //   node dist/bench/run.js [ROUNDS] [--compare BIN]    (ROUNDS: 30)
 // --compare BIN times another checkout's bin in the same loop (before/after a change).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { hostLayout } from '../src/cgroup-layout.js';
@@ -50,19 +62,39 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 try {
   const root = `${work}/rootfs`;
   busyboxRoot(root);
   runcBundle(`${work}/bundle`, root);
   let n = 0; // runc's container names
-  const tsprocArgs = ['--state-root', `${work}/state`, '--data-root', `${work}/data`, 'run', '--rm', '--cgroup-parent', parent, '--rootfs', root, 'true'];
+  const tsprocArgs = [
+    '--state-root',
+    `${work}/state`,
+    '--data-root',
+    `${work}/data`,
+    'run',
+    '--rm',
+    '--cgroup-parent',
+    parent,
+    '--rootfs',
+    root,
+    'true',
+  ];
   const rows: [string, () => number][] = [
     ['tsproc run --rm --rootfs DIR true', () => time(BIN, tsprocArgs)],
-    ...(compare ? [[`--compare (${compare.split('/').slice(-3).join('/')})`, () => time(compare, tsprocArgs)] as [string, () => number]] : []),
+    ...(compare
+      ? [[`--compare (${compare.split('/').slice(-3).join('/')})`, () => time(compare, tsprocArgs)] as [string, () => number]]
+      : []),
     ['node -e 0', () => time(process.execPath, ['-e', '0'])],
-    ['runc run (same root)', () => time('runc', ['--root', `${work}/runc`, 'run', '-b', `${work}/bundle`, `tsproc-test-bench-${process.pid}-${n++}`])],
+    [
+      'runc run (same root)',
+      () => time('runc', ['--root', `${work}/runc`, 'run', '-b', `${work}/bundle`, `tsproc-test-bench-${process.pid}-${n++}`]),
+    ],
   ];
   const times = rows.map(() => [] as number[]);
   const before = load();
@@ -75,7 +107,13 @@ try {
   }
   console.log(`${rounds} rounds, interleaved, wall time in ms (start-up included); load average ${before} before, ${load()} after`);
   console.log(`${'command'.padEnd(44)} ${'median'.padStart(8)} ${'mean'.padStart(8)} ${'min'.padStart(8)}`);
-  rows.forEach(([name], k) => console.log(`${name.padEnd(44)} ${median(times[k]!).toFixed(1).padStart(8)} ${mean(times[k]!).toFixed(1).padStart(8)} ${Math.min(...times[k]!).toFixed(1).padStart(8)}`));
+  rows.forEach(([name], k) =>
+    console.log(
+      `${name.padEnd(44)} ${median(times[k]!).toFixed(1).padStart(8)} ${mean(times[k]!).toFixed(1).padStart(8)} ${Math.min(...times[k]!)
+        .toFixed(1)
+        .padStart(8)}`,
+    ),
+  );
   const [ts, node, runc] = [times[0]!, times[rows.length - 2]!, times[rows.length - 1]!];
   const ratio = (a: number[], b: number[]) => `median ${(median(a) / median(b)).toFixed(2)}, mean ${(mean(a) / mean(b)).toFixed(2)}`;
   console.log(`tsproc / node -e 0: ${ratio(ts, node)} (issue 13's target: <= 1.6)`);
@@ -83,7 +121,9 @@ try {
   if (compare) console.log(`--compare / node -e 0: ${ratio(times[1]!, node)}; --compare / runc run: ${ratio(times[1]!, runc)}`);
   console.log(`tsproc less node -e 0, over runc run: median ${((median(ts) - median(node)) / median(runc)).toFixed(2)}`);
 } finally {
-  for (const h of planCgroup(hostLayout(), parent, 'x').hierarchies) if (existsSync(`${h.mountpoint}/${parent}`)) rmdirSync(`${h.mountpoint}/${parent}`);
-  for (const d of existsSync(`${work}/runc`) ? readdirSync(`${work}/runc`) : []) spawnSync('runc', ['--root', `${work}/runc`, 'delete', '-f', d]);
+  for (const h of planCgroup(hostLayout(), parent, 'x').hierarchies)
+    if (existsSync(`${h.mountpoint}/${parent}`)) rmdirSync(`${h.mountpoint}/${parent}`);
+  for (const d of existsSync(`${work}/runc`) ? readdirSync(`${work}/runc`) : [])
+    spawnSync('runc', ['--root', `${work}/runc`, 'delete', '-f', d]);
   rmSync(work, { recursive: true, force: true });
 }

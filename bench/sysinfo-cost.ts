@@ -32,7 +32,25 @@ function sh(cmd: string, args: string[]): string {
 const perCall = (out: string) => Number(/ns_per_call=([0-9.]+)/.exec(out)?.[1]);
 
 function inContainer(extra: string[], args: string[]): number {
-  return perCall(sh(process.execPath, ['--', BIN, '--state-root', `${work}/state`, '--data-root', `${work}/data`, 'run', '--rm', '--cgroup-parent', parent, '--rootfs', `${work}/root`, ...extra, 'probe', ...args]));
+  return perCall(
+    sh(process.execPath, [
+      '--',
+      BIN,
+      '--state-root',
+      `${work}/state`,
+      '--data-root',
+      `${work}/data`,
+      'run',
+      '--rm',
+      '--cgroup-parent',
+      parent,
+      '--rootfs',
+      `${work}/root`,
+      ...extra,
+      'probe',
+      ...args,
+    ]),
+  );
 }
 
 async function main(): Promise<void> {
@@ -45,7 +63,7 @@ async function main(): Promise<void> {
   mkdirSync(mnt);
   const daemon = spawn(process.execPath, ['--', BIN, 'mount', mnt], { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
-    for (const end = Date.now() + 30000; spawnSync('cat', [`${mnt}/proc/meminfo`], { timeout: 2000 }).status !== 0; ) {
+    for (const end = Date.now() + 30000; spawnSync('cat', [`${mnt}/proc/meminfo`], { timeout: 2000 }).status !== 0;) {
       if (Date.now() > end) throw new Error('the daemon did not mount');
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -69,14 +87,17 @@ async function main(): Promise<void> {
     console.log(`  container, --lxcfs (${calls} in a row)   ${us(median(rows.lxcfs!))}`);
     console.log(`  host, 150 ms apart                    ${us(median(rows['host, spaced']!))}`);
     console.log(`  container, --lxcfs, 150 ms apart      ${us(median(rows['lxcfs, spaced']!))}`);
-    console.log(`ratio --lxcfs / host: ${(median(rows.lxcfs!) / median(rows.host!)).toFixed(1)} in a row, ${(median(rows['lxcfs, spaced']!) / median(rows['host, spaced']!)).toFixed(1)} 150 ms apart`);
+    console.log(
+      `ratio --lxcfs / host: ${(median(rows.lxcfs!) / median(rows.host!)).toFixed(1)} in a row, ${(median(rows['lxcfs, spaced']!) / median(rows['host, spaced']!)).toFixed(1)} 150 ms apart`,
+    );
   } finally {
     daemon.kill('SIGTERM');
     await new Promise((r) => daemon.once('exit', r));
     if (existsSync(mnt)) spawnSync('umount', ['-l', mnt]);
     for (const h of planCgroup(hostLayout(), parent, 'x').hierarchies) {
       const dir = `${h.mountpoint}/${parent}`;
-      for (const d of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()) : []) rmdirSync(`${dir}/${d.name}`);
+      for (const d of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()) : [])
+        rmdirSync(`${dir}/${d.name}`);
       if (existsSync(dir)) rmdirSync(dir);
     }
     rmSync(work, { recursive: true, force: true });

@@ -141,7 +141,10 @@ export class Dispatcher {
     op(Opcode.LISTXATTR, 8, (r, o) => this.listxattr(r, o));
     // A request cannot be stopped once a worker runs it, and each is short: the interrupt is dropped.
     op(Opcode.INTERRUPT, 8, () => NO_REPLY);
-    for (const code of MUTATING) op(code, 0, () => { throw new FsError(E.EROFS); });
+    for (const code of MUTATING)
+      op(code, 0, () => {
+        throw new FsError(E.EROFS);
+      });
   }
 
   /** Opcodes with a handler, for the start-up check and tests. */
@@ -176,14 +179,18 @@ export class Dispatcher {
         if (err instanceof FsError) error = err.errno;
         else {
           error = E.EIO;
-          this.options.error?.(`${opcodeName(header.opcode)} node ${header.nodeid} from pid ${header.pid} failed: ${(err as Error)?.stack ?? err}`);
+          this.options.error?.(
+            `${opcodeName(header.opcode)} node ${header.nodeid} from pid ${header.pid} failed: ${(err as Error)?.stack ?? err}`,
+          );
         }
       }
     }
     if (this.options.debug) {
       const us = Number(process.hrtime.bigint() - started) / 1000;
       const outcome = bodyLen === NO_REPLY ? 'no reply' : error ? `error ${-error}` : `${bodyLen} bytes`;
-      this.options.debug(`${opcodeName(header.opcode)} unique=${header.unique} node=${header.nodeid} pid=${header.pid} uid=${header.uid} -> ${outcome} (${us.toFixed(0)} us)`);
+      this.options.debug(
+        `${opcodeName(header.opcode)} unique=${header.unique} node=${header.nodeid} pid=${header.pid} uid=${header.uid} -> ${outcome} (${us.toFixed(0)} us)`,
+      );
     }
     if (bodyLen === NO_REPLY) return 0;
     if (error) bodyLen = 0;
@@ -196,12 +203,39 @@ export class Dispatcher {
     if (kin.major < FUSE_KERNEL_VERSION) throw new FsError(E.EPROTO, `kernel protocol ${kin.major}.${kin.minor} is too old`);
     if (kin.major > FUSE_KERNEL_VERSION) {
       // The kernel speaks a newer major: answer ours only; it sends INIT again in our major.
-      return S.encodeInitOut(o, Size.OUT_HEADER, { major: FUSE_KERNEL_VERSION, minor: FUSE_KERNEL_MINOR_VERSION, maxReadahead: 0, flags: 0, maxBackground: 0, congestionThreshold: 0, maxWrite: 0, timeGran: 0, maxPages: 0 }) - Size.OUT_HEADER;
+      return (
+        S.encodeInitOut(o, Size.OUT_HEADER, {
+          major: FUSE_KERNEL_VERSION,
+          minor: FUSE_KERNEL_MINOR_VERSION,
+          maxReadahead: 0,
+          flags: 0,
+          maxBackground: 0,
+          congestionThreshold: 0,
+          maxWrite: 0,
+          timeGran: 0,
+          maxPages: 0,
+        }) - Size.OUT_HEADER
+      );
     }
-    if (kin.minor < FUSE_MIN_SUPPORTED_MINOR) throw new FsError(E.EPROTO, `kernel protocol 7.${kin.minor} is older than 7.${FUSE_MIN_SUPPORTED_MINOR}`);
-    const wanted = InitFlag.ASYNC_READ | InitFlag.ATOMIC_O_TRUNC | InitFlag.BIG_WRITES | InitFlag.DO_READDIRPLUS | InitFlag.READDIRPLUS_AUTO | InitFlag.PARALLEL_DIROPS | InitFlag.MAX_PAGES;
+    if (kin.minor < FUSE_MIN_SUPPORTED_MINOR)
+      throw new FsError(E.EPROTO, `kernel protocol 7.${kin.minor} is older than 7.${FUSE_MIN_SUPPORTED_MINOR}`);
+    const wanted =
+      InitFlag.ASYNC_READ |
+      InitFlag.ATOMIC_O_TRUNC |
+      InitFlag.BIG_WRITES |
+      InitFlag.DO_READDIRPLUS |
+      InitFlag.READDIRPLUS_AUTO |
+      InitFlag.PARALLEL_DIROPS |
+      InitFlag.MAX_PAGES;
     this.minor = Math.min(kin.minor, FUSE_KERNEL_MINOR_VERSION);
-    this.options.agreed?.({ minor: this.minor, flags: kin.flags & wanted, maxWrite: this.maxWrite, maxPages: this.maxPages, kernelFlags: kin.flags, kernelFlags2: kin.flags2 });
+    this.options.agreed?.({
+      minor: this.minor,
+      flags: kin.flags & wanted,
+      maxWrite: this.maxWrite,
+      maxPages: this.maxPages,
+      kernelFlags: kin.flags,
+      kernelFlags2: kin.flags2,
+    });
     return (
       S.encodeInitOut(o, Size.OUT_HEADER, {
         major: FUSE_KERNEL_VERSION,
@@ -269,7 +303,12 @@ export class Dispatcher {
       // "." and ".." go with node id 0 in READDIRPLUS: the kernel takes no lookup reference for them.
       const dots = e.name === '.' || e.name === '..';
       const next = plus
-        ? S.encodeDirentplus(o, p, end, d, { nodeid: dots ? 0n : e.nodeid, entryValid: this.validity, attrValid: this.attrValidity(e.attr), attr: e.attr })
+        ? S.encodeDirentplus(o, p, end, d, {
+            nodeid: dots ? 0n : e.nodeid,
+            entryValid: this.validity,
+            attrValid: this.attrValidity(e.attr),
+            attr: e.attr,
+          })
         : S.encodeDirent(o, p, end, d);
       if (next < 0) break;
       p = next;

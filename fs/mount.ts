@@ -52,16 +52,30 @@ export async function mountFuse(dir: string, o: MountOptions): Promise<FuseConne
   }
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
-  const opts = [`fd=3`, 'ro', `rootmode=40000`, `user_id=${uid}`, `group_id=${gid}`, ...(o.allowOther === false ? [] : ['allow_other']), `subtype=${o.subtype}`];
+  const opts = [
+    `fd=3`,
+    'ro',
+    `rootmode=40000`,
+    `user_id=${uid}`,
+    `group_id=${gid}`,
+    ...(o.allowOther === false ? [] : ['allow_other']),
+    `subtype=${o.subtype}`,
+  ];
   const r = await run('mount', ['-i', '-t', 'fuse', '-o', opts.join(','), o.fsname ?? o.subtype, dir], [fd]).catch((err: unknown) => {
     closeSync(fd);
     throw err;
   });
   if (r.code !== 0) {
     closeSync(fd);
-    throw new TsprocError(`cannot mount ${dir}: mount(8) exited ${r.code}: ${r.stderr || 'no message'}`, { syscall: 'mount', path: dir, code: 'EPERM' });
+    throw new TsprocError(`cannot mount ${dir}: mount(8) exited ${r.code}: ${r.stderr || 'no message'}`, {
+      syscall: 'mount',
+      path: dir,
+      code: 'EPERM',
+    });
   }
-  const entry = mountsAt(dir).filter((e) => e.fstype === `fuse.${o.subtype}`).pop();
+  const entry = mountsAt(dir)
+    .filter((e) => e.fstype === `fuse.${o.subtype}`)
+    .pop();
   if (!entry) {
     closeSync(fd);
     throw new TsprocError(`mount(8) succeeded but no fuse.${o.subtype} mount shows at ${dir}`, { path: dir });

@@ -83,7 +83,8 @@ export class FuseServer extends EventEmitter {
 
   /** Start the workers; resolves when every one has its tree and waits on /dev/fuse (or at the gate). */
   static async start(options: ServerOptions): Promise<FuseServer> {
-    if (!Number.isInteger(options.threads) || options.threads < 1) throw new Error(`threads must be a positive integer, not ${options.threads}`);
+    if (!Number.isInteger(options.threads) || options.threads < 1)
+      throw new Error(`threads must be a positive integer, not ${options.threads}`);
     const server = new FuseServer(options);
     await Promise.all(Array.from({ length: options.threads }, (_, i) => server.spawn(i)));
     return server;

@@ -67,5 +67,11 @@ async function main(config: WorkerConfig): Promise<WorkerExit> {
 
 main(workerData as WorkerConfig).then(
   (exit) => parentPort!.postMessage(exit),
-  (err: unknown) => parentPort!.postMessage({ type: 'exit', index: (workerData as WorkerConfig).index, reason: 'error', message: String((err as Error)?.stack ?? err) } satisfies WorkerExit),
+  (err: unknown) =>
+    parentPort!.postMessage({
+      type: 'exit',
+      index: (workerData as WorkerConfig).index,
+      reason: 'error',
+      message: String((err as Error)?.stack ?? err),
+    } satisfies WorkerExit),
 );

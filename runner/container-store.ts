@@ -15,7 +15,10 @@ export const isLive = (i: ContainerInfo) => i.status === 'running' || i.status =
 /** "is running: stop it first", or for one being set up, who sets it up. */
 export function liveError(info: ContainerInfo, hint = ''): TsprocError {
   const { id, name, creator } = info.record;
-  const what = info.status === 'created' ? `is being created${creator && info.monitorPid === undefined ? ` by tsproc run (pid ${creator.pid})` : ''}: wait for it` : 'is running: stop it first';
+  const what =
+    info.status === 'created'
+      ? `is being created${creator && info.monitorPid === undefined ? ` by tsproc run (pid ${creator.pid})` : ''}: wait for it`
+      : 'is running: stop it first';
   return new TsprocError(`container ${name} (${shortId(id)}) ${what}${hint}`, { code: 'EBUSY' });
 }
 
@@ -36,7 +39,8 @@ export function removeContainerRecord(roots: Roots, info: ContainerInfo): number
 /** The runner's container store, for rmi and gc. */
 export function containerStore(roots: Roots): ContainerRefs {
   return {
-    list: () => listContainers(roots).map((i) => ({ id: i.record.id, name: i.record.name, image: i.record.plan.image?.id, running: isLive(i) })),
+    list: () =>
+      listContainers(roots).map((i) => ({ id: i.record.id, name: i.record.name, image: i.record.plan.image?.id, running: isLive(i) })),
     remove: (id) => {
       const info = listContainers(roots).find((i) => i.record.id === id);
       return info ? removeContainerRecord(roots, info) : 0;

@@ -52,7 +52,12 @@ export function readExit(file: string): ContainerInfo['exit'] {
 
 function exitInfo(e: ExitRecord): NonNullable<ContainerInfo['exit']> {
   const status = exitStatus({ kind: 'exit', ...e });
-  return { code: status.code, oomKilled: status.message !== undefined, monitorLost: e.note === 'monitor lost', ...(e.note ? { note: e.note } : {}) };
+  return {
+    code: status.code,
+    oomKilled: status.message !== undefined,
+    monitorLost: e.note === 'monitor lost',
+    ...(e.note ? { note: e.note } : {}),
+  };
 }
 
 export function inspectContainer(roots: Roots, id: string, probe: OwnerProbe = hostOwners): ContainerInfo | undefined {
@@ -64,7 +69,10 @@ export function inspectContainer(roots: Roots, id: string, probe: OwnerProbe = h
     return undefined;
   }
   if (typeof record.format === 'number' && record.format > RECORD_FORMAT) {
-    throw new TsprocError(`container ${shortId(id)} was made by a newer tsproc (record format ${record.format}; this one reads up to ${RECORD_FORMAT}): use that release to control it`, { code: 'EPROTO', path: data });
+    throw new TsprocError(
+      `container ${shortId(id)} was made by a newer tsproc (record format ${record.format}; this one reads up to ${RECORD_FORMAT}): use that release to control it`,
+      { code: 'EPROTO', path: data },
+    );
   }
   const exitFile = `${data}/${RECORD_FILES.exit}`;
   const info: ContainerInfo = { record, status: 'created' };
@@ -110,7 +118,9 @@ function exited(info: ContainerInfo, exitFile: string): boolean {
 export function settleDead(roots: Roots, info: ContainerInfo): ContainerInfo {
   if (info.status !== 'dead') return info;
   const { id } = info.record;
-  const ending: ExitRecord = info.startedAt ? { how: 'signal', value: 9, oomKills: 0, note: 'monitor lost' } : { how: 'code', value: 125, oomKills: 0, note: 'set-up interrupted' };
+  const ending: ExitRecord = info.startedAt
+    ? { how: 'signal', value: 9, oomKills: 0, note: 'monitor lost' }
+    : { how: 'code', value: 125, oomKills: 0, note: 'set-up interrupted' };
   try {
     tearDown(roots, info.record);
     if (info.record.plan.autoRemove) {
@@ -160,7 +170,10 @@ export function findContainer(roots: Roots, ref: string): ContainerInfo {
   } catch {
     const dir = paths.records(roots);
     const matches = /^[0-9a-f]+$/.test(ref) && existsSync(dir) ? readdirSync(dir).filter((x) => x.startsWith(ref)) : [];
-    if (matches.length > 1) throw new TsprocError(`${ref} names several containers (${matches.map(shortId).join(', ')}): give more of the id`, { code: 'EINVAL' });
+    if (matches.length > 1)
+      throw new TsprocError(`${ref} names several containers (${matches.map(shortId).join(', ')}): give more of the id`, {
+        code: 'EINVAL',
+      });
     id = matches[0];
   }
   const info = id ? inspectContainer(roots, id) : undefined;
@@ -176,4 +189,3 @@ export function describeStatus(info: ContainerInfo, now = Date.now()): string {
   const note = info.exit!.note ?? (info.exit!.oomKilled ? 'out of memory' : undefined);
   return `Exited (${info.exit!.code}) ${humanDuration(now - info.finishedAt!.getTime())} ago${note ? ` (${note})` : ''}`;
 }
-

@@ -51,7 +51,8 @@ export async function waitForEnd(roots: Roots, id: string, timeoutMs = Infinity)
 }
 
 /** Its monitor recorded the exit and still removes what the container used. */
-const cleaning = (roots: Roots, info: ContainerInfo) => stateExists(roots, info.record.id) && info.monitorPid !== undefined && monitorRunning(info.monitorPid, info.record.id);
+const cleaning = (roots: Roots, info: ContainerInfo) =>
+  stateExists(roots, info.record.id) && info.monitorPid !== undefined && monitorRunning(info.monitorPid, info.record.id);
 
 /**
  * Ends a live container for `rm -f`: SIGKILL through its monitor while it runs; one being created is

@@ -30,9 +30,17 @@ export interface ExecFlags {
  *  container's state directory, where its monitor's sysinfo socket is (--lxcfs). */
 export function execConfig(info: ContainerInfo, f: ExecFlags, args: string[], probe: Probe, stateDir?: string): HelperConfig {
   const { plan } = info.record;
-  if (args.length === 0 || args[0] === '') throw new TsprocError('no command given: tsproc exec [OPTIONS] NAME CMD [ARG...]', { code: 'EINVAL', exitCode: 125 });
-  if (f.workdir !== undefined && !f.workdir.startsWith('/')) throw new TsprocError(`-w: wants an absolute path in the container, not ${JSON.stringify(f.workdir)}`, { code: 'EINVAL', exitCode: 125 });
-  const user = f.user === undefined ? plan.process.user : resolveUser('-u', f.user, rootFile(plan.root, 'etc/passwd', probe), rootFile(plan.root, 'etc/group', probe));
+  if (args.length === 0 || args[0] === '')
+    throw new TsprocError('no command given: tsproc exec [OPTIONS] NAME CMD [ARG...]', { code: 'EINVAL', exitCode: 125 });
+  if (f.workdir !== undefined && !f.workdir.startsWith('/'))
+    throw new TsprocError(`-w: wants an absolute path in the container, not ${JSON.stringify(f.workdir)}`, {
+      code: 'EINVAL',
+      exitCode: 125,
+    });
+  const user =
+    f.user === undefined
+      ? plan.process.user
+      : resolveUser('-u', f.user, rootFile(plan.root, 'etc/passwd', probe), rootFile(plan.root, 'etc/group', probe));
   const env = new Map(plan.process.env.map((e) => [e.slice(0, e.indexOf('=')), e]));
   if (f.user !== undefined) env.set('HOME', `HOME=${user.home}`);
   // -t: TERM=xterm unless the container's environment names one, as docker's exec (and run -t) has it
@@ -68,8 +76,16 @@ export function execConfig(info: ContainerInfo, f: ExecFlags, args: string[], pr
   };
 }
 
-export async function execInContainer(roots: Roots, info: ContainerInfo, f: ExecFlags, args: string[], probe: Probe, warn: (m: string) => void): Promise<number> {
-  if (info.status !== 'running') throw new TsprocError(`container ${info.record.name} (${shortId(info.record.id)}) is not running`, { code: 'ESRCH', exitCode: 125 });
+export async function execInContainer(
+  roots: Roots,
+  info: ContainerInfo,
+  f: ExecFlags,
+  args: string[],
+  probe: Probe,
+  warn: (m: string) => void,
+): Promise<number> {
+  if (info.status !== 'running')
+    throw new TsprocError(`container ${info.record.name} (${shortId(info.record.id)}) is not running`, { code: 'ESRCH', exitCode: 125 });
   requireHelper();
   const stateDir = paths.container(roots, info.record.id);
   const config = encodeHelperConfig(execConfig(info, f, args, probe, stateDir));

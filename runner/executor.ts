@@ -97,7 +97,15 @@ export async function runContainer(plan: RunPlan, ctx: RunContext): Promise<numb
   if (plan.lxcfsRoot) await (await import('./lxcfs-check.js')).checkLxcfs(plan.lxcfsRoot); // loaded for --lxcfs only
   // 2. The record (the plan, the cgroup paths, this process as its creator), whole or not at all.
   const cg = planCgroup(ctx.layout, plan.cgroupParent, plan.id);
-  let record: ContainerRecord = { id: plan.id, name: plan.name, created: new Date().toISOString(), plan, cgroup: cg, detached: plan.detach, creator: ownIdentity() };
+  let record: ContainerRecord = {
+    id: plan.id,
+    name: plan.name,
+    created: new Date().toISOString(),
+    plan,
+    cgroup: cg,
+    detached: plan.detach,
+    creator: ownIdentity(),
+  };
   createRecord(roots, record);
   let stateDir: string;
   let config: ReturnType<typeof encodeHelperConfig>;
@@ -145,7 +153,13 @@ function undo(roots: Roots, record: ContainerRecord, warn: (m: string) => void):
   }
 }
 
-async function monitored(plan: RunPlan, record: ContainerRecord, configPath: string, describe: (line: number) => string | undefined, ctx: RunContext): Promise<number> {
+async function monitored(
+  plan: RunPlan,
+  record: ContainerRecord,
+  configPath: string,
+  describe: (line: number) => string | undefined,
+  ctx: RunContext,
+): Promise<number> {
   // detached: nothing of ours goes to the container; its output goes to its log only
   const out = plan.detach ? 'ignore' : 'inherit';
   let monitorPid: number | undefined;
@@ -176,7 +190,11 @@ async function monitored(plan: RunPlan, record: ContainerRecord, configPath: str
 /** `code N 0` and `failed` (runner/exit-file.ts), unless the monitor recorded an exit after all. */
 function recordFailure(roots: Roots, record: ContainerRecord, code: number): void {
   try {
-    writeFileSync(`${paths.record(roots, record.id)}/${RECORD_FILES.exit}`, formatExitFile({ how: 'code', value: code, oomKills: 0, note: 'set-up failed' }), { flag: 'wx' });
+    writeFileSync(
+      `${paths.record(roots, record.id)}/${RECORD_FILES.exit}`,
+      formatExitFile({ how: 'code', value: code, oomKills: 0, note: 'set-up failed' }),
+      { flag: 'wx' },
+    );
   } catch {
     /* recorded already, or removed (--rm): nothing to add */
   }

@@ -74,7 +74,7 @@ export function parseVolume(flag: string, value: string): { source: string; targ
   const [source, target, mode = 'rw'] = parts as [string, string, string?];
   if (!posix.isAbsolute(source)) throw badValue(flag, value, 'wants an absolute host path as SRC (named volumes are not supported)');
   if (!posix.isAbsolute(target)) throw badValue(flag, value, 'wants an absolute path in the container as DST');
-  if (posix.normalize(target) === '/') throw badValue(flag, value, 'cannot mount a volume over the container\'s /');
+  if (posix.normalize(target) === '/') throw badValue(flag, value, "cannot mount a volume over the container's /");
   if (mode !== 'ro' && mode !== 'rw') throw badValue(flag, value, 'wants ro or rw as its third part');
   return { source: posix.normalize(source), target: posix.normalize(target), readonly: mode === 'ro' };
 }

@@ -97,7 +97,11 @@ const PLAIN = /^[\x21-\x24\x26-\x7e]+$/;
 export function escapeField(s: string): string {
   if (s === '') return '%';
   if (PLAIN.test(s)) return s; // most fields (paths, numbers): nothing to escape, and a config has hundreds
-  return Buffer.from(s, 'utf8').reduce((out, b) => out + (b <= 0x20 || b === 0x25 || b === 0x7f ? `%${b.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(b)), '');
+  return Buffer.from(s, 'utf8').reduce(
+    (out, b) =>
+      out + (b <= 0x20 || b === 0x25 || b === 0x7f ? `%${b.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(b)),
+    '',
+  );
 }
 
 /** The inverse (the helper's events use the same escaping). */
@@ -142,7 +146,9 @@ export function describeOp(o: HelperOp): string {
     case 'symlink':
       return `create the link ${o.path} -> ${o.target}`;
     case 'mount':
-      return o.flags & MS.BIND ? `bind ${o.source} to ${o.target}${o.flags & MS.RDONLY ? ' read-only' : ''}` : `mount ${o.fstype} on ${o.target}`;
+      return o.flags & MS.BIND
+        ? `bind ${o.source} to ${o.target}${o.flags & MS.RDONLY ? ' read-only' : ''}`
+        : `mount ${o.fstype} on ${o.target}`;
     case 'remount':
       return `remount ${o.path}`;
     case 'mask':
@@ -160,7 +166,8 @@ export interface EncodedConfig {
 
 export function encodeHelperConfig(c: HelperConfig): EncodedConfig {
   const lines: { fields: (string | number)[]; what?: string }[] = [];
-  const add = (key: string, fields: (string | number)[] = [], what?: string) => lines.push({ fields: [key, ...fields], ...(what ? { what } : {}) });
+  const add = (key: string, fields: (string | number)[] = [], what?: string) =>
+    lines.push({ fields: [key, ...fields], ...(what ? { what } : {}) });
   add('tsproc-helper-config', [1]);
   add('id', [c.id]);
   if (c.targetPid !== undefined) add('target-pid', [c.targetPid]);
@@ -180,7 +187,8 @@ export function encodeHelperConfig(c: HelperConfig): EncodedConfig {
   if (c.tty) add('tty', [c.tty]);
   if (c.stdin) add('stdin');
   for (const r of c.devices?.rules ?? []) add('device', [r.type, r.major ?? '*', r.minor ?? '*', r.access]);
-  for (const d of c.devices?.filters ?? []) add('device-filter', [d], `refuse the container other devices (a BPF filter on the cgroup ${d})`);
+  for (const d of c.devices?.filters ?? [])
+    add('device-filter', [d], `refuse the container other devices (a BPF filter on the cgroup ${d})`);
   for (const p of c.cgroupProcs) add('cgroup-procs', [p], `join the cgroup ${p.replace(/\/cgroup\.procs$/, '')}`);
   if (c.oomCounter) add('oom-counter', [c.oomCounter]);
   if (c.exitFile) add('exit-file', [c.exitFile]);
@@ -193,7 +201,11 @@ export function encodeHelperConfig(c: HelperConfig): EncodedConfig {
   if (c.seccomp?.listener) add('seccomp-listener');
   if (c.sysinfo) add('sysinfo-socket', [c.sysinfo.socket], `reach the container's monitor at ${c.sysinfo.socket}`);
   for (const m of c.prepare) {
-    add('prepare-mount', [m.source, m.target, m.fstype, hex(m.flags), m.data], m.flags & MS.BIND ? `bind ${m.source} to ${m.target}` : `mount ${m.fstype} on ${m.target}`);
+    add(
+      'prepare-mount',
+      [m.source, m.target, m.fstype, hex(m.flags), m.data],
+      m.flags & MS.BIND ? `bind ${m.source} to ${m.target}` : `mount ${m.fstype} on ${m.target}`,
+    );
   }
   for (const o of c.ops) add('op', [o.op, ...opFields(o)], describeOp(o));
   for (const p of c.cleanup.umount) add('cleanup-umount', [p]);

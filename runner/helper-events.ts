@@ -23,7 +23,9 @@ export function parseEvent(line: string): HelperEvent | undefined {
     case 'failed':
       return f.length === 4 ? { kind: 'failed', step: f[1]!, errno: n(2), line: n(3) } : undefined;
     case 'exit':
-      return f.length === 4 && (f[1] === 'code' || f[1] === 'signal') ? { kind: 'exit', how: f[1], value: n(2), oomKills: n(3) } : undefined;
+      return f.length === 4 && (f[1] === 'code' || f[1] === 'signal')
+        ? { kind: 'exit', how: f[1], value: n(2), oomKills: n(3) }
+        : undefined;
     case 'dropped':
       return f.length === 2 ? { kind: 'dropped', bytes: n(1) } : undefined;
     case 'cleanup-failed':
@@ -47,17 +49,17 @@ const STEPS: Record<string, string> = {
   fork: 'cannot start a process (fork)',
   // the monitor
   'pid-namespace': 'cannot create the PID namespace (unshare CLONE_NEWPID)',
-  pipe: 'cannot create the monitor\'s pipes',
-  log: 'cannot open the container\'s log',
-  sysinfo: 'cannot set up the monitor\'s sysinfo socket (--lxcfs)',
+  pipe: "cannot create the monitor's pipes",
+  log: "cannot open the container's log",
+  sysinfo: "cannot set up the monitor's sysinfo socket (--lxcfs)",
   devices: 'cannot refuse the container other devices (the cgroup2 BPF device filter)',
-  cgroup: 'cannot put the process in the container\'s cgroups',
+  cgroup: "cannot put the process in the container's cgroups",
   sync: 'cannot signal the container to go on',
   // the container's first process
-  dumpable: 'cannot make the container\'s process non-dumpable',
+  dumpable: "cannot make the container's process non-dumpable",
   pdeathsig: 'cannot set the parent-death signal',
-  stdio: 'cannot set up the command\'s stdin, stdout and stderr',
-  unshare: 'cannot create the container\'s namespaces (unshare)',
+  stdio: "cannot set up the command's stdin, stdout and stderr",
+  unshare: "cannot create the container's namespaces (unshare)",
   private: 'cannot make the mount tree private',
   prepare: 'cannot mount the root filesystem',
   'open-root': 'cannot open the root filesystem',
@@ -65,7 +67,7 @@ const STEPS: Record<string, string> = {
   file: 'cannot create a mount point in the root filesystem',
   symlink: 'cannot create a symbolic link in the root filesystem',
   mount: 'cannot mount a filesystem in the container',
-  remount: 'cannot change a mount\'s flags in the container',
+  remount: "cannot change a mount's flags in the container",
   mask: 'cannot mask a path in the container',
   readonly: 'cannot make a path in the container read-only',
   'pivot-root': 'cannot pivot_root into the root filesystem',
@@ -76,7 +78,7 @@ const STEPS: Record<string, string> = {
   loopback: 'cannot bring up the loopback interface',
   // it and exec's command
   seccomp: 'cannot install the seccomp filter (--security-opt seccomp=)',
-  'seccomp-listener': 'cannot hand the seccomp listener to the container\'s monitor (the profile must allow sendmsg and close)',
+  'seccomp-listener': "cannot hand the seccomp listener to the container's monitor (the profile must allow sendmsg and close)",
   caps: 'cannot set the capabilities',
   setgroups: 'cannot set the supplementary groups',
   setgid: 'cannot set the group id',
@@ -86,9 +88,9 @@ const STEPS: Record<string, string> = {
   'init-fork': 'the init cannot start the command',
   exec: 'cannot execute the command',
   // tsproc exec
-  'open-namespace': 'cannot open the container\'s namespaces (is it still running?)',
-  'sysinfo-connect': 'cannot reach the container\'s monitor through its sysinfo socket (--lxcfs)',
-  setns: 'cannot join the container\'s namespaces (setns)',
+  'open-namespace': "cannot open the container's namespaces (is it still running?)",
+  'sysinfo-connect': "cannot reach the container's monitor through its sysinfo socket (--lxcfs)",
+  setns: "cannot join the container's namespaces (setns)",
 };
 
 /** The step names the helper reports, in native/steps.h's order. */
@@ -98,27 +100,51 @@ export const STEP_NAMES: readonly string[] = Object.keys(STEPS);
 export class HelperFailure extends TsprocError {}
 
 /** The error for a `failed` event: exit status 127 for a missing command, 126 for one that cannot run, else 125. */
-export function failureError(e: Extract<HelperEvent, { kind: 'failed' }>, ctx: { describe(line: number): string | undefined; command: string; cwd: string }): HelperFailure {
+export function failureError(
+  e: Extract<HelperEvent, { kind: 'failed' }>,
+  ctx: { describe(line: number): string | undefined; command: string; cwd: string },
+): HelperFailure {
   const code = errnoCode(e.errno);
   const why = `${code} (${describeCode(code)})`;
   if (e.step === 'exec') {
     const notFound = code === 'ENOENT' || code === 'ENOTDIR';
-    return new HelperFailure(notFound ? `${ctx.command}: executable file not found in the container (PATH or the path given)` : `${ctx.command}: cannot be executed: ${why}`, {
-      code,
-      syscall: 'execve',
-      path: ctx.command,
-      exitCode: notFound ? 127 : 126,
-    });
+    return new HelperFailure(
+      notFound
+        ? `${ctx.command}: executable file not found in the container (PATH or the path given)`
+        : `${ctx.command}: cannot be executed: ${why}`,
+      {
+        code,
+        syscall: 'execve',
+        path: ctx.command,
+        exitCode: notFound ? 127 : 126,
+      },
+    );
   }
-  if (e.step === 'cwd') return new HelperFailure(`cannot change to the working directory ${ctx.cwd}: ${why}`, { code, syscall: 'chdir', path: ctx.cwd, exitCode: 125 });
+  if (e.step === 'cwd')
+    return new HelperFailure(`cannot change to the working directory ${ctx.cwd}: ${why}`, {
+      code,
+      syscall: 'chdir',
+      path: ctx.cwd,
+      exitCode: 125,
+    });
   if (e.step === 'config' && e.line > 0) {
     // the plan is tsproc's own: a line the helper refuses is a bug on one side, named so it can be found
     const does = ctx.describe(e.line);
-    return new HelperFailure(`the helper cannot read its plan: line ${e.line}${does ? ` (${does})` : ''} is malformed`, { code, syscall: 'config', exitCode: 125 });
+    return new HelperFailure(`the helper cannot read its plan: line ${e.line}${does ? ` (${does})` : ''} is malformed`, {
+      code,
+      syscall: 'config',
+      exitCode: 125,
+    });
   }
-  const what = (e.line > 0 ? ctx.describe(e.line) : undefined) ?? (Object.hasOwn(STEPS, e.step) ? STEPS[e.step] : undefined) ?? `the helper's step ${e.step} failed`;
+  const what =
+    (e.line > 0 ? ctx.describe(e.line) : undefined) ??
+    (Object.hasOwn(STEPS, e.step) ? STEPS[e.step] : undefined) ??
+    `the helper's step ${e.step} failed`;
   const doing = e.line > 0 && ctx.describe(e.line) ? `cannot ${what}` : what;
   // a mount point or working directory the root lacks, in a root that takes no new paths
-  const hint = code === 'EROFS' && (e.step === 'mkdir' || e.step === 'file') ? ': the root is read-only (--read-only, which gives an image no writable layer, or a read-only filesystem), so it must already be in it' : '';
+  const hint =
+    code === 'EROFS' && (e.step === 'mkdir' || e.step === 'file')
+      ? ': the root is read-only (--read-only, which gives an image no writable layer, or a read-only filesystem), so it must already be in it'
+      : '';
   return new HelperFailure(`${doing}: ${why}${hint}`, { code, syscall: e.step, exitCode: 125 });
 }

@@ -14,7 +14,10 @@ export const HELPER = fileURLToPath(new URL('../../native/build/tsproc-helper', 
 /** Refuse `run` and `exec` before anything is made where the helper was never built (no C compiler at npm install). */
 export function requireHelper(helper = HELPER): void {
   if (existsSync(helper)) return;
-  throw new TsprocError(`the runner's C helper ${helper} is not built: install a C compiler and libc headers (Debian: gcc libc6-dev), then run npm run build in the tsproc directory (the daemon, tsproc mount, needs neither)`, { code: 'ENOENT', path: helper, exitCode: 125 });
+  throw new TsprocError(
+    `the runner's C helper ${helper} is not built: install a C compiler and libc headers (Debian: gcc libc6-dev), then run npm run build in the tsproc directory (the daemon, tsproc mount, needs neither)`,
+    { code: 'ENOENT', path: helper, exitCode: 125 },
+  );
 }
 
 /** Signals a foreground run or exec passes on. */
@@ -80,7 +83,10 @@ export async function runHelper(h: HelperRun): Promise<HelperResult> {
           break; // the monitor goes on without us
         } else if (e?.kind === 'exit') result = exitStatus(e);
         else if (e?.kind === 'cleanup-failed') h.warn(`cleaning up after the container: ${e.step} ${e.path} failed: ${errnoCode(e.errno)}`);
-        else if (e?.kind === 'dropped') h.warn(`the reader of this output fell behind: ${e.bytes} bytes of the container's output were not shown here (tsproc logs has them)`);
+        else if (e?.kind === 'dropped')
+          h.warn(
+            `the reader of this output fell behind: ${e.bytes} bytes of the container's output were not shown here (tsproc logs has them)`,
+          );
       }
     })();
     const err = await Promise.race([events.then(() => undefined), spawnError]);
@@ -91,7 +97,12 @@ export async function runHelper(h: HelperRun): Promise<HelperResult> {
   }
   if (failure) throw failure;
   if (!result) {
-    const who = h.mode === 'exec' ? 'the exec helper' : monitorPid === undefined ? 'the runner\'s helper' : `the container's monitor (pid ${monitorPid})`;
+    const who =
+      h.mode === 'exec'
+        ? 'the exec helper'
+        : monitorPid === undefined
+          ? "the runner's helper"
+          : `the container's monitor (pid ${monitorPid})`;
     throw new TsprocError(`${who} ended without reporting an exit status`, { exitCode: 125 });
   }
   if (result.message) h.warn(result.message);

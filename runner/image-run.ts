@@ -16,7 +16,8 @@ const usage = (message: string) => new TsprocError(message, { code: 'EINVAL', ex
  */
 export function splitRunArgs(rootfs: string | undefined, args: string[]): { image?: string; cmd: string[] } {
   if (rootfs !== undefined) return { cmd: args };
-  if (args.length === 0 || args[0] === '') throw usage('no image given: tsproc run [OPTIONS] IMAGE [CMD [ARG...]], or tsproc run [OPTIONS] --rootfs DIR CMD [ARG...]');
+  if (args.length === 0 || args[0] === '')
+    throw usage('no image given: tsproc run [OPTIONS] IMAGE [CMD [ARG...]], or tsproc run [OPTIONS] --rootfs DIR CMD [ARG...]');
   return { image: args[0]!, cmd: args.slice(1) };
 }
 
@@ -28,7 +29,8 @@ export function findImage(roots: Roots, ref: string, id: string): ImageSource {
     image = store.resolve(ref);
   } catch (err) {
     const e = err as TsprocError;
-    const hint = e.code === 'ENOENT' ? ' (tsproc images lists them; tsproc image import adds one; a directory is run with --rootfs DIR)' : '';
+    const hint =
+      e.code === 'ENOENT' ? ' (tsproc images lists them; tsproc image import adds one; a directory is run with --rootfs DIR)' : '';
     throw new TsprocError(`${e.message}${hint}`, { code: e.code ?? 'ENOENT', exitCode: 125 });
   }
   return { id: image.id, ref, config: image.config.run, layers: store.layerDirs(image), containerDir: paths.record(roots, id) };

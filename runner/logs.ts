@@ -12,7 +12,11 @@ export function parseRecord(line: string): LogRecord | undefined {
   const m = /^([OEoe]) (\S+) (.*)$/s.exec(line);
   if (!m) return undefined;
   const kind = m[1]!;
-  return { stream: kind.toUpperCase() === 'O' ? 'stdout' : 'stderr', time: m[2]!, text: m[3]! + (kind === 'O' || kind === 'E' ? '\n' : '') };
+  return {
+    stream: kind.toUpperCase() === 'O' ? 'stdout' : 'stderr',
+    time: m[2]!,
+    text: m[3]! + (kind === 'O' || kind === 'E' ? '\n' : ''),
+  };
 }
 
 /** Everything logged so far: the rotated file, then the current one. */

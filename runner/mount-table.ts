@@ -9,8 +9,17 @@ import type { RootSpec, RunPlan } from './plan.js';
 
 /** runc's masked paths: unreadable inside (an empty read-only tmpfs, or /dev/null). */
 export const MASKED_PATHS = [
-  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
 ];
 
 /** runc's read-only paths. */
@@ -34,7 +43,10 @@ export function rootMounts(root: RootSpec, nodev: boolean): { rootfs: string; pr
   if (root.kind === 'dir') {
     return { rootfs: root.path, prepare: [{ source: root.path, target: root.path, fstype: '', flags: MS.BIND | MS.REC | dev, data: '' }] };
   }
-  return { rootfs: root.target, prepare: [{ source: 'overlay', target: root.target, fstype: 'overlay', flags: dev, data: overlayMountData(root) }] };
+  return {
+    rootfs: root.target,
+    prepare: [{ source: 'overlay', target: root.target, fstype: 'overlay', flags: dev, data: overlayMountData(root) }],
+  };
 }
 
 function mount(source: string, target: string, fstype: string, flags: number, data = ''): HelperOp {
@@ -47,9 +59,13 @@ function cgroupMounts(cg: CgroupPlan, readonly: number): HelperOp[] {
   const ops: HelperOp[] = [mount('tmpfs', '/sys/fs/cgroup', 'tmpfs', NO_SUID_DEV_EXEC, 'mode=755')];
   for (const h of cg.hierarchies) {
     const name = posix.basename(h.mountpoint);
-    ops.push({ op: 'mkdir', path: `/sys/fs/cgroup/${name}`, mode: 0o755 }, mount(h.dir, `/sys/fs/cgroup/${name}`, '', MS.BIND | NO_SUID_DEV_EXEC | readonly));
+    ops.push(
+      { op: 'mkdir', path: `/sys/fs/cgroup/${name}`, mode: 0o755 },
+      mount(h.dir, `/sys/fs/cgroup/${name}`, '', MS.BIND | NO_SUID_DEV_EXEC | readonly),
+    );
     // a hierarchy holding several controllers ("cpu,cpuacct") is also found under each one's name
-    for (const c of h.controllers) if (c !== name && !c.startsWith('name=')) ops.push({ op: 'symlink', target: name, path: `/sys/fs/cgroup/${c}` });
+    for (const c of h.controllers)
+      if (c !== name && !c.startsWith('name=')) ops.push({ op: 'symlink', target: name, path: `/sys/fs/cgroup/${c}` });
   }
   if (readonly) ops.push({ op: 'remount', path: '/sys/fs/cgroup', flags: MS.RDONLY });
   return ops;
@@ -87,7 +103,8 @@ export function mountTable(plan: RunPlan, stateDir: string, cg: CgroupPlan): Hel
   // the files an lxcfs-compatible mount serves, over the container's own (the list `tsproc mounts` prints)
   if (plan.lxcfsRoot) for (const f of SERVED_PATHS) ops.push(mount(`${plan.lxcfsRoot}/${f}`, `/${f}`, '', MS.BIND));
   // an image's root has them in its init layer, written by tsproc: a container may rewrite them
-  if (!plan.image) for (const f of ETC_FILES) ops.push({ op: 'file', path: `/etc/${f}` }, mount(`${stateDir}/${f}`, `/etc/${f}`, '', MS.BIND));
+  if (!plan.image)
+    for (const f of ETC_FILES) ops.push({ op: 'file', path: `/etc/${f}` }, mount(`${stateDir}/${f}`, `/etc/${f}`, '', MS.BIND));
   for (const v of plan.volumes) {
     ops.push(v.type === 'dir' ? { op: 'mkdir', path: v.target, mode: 0o755 } : { op: 'file', path: v.target });
     ops.push(mount(v.source, v.target, '', MS.BIND | MS.REC | (v.readonly ? MS.RDONLY : 0)));

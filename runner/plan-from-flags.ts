@@ -5,8 +5,18 @@ import { TsprocError } from '../src/errors.js';
 import { DEFAULT_MOUNT_DIR } from '../src/served-files.js';
 import { capabilitySet } from './capabilities.js';
 import {
-  badValue, checkCgroupParent, checkHostname, checkName, parseAddHost, parseBytes, parseCpus, parseCpuset, parseEnv,
-  parseEnvFile, parsePidsLimit, parseVolume,
+  badValue,
+  checkCgroupParent,
+  checkHostname,
+  checkName,
+  parseAddHost,
+  parseBytes,
+  parseCpus,
+  parseCpuset,
+  parseEnv,
+  parseEnvFile,
+  parsePidsLimit,
+  parseVolume,
 } from './flag-values.js';
 import type { Digest } from './image/digest.js';
 import { applyImageConfig, type ImageConfig, mergeEnv } from './image/image-config.js';
@@ -81,7 +91,7 @@ function limitsFrom(f: RunFlags, probe: Probe): Limits {
   const limits: Limits = {};
   if (f.memory !== undefined) {
     limits.memory = parseBytes('--memory', f.memory);
-    if (limits.memory < MIN_MEMORY) throw badValue('--memory', f.memory, 'wants at least 6m (docker\'s minimum)');
+    if (limits.memory < MIN_MEMORY) throw badValue('--memory', f.memory, "wants at least 6m (docker's minimum)");
   }
   // 0 is docker's "not set": the default below, and no need of --memory
   const swap = f.memorySwap === undefined || f.memorySwap === '-1' ? f.memorySwap : parseBytes('--memory-swap', f.memorySwap) || undefined;
@@ -126,7 +136,7 @@ function rootFrom(f: RunFlags, probe: Probe): RootSpec {
   const kind = probe.kind(path);
   if (kind === 'missing') throw new TsprocError(`--rootfs ${f.rootfs}: no such directory`, { code: 'ENOENT', path, exitCode: 125 });
   if (kind !== 'dir') throw new TsprocError(`--rootfs ${f.rootfs}: not a directory`, { code: 'ENOTDIR', path, exitCode: 125 });
-  if (path === '/') throw badValue('--rootfs', f.rootfs, 'wants a directory other than the host\'s /');
+  if (path === '/') throw badValue('--rootfs', f.rootfs, "wants a directory other than the host's /");
   return { kind: 'dir', path };
 }
 
@@ -137,7 +147,8 @@ export function buildPlan(f: RunFlags, args: string[], ids: { id: string; name: 
   const net = f.net ?? 'none';
   if (net !== 'none' && net !== 'host') throw badValue('--net', net, 'wants none or host');
   const name = f.name === undefined ? ids.name : checkName('--name', f.name);
-  const hostname = f.hostname !== undefined ? checkHostname('--hostname', f.hostname) : net === 'host' ? probe.hostHostname : ids.id.slice(0, 12);
+  const hostname =
+    f.hostname !== undefined ? checkHostname('--hostname', f.hostname) : net === 'host' ? probe.hostHostname : ids.id.slice(0, 12);
   const fromFiles = (f.envFile ?? []).flatMap((file) => {
     const text = probe.readFile(file);
     if (text === undefined) throw new TsprocError(`--env-file ${file}: cannot read it`, { code: 'ENOENT', path: file, exitCode: 125 });
@@ -145,12 +156,24 @@ export function buildPlan(f: RunFlags, args: string[], ids: { id: string; name: 
   });
   const fromFlags = (f.env ?? []).flatMap((e) => parseEnv('-e', e, probe.env) ?? []);
   // docker's rules: CMD replaces Cmd, --entrypoint replaces Entrypoint and drops Cmd, -e overrides Env by key
-  const run = applyImageConfig(image?.config ?? NO_CONFIG, { ...(f.entrypoint !== undefined ? { entrypoint: f.entrypoint } : {}), cmd: args, env: [...fromFiles, ...fromFlags], ...(f.workdir !== undefined ? { workdir: f.workdir } : {}), ...(f.user !== undefined ? { user: f.user } : {}) });
+  const run = applyImageConfig(image?.config ?? NO_CONFIG, {
+    ...(f.entrypoint !== undefined ? { entrypoint: f.entrypoint } : {}),
+    cmd: args,
+    env: [...fromFiles, ...fromFlags],
+    ...(f.workdir !== undefined ? { workdir: f.workdir } : {}),
+    ...(f.user !== undefined ? { user: f.user } : {}),
+  });
   if (run.argv[0] === '') throw usage('no command given: the command is an empty string');
   const cwd = run.workdir;
-  if (!posix.isAbsolute(cwd)) throw badValue(f.workdir !== undefined ? '-w' : "the image's WorkingDir", cwd, 'wants an absolute path in the container');
+  if (!posix.isAbsolute(cwd))
+    throw badValue(f.workdir !== undefined ? '-w' : "the image's WorkingDir", cwd, 'wants an absolute path in the container');
   const userFlag = f.user !== undefined ? '-u' : "the image's User";
-  const user = resolveUser(userFlag, run.user === '' ? undefined : run.user, rootFile(root, 'etc/passwd', probe), rootFile(root, 'etc/group', probe));
+  const user = resolveUser(
+    userFlag,
+    run.user === '' ? undefined : run.user,
+    rootFile(root, 'etc/passwd', probe),
+    rootFile(root, 'etc/group', probe),
+  );
   const env = mergeEnv([`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`, `HOME=${user.home}`, ...(f.tty ? ['TERM=xterm'] : [])], run.env);
   const lxcfsRoot = f.lxcfsRoot !== undefined ? posix.resolve(f.lxcfsRoot) : f.lxcfs ? DEFAULT_MOUNT_DIR : undefined;
   return {
@@ -182,7 +205,12 @@ function seccompFrom(opts: string[], probe: Probe): SeccompOption {
   let option: SeccompOption = { mode: 'default' };
   for (const o of opts) {
     const m = /^seccomp[=:](.*)$/s.exec(o);
-    if (!m || m[1] === '') throw badValue('--security-opt', o, 'wants seccomp=unconfined or seccomp=PROFILE.json (docker\'s format; the only option tsproc takes)');
+    if (!m || m[1] === '')
+      throw badValue(
+        '--security-opt',
+        o,
+        "wants seccomp=unconfined or seccomp=PROFILE.json (docker's format; the only option tsproc takes)",
+      );
     if (m[1] === 'unconfined') {
       option = { mode: 'unconfined' };
       continue;

@@ -37,7 +37,13 @@ export interface ContainerRecord {
 
 /** Files in the record directory (DATA) and in the state directory (STATE). */
 export const RECORD_FILES = { record: 'container.json', exit: 'exit', log: 'container.log', containerPid: 'container.pid' };
-export const STATE_FILES = { helperConfig: 'helper.conf', monitorPid: 'monitor.pid', control: 'control', wait: 'wait', sysinfoSocket: 'sysinfo.sock' };
+export const STATE_FILES = {
+  helperConfig: 'helper.conf',
+  monitorPid: 'monitor.pid',
+  control: 'control',
+  wait: 'wait',
+  sysinfoSocket: 'sysinfo.sock',
+};
 
 /**
  * The record directory DATA/containers/ID with its record, made whole in a scratch directory and renamed
@@ -112,7 +118,10 @@ export function reserveName(roots: Roots, name: string, id: string): void {
       releaseName(roots, name, holder);
       continue;
     }
-    throw new TsprocError(`the name ${JSON.stringify(name)} is already in use by container ${holder ? shortId(holder) : 'unknown'}: remove it (tsproc rm) or choose another --name`, { code: 'EEXIST', exitCode: 125 });
+    throw new TsprocError(
+      `the name ${JSON.stringify(name)} is already in use by container ${holder ? shortId(holder) : 'unknown'}: remove it (tsproc rm) or choose another --name`,
+      { code: 'EEXIST', exitCode: 125 },
+    );
   }
 }
 

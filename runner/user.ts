@@ -12,7 +12,9 @@ interface PasswdEntry {
 function parsePasswd(text: string): PasswdEntry[] {
   return text.split('\n').flatMap((l) => {
     const f = l.split(':');
-    return f.length >= 7 && /^[0-9]+$/.test(f[2]!) && /^[0-9]+$/.test(f[3]!) ? [{ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5]! }] : [];
+    return f.length >= 7 && /^[0-9]+$/.test(f[2]!) && /^[0-9]+$/.test(f[3]!)
+      ? [{ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5]! }]
+      : [];
   });
 }
 

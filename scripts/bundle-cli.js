@@ -42,7 +42,13 @@ await build({
           const text = await readFile(args.path, 'utf8');
           if (!text.includes('import.meta.url')) return undefined;
           const rel = JSON.stringify(relative(dirname(outfile), args.path));
-          return { contents: text.replaceAll('import.meta.url', `require('node:url').pathToFileURL(require('node:path').join(__dirname, ${rel})).href`), loader: 'js' };
+          return {
+            contents: text.replaceAll(
+              'import.meta.url',
+              `require('node:url').pathToFileURL(require('node:path').join(__dirname, ${rel})).href`,
+            ),
+            loader: 'js',
+          };
         });
       },
     },

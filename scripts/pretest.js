@@ -28,8 +28,12 @@ const wanted = {
   // systemd-analyze verify of deploy/systemd/tsproc.service (test/deploy/systemd-unit)
   systemd: '/usr/bin/systemd-analyze',
 };
-const missing = Object.entries(wanted).filter(([, path]) => !existsSync(path)).map(([pkg]) => pkg);
+const missing = Object.entries(wanted)
+  .filter(([, path]) => !existsSync(path))
+  .map(([pkg]) => pkg);
 if (missing.length > 0 && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
   process.stderr.write(`pretest: installing ${missing.join(' ')}\n`);
-  execSync(`apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')} >/dev/null`, { stdio: 'inherit' });
+  execSync(`apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')} >/dev/null`, {
+    stdio: 'inherit',
+  });
 }

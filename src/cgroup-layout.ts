@@ -9,7 +9,23 @@ export const V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'blkio', 'p
 export type V1Controller = (typeof V1_CONTROLLERS)[number];
 
 /** Every v1 controller the kernel may mount, and named hierarchies (name=systemd) besides. */
-const V1_KNOWN = new Set(['cpuset', 'cpu', 'cpuacct', 'blkio', 'memory', 'devices', 'freezer', 'net_cls', 'perf_event', 'net_prio', 'hugetlb', 'pids', 'rdma', 'misc', 'debug']);
+const V1_KNOWN = new Set([
+  'cpuset',
+  'cpu',
+  'cpuacct',
+  'blkio',
+  'memory',
+  'devices',
+  'freezer',
+  'net_cls',
+  'perf_event',
+  'net_prio',
+  'hugetlb',
+  'pids',
+  'rdma',
+  'misc',
+  'debug',
+]);
 
 /** A mounted v1 hierarchy: its controllers, or its name (`name=systemd`). */
 export interface V1Hierarchy {
@@ -45,12 +61,18 @@ export function detectLayout(mounts: MountEntry[]): CgroupLayout {
       for (const c of V1_CONTROLLERS) if (opts.includes(c) && v1[c] === undefined) v1[c] = m.mountpoint;
       const controllers = opts.filter((o) => V1_KNOWN.has(o) || o.startsWith('name='));
       // a hierarchy mounted twice is one hierarchy
-      if (controllers.length > 0 && !v1Hierarchies.some((h) => h.controllers.join() === controllers.join())) v1Hierarchies.push({ mountpoint: m.mountpoint, controllers });
+      if (controllers.length > 0 && !v1Hierarchies.some((h) => h.controllers.join() === controllers.join()))
+        v1Hierarchies.push({ mountpoint: m.mountpoint, controllers });
     }
   }
   const hasV1 = Object.keys(v1).length > 0;
   if (!hasV1 && unified === undefined) throw new Error('no cgroup filesystem is mounted');
-  return { kind: hasV1 ? (unified === undefined ? 'v1' : 'hybrid') : 'v2', v1, unified, ...(v1Hierarchies.length > 0 ? { v1Hierarchies } : {}) };
+  return {
+    kind: hasV1 ? (unified === undefined ? 'v1' : 'hybrid') : 'v2',
+    v1,
+    unified,
+    ...(v1Hierarchies.length > 0 ? { v1Hierarchies } : {}),
+  };
 }
 
 let cached: CgroupLayout | undefined;

@@ -41,7 +41,10 @@ export function wrapError(err: unknown, context: string, fields: ErrorFields = {
       cause: err,
     });
   }
-  const detail = e?.code && e.syscall ? `${e.syscall} ${e.path ? `\`${e.path}\` ` : ''}failed: ${e.code} (${describeCode(e.code)})` : String(e?.message ?? err);
+  const detail =
+    e?.code && e.syscall
+      ? `${e.syscall} ${e.path ? `\`${e.path}\` ` : ''}failed: ${e.code} (${describeCode(e.code)})`
+      : String(e?.message ?? err);
   return new TsprocError(`${context}: ${detail}`, {
     code: fields.code ?? e?.code,
     syscall: fields.syscall ?? e?.syscall,

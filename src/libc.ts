@@ -22,7 +22,10 @@ export function libc(): Libc {
   try {
     koffi = createRequire(import.meta.url)('koffi');
   } catch (err) {
-    throw new TsprocError(`cannot load the koffi package (run npm install in the tsproc directory): ${(err as Error).message}`, { code: 'ENOENT', cause: err });
+    throw new TsprocError(`cannot load the koffi package (run npm install in the tsproc directory): ${(err as Error).message}`, {
+      code: 'ENOENT',
+      cause: err,
+    });
   }
   const lib = koffi.load('libc.so.6');
   loaded = {

@@ -5,10 +5,7 @@ import { wrapError } from './errors.js';
 import { mountsAt, type MountEntry } from './mountinfo.js';
 
 export type MountState =
-  | { state: 'none' }
-  | { state: 'live'; entry: MountEntry }
-  | { state: 'dead'; entry: MountEntry }
-  | { state: 'stuck'; entry: MountEntry };
+  { state: 'none' } | { state: 'live'; entry: MountEntry } | { state: 'dead'; entry: MountEntry } | { state: 'stuck'; entry: MountEntry };
 
 /**
  * What sits on `dir`: nothing, a live mount, a dead FUSE mount (its daemon gone: ENOTCONN), or one
@@ -30,7 +27,9 @@ export async function probeMount(dir: string, timeoutMs = 2000): Promise<MountSt
   const probe = new Promise<'ok' | 'dead'>((resolve, reject) => {
     child.on('error', (err) => reject(wrapError(err, 'cannot run stat(1) to probe the mount', { path: dir })));
     // other failures (EACCES, ...) mean the kernel reached a filesystem that answers
-    child.on('close', (code) => resolve(code !== 0 && /Transport endpoint is not connected|Software caused connection abort/.test(stderr) ? 'dead' : 'ok'));
+    child.on('close', (code) =>
+      resolve(code !== 0 && /Transport endpoint is not connected|Software caused connection abort/.test(stderr) ? 'dead' : 'ok'),
+    );
   });
   const r = await Promise.race([probe, timeout]);
   clearTimeout(timer);

@@ -62,9 +62,7 @@ export const Opcode = {
 } as const;
 export type OpcodeName = keyof typeof Opcode;
 
-const opcodeNames = new Map<number, OpcodeName>(
-  Object.entries(Opcode).map(([name, code]) => [code, name as OpcodeName]),
-);
+const opcodeNames = new Map<number, OpcodeName>(Object.entries(Opcode).map(([name, code]) => [code, name as OpcodeName]));
 /** The opcode's name for logs, or `OP<n>` for one this header does not know. */
 export function opcodeName(code: number): string {
   return opcodeNames.get(code) ?? `OP${code}`;

@@ -92,7 +92,11 @@ export class HandleStore {
     this.handles = shared.handles;
     this.classes = shared.classes;
     this.lay = layout(shared.handles, shared.classes);
-    this.ints = new Int32Array(shared.sab, 0, this.lay.handleBase + shared.handles * H_FIELDS + shared.classes.reduce((n, c) => n + c.count, 0));
+    this.ints = new Int32Array(
+      shared.sab,
+      0,
+      this.lay.handleBase + shared.handles * H_FIELDS + shared.classes.reduce((n, c) => n + c.count, 0),
+    );
   }
 
   /** A new handle, or 0n when every slot is taken (reads on it are then rendered each time). */
@@ -231,7 +235,8 @@ export class HandleStore {
       // never given back, so blocks are reused from the start rather than in rotation (which touched
       // every block of the class over time: 16 MiB and more for a daemon with a few handles open).
       for (let j = 0; j < c.count; j++) {
-        if (Atomics.load(this.ints, states + j) === 0 && Atomics.compareExchange(this.ints, states + j, 0, 1) === 0) return (k << 24) | (j + 1);
+        if (Atomics.load(this.ints, states + j) === 0 && Atomics.compareExchange(this.ints, states + j, 0, 1) === 0)
+          return (k << 24) | (j + 1);
       }
     }
     return 0;

@@ -84,7 +84,15 @@ export class VirtualTree implements Filesystem {
       nodeid,
       name,
       parent,
-      attr: { ino: nodeid, size: isDir ? 0 : MIN_FILE_SIZE, mode: isDir ? S_IFDIR | 0o555 : S_IFREG | 0o444, nlink: isDir ? 2 : 1, uid: 0, gid: 0, time: this.time },
+      attr: {
+        ino: nodeid,
+        size: isDir ? 0 : MIN_FILE_SIZE,
+        mode: isDir ? S_IFDIR | 0o555 : S_IFREG | 0o444,
+        nlink: isDir ? 2 : 1,
+        uid: 0,
+        gid: 0,
+        time: this.time,
+      },
     };
     if (isDir) node.children = new Map();
     this.nodes.set(nodeid, node);
@@ -163,7 +171,8 @@ export class VirtualTree implements Filesystem {
   }
 
   private keep(spec: FileSpec, fh: bigint, content: Buffer, fresh: boolean): void {
-    if (!this.handles.store(fh, content, fresh) && fh !== 0n) this.warnOnce(`no snapshot room for ${content.length} bytes: reads of ${spec.path} are rendered each time`);
+    if (!this.handles.store(fh, content, fresh) && fh !== 0n)
+      this.warnOnce(`no snapshot room for ${content.length} bytes: reads of ${spec.path} are rendered each time`);
   }
 
   release(_nodeid: bigint, fh: bigint): void {

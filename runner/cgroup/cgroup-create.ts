@@ -17,7 +17,8 @@ function parentDirs(h: CgroupHierarchy, parent: string): string[] {
 
 /** v1 cpuset: a new cgroup starts with no CPUs and no memory nodes; give it its parent's. */
 function inheritCpuset(dir: string): void {
-  for (const f of ['cpuset.cpus', 'cpuset.mems']) if (read(`${dir}/${f}`) === '') writeFileSync(`${dir}/${f}`, read(`${posix.dirname(dir)}/${f}`));
+  for (const f of ['cpuset.cpus', 'cpuset.mems'])
+    if (read(`${dir}/${f}`) === '') writeFileSync(`${dir}/${f}`, read(`${posix.dirname(dir)}/${f}`));
 }
 
 /** v2: a cgroup's controllers are those its parent enables in cgroup.subtree_control. */
@@ -63,7 +64,7 @@ export function createCgroup(plan: CgroupPlan, limits: Limits, devices?: DeviceR
     }
   } catch (err) {
     removeCgroup(plan, made);
-    throw err instanceof TsprocError ? err : wrapError(err, 'cannot create the container\'s cgroup', { exitCode: 125 });
+    throw err instanceof TsprocError ? err : wrapError(err, "cannot create the container's cgroup", { exitCode: 125 });
   }
   return { warnings };
 }
@@ -82,7 +83,7 @@ export function removeCgroup(plan: CgroupPlan, dirs = plan.hierarchies.map((h) =
     try {
       rmdirSync(dir);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw wrapError(err, 'cannot remove the container\'s cgroup');
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw wrapError(err, "cannot remove the container's cgroup");
     }
   }
 }

@@ -29,14 +29,20 @@ export const V2_CONTROLLERS = ['cpu', 'cpuset', 'io', 'memory', 'pids'];
 export function planCgroup(layout: CgroupLayout, parent: string, id: string): CgroupPlan {
   if (layout.kind === 'v2') {
     const dir = posix.join(layout.unified!, parent, id);
-    return { version: 2, parent, hierarchies: [{ mountpoint: layout.unified!, controllers: [], dir, unified: true }], oomCounter: `${dir}/memory.events` };
+    return {
+      version: 2,
+      parent,
+      hierarchies: [{ mountpoint: layout.unified!, controllers: [], dir, unified: true }],
+      oomCounter: `${dir}/memory.events`,
+    };
   }
   // v1 and hybrid: a cgroup in every hierarchy, as runc does: those holding the controllers tsproc
   // limits (cpu and cpuacct may share one), devices, the rest, named ones (name=systemd) and, in
   // hybrid, the unified one: otherwise the container stays in the caller's cgroup there, and a
   // session manager tracking processes by it (systemd, elogind) kills it with the caller's session.
   const hierarchies: CgroupHierarchy[] = v1Hierarchies(layout).map((h) => ({ ...h, dir: posix.join(h.mountpoint, parent, id) }));
-  if (layout.unified) hierarchies.push({ mountpoint: layout.unified, controllers: [], dir: posix.join(layout.unified, parent, id), unified: true });
+  if (layout.unified)
+    hierarchies.push({ mountpoint: layout.unified, controllers: [], dir: posix.join(layout.unified, parent, id), unified: true });
   const memory = hierarchies.find((h) => h.controllers.includes('memory'));
   return { version: 1, parent, hierarchies, ...(memory ? { oomCounter: `${memory.dir}/memory.oom_control` } : {}) };
 }
@@ -64,7 +70,8 @@ const PERIOD_US = 100000;
 /** The limit files, in the order they must be written (v1: memory before memory+swap). */
 export function limitWrites(version: 1 | 2, limits: Limits, parentCpusetMems = ''): LimitWrite[] {
   const w: LimitWrite[] = [];
-  const add = (controller: string, file: string, value: string | number) => w.push({ controller: version === 2 ? '' : controller, file, value: String(value) });
+  const add = (controller: string, file: string, value: string | number) =>
+    w.push({ controller: version === 2 ? '' : controller, file, value: String(value) });
   const quota = limits.cpus === undefined ? undefined : Math.round(limits.cpus * PERIOD_US);
   if (version === 1) {
     if (limits.cpusetCpus !== undefined) add('cpuset', 'cpuset.cpus', limits.cpusetCpus);
@@ -80,7 +87,8 @@ export function limitWrites(version: 1 | 2, limits: Limits, parentCpusetMems = '
     if (limits.cpusetCpus !== undefined) add('cpuset', 'cpuset.cpus', limits.cpusetCpus);
     if (limits.memory !== undefined) add('memory', 'memory.max', limits.memory);
     // v2's swap file counts swap alone: docker's memory+swap less the memory
-    if (limits.memorySwap !== undefined) add('memory', 'memory.swap.max', limits.memorySwap === 'max' ? 'max' : limits.memorySwap - limits.memory!);
+    if (limits.memorySwap !== undefined)
+      add('memory', 'memory.swap.max', limits.memorySwap === 'max' ? 'max' : limits.memorySwap - limits.memory!);
     if (quota !== undefined) add('cpu', 'cpu.max', `${quota} ${PERIOD_US}`);
     if (limits.pidsLimit !== undefined) add('pids', 'pids.max', limits.pidsLimit);
   }

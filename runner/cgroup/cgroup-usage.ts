@@ -32,7 +32,10 @@ export function readUsage(cg: CgroupPlan): Usage | undefined {
     const dir = (c: string) => cg.hierarchies.find((h) => h.controllers.includes(c))!.dir;
     return {
       cpuNs: Number(read(`${dir('cpuacct')}/cpuacct.usage`)),
-      memory: Math.max(0, Number(read(`${dir('memory')}/memory.usage_in_bytes`)) - stat(`${dir('memory')}/memory.stat`, 'total_inactive_file')),
+      memory: Math.max(
+        0,
+        Number(read(`${dir('memory')}/memory.usage_in_bytes`)) - stat(`${dir('memory')}/memory.stat`, 'total_inactive_file'),
+      ),
       memoryLimit: limit(read(`${dir('memory')}/memory.limit_in_bytes`)),
       pids: Number(read(`${dir('pids')}/pids.current`)),
     };
@@ -43,7 +46,7 @@ export function readUsage(cg: CgroupPlan): Usage | undefined {
 
 /** The pids of its tasks (host pids). */
 export function cgroupPids(cg: CgroupPlan): number[] {
-  const h = cg.version === 2 ? cg.hierarchies[0] : cg.hierarchies.find((x) => x.controllers.includes('pids')) ?? cg.hierarchies[0];
+  const h = cg.version === 2 ? cg.hierarchies[0] : (cg.hierarchies.find((x) => x.controllers.includes('pids')) ?? cg.hierarchies[0]);
   try {
     return read(`${h!.dir}/cgroup.procs`).split('\n').filter(Boolean).map(Number);
   } catch {

@@ -39,7 +39,10 @@ function kind(st: Stats): string {
 
 export class ArchiveDir {
   /** `dir` is a real directory (not a link); `noun` names it in messages: the layout, the archive. */
-  constructor(readonly dir: string, readonly noun: 'layout' | 'archive') {}
+  constructor(
+    readonly dir: string,
+    readonly noun: 'layout' | 'archive',
+  ) {}
 
   /** Whether `rel` names a file inside (other trouble is left for open() to report). */
   has(rel: string): boolean {
@@ -53,7 +56,8 @@ export class ArchiveDir {
 
   /** `rel` opened for reading: a regular file inside, or a refusal `WHAT: REL: why`. */
   open(rel: string, what: string): OpenFile {
-    const fail = (why: string, code: string) => new TsprocError(`${what ? `${what}: ` : ''}${rel}: ${why}`, { code, path: join(this.dir, rel) });
+    const fail = (why: string, code: string) =>
+      new TsprocError(`${what ? `${what}: ` : ''}${rel}: ${why}`, { code, path: join(this.dir, rel) });
     const wanted = parts(rel).join('/');
     const dirs = [openSync(this.dir, DIR_FLAGS)];
     const names: string[] = [];
@@ -112,7 +116,10 @@ export class ArchiveDir {
     const { fd, size } = this.open(rel, what);
     try {
       if (declared !== undefined) checkSize(what, declared, size);
-      if (size > MAX_JSON) throw new TsprocError(`${what}: ${rel}: ${size} bytes: more than a JSON document may have (${MAX_JSON >> 20} MiB): refused`, { code: 'EFBIG' });
+      if (size > MAX_JSON)
+        throw new TsprocError(`${what}: ${rel}: ${size} bytes: more than a JSON document may have (${MAX_JSON >> 20} MiB): refused`, {
+          code: 'EFBIG',
+        });
       const buf = Buffer.alloc(size + 1); // one more: a file that grew meanwhile shows
       let n = 0;
       while (n < buf.length) {
@@ -120,7 +127,10 @@ export class ArchiveDir {
         if (r === 0) break;
         n += r;
       }
-      if (n !== size) throw new TsprocError(`${what}: ${rel}: changed while it was read (${size} bytes, then ${n > size ? 'more' : n})`, { code: 'EBADMSG' });
+      if (n !== size)
+        throw new TsprocError(`${what}: ${rel}: changed while it was read (${size} bytes, then ${n > size ? 'more' : n})`, {
+          code: 'EBADMSG',
+        });
       return buf.subarray(0, n);
     } finally {
       closeSync(fd);

@@ -42,7 +42,8 @@ export function decompress(what: string, signal?: AbortSignal): (source: AsyncIt
     const kind = sniff(head);
     if (kind !== 'none') await testGate('decompress', signal);
     if (kind === 'none') return yield* rest;
-    if (kind === 'bzip2' || kind === 'xz') throw new TsprocError(`${what}: ${kind}-compressed layers are not supported (gzip, zstd or plain tar)`, { code: 'EINVAL' });
+    if (kind === 'bzip2' || kind === 'xz')
+      throw new TsprocError(`${what}: ${kind}-compressed layers are not supported (gzip, zstd or plain tar)`, { code: 'EINVAL' });
     if (kind === 'zstd') return yield* zstdFrames(rest, what);
     const d = createGunzip();
     const input = Readable.from(rest);
@@ -53,7 +54,9 @@ export function decompress(what: string, signal?: AbortSignal): (source: AsyncIt
     try {
       for await (const chunk of d) yield chunk as Buffer;
     } catch (err) {
-      throw err instanceof TsprocError ? err : new TsprocError(`${what}: cannot decompress it (${kind}): ${(err as Error).message}`, { code: 'EBADMSG' });
+      throw err instanceof TsprocError
+        ? err
+        : new TsprocError(`${what}: cannot decompress it (${kind}): ${(err as Error).message}`, { code: 'EBADMSG' });
     } finally {
       signal?.removeEventListener('abort', stop);
       d.destroy();

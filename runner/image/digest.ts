@@ -11,8 +11,10 @@ const DIGEST = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
 export function parseDigest(value: unknown, what: string): Digest {
   const m = typeof value === 'string' ? DIGEST.exec(value) : null;
   if (!m) throw new TsprocError(`${what}: ${JSON.stringify(value)} is not a digest (sha256:<64 hex digits>)`, { code: 'EINVAL' });
-  if (m[1] !== 'sha256') throw new TsprocError(`${what}: digest algorithm ${m[1]} is not supported (tsproc reads sha256)`, { code: 'EINVAL' });
-  if (!/^[0-9a-f]{64}$/.test(m[2]!)) throw new TsprocError(`${what}: ${JSON.stringify(value)} is not a sha256 digest (64 lowercase hex digits)`, { code: 'EINVAL' });
+  if (m[1] !== 'sha256')
+    throw new TsprocError(`${what}: digest algorithm ${m[1]} is not supported (tsproc reads sha256)`, { code: 'EINVAL' });
+  if (!/^[0-9a-f]{64}$/.test(m[2]!))
+    throw new TsprocError(`${what}: ${JSON.stringify(value)} is not a sha256 digest (64 lowercase hex digits)`, { code: 'EINVAL' });
   return value as Digest;
 }
 
@@ -25,7 +27,10 @@ export function sha256(data: Buffer | string): Digest {
 /** Refuses content whose size is not the one its descriptor promised. */
 export function checkSize(what: string, expected: number, actual: number): void {
   if (expected !== actual) {
-    throw new TsprocError(`${what}: size mismatch: the descriptor says ${expected} bytes, the content has ${actual} (corrupted or truncated)`, { code: 'EBADMSG' });
+    throw new TsprocError(
+      `${what}: size mismatch: the descriptor says ${expected} bytes, the content has ${actual} (corrupted or truncated)`,
+      { code: 'EBADMSG' },
+    );
   }
 }
 
@@ -33,7 +38,9 @@ export function checkSize(what: string, expected: number, actual: number): void 
 export function checkDigest(what: string, expected: Digest, actual: Digest, size?: { expected?: number; actual: number }): void {
   if (size?.expected !== undefined) checkSize(what, size.expected, size.actual);
   if (expected !== actual) {
-    throw new TsprocError(`${what}: digest mismatch: expected ${expected}, the content hashes to ${actual} (corrupted or altered)`, { code: 'EBADMSG' });
+    throw new TsprocError(`${what}: digest mismatch: expected ${expected}, the content hashes to ${actual} (corrupted or altered)`, {
+      code: 'EBADMSG',
+    });
   }
 }
 

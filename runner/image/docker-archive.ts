@@ -46,11 +46,17 @@ export function readDockerArchive(dir: string, label: string): ImageSource {
     if (named) checkDigest(`${what}: config ${basename(configPath)}`, named, id);
     const parsed = parseConfig(bytes, `${what}: config`);
     if (!Array.isArray(e.Layers) || e.Layers.length !== parsed.diffIds.length) {
-      throw new TsprocError(`${what}: manifest.json lists ${Array.isArray(e.Layers) ? e.Layers.length : 'no'} layers but the config has ${parsed.diffIds.length} diff_ids`, { code: 'EINVAL' });
+      throw new TsprocError(
+        `${what}: manifest.json lists ${Array.isArray(e.Layers) ? e.Layers.length : 'no'} layers but the config has ${parsed.diffIds.length} diff_ids`,
+        { code: 'EINVAL' },
+      );
     }
     const layers = e.Layers.map((rel: unknown, j: number) => {
       const path = inside(rel, `${what}: Layers[${j}]`);
-      return fileLayer(archive, path, `${what}: layer ${j + 1} (${String(rel)})`, { digest: digestInName(String(rel)), diffId: parsed.diffIds[j]! });
+      return fileLayer(archive, path, `${what}: layer ${j + 1} (${String(rel)})`, {
+        digest: digestInName(String(rel)),
+        diffId: parsed.diffIds[j]!,
+      });
     });
     return { names, config: { bytes, id, parsed }, layers };
   });

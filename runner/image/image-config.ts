@@ -21,7 +21,8 @@ export interface ParsedConfig {
 
 const strings = (v: unknown, what: string): string[] => {
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw new TsprocError(`image config: ${what} is not a list of strings`, { code: 'EINVAL' });
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string'))
+    throw new TsprocError(`image config: ${what} is not a list of strings`, { code: 'EINVAL' });
   return v as string[];
 };
 const string = (v: unknown, what: string): string => {
@@ -84,7 +85,8 @@ export function applyImageConfig(image: ImageConfig, o: RunOverrides): Resolved 
   const entrypoint = o.entrypoint === undefined ? image.entrypoint : o.entrypoint === '' ? [] : [o.entrypoint];
   const cmd = o.cmd && o.cmd.length > 0 ? o.cmd : o.entrypoint === undefined ? image.cmd : [];
   const argv = [...entrypoint, ...cmd];
-  if (argv.length === 0) throw new TsprocError('no command: the image has no Entrypoint or Cmd, and none was given', { code: 'EINVAL', exitCode: 125 });
+  if (argv.length === 0)
+    throw new TsprocError('no command: the image has no Entrypoint or Cmd, and none was given', { code: 'EINVAL', exitCode: 125 });
   return { argv, env: mergeEnv(image.env, o.env ?? []), workdir: o.workdir || image.workingDir || '/', user: o.user ?? image.user };
 }
 

@@ -46,10 +46,16 @@ export async function importImage(store: ImageStore, path: string, opts: ImportO
   try {
     const source = await openSource(path, staging.dir, opts.signal);
     if (name && source.images.length > 1) {
-      throw new TsprocError(`${path} holds ${source.images.length} images: --name can name only one (import without it to use the archive's names)`, { code: 'EINVAL' });
+      throw new TsprocError(
+        `${path} holds ${source.images.length} images: --name can name only one (import without it to use the archive's names)`,
+        { code: 'EINVAL' },
+      );
     }
     const needed = (l: SourceLayer) => !l.diffId || !store.hasLayer(l.diffId);
-    const total = source.images.flatMap((i) => i.layers).filter(needed).reduce((n, l) => n + l.total, 0);
+    const total = source.images
+      .flatMap((i) => i.layers)
+      .filter(needed)
+      .reduce((n, l) => n + l.total, 0);
     let done = 0;
     const onBytes = (n: number) => opts.onProgress?.((done += n), total);
 
@@ -75,12 +81,19 @@ export async function importImage(store: ImageStore, path: string, opts: ImportO
       }
       const config = image.config?.bytes ?? rootfsConfig(diffIds, path);
       parseConfig(config, 'the new image config');
-      images.push({ id: image.config?.id ?? sha256(config), config, names: name ? [name] : image.names, layers: diffIds.length, newLayers });
+      images.push({
+        id: image.config?.id ?? sha256(config),
+        config,
+        names: name ? [name] : image.names,
+        layers: diffIds.length,
+        newLayers,
+      });
     }
     if (opts.signal?.aborted) throw interrupted();
 
     // the commit: layers first, then images, then names, each a rename (a concurrent import of the same layer wins)
-    for (const [diffId, dir] of staged) commitDir(dir, store.paths.layer(diffId), () => store.removeLayer(diffId), existsSync(join(store.paths.layer(diffId), 'layer.json')));
+    for (const [diffId, dir] of staged)
+      commitDir(dir, store.paths.layer(diffId), () => store.removeLayer(diffId), existsSync(join(store.paths.layer(diffId), 'layer.json')));
     for (const i of images) {
       const dir = join(staging.dir, 'images', hexOf(i.id));
       mkdirSync(dir, { recursive: true });
@@ -91,7 +104,11 @@ export async function importImage(store: ImageStore, path: string, opts: ImportO
       commitDir(dir, store.paths.image(i.id), () => store.removeImage(i.id), existing !== undefined);
       for (const n of i.names) store.setName(n, i.id);
     }
-    return { format: source.format, images: images.map(({ id, names, layers, newLayers }) => ({ id, names, layers, newLayers })), notices: source.notices };
+    return {
+      format: source.format,
+      images: images.map(({ id, names, layers, newLayers }) => ({ id, names, layers, newLayers })),
+      notices: source.notices,
+    };
   } catch (err) {
     if (opts.signal?.aborted) throw interrupted();
     throw err instanceof TsprocError ? err : wrapError(err, `importing ${path}`);
@@ -120,9 +137,16 @@ async function unpackSourceLayer(layer: SourceLayer, dir: string, onBytes: (n: n
   const diff = new DigestTap();
   let unpacked: UnpackedLayer | undefined;
   try {
-    await pipeline(layer.open(), blob, decompress(layer.what, signal), diff, async (source: AsyncIterable<Buffer>) => {
-      unpacked = await unpackLayer(source, dir);
-    }, ...(signal ? [{ signal }] : []));
+    await pipeline(
+      layer.open(),
+      blob,
+      decompress(layer.what, signal),
+      diff,
+      async (source: AsyncIterable<Buffer>) => {
+        unpacked = await unpackLayer(source, dir);
+      },
+      ...(signal ? [{ signal }] : []),
+    );
   } catch (err) {
     if (signal?.aborted) throw err;
     // content that does not match its digest is reported as that, whatever it broke on the way
@@ -130,7 +154,9 @@ async function unpackSourceLayer(layer: SourceLayer, dir: string, onBytes: (n: n
     if (layer.digest && raw) checkDigest(`${layer.what}: blob`, layer.digest, raw.digest, { expected: layer.size, actual: raw.bytes });
     const tar = layer.diffId ? await digestOf(layer, true) : undefined;
     if (layer.diffId && tar) checkDigest(`${layer.what}: uncompressed content (diff_id)`, layer.diffId, tar.digest);
-    throw err instanceof TsprocError ? new TsprocError(`${layer.what}: ${err.message}`, { code: err.code, path: err.path, cause: err }) : wrapError(err, layer.what);
+    throw err instanceof TsprocError
+      ? new TsprocError(`${layer.what}: ${err.message}`, { code: err.code, path: err.path, cause: err })
+      : wrapError(err, layer.what);
   }
   if (layer.digest) checkDigest(`${layer.what}: blob`, layer.digest, blob.digest(), { expected: layer.size, actual: blob.bytes });
   const diffId = diff.digest();
@@ -156,12 +182,14 @@ const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm',
 /** The config of an image made from a plain root filesystem: its layer, nothing to run by default. */
 function rootfsConfig(diffIds: Digest[], path: string): Buffer {
   const created = new Date().toISOString();
-  return Buffer.from(JSON.stringify({
-    created,
-    architecture: ARCH[process.arch] ?? process.arch,
-    os: 'linux',
-    config: {},
-    rootfs: { type: 'layers', diff_ids: diffIds },
-    history: [{ created, created_by: `tsproc image import ${path}` }],
-  }));
+  return Buffer.from(
+    JSON.stringify({
+      created,
+      architecture: ARCH[process.arch] ?? process.arch,
+      os: 'linux',
+      config: {},
+      rootfs: { type: 'layers', diff_ids: diffIds },
+      history: [{ created, created_by: `tsproc image import ${path}` }],
+    }),
+  );
 }

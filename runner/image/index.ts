@@ -8,6 +8,16 @@ export { Staging } from './staging.js';
 export { StorePaths } from './store-paths.js';
 export { applyImageConfig, mergeEnv, type ImageConfig, type Resolved, type RunOverrides } from './image-config.js';
 export {
-  prepareContainerRoot, removeContainerRoot, containerRootPaths, overlayMountData, overlayRoot,
-  type ContainerRoot, type DirRoot, type EtcFiles, type OverlayRoot, type PrepareOptions, type PreparedRoot, type StorageDriver,
+  prepareContainerRoot,
+  removeContainerRoot,
+  containerRootPaths,
+  overlayMountData,
+  overlayRoot,
+  type ContainerRoot,
+  type DirRoot,
+  type EtcFiles,
+  type OverlayRoot,
+  type PrepareOptions,
+  type PreparedRoot,
+  type StorageDriver,
 } from './prepare-root.js';

@@ -26,7 +26,8 @@ export function normalizeEntryPath(raw: string, what: string): string {
   if (parts.includes('..')) throw hostile(raw, `${what} contains '..' (path traversal)`);
   const path = parts.join('/');
   const bytes = Buffer.byteLength(path);
-  if (bytes > MAX_ENTRY_PATH) throw hostile(raw, `${what} of ${bytes} bytes, longer than the ${MAX_ENTRY_PATH} a layer may have (PATH_MAX)`);
+  if (bytes > MAX_ENTRY_PATH)
+    throw hostile(raw, `${what} of ${bytes} bytes, longer than the ${MAX_ENTRY_PATH} a layer may have (PATH_MAX)`);
   return path;
 }
 
@@ -81,8 +82,13 @@ export class LayerTree {
     const target = normalizeEntryPath(rawTarget, 'hard link target');
     this.#parents(raw, target, 'hard link target');
     const kind = this.#kinds.get(target);
-    if (kind === undefined) throw hostile(raw, `hard link to ${JSON.stringify(rawTarget)}, which is not an earlier entry of this layer (links may not reach outside it)`);
-    if (kind === 'dir' || kind === 'whiteout') throw hostile(raw, `hard link to ${JSON.stringify(rawTarget)}, a ${kind === 'dir' ? 'directory' : 'whiteout'}`);
+    if (kind === undefined)
+      throw hostile(
+        raw,
+        `hard link to ${JSON.stringify(rawTarget)}, which is not an earlier entry of this layer (links may not reach outside it)`,
+      );
+    if (kind === 'dir' || kind === 'whiteout')
+      throw hostile(raw, `hard link to ${JSON.stringify(rawTarget)}, a ${kind === 'dir' ? 'directory' : 'whiteout'}`);
     return target;
   }
 

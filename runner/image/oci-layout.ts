@@ -19,17 +19,28 @@ interface Descriptor {
 const INDEX = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 const REF_NAME = 'org.opencontainers.image.ref.name';
 const FULL_NAME = 'io.containerd.image.name';
-const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const ARCH: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
 
 /** `label` names the layout in messages and gives the name for a bare-tag ref (`DIR:TAG`). */
 export function readOciLayout(dir: string, label: string): ImageSource {
   const archive = new ArchiveDir(dir, 'layout');
   const layout = readJson<{ imageLayoutVersion?: unknown }>(archive, 'oci-layout', label);
   if (typeof layout.imageLayoutVersion !== 'string' || !layout.imageLayoutVersion.startsWith('1.')) {
-    throw new TsprocError(`${label}: oci-layout: unsupported imageLayoutVersion ${JSON.stringify(layout.imageLayoutVersion)}`, { code: 'EINVAL' });
+    throw new TsprocError(`${label}: oci-layout: unsupported imageLayoutVersion ${JSON.stringify(layout.imageLayoutVersion)}`, {
+      code: 'EINVAL',
+    });
   }
   const index = readJson<{ manifests?: unknown }>(archive, 'index.json', label);
-  if (!Array.isArray(index.manifests) || index.manifests.length === 0) throw new TsprocError(`${label}: index.json lists no images`, { code: 'EINVAL' });
+  if (!Array.isArray(index.manifests) || index.manifests.length === 0)
+    throw new TsprocError(`${label}: index.json lists no images`, { code: 'EINVAL' });
   const notices: string[] = [];
   const blob = (d: Descriptor) => `blobs/sha256/${hexOf(d.digest)}`;
   const json = <T>(d: Descriptor, what: string): T => parseJson<T>(readVerified(archive, blob(d), what, d.digest, d.size), what);
@@ -38,19 +49,26 @@ export function readOciLayout(dir: string, label: string): ImageSource {
     let desc = descriptor(raw, `${label}: index.json manifests[${i}]`);
     const names = namesOf(desc, label, notices);
     const what = names[0] ?? `image ${i + 1} of ${label}`;
-    if (INDEX.has(desc.mediaType ?? '')) desc = pickPlatform(json<{ manifests?: unknown[] }>(desc, `${what}: image index`).manifests ?? [], `${what}: image index`);
+    if (INDEX.has(desc.mediaType ?? ''))
+      desc = pickPlatform(json<{ manifests?: unknown[] }>(desc, `${what}: image index`).manifests ?? [], `${what}: image index`);
     const manifest = json<{ config?: unknown; layers?: unknown }>(desc, `${what}: manifest ${desc.digest}`);
     const configDesc = descriptor(manifest.config, `${what}: manifest config`);
     const bytes = readVerified(archive, blob(configDesc), `${what}: config ${configDesc.digest}`, configDesc.digest, configDesc.size);
     const parsed = parseConfig(bytes, `${what}: config`);
     if (!Array.isArray(manifest.layers)) throw new TsprocError(`${what}: the manifest has no layers list`, { code: 'EINVAL' });
     if (manifest.layers.length !== parsed.diffIds.length) {
-      throw new TsprocError(`${what}: the manifest has ${manifest.layers.length} layers but the config ${parsed.diffIds.length} diff_ids`, { code: 'EINVAL' });
+      throw new TsprocError(`${what}: the manifest has ${manifest.layers.length} layers but the config ${parsed.diffIds.length} diff_ids`, {
+        code: 'EINVAL',
+      });
     }
     const layers = manifest.layers.map((l, j) => {
       const d = descriptor(l, `${what}: manifest layers[${j}]`);
       const lwhat = `${what}: layer ${j + 1} (${d.digest})`;
-      if (!archive.has(blob(d))) throw new TsprocError(`${lwhat}: the blob is not in the layout${/foreign|nondistributable/.test(d.mediaType ?? '') ? ' (a non-distributable layer)' : ''}`, { code: 'ENOENT', path: blob(d) });
+      if (!archive.has(blob(d)))
+        throw new TsprocError(
+          `${lwhat}: the blob is not in the layout${/foreign|nondistributable/.test(d.mediaType ?? '') ? ' (a non-distributable layer)' : ''}`,
+          { code: 'ENOENT', path: blob(d) },
+        );
       return fileLayer(archive, blob(d), lwhat, { digest: d.digest, size: d.size, diffId: parsed.diffIds[j]! });
     });
     return { names, config: { bytes, id: configDesc.digest, parsed }, layers };
@@ -61,7 +79,8 @@ export function readOciLayout(dir: string, label: string): ImageSource {
 function descriptor(raw: unknown, what: string): Descriptor {
   const d = raw as Partial<Descriptor> | undefined;
   if (!d || typeof d !== 'object') throw new TsprocError(`${what}: not a descriptor`, { code: 'EINVAL' });
-  if (d.size !== undefined && (!Number.isSafeInteger(d.size) || d.size < 0)) throw new TsprocError(`${what}: bad size ${JSON.stringify(d.size)}`, { code: 'EINVAL' });
+  if (d.size !== undefined && (!Number.isSafeInteger(d.size) || d.size < 0))
+    throw new TsprocError(`${what}: bad size ${JSON.stringify(d.size)}`, { code: 'EINVAL' });
   return { ...d, digest: parseDigest(d.digest, what) } as Descriptor;
 }
 
@@ -69,7 +88,15 @@ function descriptor(raw: unknown, what: string): Descriptor {
 function namesOf(d: Descriptor, label: string, notices: string[]): string[] {
   const full = d.annotations?.[FULL_NAME];
   const ref = d.annotations?.[REF_NAME];
-  const raw = full ?? (ref === undefined ? undefined : isBareTag(ref) ? `${basename(label).replace(/\.(tar|tgz|tar\.gz)$/, '').toLowerCase()}:${ref}` : ref);
+  const raw =
+    full ??
+    (ref === undefined
+      ? undefined
+      : isBareTag(ref)
+        ? `${basename(label)
+            .replace(/\.(tar|tgz|tar\.gz)$/, '')
+            .toLowerCase()}:${ref}`
+        : ref);
   if (raw === undefined) return [];
   try {
     return [normalizeName(raw, 'name in the layout')];

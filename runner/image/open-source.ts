@@ -50,13 +50,20 @@ function unpackError(err: unknown, path: string): TsprocError {
   if (!e?.tarCode || e.entry?.path === undefined) return wrapError(err, `${path}: unpacking the archive`);
   const link = e.entry.type === 'Link' ? 'a hard link' : 'a symbolic link';
   const why = e.linkpath !== undefined ? `${link} to ${e.linkpath}, outside the archive: refused` : e.message.replace(/^TAR_[A-Z_]+: /, '');
-  return new TsprocError(`${path}: unpacking the archive: ${e.entry.path.replace(/^(\.\/)+/, '')}: ${why}`, { code: 'EINVAL', path, cause: err });
+  return new TsprocError(`${path}: unpacking the archive: ${e.entry.path.replace(/^(\.\/)+/, '')}: ${why}`, {
+    code: 'EINVAL',
+    path,
+    cause: err,
+  });
 }
 
 /** The names at the top of a tar archive (gzip allowed); refuses what is not one. */
 async function topLevelNames(file: string, signal?: AbortSignal): Promise<Set<string>> {
   const names = new Set<string>();
-  const parser = new Parser({ strict: true, onReadEntry: (e) => (names.add(e.path.replace(/^(\.\/)+/, '').replace(/\/$/, '')), e.resume()) });
+  const parser = new Parser({
+    strict: true,
+    onReadEntry: (e) => (names.add(e.path.replace(/^(\.\/)+/, '').replace(/\/$/, '')), e.resume()),
+  });
   try {
     await readTar(file, parser, signal);
   } catch (err) {

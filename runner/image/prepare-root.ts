@@ -58,15 +58,19 @@ export interface ContainerRoot {
 /** `-o` for mount -t overlay (mount(2)'s data): lowerdir=...,upperdir=...,workdir=... */
 export function overlayMountData(root: Pick<OverlayRoot, 'lowerdirs' | 'upperdir' | 'workdir'>): string {
   for (const d of [...root.lowerdirs, root.upperdir ?? '', root.workdir ?? '']) {
-    if (/[,:\\]/.test(d)) throw new TsprocError(`overlayfs cannot take the path ${JSON.stringify(d)} (it has , : or \\)`, { code: 'EINVAL', path: d });
+    if (/[,:\\]/.test(d))
+      throw new TsprocError(`overlayfs cannot take the path ${JSON.stringify(d)} (it has , : or \\)`, { code: 'EINVAL', path: d });
   }
-  return [`lowerdir=${root.lowerdirs.join(':')}`, ...(root.upperdir ? [`upperdir=${root.upperdir}`, `workdir=${root.workdir}`] : [])].join(',');
+  return [`lowerdir=${root.lowerdirs.join(':')}`, ...(root.upperdir ? [`upperdir=${root.upperdir}`, `workdir=${root.workdir}`] : [])].join(
+    ',',
+  );
 }
 
 export function prepareContainerRoot(store: ImageStore, ref: string, opts: PrepareOptions): ContainerRoot {
   const image = store.resolve(ref);
   const missing = image.config.diffIds.filter((d) => !store.hasLayer(d));
-  if (missing.length > 0) throw new TsprocError(`image ${ref}: layer ${missing[0]} is missing from the store: import the image again`, { code: 'ENOENT' });
+  if (missing.length > 0)
+    throw new TsprocError(`image ${ref}: layer ${missing[0]} is missing from the store: import the image again`, { code: 'ENOENT' });
   const dir = opts.containerDir;
   const paths = containerRootPaths(dir);
   const overlay = overlayRoot(dir, store.layerDirs(image), opts.readOnly ?? false);
@@ -98,17 +102,33 @@ export function prepareContainerRoot(store: ImageStore, ref: string, opts: Prepa
 /** The overlay a container of these layers (top first) gets in containerDir: the init layer on top, no upper when read-only. */
 export function overlayRoot(containerDir: string, layerDirs: string[], readOnly: boolean): OverlayRoot {
   const paths = containerRootPaths(containerDir);
-  return { kind: 'overlay', target: paths.rootfs, lowerdirs: [paths.init, ...layerDirs], ...(readOnly ? {} : { upperdir: paths.upper, workdir: paths.work }) };
+  return {
+    kind: 'overlay',
+    target: paths.rootfs,
+    lowerdirs: [paths.init, ...layerDirs],
+    ...(readOnly ? {} : { upperdir: paths.upper, workdir: paths.work }),
+  };
 }
 
 export function containerRootPaths(containerDir: string): { init: string; upper: string; work: string; rootfs: string } {
-  return { init: join(containerDir, 'init'), upper: join(containerDir, 'upper'), work: join(containerDir, 'work'), rootfs: join(containerDir, 'rootfs') };
+  return {
+    init: join(containerDir, 'init'),
+    upper: join(containerDir, 'upper'),
+    work: join(containerDir, 'work'),
+    rootfs: join(containerDir, 'rootfs'),
+  };
 }
 
 /** Removes what prepareContainerRoot made (the root must be unmounted first: refused while it is mounted). */
 export function removeContainerRoot(containerDir: string): void {
   const paths = containerRootPaths(containerDir);
-  const mounted = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === paths.rootfs);
-  if (mounted) throw new TsprocError(`${paths.rootfs} is still mounted: unmount it before removing the container's root`, { code: 'EBUSY', path: paths.rootfs });
+  const mounted = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === paths.rootfs);
+  if (mounted)
+    throw new TsprocError(`${paths.rootfs} is still mounted: unmount it before removing the container's root`, {
+      code: 'EBUSY',
+      path: paths.rootfs,
+    });
   for (const d of Object.values(paths)) removeTree(d);
 }

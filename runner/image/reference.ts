@@ -14,7 +14,8 @@ export function normalizeName(ref: string, what = 'image name'): string {
   const colon = ref.lastIndexOf(':');
   const [name, tag] = colon > slash ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, 'latest'];
   if (!TAG.test(tag)) throw bad(ref, what, `the tag ${JSON.stringify(tag)} is not valid (letters, digits, _ . -; at most 128)`);
-  if (!NAME.test(name) || name.length > 255) throw bad(ref, what, 'a name is lowercase letters and digits, separated by . _ - or /, with an optional registry host first');
+  if (!NAME.test(name) || name.length > 255)
+    throw bad(ref, what, 'a name is lowercase letters and digits, separated by . _ - or /, with an optional registry host first');
   return `${name}:${tag}`;
 }
 

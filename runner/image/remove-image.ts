@@ -15,7 +15,12 @@ export interface RmiResult {
   layers: FreedLayer[];
 }
 
-export async function removeImages(store: ImageStore, refs: string[], containers: ContainerRefs, opts: { force?: boolean } = {}): Promise<RmiResult> {
+export async function removeImages(
+  store: ImageStore,
+  refs: string[],
+  containers: ContainerRefs,
+  opts: { force?: boolean } = {},
+): Promise<RmiResult> {
   const result: RmiResult = { untagged: [], deleted: [], hidden: [], layers: [] };
   const users = await containers.list();
   for (const ref of refs) {
@@ -24,13 +29,18 @@ export async function removeImages(store: ImageStore, refs: string[], containers
     const byName = name !== undefined && image.names.includes(name);
     const goes = byName ? [name] : image.names;
     if (!byName && image.names.length > 1 && !opts.force) {
-      throw new TsprocError(`image ${ref} has several names (${image.names.join(', ')}): remove them by name, or use -f`, { code: 'EBUSY' });
+      throw new TsprocError(`image ${ref} has several names (${image.names.join(', ')}): remove them by name, or use -f`, {
+        code: 'EBUSY',
+      });
     }
     const last = goes.length >= image.names.length;
     const using = users.filter((c) => c.image === image.id);
     if (last && using.length > 0 && !opts.force) {
       const list = using.map((c) => `${c.name} (${c.id.slice(0, 12)}, ${c.running ? 'running' : 'exited'})`).join(', ');
-      throw new TsprocError(`image ${ref} is used by container${using.length > 1 ? 's' : ''} ${list}: remove ${using.length > 1 ? 'them' : 'it'} first, or use -f`, { code: 'EBUSY' });
+      throw new TsprocError(
+        `image ${ref} is used by container${using.length > 1 ? 's' : ''} ${list}: remove ${using.length > 1 ? 'them' : 'it'} first, or use -f`,
+        { code: 'EBUSY' },
+      );
     }
     for (const n of goes) {
       store.removeName(n);

@@ -13,14 +13,20 @@ export function rootfsTar(path: string, label: string): ImageSource {
 }
 
 export function rootfsDir(dir: string, label: string): ImageSource {
-  if (readdirSync(dir).length === 0) throw new TsprocError(`${label}: an empty directory is not an image (no OCI layout, no docker archive, no root filesystem)`, { code: 'EINVAL', path: dir });
+  if (readdirSync(dir).length === 0)
+    throw new TsprocError(`${label}: an empty directory is not an image (no OCI layout, no docker archive, no root filesystem)`, {
+      code: 'EINVAL',
+      path: dir,
+    });
   const layer: SourceLayer = { what: `${label}: root filesystem`, total: contentBytes(dir), open: () => gnuTar(dir, label) };
   return { format: 'rootfs', images: [{ names: [], config: undefined, layers: [layer] }], notices: [] };
 }
 
 function gnuTar(dir: string, label: string): Readable {
   const out = new PassThrough();
-  const child = spawn('tar', ['--create', '--file=-', '--numeric-owner', '--sort=name', '--format=gnu', '--directory', dir, '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('tar', ['--create', '--file=-', '--numeric-owner', '--sort=name', '--format=gnu', '--directory', dir, '.'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   child.stdout.pipe(out, { end: false });

@@ -74,7 +74,12 @@ export function readVerified(archive: ArchiveDir, rel: string, what: string, dig
 }
 
 /** A layer stored as a file in the archive: checked now (a regular file inside, of the declared size), read later. */
-export function fileLayer(archive: ArchiveDir, rel: string, what: string, fields: Pick<SourceLayer, 'digest' | 'size' | 'diffId'>): SourceLayer {
+export function fileLayer(
+  archive: ArchiveDir,
+  rel: string,
+  what: string,
+  fields: Pick<SourceLayer, 'digest' | 'size' | 'diffId'>,
+): SourceLayer {
   const { fd, size } = archive.open(rel, what);
   closeSync(fd);
   if (fields.size !== undefined) checkSize(`${what}: blob`, fields.size, size);

@@ -35,7 +35,9 @@ export class Staging {
 
   /** Scratch directories whose owner still runs (of one kind, or all). */
   static live(tmpRoot: string, kind?: string): string[] {
-    return Staging.#scan(tmpRoot).filter((s) => s.alive && (!kind || s.name.startsWith(`${kind}-`))).map((s) => s.name);
+    return Staging.#scan(tmpRoot)
+      .filter((s) => s.alive && (!kind || s.name.startsWith(`${kind}-`)))
+      .map((s) => s.name);
   }
 
   /** Removes what killed processes left (of one kind, or all); returns how many. */

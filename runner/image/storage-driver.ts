@@ -37,7 +37,9 @@ export function chooseDriver(containerDir: string, mountData: number, forced?: S
     if (problem) throw new TsprocError(`--storage-driver overlay: ${problem}`, { code: 'EINVAL', path: containerDir });
     return { driver: 'overlay' };
   }
-  return problem ? { driver: 'vfs', reason: `${problem}: using the vfs storage driver (a full copy of the image for this container)` } : { driver: 'overlay' };
+  return problem
+    ? { driver: 'vfs', reason: `${problem}: using the vfs storage driver (a full copy of the image for this container)` }
+    : { driver: 'overlay' };
 }
 
 function overlayProblem(containerDir: string, mountData: number): string | undefined {
@@ -45,7 +47,8 @@ function overlayProblem(containerDir: string, mountData: number): string | undef
   const type = statfsSync(containerDir).type;
   const fs = NO_UPPER[type];
   if (fs) return `${containerDir} is on ${fs}, which cannot hold an overlayfs upper directory`;
-  if (mountData > MAX_MOUNT_DATA) return `the image has too many layers for one overlayfs mount (${mountData} bytes of options, the limit is a page)`;
+  if (mountData > MAX_MOUNT_DATA)
+    return `the image has too many layers for one overlayfs mount (${mountData} bytes of options, the limit is a page)`;
   return undefined;
 }
 

@@ -43,7 +43,8 @@ export class ImageStore {
 
   /** Creates the store's directories (an import does; reads work on a store that does not exist yet). */
   init(): void {
-    for (const d of [this.paths.layers, this.paths.images, this.paths.names, this.paths.tmp]) mkdirSync(d, { recursive: true, mode: 0o700 });
+    for (const d of [this.paths.layers, this.paths.images, this.paths.names, this.paths.tmp])
+      mkdirSync(d, { recursive: true, mode: 0o700 });
   }
 
   hasLayer(diffId: Digest): boolean {
@@ -60,7 +61,9 @@ export class ImageStore {
   }
 
   layerIds(): Digest[] {
-    return list(this.paths.layers).filter((h) => /^[0-9a-f]{64}$/.test(h)).map((h) => `sha256:${h}` as Digest);
+    return list(this.paths.layers)
+      .filter((h) => /^[0-9a-f]{64}$/.test(h))
+      .map((h) => `sha256:${h}` as Digest);
   }
 
   /** Every image, those `rmi -f` left for gc included when asked. */
@@ -106,8 +109,12 @@ export class ImageStore {
     }
     const hex = idPrefix(ref);
     if (hex) {
-      const found = list(this.paths.images).filter((h) => h.startsWith(hex)).map((h) => this.#read(`sha256:${h}` as Digest, names)).filter((r) => r && !r.removed);
-      if (found.length > 1) throw new TsprocError(`image id prefix ${ref} is ambiguous: it matches ${found.length} images`, { code: 'EINVAL' });
+      const found = list(this.paths.images)
+        .filter((h) => h.startsWith(hex))
+        .map((h) => this.#read(`sha256:${h}` as Digest, names))
+        .filter((r) => r && !r.removed);
+      if (found.length > 1)
+        throw new TsprocError(`image id prefix ${ref} is ambiguous: it matches ${found.length} images`, { code: 'EINVAL' });
       if (found[0]) return found[0];
     }
     throw new TsprocError(`no such image: ${ref}`, { code: 'ENOENT' });
@@ -163,7 +170,10 @@ export class ImageStore {
     }
     const parsed = parseConfig(config, `image ${hexOf(id).slice(0, 12)}`);
     const size = parsed.diffIds.reduce((sum, d) => sum + (this.hasLayer(d) ? this.layer(d).size : 0), 0);
-    const own = [...names].filter(([, target]) => target === id).map(([n]) => n).sort();
+    const own = [...names]
+      .filter(([, target]) => target === id)
+      .map(([n]) => n)
+      .sort();
     return { ...meta, id, names: own, config: parsed, size };
   }
 }

@@ -21,7 +21,10 @@ if (!proto.gnuDevices) {
   proto.decode = function (buf, off, ...rest) {
     decode.call(this, buf, off, ...rest);
     const o = off || 0;
-    if ((this.type === 'CharacterDevice' || this.type === 'BlockDevice') && buf.subarray(o + 257, o + 265).toString('latin1') === GNU_MAGIC) {
+    if (
+      (this.type === 'CharacterDevice' || this.type === 'BlockDevice') &&
+      buf.subarray(o + 257, o + 265).toString('latin1') === GNU_MAGIC
+    ) {
       this.devmaj = numberField(buf, o + 329);
       this.devmin = numberField(buf, o + 337);
     }

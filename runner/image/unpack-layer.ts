@@ -1,8 +1,22 @@
 // Unpacks one layer's tar stream into an empty directory: node-tar parses, this writes each entry in order,
 // exactly (owner, mode with setuid bits, mtime, hard links, devices), and translates OCI whiteouts for overlayfs.
 import {
-  chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync,
-  mkdirSync, openSync, symlinkSync, utimesSync, writeSync,
+  chmodSync,
+  chownSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  symlinkSync,
+  utimesSync,
+  writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
@@ -27,11 +41,21 @@ const WH = '.wh.';
 const OPAQUE = '.wh..wh..opq';
 
 const KINDS: Record<string, EntryKind> = {
-  Directory: 'dir', File: 'file', OldFile: 'file', ContiguousFile: 'file', SymbolicLink: 'symlink', Link: 'hardlink',
-  CharacterDevice: 'device', BlockDevice: 'device', FIFO: 'fifo',
+  Directory: 'dir',
+  File: 'file',
+  OldFile: 'file',
+  ContiguousFile: 'file',
+  SymbolicLink: 'symlink',
+  Link: 'hardlink',
+  CharacterDevice: 'device',
+  BlockDevice: 'device',
+  FIFO: 'fifo',
 };
 
-interface Times { atime: Date; mtime: Date }
+interface Times {
+  atime: Date;
+  mtime: Date;
+}
 
 /**
  * Read the tar stream to its end and write it under `dir` (which must exist and be empty). Every entry is written
@@ -67,7 +91,11 @@ async function unpackInto(input: AsyncIterable<Buffer>, root: number, dir: strin
   parser.on('ignoredEntry', (entry: ReadEntry) => fail(hostile(entry.path, `unsupported entry type ${entry.type}`)));
   parser.on('entry', (entry: ReadEntry) => {
     try {
-      if (failure === undefined) named(() => join(dir, entry.path), () => writeEntry(entry));
+      if (failure === undefined)
+        named(
+          () => join(dir, entry.path),
+          () => writeEntry(entry),
+        );
       else entry.resume();
     } catch (err) {
       entry.resume();
@@ -123,7 +151,14 @@ async function unpackInto(input: AsyncIterable<Buffer>, root: number, dir: strin
         break;
       case 'device':
       case 'fifo':
-        makeNode(abs, entry.type === 'FIFO' ? 'p' : entry.type === 'BlockDevice' ? 'b' : 'c', 0o600, entry.header.devmaj ?? 0, entry.header.devmin ?? 0, join(dir, path));
+        makeNode(
+          abs,
+          entry.type === 'FIFO' ? 'p' : entry.type === 'BlockDevice' ? 'b' : 'c',
+          0o600,
+          entry.header.devmaj ?? 0,
+          entry.header.devmin ?? 0,
+          join(dir, path),
+        );
         chownSync(abs, uid, gid);
         chmodSync(abs, mode);
         utimesSync(abs, times.atime, times.mtime);
@@ -185,7 +220,10 @@ async function unpackInto(input: AsyncIterable<Buffer>, root: number, dir: strin
   result.whiteouts.sort();
   result.opaques.sort();
   for (const w of result.whiteouts) makeWhiteout(at(root, w), join(dir, w));
-  markOpaque(result.opaques.map((p) => at(root, p)), result.opaques.map((p) => join(dir, p)));
+  markOpaque(
+    result.opaques.map((p) => at(root, p)),
+    result.opaques.map((p) => join(dir, p)),
+  );
   for (const [abs, t] of dirTimes) if (lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) utimesSync(abs, t.atime, t.mtime);
   return result;
 }

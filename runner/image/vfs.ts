@@ -3,8 +3,21 @@
 // filesystem. Nothing is followed: every existing path is lstat'ed, and a link or file in the way is removed. Both
 // trees are walked by descriptor (runner/tree), so a layer as deep as its paths allow is copied whole.
 import {
-  chmodSync, chownSync, closeSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync,
-  readlinkSync, symlinkSync, utimesSync, type Stats,
+  chmodSync,
+  chownSync,
+  closeSync,
+  constants,
+  copyFileSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readlinkSync,
+  symlinkSync,
+  utimesSync,
+  type Stats,
 } from 'node:fs';
 import { DirCursor, at, named } from '../tree/dir-cursor.js';
 import { removeTree } from '../tree/remove-tree.js';
@@ -101,7 +114,14 @@ function copyEntry(from: string, to: string, s: Stats, links: Map<number, string
     return;
   }
   if (s.isFile()) copyFileSync(from, to, constants.COPYFILE_FICLONE);
-  else if (s.isFIFO() || s.isCharacterDevice() || s.isBlockDevice()) makeNode(to, s.isFIFO() ? 'p' : s.isBlockDevice() ? 'b' : 'c', 0o600, (s.rdev >> 8) & 0xfff, (s.rdev & 0xff) | ((s.rdev >> 12) & 0xfff00));
+  else if (s.isFIFO() || s.isCharacterDevice() || s.isBlockDevice())
+    makeNode(
+      to,
+      s.isFIFO() ? 'p' : s.isBlockDevice() ? 'b' : 'c',
+      0o600,
+      (s.rdev >> 8) & 0xfff,
+      (s.rdev & 0xff) | ((s.rdev >> 12) & 0xfff00),
+    );
   else return; // sockets: nothing to copy
   if (s.nlink > 1) links.set(s.ino, relTo());
   setMeta(to, s);

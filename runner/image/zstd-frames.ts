@@ -107,9 +107,13 @@ export async function* zstdFrames(source: AsyncIterable<Buffer>, what: string): 
     const header = frameHeader(b, what);
     if (!(await b.want(header.length))) throw bad(what, 'it ends inside a frame header');
     const window = header.window(b.peek(header.length));
-    if (window > MAX_WINDOW) throw bad(what, `a frame asks for a ${Math.ceil(window / 1048576)} MiB window (at most ${MAX_WINDOW / 1048576} MiB, as the zstd tool allows by default)`);
+    if (window > MAX_WINDOW)
+      throw bad(
+        what,
+        `a frame asks for a ${Math.ceil(window / 1048576)} MiB window (at most ${MAX_WINDOW / 1048576} MiB, as the zstd tool allows by default)`,
+      );
     push(b.take(header.length));
-    for (let last = false; !last; ) {
+    for (let last = false; !last;) {
       if (!(await b.want(3))) throw bad(what, 'it ends inside a frame');
       const bh = b.peek(3).readUIntLE(0, 3);
       last = (bh & 1) === 1;

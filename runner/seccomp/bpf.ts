@@ -96,7 +96,7 @@ export class Assembler {
         if (item.kind !== 'jump' || item.long) continue;
         const from = layout.positions[i]! + 1;
         const far = [item.jt, item.jf].some((l) => l !== null && target(l, layout) - from > 255);
-        if (far) (item.long = true), (widened = true);
+        if (far) ((item.long = true), (widened = true));
       }
       if (!widened) return this.emit(layout);
     }
@@ -127,7 +127,8 @@ export class Assembler {
       const pc = positions[i]!;
       if (item.kind === 'insn') out.push({ code: item.code, jt: 0, jf: 0, k: item.k });
       else if (item.kind === 'ja') out.push({ code: OP.JA, jt: 0, jf: 0, k: offset(item.to, pc + 1) });
-      else if (item.kind === 'jump' && !item.long) out.push({ code: item.code, jt: offset(item.jt, pc + 1), jf: offset(item.jf, pc + 1), k: item.k });
+      else if (item.kind === 'jump' && !item.long)
+        out.push({ code: item.code, jt: offset(item.jt, pc + 1), jf: offset(item.jf, pc + 1), k: item.k });
       else if (item.kind === 'jump') {
         // jcc k, 0, 1; ja jt; ja jf (a null target: the instruction after these three)
         out.push({ code: item.code, jt: 0, jf: 1, k: item.k });

@@ -100,7 +100,10 @@ interface Segment {
  */
 export function compileFilter(p: ResolvedProfile, host: HostFacts, notify: readonly string[] = []): CompiledFilter {
   if (host.arch !== 'amd64') {
-    throw new TsprocError(`seccomp: tsproc knows the system call numbers of x86-64 only, not of ${host.arch}: run with --security-opt seccomp=unconfined`, { code: 'ENOTSUP', exitCode: 125 });
+    throw new TsprocError(
+      `seccomp: tsproc knows the system call numbers of x86-64 only, not of ${host.arch}: run with --security-opt seccomp=unconfined`,
+      { code: 'ENOTSUP', exitCode: 125 },
+    );
   }
   // the native ABI always, as runc's libseccomp filters have it, and the others the profile names
   const abis = [...new Set(['SCMP_ARCH_X86_64', ...p.architectures])].map((a) => X86_ABIS[a]).filter((a): a is Abi => a !== undefined);
@@ -182,7 +185,8 @@ function segments(lo: number, hi: number, nrs: number[], decide: (nr: number) =>
   const out: Segment[] = [];
   const push = (from: number, to: number, d: Decision) => {
     const prev = out[out.length - 1];
-    if (prev && prev.hi === from - 1 && prev.decision.kind === 'fixed' && d.kind === 'fixed' && prev.decision.value === d.value) prev.hi = to;
+    if (prev && prev.hi === from - 1 && prev.decision.kind === 'fixed' && d.kind === 'fixed' && prev.decision.value === d.value)
+      prev.hi = to;
     else out.push({ lo: from, hi: to, decision: d });
   };
   let next = lo;

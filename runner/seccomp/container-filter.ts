@@ -24,7 +24,16 @@ export function defaultProfile(): SeccompProfile {
 }
 
 /** Node's architecture name → Go's (the names of a profile's includes and excludes). */
-const GO_ARCH: Record<string, string> = { x64: 'amd64', ia32: 'x86', arm64: 'arm64', arm: 'arm', s390x: 's390x', ppc64: 'ppc64le', riscv64: 'riscv64', loong64: 'loong64' };
+const GO_ARCH: Record<string, string> = {
+  x64: 'amd64',
+  ia32: 'x86',
+  arm64: 'arm64',
+  arm: 'arm',
+  s390x: 's390x',
+  ppc64: 'ppc64le',
+  riscv64: 'riscv64',
+  loong64: 'loong64',
+};
 
 export function hostFacts(): HostFacts {
   const [major = 0, minor = 0] = release().split(/[.-]/).map(Number);
@@ -42,14 +51,24 @@ export interface FilterInputs {
 }
 
 /** Every call allowed on every x86 ABI: --privileged or unconfined, with only sysinfo to notify. */
-const ALLOW_ALL: ResolvedProfile = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], flags: [], rules: [] };
+const ALLOW_ALL: ResolvedProfile = {
+  defaultAction: 'SCMP_ACT_ALLOW',
+  architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+  flags: [],
+  rules: [],
+};
 
 /** The filter for a container's processes; undefined: none. */
 export function containerFilter(plan: FilterInputs, host: HostFacts = hostFacts()): CompiledFilter | undefined {
   if (plan.seccomp === undefined) return undefined;
   const notify = plan.lxcfsRoot ? NOTIFIED_CALLS : [];
   // docker: --privileged runs without a profile, whatever --security-opt says
-  const profile = plan.privileged || plan.seccomp.mode === 'unconfined' ? undefined : plan.seccomp.mode === 'file' ? plan.seccomp.profile : defaultProfile();
+  const profile =
+    plan.privileged || plan.seccomp.mode === 'unconfined'
+      ? undefined
+      : plan.seccomp.mode === 'file'
+        ? plan.seccomp.profile
+        : defaultProfile();
   if (!profile && notify.length === 0) return undefined;
   return compileFilter(profile ? resolveProfile(profile, plan.capabilities, host) : ALLOW_ALL, host, notify);
 }

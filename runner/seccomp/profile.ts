@@ -4,12 +4,27 @@
 import { TsprocError } from '../../src/errors.js';
 
 export const ACTIONS = [
-  'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO',
-  'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY',
+  'SCMP_ACT_KILL',
+  'SCMP_ACT_KILL_THREAD',
+  'SCMP_ACT_KILL_PROCESS',
+  'SCMP_ACT_TRAP',
+  'SCMP_ACT_ERRNO',
+  'SCMP_ACT_TRACE',
+  'SCMP_ACT_ALLOW',
+  'SCMP_ACT_LOG',
+  'SCMP_ACT_NOTIFY',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
-export const OPERATORS = ['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ'] as const;
+export const OPERATORS = [
+  'SCMP_CMP_NE',
+  'SCMP_CMP_LT',
+  'SCMP_CMP_LE',
+  'SCMP_CMP_EQ',
+  'SCMP_CMP_GE',
+  'SCMP_CMP_GT',
+  'SCMP_CMP_MASKED_EQ',
+] as const;
 export type Operator = (typeof OPERATORS)[number];
 
 /** One argument comparison; for SCMP_CMP_MASKED_EQ, `value` is the mask and `valueTwo` the value. */
@@ -83,10 +98,12 @@ export function parseProfile(text: string, where: string): SeccompProfile | unde
   }
   if (!isObject(raw)) throw bad('wants a JSON object');
   // docker's rule: no default action and no rules is no profile at all (unconfined)
-  if (raw.defaultAction === undefined && (raw.syscalls === undefined || (Array.isArray(raw.syscalls) && raw.syscalls.length === 0))) return undefined;
+  if (raw.defaultAction === undefined && (raw.syscalls === undefined || (Array.isArray(raw.syscalls) && raw.syscalls.length === 0)))
+    return undefined;
   const action = (v: unknown, at: string): Action => {
     if (!ACTIONS.includes(v as Action)) throw bad(`${at}: unknown action ${JSON.stringify(v)} (${ACTIONS.join(', ')})`);
-    if (v === 'SCMP_ACT_NOTIFY') throw bad(`${at}: SCMP_ACT_NOTIFY needs a listener, and tsproc's only listener is its own (sysinfo, with --lxcfs)`);
+    if (v === 'SCMP_ACT_NOTIFY')
+      throw bad(`${at}: SCMP_ACT_NOTIFY needs a listener, and tsproc's only listener is its own (sysinfo, with --lxcfs)`);
     return v as Action;
   };
   const errno = (v: unknown, at: string): number | undefined => {
@@ -94,7 +111,9 @@ export function parseProfile(text: string, where: string): SeccompProfile | unde
     if (!isCount(v) || v > 4095) throw bad(`${at}: wants an errno from 0 to 4095, not ${JSON.stringify(v)}`);
     return v;
   };
-  for (const k of ['listenerPath', 'listenerMetadata']) if (raw[k] !== undefined && raw[k] !== '') throw bad(`${k}: tsproc runs no seccomp agent for a profile (its own listener answers sysinfo with --lxcfs)`);
+  for (const k of ['listenerPath', 'listenerMetadata'])
+    if (raw[k] !== undefined && raw[k] !== '')
+      throw bad(`${k}: tsproc runs no seccomp agent for a profile (its own listener answers sysinfo with --lxcfs)`);
   const profile: SeccompProfile = { defaultAction: action(raw.defaultAction, 'defaultAction'), syscalls: [] };
   const defaultErrnoRet = errno(raw.defaultErrnoRet, 'defaultErrnoRet');
   if (defaultErrnoRet !== undefined) profile.defaultErrnoRet = defaultErrnoRet;
@@ -103,24 +122,44 @@ export function parseProfile(text: string, where: string): SeccompProfile | unde
     profile.architectures = raw.architectures;
   }
   if (raw.archMap !== undefined && raw.archMap !== null) {
-    if (!Array.isArray(raw.archMap) || !raw.archMap.every((a) => isObject(a) && typeof a.architecture === 'string' && (a.subArchitectures === null || a.subArchitectures === undefined || isStrings(a.subArchitectures)))) {
+    if (
+      !Array.isArray(raw.archMap) ||
+      !raw.archMap.every(
+        (a) =>
+          isObject(a) &&
+          typeof a.architecture === 'string' &&
+          (a.subArchitectures === null || a.subArchitectures === undefined || isStrings(a.subArchitectures)),
+      )
+    ) {
       throw bad('archMap: wants a list of {"architecture": ..., "subArchitectures": [...]}');
     }
-    profile.archMap = raw.archMap.map((a) => ({ architecture: a.architecture as string, subArchitectures: (a.subArchitectures as string[] | undefined) ?? null }));
+    profile.archMap = raw.archMap.map((a) => ({
+      architecture: a.architecture as string,
+      subArchitectures: (a.subArchitectures as string[] | undefined) ?? null,
+    }));
   }
   if (profile.architectures?.length && profile.archMap?.length) throw bad("both 'architectures' and 'archMap' are given: use one");
   if (raw.flags !== undefined && raw.flags !== null) {
-    if (!isStrings(raw.flags) || !raw.flags.every((f) => (FILTER_FLAGS as readonly string[]).includes(f))) throw bad(`flags: wants some of ${FILTER_FLAGS.join(', ')}`);
+    if (!isStrings(raw.flags) || !raw.flags.every((f) => (FILTER_FLAGS as readonly string[]).includes(f)))
+      throw bad(`flags: wants some of ${FILTER_FLAGS.join(', ')}`);
     profile.flags = raw.flags;
   }
   if (raw.syscalls !== undefined && raw.syscalls !== null && !Array.isArray(raw.syscalls)) throw bad('syscalls: wants a list of rules');
-  for (const [i, r] of ((raw.syscalls as unknown[] | undefined) ?? []).entries()) profile.syscalls.push(parseRule(r, `syscalls[${i}]`, bad, action, errno));
+  for (const [i, r] of ((raw.syscalls as unknown[] | undefined) ?? []).entries())
+    profile.syscalls.push(parseRule(r, `syscalls[${i}]`, bad, action, errno));
   return profile;
 }
 
-function parseRule(r: unknown, at: string, bad: (what: string) => ProfileError, action: (v: unknown, at: string) => Action, errno: (v: unknown, at: string) => number | undefined): ProfileRule {
+function parseRule(
+  r: unknown,
+  at: string,
+  bad: (what: string) => ProfileError,
+  action: (v: unknown, at: string) => Action,
+  errno: (v: unknown, at: string) => number | undefined,
+): ProfileRule {
   if (!isObject(r)) throw bad(`${at}: wants an object`);
-  if (r.name !== undefined && r.name !== '' && r.names !== undefined && (r.names as unknown[]).length > 0) throw bad(`${at}: both 'name' and 'names' are given: use one`);
+  if (r.name !== undefined && r.name !== '' && r.names !== undefined && (r.names as unknown[]).length > 0)
+    throw bad(`${at}: both 'name' and 'names' are given: use one`);
   const names = r.name !== undefined && r.name !== '' ? [r.name] : r.names;
   if (!isStrings(names)) throw bad(`${at}: wants "names", a list of system call names`);
   const rule: ProfileRule = { names, action: action(r.action, `${at}.action`) };
@@ -134,9 +173,16 @@ function parseRule(r: unknown, at: string, bad: (what: string) => ProfileError, 
       if (!isObject(a)) throw bad(`${w}: wants an object`);
       if (!Number.isInteger(a.index) || (a.index as number) < 0 || (a.index as number) > 5) throw bad(`${w}.index: wants 0 to 5`);
       // JSON numbers are doubles: values past 2^53 would arrive rounded, so they are refused
-      for (const k of ['value', 'valueTwo']) if (a[k] !== undefined && !isCount(a[k])) throw bad(`${w}.${k}: wants a whole number from 0 to 2^53-1 (tsproc reads larger ones rounded)`);
+      for (const k of ['value', 'valueTwo'])
+        if (a[k] !== undefined && !isCount(a[k]))
+          throw bad(`${w}.${k}: wants a whole number from 0 to 2^53-1 (tsproc reads larger ones rounded)`);
       if (!OPERATORS.includes(a.op as Operator)) throw bad(`${w}.op: unknown operator ${JSON.stringify(a.op)} (${OPERATORS.join(', ')})`);
-      return { index: a.index as number, value: (a.value as number | undefined) ?? 0, ...(a.valueTwo !== undefined ? { valueTwo: a.valueTwo as number } : {}), op: a.op as Operator };
+      return {
+        index: a.index as number,
+        value: (a.value as number | undefined) ?? 0,
+        ...(a.valueTwo !== undefined ? { valueTwo: a.valueTwo as number } : {}),
+        op: a.op as Operator,
+      };
     });
   }
   for (const k of ['includes', 'excludes'] as const) {
@@ -153,7 +199,8 @@ function parseRule(r: unknown, at: string, bad: (what: string) => ProfileError, 
       filter.arches = f.arches;
     }
     if (f.minKernel !== undefined && f.minKernel !== '') {
-      if (typeof f.minKernel !== 'string' || !/^[0-9]+\.[0-9]+$/.test(f.minKernel) || f.minKernel === '0.0') throw bad(`${at}.${k}.minKernel: wants "MAJOR.MINOR", such as "4.8"`);
+      if (typeof f.minKernel !== 'string' || !/^[0-9]+\.[0-9]+$/.test(f.minKernel) || f.minKernel === '0.0')
+        throw bad(`${at}.${k}.minKernel: wants "MAJOR.MINOR", such as "4.8"`);
       filter.minKernel = f.minKernel;
     }
     rule[k] = filter;
@@ -180,7 +227,15 @@ function applies(rule: ProfileRule, caps: readonly string[], host: HostFacts): b
 }
 
 /** Go's architecture name → libseccomp's, for the native architecture of archMap. */
-const NATIVE_SCMP: Record<string, string> = { amd64: 'SCMP_ARCH_X86_64', x86: 'SCMP_ARCH_X86', arm64: 'SCMP_ARCH_AARCH64', arm: 'SCMP_ARCH_ARM', s390x: 'SCMP_ARCH_S390X', riscv64: 'SCMP_ARCH_RISCV64', ppc64le: 'SCMP_ARCH_PPC64LE' };
+const NATIVE_SCMP: Record<string, string> = {
+  amd64: 'SCMP_ARCH_X86_64',
+  x86: 'SCMP_ARCH_X86',
+  arm64: 'SCMP_ARCH_AARCH64',
+  arm: 'SCMP_ARCH_ARM',
+  s390x: 'SCMP_ARCH_S390X',
+  riscv64: 'SCMP_ARCH_RISCV64',
+  ppc64le: 'SCMP_ARCH_PPC64LE',
+};
 
 /**
  * The profile as it applies to a container whose bounding set is `caps` on this host. Rules whose
@@ -190,7 +245,13 @@ const NATIVE_SCMP: Record<string, string> = { amd64: 'SCMP_ARCH_X86_64', x86: 'S
 export function resolveProfile(p: SeccompProfile, caps: readonly string[], host: HostFacts): ResolvedProfile {
   const native = NATIVE_SCMP[host.arch];
   const mapped = p.archMap?.find((a) => a.architecture === native);
-  const architectures = mapped ? [mapped.architecture, ...(mapped.subArchitectures ?? [])] : p.architectures?.length ? p.architectures : native ? [native] : [];
+  const architectures = mapped
+    ? [mapped.architecture, ...(mapped.subArchitectures ?? [])]
+    : p.architectures?.length
+      ? p.architectures
+      : native
+        ? [native]
+        : [];
   const rules: ResolvedProfile['rules'] = [];
   for (const r of p.syscalls) {
     if (!applies(r, caps, host)) continue;

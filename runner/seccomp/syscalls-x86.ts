@@ -4,10 +4,15 @@
 // __X32_SYSCALL_BIT (added where they are used).
 
 function table(text: string): ReadonlyMap<string, number> {
-  return new Map(text.trim().split(/\s+/).map((e) => {
-    const [name, nr] = e.split('=') as [string, string];
-    return [name, Number(nr)];
-  }));
+  return new Map(
+    text
+      .trim()
+      .split(/\s+/)
+      .map((e) => {
+        const [name, nr] = e.split('=') as [string, string];
+        return [name, Number(nr)];
+      }),
+  );
 }
 
 export const X86_SYSCALLS = {

@@ -50,7 +50,10 @@ export class DirCursor {
 
   /** The directory at `path` (a directory itself, not a link to one). */
   static open(path: string, shown = path): DirCursor {
-    return new DirCursor(shown, named(shown, () => openSync(path, DIR_FLAGS)));
+    return new DirCursor(
+      shown,
+      named(shown, () => openSync(path, DIR_FLAGS)),
+    );
   }
 
   /** The device of the tree's root: the walk stays on it. */
@@ -74,7 +77,10 @@ export class DirCursor {
 
   /** `op(path(name))`, its error naming the real path. */
   do<T>(name: string, op: (path: string) => T): T {
-    return named(() => this.shown(name), () => op(this.path(name)));
+    return named(
+      () => this.shown(name),
+      () => op(this.path(name)),
+    );
   }
 
   /** The names in the current directory. */
@@ -93,7 +99,10 @@ export class DirCursor {
     const st = fstatSync(fd);
     if (st.dev !== this.rootDev) {
       closeSync(fd);
-      throw new TsprocError(`${shortPath(this.shown(name))}: another filesystem is mounted there: refused`, { code: 'EXDEV', path: shortPath(this.shown(name)) });
+      throw new TsprocError(`${shortPath(this.shown(name))}: another filesystem is mounted there: refused`, {
+        code: 'EXDEV',
+        path: shortPath(this.shown(name)),
+      });
     }
     this.#up.push({ ...this.#here, name });
     closeSync(this.#fd);
@@ -110,7 +119,10 @@ export class DirCursor {
     if (st.dev !== parent.dev || st.ino !== parent.ino) {
       closeSync(fd);
       this.#up.push(parent);
-      throw new TsprocError(`${shortPath(this.shown())}: moved while tsproc walked the tree: stopped`, { code: 'ESTALE', path: shortPath(this.shown()) });
+      throw new TsprocError(`${shortPath(this.shown())}: moved while tsproc walked the tree: stopped`, {
+        code: 'ESTALE',
+        path: shortPath(this.shown()),
+      });
     }
     closeSync(this.#fd);
     this.#fd = fd;

@@ -16,11 +16,15 @@ export function removeTree(path: string, shown = path): void {
     if (!st) return;
     if (!st.isDirectory()) return void named(shown, () => gone(() => unlinkSync(path)));
     for (let pass = 1; ; pass++) {
-      walkTree(path, {
-        entry: (cursor, name, s) => s.isDirectory() || void cursor.do(name, (p) => gone(() => unlinkSync(p))),
-        // not empty: something was added meanwhile, which the next pass takes
-        leave: (cursor, name) => cursor.do(name, (p) => gone(() => rmdirSync(p), 'ENOTEMPTY')),
-      }, shown);
+      walkTree(
+        path,
+        {
+          entry: (cursor, name, s) => s.isDirectory() || void cursor.do(name, (p) => gone(() => unlinkSync(p))),
+          // not empty: something was added meanwhile, which the next pass takes
+          leave: (cursor, name) => cursor.do(name, (p) => gone(() => rmdirSync(p), 'ENOTEMPTY')),
+        },
+        shown,
+      );
       const left = named(shown, () => gone(() => rmdirSync(path), pass < PASSES ? 'ENOTEMPTY' : undefined));
       if (left !== 'ENOTEMPTY') return;
     }

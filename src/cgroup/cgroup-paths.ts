@@ -41,4 +41,3 @@ export function selfAndAncestors(path: string): string[] {
 export function cgroupFile(mount: string, path: string, file: string): string {
   return path === '/' ? `${mount}/${file}` : `${mount}${path}/${file}`;
 }
-

@@ -5,7 +5,6 @@ import { ParseError } from './errors.js';
 /** v1's "no limit" is PAGE_COUNTER_MAX pages in bytes (9223372036854771712); anything this large is no limit. */
 const V1_UNLIMITED = 2 ** 62;
 
-
 /** A non-negative integer, as a number (exact below 2^53, which any byte or nanosecond count is). */
 export function parseCount(text: string, what: string): number {
   const s = text.trim();

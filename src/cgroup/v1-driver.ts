@@ -73,7 +73,8 @@ export class V1Driver implements CgroupDriver {
    */
   private statValue(cg: CgroupPaths, key: string, setting = false): number | undefined {
     const mount = this.mounts.memory;
-    const text = mount === undefined ? undefined : this.files.read(cgroupFile(mount, cg.memory, 'memory.stat'), setting ? SETTING : ONE_RECORD);
+    const text =
+      mount === undefined ? undefined : this.files.read(cgroupFile(mount, cg.memory, 'memory.stat'), setting ? SETTING : ONE_RECORD);
     return text === undefined ? undefined : keyedValue(text, key);
   }
 
@@ -209,7 +210,8 @@ export class V1Driver implements CgroupDriver {
         return;
       }
       out.push(...parseIdList(text));
-      if (depth < 16) for (const sub of this.files.subdirs(cgroupFile(mount, p, '').slice(0, -1))) walk(p === '/' ? `/${sub}` : `${p}/${sub}`, depth + 1);
+      if (depth < 16)
+        for (const sub of this.files.subdirs(cgroupFile(mount, p, '').slice(0, -1))) walk(p === '/' ? `/${sub}` : `${p}/${sub}`, depth + 1);
     };
     walk(path, 0);
     return out;

@@ -3,7 +3,17 @@ import { ONE_RECORD, type FileSource } from '../io/file-source.js';
 import { cgroupFile, selfAndAncestors, v2Paths } from './cgroup-paths.js';
 import { SETTING, type CgroupDriver, type CgroupPaths, type CpuUsage, type MemoryStat } from './driver.js';
 import { MissingFileError, ParseError } from './errors.js';
-import { parseCount, parseCpuList, parseCpuMax, parseIdList, parseIoStat, parseKeyed, parseLimit, pickKeyed, type IoCounters } from './parse.js';
+import {
+  parseCount,
+  parseCpuList,
+  parseCpuMax,
+  parseIdList,
+  parseIoStat,
+  parseKeyed,
+  parseLimit,
+  pickKeyed,
+  type IoCounters,
+} from './parse.js';
 
 /** memory.stat keys copied as they are. */
 const STAT_KEYS: (keyof MemoryStat)[] = [
@@ -142,7 +152,8 @@ export class V2Driver implements CgroupDriver {
       // cgroup.stat says whether there is anything below: no directory listing for a leaf.
       const stat = parseKeyed(this.read(p, 'cgroup.stat') ?? '');
       if ((stat.nr_descendants ?? 1) > 0 && depth < 16) {
-        for (const sub of this.files.subdirs(cgroupFile(this.root, p, '').slice(0, -1))) walk(p === '/' ? `/${sub}` : `${p}/${sub}`, depth + 1);
+        for (const sub of this.files.subdirs(cgroupFile(this.root, p, '').slice(0, -1)))
+          walk(p === '/' ? `/${sub}` : `${p}/${sub}`, depth + 1);
       }
     };
     walk(this.threadsCgroup(cg), 0);

@@ -10,18 +10,21 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
 
 export function execCommand(): Command {
   const cmd = new Command('exec')
-    .description('run a command in a running container (options end at the container\'s name)')
+    .description("run a command in a running container (options end at the container's name)")
     .argument('<name>', 'the container: name, id or id prefix')
     .argument('<command...>', 'the command and its arguments')
     .passThroughOptions()
     .option('-i, --interactive', 'pass our stdin')
     .option('-t, --tty', 'a pseudo-terminal')
     .option('-e, --env <K=V>', 'set an environment variable', collect)
-    .option('-u, --user <user>', 'NAME|UID[:GROUP|GID] (default: the container\'s user)')
-    .option('-w, --workdir <dir>', 'working directory (default: the container\'s)')
+    .option('-u, --user <user>', "NAME|UID[:GROUP|GID] (default: the container's user)")
+    .option('-w, --workdir <dir>', "working directory (default: the container's)")
     .action(async (name: string, args: string[], flags: ExecFlags, command: Command) => {
       // loaded when exec runs, not with the CLI (issue 13)
-      const [{ findContainer }, { execInContainer }] = await Promise.all([import('../../runner/containers.js'), import('../../runner/exec.js')]);
+      const [{ findContainer }, { execInContainer }] = await Promise.all([
+        import('../../runner/containers.js'),
+        import('../../runner/exec.js'),
+      ]);
       const roots = rootsOf(command);
       let info;
       try {

@@ -8,7 +8,10 @@ export function gcCommand(): Command {
     .description('remove exited containers and their writable layers, and every layer no image uses')
     .action(async (_opts: unknown, cmd: Command) => {
       // loaded when gc runs, not with the CLI (issue 13)
-      const [{ ImageStore, collectGarbage }, { containerStore }] = await Promise.all([import('../../runner/image/index.js'), import('../../runner/container-store.js')]);
+      const [{ ImageStore, collectGarbage }, { containerStore }] = await Promise.all([
+        import('../../runner/image/index.js'),
+        import('../../runner/container-store.js'),
+      ]);
       const roots = rootsOf(cmd);
       const r = await collectGarbage(new ImageStore(roots.dataRoot), containerStore(roots));
       const out: string[] = [];

@@ -36,7 +36,11 @@ function importCommand(): Command {
       process.on('SIGINT', stop).on('SIGTERM', stop);
       const bar = progressBar('importing');
       try {
-        const r = await importImage(images, path, { ...(opts.name ? { name: opts.name } : {}), signal: abort.signal, onProgress: (d, t) => bar.update(d, t) });
+        const r = await importImage(images, path, {
+          ...(opts.name ? { name: opts.name } : {}),
+          signal: abort.signal,
+          onProgress: (d, t) => bar.update(d, t),
+        });
         bar.stop();
         for (const n of r.notices) process.stderr.write(`tsproc: ${n}\n`);
         for (const i of r.images) {
@@ -59,7 +63,20 @@ function listCommand(name: string): Command {
       const [{ ImageStore }, { formatImages, hexOf }] = await Promise.all([store(), table()]);
       const images = new ImageStore(rootsOf(cmd).dataRoot).images();
       if (opts.quiet) process.stdout.write(images.map((i) => `${hexOf(i.id).slice(0, 12)}\n`).join(''));
-      else if (opts.json) process.stdout.write(`${JSON.stringify(images.map((i) => ({ id: i.id, names: i.names, created: i.config.created ?? i.imported, size: i.size, layers: i.config.diffIds })), null, 2)}\n`);
+      else if (opts.json)
+        process.stdout.write(
+          `${JSON.stringify(
+            images.map((i) => ({
+              id: i.id,
+              names: i.names,
+              created: i.config.created ?? i.imported,
+              size: i.size,
+              layers: i.config.diffIds,
+            })),
+            null,
+            2,
+          )}\n`,
+        );
       else process.stdout.write(formatImages(images, new Date()));
     });
 }
@@ -70,12 +87,20 @@ function removeCommand(name: string): Command {
     .argument('<image...>', 'names or ids')
     .option('-f, --force', 'remove even if containers use it (kept hidden until they are gone); remove every name of an id')
     .action(async (refs: string[], opts: { force?: boolean }, cmd: Command) => {
-      const [{ ImageStore, removeImages }, { hexOf }, { containerStore }] = await Promise.all([store(), table(), import('../../runner/container-store.js')]);
+      const [{ ImageStore, removeImages }, { hexOf }, { containerStore }] = await Promise.all([
+        store(),
+        table(),
+        import('../../runner/container-store.js'),
+      ]);
       const roots = rootsOf(cmd);
       const r = await removeImages(new ImageStore(roots.dataRoot), refs, containerStore(roots), { force: opts.force ?? false });
       for (const n of r.untagged) process.stdout.write(`Untagged: ${n}\n`);
       for (const id of [...r.deleted, ...r.hidden]) process.stdout.write(`Deleted: ${id}\n`);
-      for (const id of r.hidden) process.stderr.write(`tsproc: ${hexOf(id).slice(0, 12)} is kept until the containers using it are removed (tsproc gc)\n`);
-      if (r.layers.length > 0) process.stdout.write(`Freed ${r.layers.length} layer${r.layers.length > 1 ? 's' : ''}, ${humanSize(r.layers.reduce((n, l) => n + l.size, 0))}\n`);
+      for (const id of r.hidden)
+        process.stderr.write(`tsproc: ${hexOf(id).slice(0, 12)} is kept until the containers using it are removed (tsproc gc)\n`);
+      if (r.layers.length > 0)
+        process.stdout.write(
+          `Freed ${r.layers.length} layer${r.layers.length > 1 ? 's' : ''}, ${humanSize(r.layers.reduce((n, l) => n + l.size, 0))}\n`,
+        );
     });
 }

@@ -55,7 +55,10 @@ export function inspectCommand(): Command {
 function graphDriver(plan: RunPlan): { Name: string; Data: Record<string, string> } {
   const r = plan.root;
   if (r.kind === 'overlay') {
-    return { Name: 'overlay', Data: { LowerDir: r.lowerdirs.join(':'), ...(r.upperdir ? { UpperDir: r.upperdir, WorkDir: r.workdir! } : {}), MergedDir: r.target } };
+    return {
+      Name: 'overlay',
+      Data: { LowerDir: r.lowerdirs.join(':'), ...(r.upperdir ? { UpperDir: r.upperdir, WorkDir: r.workdir! } : {}), MergedDir: r.target },
+    };
   }
   return { Name: plan.image ? 'vfs' : 'bind', Data: { Dir: r.path } };
 }
@@ -79,10 +82,14 @@ function cmdline(pid: number): string {
 
 export function topCommand(): Command {
   return new Command('top')
-    .description('a container\'s processes with their CPU % and memory (host pids)')
+    .description("a container's processes with their CPU % and memory (host pids)")
     .argument('<name>')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
-      const [{ findContainer }, { cgroupPids }, { default: pidusage }] = await Promise.all([containers(), import('../../runner/cgroup/cgroup-usage.js'), import('pidusage')]);
+      const [{ findContainer }, { cgroupPids }, { default: pidusage }] = await Promise.all([
+        containers(),
+        import('../../runner/cgroup/cgroup-usage.js'),
+        import('pidusage'),
+      ]);
       const info = findContainer(rootsOf(cmd), name);
       if (info.status !== 'running') throw new TsprocError(`container ${info.record.name} is not running`, { code: 'ESRCH' });
       const pids = cgroupPids(info.record.cgroup);
@@ -97,16 +104,21 @@ export function topCommand(): Command {
 
 export function logsCommand(): Command {
   return new Command('logs')
-    .description('a container\'s output (its stdout and stderr, kept as it wrote them)')
+    .description("a container's output (its stdout and stderr, kept as it wrote them)")
     .argument('<name>')
     .option('-f, --follow', 'go on printing until it ends')
     .action(async (name: string, opts: { follow?: boolean }, cmd: Command) => {
-      const [{ findContainer }, { followLog, readLog }, { RECORD_FILES }] = await Promise.all([containers(), import('../../runner/logs.js'), import('../../runner/state.js')]);
+      const [{ findContainer }, { followLog, readLog }, { RECORD_FILES }] = await Promise.all([
+        containers(),
+        import('../../runner/logs.js'),
+        import('../../runner/state.js'),
+      ]);
       const roots = rootsOf(cmd);
       const info = findContainer(roots, name);
       const path = `${paths.record(roots, info.record.id)}/${RECORD_FILES.log}`;
       // a reader that went away (tsproc logs NAME | head) ends us quietly
-      for (const s of [process.stdout, process.stderr]) s.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : undefined));
+      for (const s of [process.stdout, process.stderr])
+        s.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : undefined));
       const emit = (r: LogRecord) => (r.stream === 'stdout' ? process.stdout : process.stderr).write(r.text);
       if (!opts.follow) {
         for (const r of readLog(path)) emit(r);

@@ -11,10 +11,15 @@ export function stopCommand(): Command {
   return new Command('stop')
     .description('stop containers: SIGTERM, then SIGKILL after the timeout')
     .argument('<names...>')
-    .option('-t, --time <seconds>', 'seconds to wait before SIGKILL', (v) => {
-      if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError(`-t wants whole seconds, not ${JSON.stringify(v)}`);
-      return Number(v);
-    }, 10)
+    .option(
+      '-t, --time <seconds>',
+      'seconds to wait before SIGKILL',
+      (v) => {
+        if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError(`-t wants whole seconds, not ${JSON.stringify(v)}`);
+        return Number(v);
+      },
+      10,
+    )
     .action(async (names: string[], opts: { time: number }, cmd: Command) => {
       const [{ findContainer }, { sendSignal, waitForEnd }] = await Promise.all([containers(), control()]);
       const roots = rootsOf(cmd);
@@ -63,7 +68,9 @@ export function waitCommand(): Command {
 
 export function rmCommand(): Command {
   return new Command('rm')
-    .description('remove containers that ended or never started (-f: kill running ones first): record, log, name, cgroups, state, and an image\'s layers')
+    .description(
+      "remove containers that ended or never started (-f: kill running ones first): record, log, name, cgroups, state, and an image's layers",
+    )
     .argument('<names...>')
     .option('-f, --force', 'kill a running container first (one being created: once its run has handed it over)')
     .action(async (names: string[], opts: { force?: boolean }, cmd: Command) => {

@@ -16,10 +16,23 @@ export function mountCommand(): Command {
     .option('--no-swap', 'show no swap in meminfo and swaps')
     .option('--no-cpu-quota', 'show the whole cpuset, not cut to the CPU quota (cpuinfo, stat, online)')
     .option('--no-loadavg', "serve the host's loadavg and run no load sampler")
-    .option('--takeover', "take DIR's live connection over from the tsproc serving it, which exits 0 (an upgrade: no read fails); a plain mount if none does")
-    .option('--stay-after-handover', 'after a --takeover daemon took DIR over, stay (holding nothing) until SIGTERM instead of exiting: for a container that would be restarted (Kubernetes)')
-    .option('--allow-nested-pid-namespace', "serve from a pid namespace that is not the host's (a nested host: tsproc inside a system container); elsewhere the daemon refuses to start")
-    .option('--stuck-timeout <seconds>', 'abort a FUSE connection that gives no answer for this long, at SIGTERM and when one is found on DIR at start (default: 10)', parsePositiveInt('--stuck-timeout'))
+    .option(
+      '--takeover',
+      "take DIR's live connection over from the tsproc serving it, which exits 0 (an upgrade: no read fails); a plain mount if none does",
+    )
+    .option(
+      '--stay-after-handover',
+      'after a --takeover daemon took DIR over, stay (holding nothing) until SIGTERM instead of exiting: for a container that would be restarted (Kubernetes)',
+    )
+    .option(
+      '--allow-nested-pid-namespace',
+      "serve from a pid namespace that is not the host's (a nested host: tsproc inside a system container); elsewhere the daemon refuses to start",
+    )
+    .option(
+      '--stuck-timeout <seconds>',
+      'abort a FUSE connection that gives no answer for this long, at SIGTERM and when one is found on DIR at start (default: 10)',
+      parsePositiveInt('--stuck-timeout'),
+    )
     .addOption(new Option('-u, --disable-swap', "lxcfs's name for --no-swap"))
     .addOption(new Option('--enable-cfs', 'accepted for lxcfs compatibility: quota-aware CPU views are on by default'))
     .addOption(new Option('-l, --enable-loadavg', 'accepted for lxcfs compatibility: load averages are on by default'))
@@ -58,7 +71,8 @@ interface MountFlags {
 function parseFuseOptions(value: string, previous: string[] | undefined): string[] {
   const list = value.split(',').filter(Boolean);
   for (const o of list) {
-    if (!FUSE_OPTIONS.has(o)) throw new TsprocError(`-o ${o}: unsupported FUSE option (tsproc accepts ${[...FUSE_OPTIONS].join(', ')})`, { code: 'EINVAL' });
+    if (!FUSE_OPTIONS.has(o))
+      throw new TsprocError(`-o ${o}: unsupported FUSE option (tsproc accepts ${[...FUSE_OPTIONS].join(', ')})`, { code: 'EINVAL' });
   }
   return [...(previous ?? []), ...list];
 }

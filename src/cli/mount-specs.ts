@@ -32,7 +32,12 @@ export interface OciMount {
  * noexec: nothing in these files is run. runc allows binds under /proc for exactly these files (lxcfs's).
  */
 export function ociMounts(dir: string): OciMount[] {
-  return binds(dir).map((b) => ({ destination: b.target, type: 'bind', source: b.source, options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] }));
+  return binds(dir).map((b) => ({
+    destination: b.target,
+    type: 'bind',
+    source: b.source,
+    options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'],
+  }));
 }
 
 /** Characters that survive the shell's splitting and globbing of an unquoted $(...), and docker's comma-separated --mount. */
@@ -46,7 +51,9 @@ export function dockerFlags(dir: string): string {
       { code: 'EINVAL', path: dir },
     );
   }
-  return binds(dir).map((b) => `--mount type=bind,source=${b.source},target=${b.target},readonly`).join(' ');
+  return binds(dir)
+    .map((b) => `--mount type=bind,source=${b.source},target=${b.target},readonly`)
+    .join(' ');
 }
 
 /** YAML for a pod: `volumes` (hostPath, type File: the file must exist) and read-only `volumeMounts`. Paths are quoted (JSON strings are YAML). */
@@ -65,7 +72,9 @@ export function k8sSnippet(dir: string): string {
 export function renderMounts(format: MountFormat, dir: string): string {
   switch (format) {
     case 'oci':
-      return `[\n${ociMounts(dir).map((m) => `  ${JSON.stringify(m)}`).join(',\n')}\n]\n`;
+      return `[\n${ociMounts(dir)
+        .map((m) => `  ${JSON.stringify(m)}`)
+        .join(',\n')}\n]\n`;
     case 'docker':
       return `${dockerFlags(dir)}\n`;
     case 'k8s':

@@ -6,10 +6,15 @@ import { MOUNT_FORMATS, renderMounts, type MountFormat } from './mount-specs.js'
 
 export function mountsCommand(): Command {
   return new Command('mounts')
-    .description("print the binds of DIR's files over a container's own: OCI config.json mounts, docker or podman --mount flags, or Kubernetes volumes (whether or not a daemon serves DIR)")
+    .description(
+      "print the binds of DIR's files over a container's own: OCI config.json mounts, docker or podman --mount flags, or Kubernetes volumes (whether or not a daemon serves DIR)",
+    )
     .argument('[dir]', 'the mountpoint', DEFAULT_MOUNT_DIR)
     .addOption(
-      new Option('--format <format>', 'oci: a JSON array for config.json "mounts"; docker: one line of --mount flags, for podman too; k8s: YAML volumes and volumeMounts')
+      new Option(
+        '--format <format>',
+        'oci: a JSON array for config.json "mounts"; docker: one line of --mount flags, for podman too; k8s: YAML volumes and volumeMounts',
+      )
         .choices(MOUNT_FORMATS)
         .default('oci'),
     )

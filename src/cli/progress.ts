@@ -16,7 +16,13 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
   const values = () => ({ done: mb(done), all: mb(total) });
   const show = () => {
     if (bar || total === 0) return;
-    bar = new SingleBar({ stream, format: `${label} |{bar}| {percentage}% {done} / {all}`, barCompleteChar: '#', barIncompleteChar: '-', hideCursor: true });
+    bar = new SingleBar({
+      stream,
+      format: `${label} |{bar}| {percentage}% {done} / {all}`,
+      barCompleteChar: '#',
+      barIncompleteChar: '-',
+      hideCursor: true,
+    });
     bar.start(total, Math.min(done, total), values());
   };
   const timer = setTimeout(show, DELAY_MS).unref();

@@ -8,7 +8,8 @@ import { humanBytes } from '../human.js';
 import { table } from './table.js';
 
 // The runner's modules load when ps or stats runs, not with the CLI (issue 13).
-const runner = () => Promise.all([import('../../runner/cgroup/cgroup-usage.js'), import('../../runner/containers.js'), import('../../runner/names.js')]);
+const runner = () =>
+  Promise.all([import('../../runner/cgroup/cgroup-usage.js'), import('../../runner/containers.js'), import('../../runner/names.js')]);
 
 const command = (i: ContainerInfo) => JSON.stringify(i.record.plan.process.args.join(' ')).slice(0, 30);
 
@@ -80,7 +81,8 @@ export function statsCommand(): Command {
     .action(async (names: string[], opts: { stream: boolean }, cmd: Command) => {
       const [{ readUsage }, { findContainer, listContainers }, { shortId }] = await runner();
       const roots = rootsOf(cmd);
-      const pick = () => (names.length ? names.map((n) => findContainer(roots, n)) : listContainers(roots)).filter((i) => i.status === 'running');
+      const pick = () =>
+        (names.length ? names.map((n) => findContainer(roots, n)) : listContainers(roots)).filter((i) => i.status === 'running');
       let before = new Map(pick().map((i) => [i.record.id, { u: readUsage(i.record.cgroup), t: Date.now() }]));
       let stop = false;
       process.once('SIGINT', () => (stop = true));
@@ -91,7 +93,14 @@ export function statsCommand(): Command {
           const b = before.get(i.record.id);
           const cpu = u && b?.u ? ((u.cpuNs - b.u.cpuNs) / ((t - b.t) * 1e6)) * 100 : 0;
           const limit = u?.memoryLimit;
-          return [shortId(i.record.id), i.record.name, `${cpu.toFixed(2)}%`, u ? `${humanBytes(u.memory)} / ${limit ? humanBytes(limit) : 'unlimited'}` : '', u && limit ? `${((u.memory / limit) * 100).toFixed(2)}%` : '', String(u?.pids ?? '')];
+          return [
+            shortId(i.record.id),
+            i.record.name,
+            `${cpu.toFixed(2)}%`,
+            u ? `${humanBytes(u.memory)} / ${limit ? humanBytes(limit) : 'unlimited'}` : '',
+            u && limit ? `${((u.memory / limit) * 100).toFixed(2)}%` : '',
+            String(u?.pids ?? ''),
+          ];
         });
         if (opts.stream && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
         process.stdout.write(table([['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS'], ...rows]));

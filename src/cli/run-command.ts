@@ -17,22 +17,24 @@ export function exitOnUsage(cmd: Command, code: number): Command {
 
 export function runCommand(): Command {
   const cmd = new Command('run')
-    .description('run a command in a new container from an image, or in a directory with --rootfs (options end at the first argument: tsproc run busybox ls -l)')
+    .description(
+      'run a command in a new container from an image, or in a directory with --rootfs (options end at the first argument: tsproc run busybox ls -l)',
+    )
     .usage('[options] IMAGE [CMD [ARG...]]  |  [options] --rootfs DIR [--] CMD [ARG...]')
     .argument('[args...]', "the image and the command (default: the image's Entrypoint and Cmd), or with --rootfs the command")
     .passThroughOptions()
     .option('--rootfs <dir>', 'the root filesystem, used in place (instead of an image)')
-    .option('--storage-driver <driver>', 'an image\'s root: overlay or vfs (a full copy) (default: overlay where it works)')
+    .option('--storage-driver <driver>', "an image's root: overlay or vfs (a full copy) (default: overlay where it works)")
     .option('--entrypoint <cmd>', 'replace the image\'s Entrypoint (and drop its Cmd; "" clears it)')
-    .option('--name <name>', 'the container\'s name (unique; generated if not given)')
+    .option('--name <name>', "the container's name (unique; generated if not given)")
     .option('--rm', 'remove the container (record, log, name) when it exits')
-    .option('-d, --detach', 'print the container\'s id and return; it runs on, its output going to its log')
+    .option('-d, --detach', "print the container's id and return; it runs on, its output going to its log")
     .option('--log-opt <max-size=SIZE>', 'rotate the log past SIZE (default 10m): it never holds more than twice that', collect)
-    .option('--hostname <name>', 'the container\'s hostname (default: its short id)')
+    .option('--hostname <name>', "the container's hostname (default: its short id)")
     .option('-e, --env <K=V>', 'set an environment variable (K alone: take ours)', collect)
     .option('--env-file <file>', 'read environment variables from a file', collect)
     .option('-w, --workdir <dir>', 'working directory inside the container')
-    .option('-u, --user <user>', 'NAME|UID[:GROUP|GID], names from the root\'s /etc/passwd')
+    .option('-u, --user <user>', "NAME|UID[:GROUP|GID], names from the root's /etc/passwd")
     .option('-v, --volume <src:dst[:ro]>', 'bind a host path into the container', collect)
     .option('--read-only', 'mount the root filesystem read-only')
     .option('-t, --tty', 'a pseudo-terminal for the command (with -i: our stdin goes to it)')
@@ -41,13 +43,17 @@ export function runCommand(): Command {
     .option('--cap-add <cap>', 'add a capability (or ALL)', collect)
     .option('--cap-drop <cap>', 'drop a capability (or ALL)', collect)
     .option('--privileged', 'every capability, no masked or read-only paths, /sys writable, no seccomp profile')
-    .option('--security-opt <seccomp=...>', 'seccomp=unconfined (no profile) or seccomp=PROFILE.json (docker\'s format) instead of the default profile', collect)
+    .option(
+      '--security-opt <seccomp=...>',
+      "seccomp=unconfined (no profile) or seccomp=PROFILE.json (docker's format) instead of the default profile",
+      collect,
+    )
     .option('-m, --memory <bytes>', 'memory limit (bytes or with k, m, g)')
     .option('--memory-swap <bytes>', 'memory plus swap limit, -1 for unlimited swap, 0 for not set (as much swap as memory)')
     .option('--cpus <n>', 'CPU limit, fractional (1.5)')
     .option('--cpuset-cpus <list>', 'CPUs the container may use (0-2,4)')
     .option('--pids-limit <n>', 'most processes at once (-1: unlimited)')
-    .option('--cgroup-parent <path>', 'the cgroup to create the container\'s under', 'tsproc')
+    .option('--cgroup-parent <path>', "the cgroup to create the container's under", 'tsproc')
     .option('--net <mode>', 'none (a private network with loopback) or host', 'none')
     .option('--add-host <name:ip>', 'add a line to /etc/hosts', collect)
     .option('--lxcfs', `bind the per-container /proc files of the mount at ${DEFAULT_MOUNT_DIR}`)

@@ -11,7 +11,9 @@ export const DEFAULT_AGENT_SOCKET = '/run/tsproc/seccomp-agent.sock';
 
 export function seccompAgentCommand(): Command {
   return new Command('seccomp-agent')
-    .description("answer sysinfo(2) for runc containers whose seccomp profile notifies it to SOCKET (listenerPath), from each container's own /proc files (runs in the foreground)")
+    .description(
+      "answer sysinfo(2) for runc containers whose seccomp profile notifies it to SOCKET (listenerPath), from each container's own /proc files (runs in the foreground)",
+    )
     .argument('[socket]', 'the unix socket runc connects to', DEFAULT_AGENT_SOCKET)
     .action(async (socket: string) => {
       const { HELPER } = await import('../../runner/helper-process.js'); // with the command, not the CLI (issue 13)

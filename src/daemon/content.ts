@@ -59,7 +59,10 @@ export function createFiles(options: ContentOptions = {}, shared: ContentShared 
   const content = new ViewContent(options, shared, post);
   // Texts are byte strings (FileSource decodes latin1, a character a byte): back to the very bytes, so
   // a host file's non-ASCII bytes (a cpuinfo model name) pass through unchanged.
-  return VIEWS.map((view) => ({ path: VIEW_PATHS[view.name].path, render: (caller: Caller) => Buffer.from(content.render(view, caller.pid), 'latin1') }));
+  return VIEWS.map((view) => ({
+    path: VIEW_PATHS[view.name].path,
+    render: (caller: Caller) => Buffer.from(content.render(view, caller.pid), 'latin1'),
+  }));
 }
 
 /** One worker's views, descriptors and caches. */
@@ -84,7 +87,14 @@ export class ViewContent {
     const procRoot = o.procRoot ?? '/proc';
     const files = this.files;
     this.driver = createDriver({ files, layout: o.layout ?? hostLayout() });
-    this.resolver = new ReaderResolver({ files, driver: this.driver, procRoot, ...(o.containers ? { capacity: o.containers } : {}), ...(o.pidCacheMs !== undefined ? { pidTtlMs: o.pidCacheMs } : {}), ...(o.settlingMs !== undefined ? { settlingMs: o.settlingMs } : {}) });
+    this.resolver = new ReaderResolver({
+      files,
+      driver: this.driver,
+      procRoot,
+      ...(o.containers ? { capacity: o.containers } : {}),
+      ...(o.pidCacheMs !== undefined ? { pidTtlMs: o.pidCacheMs } : {}),
+      ...(o.settlingMs !== undefined ? { settlingMs: o.settlingMs } : {}),
+    });
     const load = new LoadSource({
       driver: this.driver,
       ...(o.loadavg === false || !shared.loadavg ? {} : { table: shared.loadavg }),
@@ -98,7 +108,8 @@ export class ViewContent {
       host: (path, o) => this.host(path, o),
       load: (r) => load.sample(r, this.tid),
     };
-    const full = () => this.log("the daemon's set of things said once is full: failures of other containers and files are no longer logged");
+    const full = () =>
+      this.log("the daemon's set of things said once is full: failures of other containers and files are no longer logged");
     this.once = shared.once ? new OnceSet(shared.once, full) : new LocalOnce();
   }
 
@@ -148,7 +159,9 @@ export class ViewContent {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
       if (this.once.first(`resolve ${code} ${view.name}`)) {
-        this.log(`${view.name} for pid ${pid}: cannot tell whose view it is: ${why(err)}; serving the host's file (said once for this file and error)`);
+        this.log(
+          `${view.name} for pid ${pid}: cannot tell whose view it is: ${why(err)}; serving the host's file (said once for this file and error)`,
+        );
       }
       return undefined;
     }

@@ -46,7 +46,9 @@ export function listenControl(path: string, side: HandoverSide): Promise<Server>
         return;
       }
       if (m.type !== 'handover' || busy) {
-        sock.end(`${JSON.stringify({ type: 'error', message: busy ? 'a hand-over is already under way' : `unexpected request ${String(m.type)}` })}\n`);
+        sock.end(
+          `${JSON.stringify({ type: 'error', message: busy ? 'a hand-over is already under way' : `unexpected request ${String(m.type)}` })}\n`,
+        );
         return;
       }
       busy = mine = true;
@@ -61,7 +63,9 @@ export function listenControl(path: string, side: HandoverSide): Promise<Server>
   });
   rmSync(path, { force: true });
   return new Promise((resolve, reject) => {
-    server.once('error', (err) => reject(new TsprocError(`cannot listen on ${path}: ${err.message}`, { path, syscall: 'bind', cause: err })));
+    server.once('error', (err) =>
+      reject(new TsprocError(`cannot listen on ${path}: ${err.message}`, { path, syscall: 'bind', cause: err })),
+    );
     server.listen(path, () => resolve(server));
   });
 }
@@ -76,7 +80,14 @@ export function requestHandover(path: string, timeoutMs: number): Promise<{ hand
     }, timeoutMs);
     sock.once('error', (err) => {
       clearTimeout(timer);
-      reject(new TsprocError(`cannot reach the daemon's control socket ${path}: ${err.message}`, { path, syscall: 'connect', code: (err as NodeJS.ErrnoException).code, cause: err }));
+      reject(
+        new TsprocError(`cannot reach the daemon's control socket ${path}: ${err.message}`, {
+          path,
+          syscall: 'connect',
+          code: (err as NodeJS.ErrnoException).code,
+          cause: err,
+        }),
+      );
     });
     lines(sock, (m) => {
       clearTimeout(timer);

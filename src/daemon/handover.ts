@@ -28,7 +28,11 @@ export function encodeHandover(h: Handover): string {
     format: HANDOVER_FORMAT,
     ...(h.connection.agreement ? { agreement: h.connection.agreement } : {}),
     time: h.connection.time,
-    handles: h.connection.handles.map((k) => ({ fh: k.fh.toString(), fresh: k.fresh, ...(k.content ? { content: k.content.toString('base64') } : {}) })),
+    handles: h.connection.handles.map((k) => ({
+      fh: k.fh.toString(),
+      fresh: k.fresh,
+      ...(k.content ? { content: k.content.toString('base64') } : {}),
+    })),
     loads: h.loads,
   };
   return JSON.stringify(wire);
@@ -41,7 +45,14 @@ export function decodeHandover(text: string): Handover {
   } catch (err) {
     throw new TsprocError(`the hand-over is not JSON: ${(err as Error).message}`, { code: 'EPROTO', cause: err });
   }
-  if (wire?.format !== HANDOVER_FORMAT) throw new TsprocError(`the hand-over is in format ${String(wire?.format)}; this tsproc reads format ${HANDOVER_FORMAT}`, { code: 'EPROTO' });
-  const handles: KeptHandle[] = (wire.handles ?? []).map((k) => ({ fh: BigInt(k.fh), fresh: k.fresh === true, ...(k.content !== undefined ? { content: Buffer.from(k.content, 'base64') } : {}) }));
+  if (wire?.format !== HANDOVER_FORMAT)
+    throw new TsprocError(`the hand-over is in format ${String(wire?.format)}; this tsproc reads format ${HANDOVER_FORMAT}`, {
+      code: 'EPROTO',
+    });
+  const handles: KeptHandle[] = (wire.handles ?? []).map((k) => ({
+    fh: BigInt(k.fh),
+    fresh: k.fresh === true,
+    ...(k.content !== undefined ? { content: Buffer.from(k.content, 'base64') } : {}),
+  }));
   return { connection: { ...(wire.agreement ? { agreement: wire.agreement } : {}), time: wire.time, handles }, loads: wire.loads ?? [] };
 }

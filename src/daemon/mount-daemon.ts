@@ -91,7 +91,9 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
     throw wrapError(err, 'cannot start serving');
   }
   // Containers still bound to a previous mount at DIR (a restart, a crash) read from this one again.
-  await repairBinds(dir, o.servingDir, (c) => c !== conn.id).catch((err: Error) => logLine(`repairing the binds of the previous mount: ${err.message}`));
+  await repairBinds(dir, o.servingDir, (c) => c !== conn.id).catch((err: Error) =>
+    logLine(`repairing the binds of the previous mount: ${err.message}`),
+  );
   return supervise({ o, dir, stuckMs, serve, conn, time, server });
 }
 
@@ -146,9 +148,14 @@ function supervise(s: Supervised): Promise<number> {
   let forgetServing = () => {};
   const record = () => {
     try {
-      forgetServing = writeServingRecord({ connection: conn.id, mountpoint: dir, fd: conn.fd, socket, server: server?.pid ?? 0, time: s.time, version: VERSION }, o.servingDir);
+      forgetServing = writeServingRecord(
+        { connection: conn.id, mountpoint: dir, fd: conn.fd, socket, server: server?.pid ?? 0, time: s.time, version: VERSION },
+        o.servingDir,
+      );
     } catch (err) {
-      logLine(wrapError(err, 'cannot write the serving record (no takeover, and a stuck daemon cannot be told from a stopped one)').message);
+      logLine(
+        wrapError(err, 'cannot write the serving record (no takeover, and a stuck daemon cannot be told from a stopped one)').message,
+      );
     }
   };
 
@@ -200,7 +207,13 @@ function supervise(s: Supervised): Promise<number> {
 
     const startServer = async (handover: string | undefined) => {
       try {
-        const next = await ServerProcess.start(conn.fd, { ...s.serve, gated: handover !== undefined, time: s.time, mountpoint: dir, connection: conn.id });
+        const next = await ServerProcess.start(conn.fd, {
+          ...s.serve,
+          gated: handover !== undefined,
+          time: s.time,
+          mountpoint: dir,
+          connection: conn.id,
+        });
         if (stopping) {
           next.kill();
           return;
@@ -288,7 +301,8 @@ function supervise(s: Supervised): Promise<number> {
     record();
     listenControl(socket, {
       release: async () => {
-        if (!server || stopping || reloading) throw new TsprocError(stopping ? 'the daemon is stopping' : 'the daemon is busy (a reload)', { code: 'EBUSY' });
+        if (!server || stopping || reloading)
+          throw new TsprocError(stopping ? 'the daemon is stopping' : 'the daemon is busy (a reload)', { code: 'EBUSY' });
         handingOver = true;
         const p = server;
         server = undefined;
@@ -345,7 +359,9 @@ function supervise(s: Supervised): Promise<number> {
       if (unmountedSeen || stopping || handingOver) return;
       if (!mountsAt(dir).some((e) => e.minor === conn.id && e.major === 0)) {
         unmountedSeen = true;
-        logLine(`${dir} was unmounted from outside: still serving the ${bindsOf(conn.id)} bind mounts of its files; SIGTERM stops the daemon`);
+        logLine(
+          `${dir} was unmounted from outside: still serving the ${bindsOf(conn.id)} bind mounts of its files; SIGTERM stops the daemon`,
+        );
       }
     }, 1000);
     // Another daemon that served DIR before may end while this one serves (one that went on serving
@@ -364,8 +380,14 @@ function supervise(s: Supervised): Promise<number> {
     repairs.unref();
     // Only now, with the signal handlers in place: whoever waits for this line may signal at once.
     const c = s.serve.content;
-    const shown = [c.swap === false ? 'no swap' : 'swap', c.cpuQuota === false ? 'no CPU quota' : 'CPU quota', c.loadavg === false ? 'no loadavg' : 'loadavg'];
-    logLine(`serving ${dir} (connection ${conn.id}, ${s.serve.threads} worker threads, pid ${process.pid}, serving process ${s.server.pid}; cgroup ${c.layout!.kind}; ${shown.join(', ')})`);
+    const shown = [
+      c.swap === false ? 'no swap' : 'swap',
+      c.cpuQuota === false ? 'no CPU quota' : 'CPU quota',
+      c.loadavg === false ? 'no loadavg' : 'loadavg',
+    ];
+    logLine(
+      `serving ${dir} (connection ${conn.id}, ${s.serve.threads} worker threads, pid ${process.pid}, serving process ${s.server.pid}; cgroup ${c.layout!.kind}; ${shown.join(', ')})`,
+    );
   });
 }
 

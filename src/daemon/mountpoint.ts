@@ -30,26 +30,43 @@ export async function clearMountpoint(dir: string, stuckMs: number, servingDir: 
     const what = `a ${found.entry.fstype} mount (source ${found.entry.source})`;
     if (found.state === 'live') {
       // not FUSE: likely a container's volume at DIR itself (the mount must reach the host through DIR's parent)
-      const volume = found.entry.fstype.startsWith('fuse') ? '' : " (in a container, make DIR's parent the volume, not DIR: docs/deploy.md)";
-      throw new TsprocError(`${dir} already holds ${what}; unmount it first or choose another directory${volume}`, { path: dir, code: 'EBUSY' });
+      const volume = found.entry.fstype.startsWith('fuse')
+        ? ''
+        : " (in a container, make DIR's parent the volume, not DIR: docs/deploy.md)";
+      throw new TsprocError(`${dir} already holds ${what}; unmount it first or choose another directory${volume}`, {
+        path: dir,
+        code: 'EBUSY',
+      });
     }
     if (found.state === 'stuck') {
       const id = found.entry.minor;
       if (found.entry.fstype !== `fuse.${SUBTYPE}`) {
-        throw new TsprocError(`${dir} holds ${what} that gave no answer for ${stuckMs / 1000} s and is not tsproc's; abort it with: echo 1 > /sys/fs/fuse/connections/${id}/abort, then umount -l ${dir}`, { path: dir, code: 'EBUSY' });
+        throw new TsprocError(
+          `${dir} holds ${what} that gave no answer for ${stuckMs / 1000} s and is not tsproc's; abort it with: echo 1 > /sys/fs/fuse/connections/${id}/abort, then umount -l ${dir}`,
+          { path: dir, code: 'EBUSY' },
+        );
       }
       const holder = readServingRecord(id, servingDir);
       // the supervisor, or the serving process that answers (records of older versions name no server)
       const stopped = holder ? [holder.pid, holder.server].find((p) => p && ['T', 't'].includes(processState(p) ?? '')) : undefined;
       if (holder && stopped) {
-        throw new TsprocError(`${dir} is served by tsproc pid ${stopped}, which is stopped: continue it (kill -CONT ${stopped}) or end it (kill ${holder.pid}) first`, { path: dir, code: 'EBUSY' });
+        throw new TsprocError(
+          `${dir} is served by tsproc pid ${stopped}, which is stopped: continue it (kill -CONT ${stopped}) or end it (kill ${holder.pid}) first`,
+          { path: dir, code: 'EBUSY' },
+        );
       }
-      logLine(`${dir}: connection ${id}${holder ? ` (tsproc pid ${holder.pid})` : ''} gave no answer for ${stuckMs / 1000} s: aborting it (--stuck-timeout)`);
-      if (!(await abortConnection(id))) throw new TsprocError(`cannot abort connection ${id} through /sys/fs/fuse/connections/${id}/abort`, { path: dir, code: 'EBUSY' });
+      logLine(
+        `${dir}: connection ${id}${holder ? ` (tsproc pid ${holder.pid})` : ''} gave no answer for ${stuckMs / 1000} s: aborting it (--stuck-timeout)`,
+      );
+      if (!(await abortConnection(id)))
+        throw new TsprocError(`cannot abort connection ${id} through /sys/fs/fuse/connections/${id}/abort`, { path: dir, code: 'EBUSY' });
       continue;
     }
     if (found.entry.fstype !== `fuse.${SUBTYPE}`) {
-      throw new TsprocError(`${dir} holds a dead ${found.entry.fstype} mount that is not tsproc's; remove it with: umount -l ${dir}`, { path: dir, code: 'ENOTCONN' });
+      throw new TsprocError(`${dir} holds a dead ${found.entry.fstype} mount that is not tsproc's; remove it with: umount -l ${dir}`, {
+        path: dir,
+        code: 'ENOTCONN',
+      });
     }
     logLine(`${dir} holds a dead tsproc mount (Transport endpoint is not connected): unmounting it`);
     await unmount(dir);
@@ -75,4 +92,3 @@ export async function unmountOrAbort(dir: string, id: number, stuckMs: number): 
   }
   clearTimeout(timer);
 }
-

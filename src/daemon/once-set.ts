@@ -20,7 +20,10 @@ export class OnceSet implements Once {
    * Slot 0 is the "full" flag; the others hold key hashes. `onFull` is called once, by the first thread
    * to find the set full: from then on new keys are not said, and that is said.
    */
-  constructor(buffer: SharedArrayBuffer, private readonly onFull?: () => void) {
+  constructor(
+    buffer: SharedArrayBuffer,
+    private readonly onFull?: () => void,
+  ) {
     this.a = new Int32Array(buffer);
   }
 

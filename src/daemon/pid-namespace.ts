@@ -26,7 +26,11 @@ export function judgePidNamespace(link: string | Error, allowNested: boolean): P
     inode !== undefined
       ? `the daemon runs in a pid namespace that is not the host's (${link}; the host's is pid:[${INITIAL_PID_NAMESPACE}])`
       : `cannot tell which pid namespace the daemon runs in (readlink /proc/self/ns/pid: ${typeof link === 'string' ? `"${link}"` : ((link as NodeJS.ErrnoException).code ?? link.message)})`;
-  if (allowNested) return { serve: true, warning: `warning: ${where}; started anyway (${FLAG}): readers outside it arrive as pid 0 and get the host's files` };
+  if (allowNested)
+    return {
+      serve: true,
+      warning: `warning: ${where}; started anyway (${FLAG}): readers outside it arrive as pid 0 and get the host's files`,
+    };
   return {
     serve: false,
     message:

@@ -89,19 +89,27 @@ async function rebindNamespace(dir: string, ns: DeadBinds): Promise<number> {
  * Repair every container's binds of the mounts once served at DIR whose daemon is gone (all of them,
  * or those `only` names). Returns the connections it looked for, and how many binds it repaired.
  */
-export async function repairBinds(dir: string, servingDir?: string, only?: (connection: number) => boolean): Promise<{ connections: number[]; repaired: number }> {
+export async function repairBinds(
+  dir: string,
+  servingDir?: string,
+  only?: (connection: number) => boolean,
+): Promise<{ connections: number[]; repaired: number }> {
   const connections = endedConnections(dir, servingDir).filter((c) => !only || only(c));
   const dead = new Set(connections);
   if (dead.size === 0) return { connections, repaired: 0 };
   const found = findDeadBinds(dead);
   if (found.length === 0) return { connections, repaired: 0 };
   if (!existsSync(HELPER)) {
-    logLine(`${found.reduce((n, f) => n + f.binds.length, 0)} binds of the previous mount at ${dir} are dead and cannot be repaired: the native helper is not built (npm run build needs a C compiler); restart those containers`);
+    logLine(
+      `${found.reduce((n, f) => n + f.binds.length, 0)} binds of the previous mount at ${dir} are dead and cannot be repaired: the native helper is not built (npm run build needs a C compiler); restart those containers`,
+    );
     return { connections, repaired: 0 };
   }
   let repaired = 0;
   for (const ns of found) repaired += ns.binds.length - (await rebindNamespace(dir, ns));
-  logLine(`repaired ${repaired} bind mounts of the previous mount at ${dir} in ${found.length} mount namespaces (containers read from this mount again)`);
+  logLine(
+    `repaired ${repaired} bind mounts of the previous mount at ${dir} in ${found.length} mount namespaces (containers read from this mount again)`,
+  );
   return { connections, repaired };
 }
 

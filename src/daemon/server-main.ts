@@ -33,12 +33,10 @@ export interface ServeOptions {
   connection: number;
 }
 
-export type ToServer = { type: 'start'; options: ServeOptions } | { type: 'open'; handover?: string } | { type: 'drain' } | { type: 'stop' };
+export type ToServer =
+  { type: 'start'; options: ServeOptions } | { type: 'open'; handover?: string } | { type: 'drain' } | { type: 'stop' };
 export type FromServer =
-  | { type: 'ready' }
-  | { type: 'drained'; handover: string }
-  | { type: 'stopped'; reason: string }
-  | { type: 'failed'; message: string };
+  { type: 'ready' } | { type: 'drained'; handover: string } | { type: 'stopped'; reason: string } | { type: 'failed'; message: string };
 
 function send(m: FromServer): Promise<void> {
   return new Promise((resolve) => (process.send ? process.send(m, undefined, {}, () => resolve()) : resolve()));
@@ -52,7 +50,13 @@ async function serve(o: ServeOptions): Promise<void> {
   if (content.loadavg !== false) {
     shared.loadavg = LoadTable.create();
     const files = new DescriptorCache({ capacity: budget.sampler });
-    sampler = new LoadSampler({ table: shared.loadavg, files, driver: createDriver({ files, layout: content.layout! }), ...(content.procRoot ? { procRoot: content.procRoot } : {}), log: logLine });
+    sampler = new LoadSampler({
+      table: shared.loadavg,
+      files,
+      driver: createDriver({ files, layout: content.layout! }),
+      ...(content.procRoot ? { procRoot: content.procRoot } : {}),
+      log: logLine,
+    });
   }
   const server = await FuseServer.start({
     fd: FUSE_FD,

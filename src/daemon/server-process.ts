@@ -30,7 +30,10 @@ export class ServerProcess extends EventEmitter {
     super();
     // `--` before the file: nothing after it is Node's (docs/decisions.md). No argument is ours anyway.
     // The flags before it are ours: NODE_FLAGS (docs/benchmarks.md, "Memory").
-    this.child = spawn(process.execPath, [...NODE_FLAGS, '--', ENTRY], { stdio: ['ignore', 'inherit', 'inherit', fd, 'ipc'], serialization: 'json' });
+    this.child = spawn(process.execPath, [...NODE_FLAGS, '--', ENTRY], {
+      stdio: ['ignore', 'inherit', 'inherit', fd, 'ipc'],
+      serialization: 'json',
+    });
     this.child.on('message', (m: FromServer) => {
       if (m.type === 'drained') this.drained?.(m.handover);
       else if (m.type === 'stopped') this.stoppedReason = m.reason;
@@ -46,7 +49,8 @@ export class ServerProcess extends EventEmitter {
   static start(fd: number, options: ServeOptions): Promise<ServerProcess> {
     const s = new ServerProcess(fd);
     return new Promise((resolve, reject) => {
-      const onExit = (code: number | null, signal: string | null) => reject(new TsprocError(`the serving process ${s.pid} ended before it was ready (${signal ?? `exit ${code}`})`, { code: 'ECHILD' }));
+      const onExit = (code: number | null, signal: string | null) =>
+        reject(new TsprocError(`the serving process ${s.pid} ended before it was ready (${signal ?? `exit ${code}`})`, { code: 'ECHILD' }));
       s.child.once('exit', onExit);
       s.child.on('message', (m: FromServer) => {
         if (m.type === 'ready') {
@@ -76,7 +80,9 @@ export class ServerProcess extends EventEmitter {
     this.expected = true;
     return new Promise((resolve, reject) => {
       this.drained = resolve;
-      this.child.once('exit', (code, signal) => reject(new TsprocError(`the serving process ${this.pid} ended while draining (${signal ?? `exit ${code}`})`, { code: 'ECHILD' })));
+      this.child.once('exit', (code, signal) =>
+        reject(new TsprocError(`the serving process ${this.pid} ended while draining (${signal ?? `exit ${code}`})`, { code: 'ECHILD' })),
+      );
       this.post({ type: 'drain' });
     });
   }
@@ -95,6 +101,8 @@ export class ServerProcess extends EventEmitter {
 
   /** Resolves when the process has ended. */
   exited(): Promise<void> {
-    return this.child.exitCode !== null || this.child.signalCode !== null ? Promise.resolve() : new Promise((r) => this.child.once('exit', () => r()));
+    return this.child.exitCode !== null || this.child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise((r) => this.child.once('exit', () => r()));
   }
 }

@@ -28,14 +28,23 @@ export interface TakenOver {
  * Take DIR's connection over; undefined when no live tsproc mount is there (then it is a plain mount).
  * Fails, leaving the old daemon serving, when the old one cannot hand over.
  */
-export async function takeOver(dir: string, stuckMs: number, servingDir: string | undefined, serve: Omit<ServeOptions, 'gated' | 'time' | 'mountpoint' | 'connection'>): Promise<TakenOver | undefined> {
+export async function takeOver(
+  dir: string,
+  stuckMs: number,
+  servingDir: string | undefined,
+  serve: Omit<ServeOptions, 'gated' | 'time' | 'mountpoint' | 'connection'>,
+): Promise<TakenOver | undefined> {
   const found = await probeMount(dir, stuckMs);
   if (found.state !== 'live') return undefined;
-  if (found.entry.fstype !== `fuse.${SUBTYPE}`) throw new TsprocError(`--takeover: ${dir} holds a ${found.entry.fstype} mount, not tsproc's`, { path: dir, code: 'EBUSY' });
+  if (found.entry.fstype !== `fuse.${SUBTYPE}`)
+    throw new TsprocError(`--takeover: ${dir} holds a ${found.entry.fstype} mount, not tsproc's`, { path: dir, code: 'EBUSY' });
   const id = found.entry.minor;
   const record = readServingRecord(id, servingDir);
   if (!record || typeof record.socket !== 'string' || typeof record.fd !== 'number') {
-    throw new TsprocError(`--takeover: ${dir} is served by a tsproc that cannot hand over (no serving record for connection ${id}: an older version?); stop it and mount again`, { path: dir, code: 'EBUSY' });
+    throw new TsprocError(
+      `--takeover: ${dir} is served by a tsproc that cannot hand over (no serving record for connection ${id}: an older version?); stop it and mount again`,
+      { path: dir, code: 'EBUSY' },
+    );
   }
   let fd: number;
   try {

@@ -131,7 +131,9 @@ export class DescriptorCache implements FileSource {
   subdirs(path: string): string[] {
     try {
       this.syscalls += 3;
-      return readdirSync(path, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+      return readdirSync(path, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name);
     } catch (err) {
       if (ABSENT.has((err as NodeJS.ErrnoException).code ?? '')) return [];
       throw err;

@@ -18,7 +18,13 @@ export interface RegisterMessage {
 }
 
 export function isRegisterMessage(m: unknown): m is RegisterMessage {
-  return typeof m === 'object' && m !== null && (m as RegisterMessage).type === 'loadavg-register' && typeof (m as RegisterMessage).key === 'string' && typeof (m as RegisterMessage).cgroup === 'object';
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    (m as RegisterMessage).type === 'loadavg-register' &&
+    typeof (m as RegisterMessage).key === 'string' &&
+    typeof (m as RegisterMessage).cgroup === 'object'
+  );
 }
 
 /** A tracked container as one daemon hands it to the next (plain data). */
@@ -80,7 +86,8 @@ export class LoadSampler {
     if (!isRegisterMessage(m) || this.keys.has(m.key) || countsWholeHost(this.o.driver, m.cgroup)) return;
     const slot = this.table.insert(m.key, this.now());
     if (slot < 0) {
-      if (!this.warnedFull) this.o.log?.(`loadavg: ${this.tracked.size} containers tracked, the table is full: new ones show 0.00 averages`);
+      if (!this.warnedFull)
+        this.o.log?.(`loadavg: ${this.tracked.size} containers tracked, the table is full: new ones show 0.00 averages`);
       this.warnedFull = true;
       return;
     }
@@ -130,7 +137,11 @@ export class LoadSampler {
     // The thread lists are read afresh at every sample (texts are otherwise kept for the render).
     this.o.files.beginRender();
     try {
-      counts = countTasks(this.o.files, this.o.driver, t.cgroup, { ...(this.o.procRoot ? { procRoot: this.o.procRoot } : {}), reader: registering ?? 0, depth: t.depth });
+      counts = countTasks(this.o.files, this.o.driver, t.cgroup, {
+        ...(this.o.procRoot ? { procRoot: this.o.procRoot } : {}),
+        reader: registering ?? 0,
+        depth: t.depth,
+      });
     } catch {
       // The cgroup is gone: the container ended.
       this.forget(slot);

@@ -20,7 +20,21 @@ export interface LoadSample {
  * the same sequence counter, which keeps counting across reuse (never back to a value a reader saw).
  */
 const SLOT = 16;
-const F = { state: 0, hashLo: 1, hashHi: 2, seq: 3, avg1: 4, avg5: 5, avg15: 6, running: 7, blocked: 8, total: 9, lastPid: 10, samples: 11, lastRead: 12 } as const;
+const F = {
+  state: 0,
+  hashLo: 1,
+  hashHi: 2,
+  seq: 3,
+  avg1: 4,
+  avg5: 5,
+  avg15: 6,
+  running: 7,
+  blocked: 8,
+  total: 9,
+  lastPid: 10,
+  samples: 11,
+  lastRead: 12,
+} as const;
 const EMPTY = 0;
 const ACTIVE = 1;
 const REMOVED = 2;

@@ -135,7 +135,16 @@ export class ReaderResolver {
     if (text === undefined) return undefined;
     const cgroup = this.o.driver.paths(text);
     const where = this.o.driver.describe(cgroup);
-    return { scope: 'host', key: `host:${where}`, label: `a host process (pid ${pid}, cgroup ${where})`, cgroup, pid, start: 0, depth: 1, valid: true };
+    return {
+      scope: 'host',
+      key: `host:${where}`,
+      label: `a host process (pid ${pid}, cgroup ${where})`,
+      cgroup,
+      pid,
+      start: 0,
+      depth: 1,
+      valid: true,
+    };
   }
 
   private containerReader(pid: number, ns: number, now: number): Reader | undefined {
@@ -203,7 +212,17 @@ export class ReaderResolver {
     if (this.nsOf(init) !== ns || start === undefined || cg === undefined) return undefined;
     const cgroup = this.o.driver.paths(cg);
     return {
-      reader: { scope: 'container', key: `ns:${ns}@${start}`, label: this.label(ns, init, cgroup), cgroup, pid: init, start, depth, valid: true, settledAt: now + this.settlingMs },
+      reader: {
+        scope: 'container',
+        key: `ns:${ns}@${start}`,
+        label: this.label(ns, init, cgroup),
+        cgroup,
+        pid: init,
+        start,
+        depth,
+        valid: true,
+        settledAt: now + this.settlingMs,
+      },
       fd,
       checkedAt: now,
     };

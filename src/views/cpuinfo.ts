@@ -59,7 +59,8 @@ function render(s: CpuinfoSnapshot): string {
   }
   // A format this does not know, or CPUs the file does not have: the host's file, rather than a
   // cpuinfo that disagrees with cpu/online.
-  if (shown.length !== s.visible.length) throw new ParseError(`/proc/cpuinfo (${shown.length} blocks of the ${s.visible.length} CPUs shown)`, s.host);
+  if (shown.length !== s.visible.length)
+    throw new ParseError(`/proc/cpuinfo (${shown.length} blocks of the ${s.visible.length} CPUs shown)`, s.host);
   const summary = before.map((b) => (S390_COUNT.test(b) ? s390Summary(b, s.visible) : b));
   // x86 ends every block, the last too, with a blank line; arm64 and s390x end the file with one newline.
   return `${[...summary, ...shown, ...after].map((b) => b.replace(/\n+$/, '')).join('\n\n')}${s.host.endsWith('\n\n') ? '\n\n' : '\n'}`;

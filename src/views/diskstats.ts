@@ -24,7 +24,25 @@ function render(s: DiskstatsSnapshot): string {
     if (!c || c.rios + c.wios + c.dios + c.rbytes + c.wbytes + c.dbytes === 0) continue;
     // reads, merged, sectors, ms; writes, merged, sectors, ms; in flight, io ms, weighted ms;
     // discards, merged, sectors, ms; flushes, ms. The cgroup counts operations and bytes only.
-    const v = [c.rios, 0, Math.floor(c.rbytes / 512), 0, c.wios, 0, Math.floor(c.wbytes / 512), 0, 0, 0, 0, c.dios, 0, Math.floor(c.dbytes / 512), 0, 0, 0];
+    const v = [
+      c.rios,
+      0,
+      Math.floor(c.rbytes / 512),
+      0,
+      c.wios,
+      0,
+      Math.floor(c.wbytes / 512),
+      0,
+      0,
+      0,
+      0,
+      c.dios,
+      0,
+      Math.floor(c.dbytes / 512),
+      0,
+      0,
+      0,
+    ];
     const columns = f.length - 3;
     const values = v.slice(0, columns).concat(Array(Math.max(0, columns - v.length)).fill(0));
     out += `${f[0]!.padStart(4)} ${f[1]!.padStart(7)} ${f[2]} ${values.join(' ')}\n`;

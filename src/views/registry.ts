@@ -10,13 +10,4 @@ import { uptime } from './uptime.js';
 import type { View } from './view.js';
 
 /** Each view keeps its own snapshot type; the registry only passes snapshots from gather to render. */
-export const VIEWS: View<any>[] = [
-  meminfo,
-  cpuinfo,
-  stat,
-  uptime,
-  loadavg,
-  swaps,
-  diskstats,
-  cpuOnline,
-];
+export const VIEWS: View<any>[] = [meminfo, cpuinfo, stat, uptime, loadavg, swaps, diskstats, cpuOnline];

@@ -31,7 +31,11 @@ function gather(env: ViewEnv, reader: Reader): StatSnapshot | HostFile {
 
 function render(s: StatSnapshot): string {
   const times = cpuTimes(s.usage, s.visible, s.cpuset, s.elapsed);
-  const sum = times.reduce((a, t) => ({ user: a.user + t.user, system: a.system + t.system, idle: a.idle + t.idle }), { user: 0, system: 0, idle: 0 });
+  const sum = times.reduce((a, t) => ({ user: a.user + t.user, system: a.system + t.system, idle: a.idle + t.idle }), {
+    user: 0,
+    system: 0,
+    idle: 0,
+  });
   // user nice system idle iowait irq softirq steal guest guest_nice: the cgroup keeps user and system only.
   const fields = (t: { user: number; system: number; idle: number }) => `${t.user} 0 ${t.system} ${t.idle} 0 0 0 0 0 0`;
   let out = `cpu  ${fields(sum)}\n`;

@@ -63,17 +63,29 @@ t.test('every import goes where the layer table allows', async (t) => {
       if (to !== from && !ALLOWED[from]!.includes(to)) crossings.push(`${file} (${from}) imports ${target} (${to})`);
     }
   }
-  t.same(crossings.filter((c) => !KNOWN.includes(c)), [], 'no import crosses the rules');
-  t.same(KNOWN.filter((c) => !crossings.includes(c)), [], 'every known crossing is still there (else remove it from KNOWN)');
+  t.same(
+    crossings.filter((c) => !KNOWN.includes(c)),
+    [],
+    'no import crosses the rules',
+  );
+  t.same(
+    KNOWN.filter((c) => !crossings.includes(c)),
+    [],
+    'every known crossing is still there (else remove it from KNOWN)',
+  );
 });
 
 t.test('the checker itself: it sees static, type-only and dynamic imports, and refuses a crossing', async (t) => {
-  const text = "import { a } from '../views/view.js';\nimport type { B } from './table.js';\nconst c = await import('../../runner/plan.js');\n";
+  const text =
+    "import { a } from '../views/view.js';\nimport type { B } from './table.js';\nconst c = await import('../../runner/plan.js');\n";
   t.same(importsOf('src/loadavg/x.ts', text), ['src/views/view.ts', 'src/loadavg/table.ts', 'runner/plan.ts']);
   t.equal(layerOf('src/errors.ts'), 'shared');
   t.equal(layerOf('src/cgroup/driver.ts'), 'cgroup');
   t.equal(layerOf('fs/tree/virtual-tree.ts'), 'fs');
   t.notOk(ALLOWED.loadavg!.includes('views'), 'the load sampler is below the views');
-  t.notOk(ALLOWED.runner!.includes('daemon') || ALLOWED.runner!.includes('fs') || ALLOWED.runner!.includes('cgroup'), 'the runner reaches the daemon stack through nothing but shared/');
+  t.notOk(
+    ALLOWED.runner!.includes('daemon') || ALLOWED.runner!.includes('fs') || ALLOWED.runner!.includes('cgroup'),
+    'the runner reaches the daemon stack through nothing but shared/',
+  );
   t.notOk(ALLOWED.daemon!.includes('runner') || ALLOWED.daemon!.includes('cli'), 'the daemon never imports the runner or the CLI');
 });

@@ -1,7 +1,16 @@
 // The cgroup file formats: keyed lists, limits, CPU lists, cpu.max, io.stat, blkio, id lists.
 import t from 'tap';
 import { ParseError } from '../../src/cgroup/errors.js';
-import { parseBlkio, parseCount, parseCpuList, parseCpuMax, parseIdList, parseIoStat, parseKeyed, parseLimit } from '../../src/cgroup/parse.js';
+import {
+  parseBlkio,
+  parseCount,
+  parseCpuList,
+  parseCpuMax,
+  parseIdList,
+  parseIoStat,
+  parseKeyed,
+  parseLimit,
+} from '../../src/cgroup/parse.js';
 
 t.test('limits: bytes, max, v1 unlimited, -1', async (t) => {
   t.equal(parseLimit('268435456\n', 'x'), 268435456);
@@ -34,11 +43,16 @@ t.test('cpu.max as CPUs', async (t) => {
 });
 
 t.test('io.stat and blkio into the same counters', async (t) => {
-  const v2 = parseIoStat('254:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n8:0 rbytes=512 wbytes=0 rios=1 wios=0 dbytes=1024 dios=1\n');
+  const v2 = parseIoStat(
+    '254:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n8:0 rbytes=512 wbytes=0 rios=1 wios=0 dbytes=1024 dios=1\n',
+  );
   t.same(v2.get('254:0'), { rbytes: 4096, wbytes: 8192, rios: 1, wios: 2, dbytes: 0, dios: 0 });
   t.same(v2.get('8:0'), { rbytes: 512, wbytes: 0, rios: 1, wios: 0, dbytes: 1024, dios: 1 });
   t.equal(parseIoStat('').size, 0, 'an empty io.stat (no I/O yet)');
-  const v1 = parseBlkio('254:0 Read 4096\n254:0 Write 8192\n254:0 Sync 0\n254:0 Async 12288\n254:0 Discard 0\n254:0 Total 12288\nTotal 12288\n', '254:0 Read 1\n254:0 Write 2\n254:0 Total 3\nTotal 3\n');
+  const v1 = parseBlkio(
+    '254:0 Read 4096\n254:0 Write 8192\n254:0 Sync 0\n254:0 Async 12288\n254:0 Discard 0\n254:0 Total 12288\nTotal 12288\n',
+    '254:0 Read 1\n254:0 Write 2\n254:0 Total 3\nTotal 3\n',
+  );
   t.same(v1.get('254:0'), v2.get('254:0'), 'v1 counters read as v2 ones');
   t.equal(parseBlkio('Total 0\n', 'Total 0\n').size, 0);
 });

@@ -52,7 +52,12 @@ t.test("memory: the hierarchical limits are settings (read once a second), memor
   t.equal(d.memoryMax(cg), 268435456);
   t.equal(d.swapMax(cg), Infinity);
   t.equal(files.syscalls, before, 'the limits again: no read (a host reader under no limit pays none)');
-  writeFileSync(path, readFileSync(path, 'utf8').replace(/^total_cache \d+$/m, 'total_cache 4096').replace(/hierarchical_memory_limit \d+/, 'hierarchical_memory_limit 1073741824'));
+  writeFileSync(
+    path,
+    readFileSync(path, 'utf8')
+      .replace(/^total_cache \d+$/m, 'total_cache 4096')
+      .replace(/hierarchical_memory_limit \d+/, 'hierarchical_memory_limit 1073741824'),
+  );
   t.equal(d.memoryStat(cg).file, 4096, 'the usage figures: read now');
   t.equal(d.memoryMax(cg), 1073741824, 'and the limit of that read');
 });
@@ -64,7 +69,13 @@ t.test("memory: the hierarchical limits are settings (read once a second), memor
 t.test('memory: a limit set only on the parent; swap room under memsw', async (t) => {
   const f = fixture('v1', { root: copyFixture(t, 'v1') });
   const stat = f.files.read(`${f.root}/cgroup/memory/tsproc-fixture/ctr1/memory.stat`)!;
-  f.write('cgroup/memory/tsproc-fixture/ctr1/memory.stat', stat.replace(/hierarchical_memory_limit \d+/, 'hierarchical_memory_limit 1073741824').replace(/hierarchical_memsw_limit \d+/, 'hierarchical_memsw_limit 1342177280').replace(/total_swap 0/, 'total_swap 4096'));
+  f.write(
+    'cgroup/memory/tsproc-fixture/ctr1/memory.stat',
+    stat
+      .replace(/hierarchical_memory_limit \d+/, 'hierarchical_memory_limit 1073741824')
+      .replace(/hierarchical_memsw_limit \d+/, 'hierarchical_memsw_limit 1342177280')
+      .replace(/total_swap 0/, 'total_swap 4096'),
+  );
   f.files.beginRender();
   t.equal(f.driver.memoryMax(ctr1(f)), 1073741824);
   t.equal(f.driver.swapMax(ctr1(f)), 268435456, 'memsw less memory');
@@ -91,7 +102,14 @@ t.test('cpu: quota in CPUs, the smallest up the tree; cpuset; usage per CPU', as
   t.same(f.driver.cpusEffective({ ...ctr1(f), cpuset: '/tsproc-fixture' }), [0, 1]);
   const u = f.driver.cpuUsage(ctr1(f));
   // usage_percpu's exact 515148668 ns on CPU 0, split as usage_all's sampled 475986030 / 72000000.
-  t.same(u, { user: 447463176, system: 67685492, perCpu: [{ user: 447463176, system: 67685492 }, { user: 0, system: 0 }] });
+  t.same(u, {
+    user: 447463176,
+    system: 67685492,
+    perCpu: [
+      { user: 447463176, system: 67685492 },
+      { user: 0, system: 0 },
+    ],
+  });
 });
 
 /*
@@ -114,8 +132,14 @@ t.test('cpu: a quota on the parent only; cpuacct without per-CPU figures', async
 t.test('io: the blkio throttle counters; a removed cgroup throws MissingFileError', async (t) => {
   const f = fixture('v1', { root: copyFixture(t, 'v1') });
   t.equal(f.driver.ioStat(ctr1(f)).size, 0, 'no I/O in the fixture');
-  f.write('cgroup/blkio/tsproc-fixture/ctr1/blkio.throttle.io_service_bytes_recursive', '254:0 Read 1048576\n254:0 Write 2097152\n254:0 Total 3145728\nTotal 3145728\n');
-  f.write('cgroup/blkio/tsproc-fixture/ctr1/blkio.throttle.io_serviced_recursive', '254:0 Read 16\n254:0 Write 32\n254:0 Total 48\nTotal 48\n');
+  f.write(
+    'cgroup/blkio/tsproc-fixture/ctr1/blkio.throttle.io_service_bytes_recursive',
+    '254:0 Read 1048576\n254:0 Write 2097152\n254:0 Total 3145728\nTotal 3145728\n',
+  );
+  f.write(
+    'cgroup/blkio/tsproc-fixture/ctr1/blkio.throttle.io_serviced_recursive',
+    '254:0 Read 16\n254:0 Write 32\n254:0 Total 48\nTotal 48\n',
+  );
   f.files.beginRender();
   t.same(f.driver.ioStat(ctr1(f)).get('254:0'), { rbytes: 1048576, wbytes: 2097152, rios: 16, wios: 32, dbytes: 0, dios: 0 });
   const gone = { ...ctr1(f), memory: '/tsproc-fixture/gone', io: '/tsproc-fixture/gone', cpu: '/tsproc-fixture/gone' };
@@ -146,5 +170,9 @@ t.test("without a cpu hierarchy the threads are the pids hierarchy's, and so is 
   t.equal(driver.threads(cg).length, 7);
   t.equal(loadKey(driver, cg), '/tsproc-fixture/ctr1');
   t.equal(countsWholeHost(driver, cg), false, 'not taken for a container of every host task');
-  t.equal(fixture('v1').driver.threadsCgroup({ ...ctr1(fixture('v1')), pids: '/elsewhere' }), '/tsproc-fixture/ctr1', 'with one: the cpu path');
+  t.equal(
+    fixture('v1').driver.threadsCgroup({ ...ctr1(fixture('v1')), pids: '/elsewhere' }),
+    '/tsproc-fixture/ctr1',
+    'with one: the cpu path',
+  );
 });

@@ -10,7 +10,12 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 t.test('oci: a JSON array of read-only file binds, one per served file, from DIR', async (t) => {
   const mounts = JSON.parse(renderMounts('oci', '/var/lib/tsproc')) as unknown[];
   t.equal(mounts.length, 8);
-  t.same(mounts[3], { destination: '/proc/meminfo', type: 'bind', source: '/var/lib/tsproc/proc/meminfo', options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
+  t.same(mounts[3], {
+    destination: '/proc/meminfo',
+    type: 'bind',
+    source: '/var/lib/tsproc/proc/meminfo',
+    options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'],
+  });
   t.same(mounts[7], {
     destination: '/sys/devices/system/cpu/online',
     type: 'bind',
@@ -21,7 +26,10 @@ t.test('oci: a JSON array of read-only file binds, one per served file, from DIR
     mounts.map((m) => (m as { destination: string }).destination),
     EXPECTED_FILES.map((f) => `/${f}`),
   );
-  t.ok(mounts.every((m) => (m as { options: string[] }).options.includes('ro')), 'every one read-only');
+  t.ok(
+    mounts.every((m) => (m as { options: string[] }).options.includes('ro')),
+    'every one read-only',
+  );
   // any path is fine in JSON: a quote, a space, a newline
   const odd = '/srv/my "views"\n';
   t.equal((JSON.parse(renderMounts('oci', odd)) as { source: string }[])[0]!.source, `${odd}/proc/cpuinfo`);
@@ -32,7 +40,10 @@ t.test('docker: one line of --mount flags, split by the shell into 16 words', as
   t.equal(line.split('\n').length, 2, 'one line and its newline');
   const words = line.trim().split(/\s+/);
   t.equal(words.length, 16);
-  t.same(words.filter((_, i) => i % 2 === 0), Array(8).fill('--mount'));
+  t.same(
+    words.filter((_, i) => i % 2 === 0),
+    Array(8).fill('--mount'),
+  );
   t.equal(words[7], 'type=bind,source=/var/lib/tsproc/proc/meminfo,target=/proc/meminfo,readonly');
   t.same(
     words.filter((_, i) => i % 2 === 1),
@@ -41,7 +52,19 @@ t.test('docker: one line of --mount flags, split by the shell into 16 words', as
 });
 
 t.test('docker: a DIR that $(...) would split or glob, or --mount would cut, is refused by name', async (t) => {
-  for (const dir of ['/srv/my views', '/srv/a,b', '/srv/v*', '/srv/v?', '/srv/[v]', '/srv/"v"', "/srv/'v'", '/srv/v\n', '/srv/v\t', '/srv/$v', '/srv/v\\']) {
+  for (const dir of [
+    '/srv/my views',
+    '/srv/a,b',
+    '/srv/v*',
+    '/srv/v?',
+    '/srv/[v]',
+    '/srv/"v"',
+    "/srv/'v'",
+    '/srv/v\n',
+    '/srv/v\t',
+    '/srv/$v',
+    '/srv/v\\',
+  ]) {
     t.throws(() => dockerFlags(dir), { code: 'EINVAL', path: dir, message: /^--format docker: .* holds a character/ }, JSON.stringify(dir));
   }
   t.match(dockerFlags('/run/ts-proc_1.2/@x+y=z:w%~'), /^--mount type=bind,source=\/run\/ts-proc_1\.2\/@x\+y=z:w%~\/proc\/cpuinfo,/);

@@ -11,7 +11,12 @@ t.test('no flags: OCI mounts of /var/lib/tsproc, exit 0, nothing on stderr, whet
   t.equal(r.stderr, '');
   const mounts = JSON.parse(r.stdout) as { source: string; destination: string }[];
   t.equal(mounts.length, 8);
-  t.same(mounts[0], { destination: '/proc/cpuinfo', type: 'bind', source: '/var/lib/tsproc/proc/cpuinfo', options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
+  t.same(mounts[0], {
+    destination: '/proc/cpuinfo',
+    type: 'bind',
+    source: '/var/lib/tsproc/proc/cpuinfo',
+    options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'],
+  });
 });
 
 t.test('a relative DIR is made absolute (runc and docker want absolute sources)', async (t) => {

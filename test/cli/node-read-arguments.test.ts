@@ -7,15 +7,19 @@ import { argumentsNodeRead } from '../../src/cli/node-read-arguments.js';
 /** `node [NODE ARGS] bin/tsproc.js OWN...` as Node's command line, and how many entries are tsproc's. */
 const line = (node: string[], own: string[]): [string[], number] => [['node', ...node, 'bin/tsproc.js', ...own], own.length];
 
-t.test('an --env-file among tsproc\'s arguments is read by Node, in each of its four spellings', async (t) => {
+t.test("an --env-file among tsproc's arguments is read by Node, in each of its four spellings", async (t) => {
   t.same(argumentsNodeRead(...line([], ['run', '--env-file', 'F', 'img'])), ['--env-file F']);
   t.same(argumentsNodeRead(...line([], ['run', '--env-file=F', 'img'])), ['--env-file=F']);
   t.same(argumentsNodeRead(...line([], ['run', '--env-file-if-exists', 'F'])), ['--env-file-if-exists F']);
   t.same(argumentsNodeRead(...line([], ['run', '--env-file-if-exists=F'])), ['--env-file-if-exists=F']);
-  t.same(argumentsNodeRead(...line([], ['run', 'img', 'echo', '--env-file', '/etc/shadow'])), ['--env-file /etc/shadow'], 'the container\'s arguments too');
+  t.same(
+    argumentsNodeRead(...line([], ['run', 'img', 'echo', '--env-file', '/etc/shadow'])),
+    ['--env-file /etc/shadow'],
+    "the container's arguments too",
+  );
 });
 
-t.test('a `--` anywhere before it stops Node\'s search: the bin\'s `node -- FILE`, or one among the arguments', async (t) => {
+t.test("a `--` anywhere before it stops Node's search: the bin's `node -- FILE`, or one among the arguments", async (t) => {
   t.same(argumentsNodeRead(['node', '--', 'bin/tsproc.js', 'run', '--env-file', 'F'], 3), []);
   t.same(argumentsNodeRead(...line([], ['run', '--rootfs', 'r', '--', 'echo', '--env-file', 'F'])), []);
 });
@@ -27,10 +31,14 @@ t.test('names that only start like it, and a last --env-file with no file, are n
 
 t.test('a match takes the next argument even when it looks like a flag, and the search goes on from there', async (t) => {
   t.same(argumentsNodeRead(...line([], ['--env-file', '--env-file', 'F'])), ['--env-file --env-file', '--env-file F']);
-  t.same(argumentsNodeRead(...line([], ['--env-file', '--', '--env-file', 'F'])), ['--env-file --'], 'the `--` taken as a file still ends the search');
+  t.same(
+    argumentsNodeRead(...line([], ['--env-file', '--', '--env-file', 'F'])),
+    ['--env-file --'],
+    'the `--` taken as a file still ends the search',
+  );
 });
 
-t.test('Node\'s own options before the script are the starter\'s, not tsproc\'s arguments', async (t) => {
+t.test("Node's own options before the script are the starter's, not tsproc's arguments", async (t) => {
   t.same(argumentsNodeRead(...line(['--env-file=/etc/tsproc.env'], ['mount', '/var/lib/tsproc'])), []);
   t.same(argumentsNodeRead(...line(['--no-warnings'], ['ps'])), []);
 });

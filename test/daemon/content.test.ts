@@ -30,7 +30,12 @@ function setup(t: { teardown(fn: () => void): void }) {
   add(501, 100, '501', '0::/user.slice\n');
   const logs: string[] = [];
   const options = { hostRoot: `${root}/host`, procRoot: proc, layout: fixtureLayout('v2', root) };
-  const content = new ViewContent(options, {}, () => undefined, (m) => logs.push(m));
+  const content = new ViewContent(
+    options,
+    {},
+    () => undefined,
+    (m) => logs.push(m),
+  );
   const host = (name: keyof typeof VIEW_PATHS) => content.files.readOnce(`${root}/host${VIEW_PATHS[name].host}`);
   return { root, proc, content, logs, host, options };
 }
@@ -75,7 +80,10 @@ t.test('missing data: the host file, one log line per container and file', async
     t.equal(s.content.render(view('meminfo'), 500), s.host('meminfo'));
   }
   t.equal(s.logs.length, 2, 'two files, said once each');
-  t.match(s.logs[0], /^diskstats for the container of pid namespace 200 \(init pid 500, cgroup \/tsproc\/ctr1\): .*io\.stat does not exist; serving the host's file/);
+  t.match(
+    s.logs[0],
+    /^diskstats for the container of pid namespace 200 \(init pid 500, cgroup \/tsproc\/ctr1\): .*io\.stat does not exist; serving the host's file/,
+  );
   t.match(s.logs[1], /^meminfo for the container/);
 });
 
@@ -121,7 +129,7 @@ t.test('a removed cgroup: the reader is looked up again, once, and its new cgrou
   t.equal(s.logs.length, 1, 'and said once');
 });
 
-t.test("host files pass through byte for byte: a non-ASCII cpuinfo model name, a cgroup named in UTF-8", async (t) => {
+t.test('host files pass through byte for byte: a non-ASCII cpuinfo model name, a cgroup named in UTF-8', async (t) => {
   const s = setup(t);
   // A UTF-8 model name and a byte that is no UTF-8 at all (0xe9, latin1's e acute).
   const cpuinfo = `${s.root}/host/proc/cpuinfo`;

@@ -31,7 +31,10 @@ t.test('a child pid namespace with --allow-nested-pid-namespace: served, with a 
   const v = judgePidNamespace(CHILD, true);
   t.equal(v.serve, true);
   if (!v.serve) return;
-  t.match(v.warning, /^warning: the daemon runs in a pid namespace that is not the host's .*started anyway \(--allow-nested-pid-namespace\): readers outside it arrive as pid 0/);
+  t.match(
+    v.warning,
+    /^warning: the daemon runs in a pid namespace that is not the host's .*started anyway \(--allow-nested-pid-namespace\): readers outside it arrive as pid 0/,
+  );
 });
 
 t.test('a namespace it cannot tell (no /proc, or a link it does not know): refused unless allowed', async (t) => {

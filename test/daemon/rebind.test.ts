@@ -10,7 +10,8 @@ import t from 'tap';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { findDeadBinds } from '../../src/daemon/rebind.js';
 
-const line = (id: number, minor: number, root: string, at: string, fstype = 'fuse.tsproc') => `${id} 1 0:${minor} ${root} ${at} ro,nosuid - ${fstype} tsproc ro`;
+const line = (id: number, minor: number, root: string, at: string, fstype = 'fuse.tsproc') =>
+  `${id} 1 0:${minor} ${root} ${at} ro,nosuid - ${fstype} tsproc ro`;
 
 function fixture(): string {
   const proc = mkdtempSync('/tmp/tsproc-test-rebind-');
@@ -21,9 +22,20 @@ function fixture(): string {
     writeFileSync(`${proc}/${name}/mountinfo`, `${['1 0 8:1 / / rw - ext4 /dev/vda rw', ...mounts].join('\n')}\n`);
   };
   pid('self', 'mnt:[1]', 1, [line(9, 5, '/proc/meminfo', '/host/meminfo')]);
-  pid('100', 'mnt:[2]', 500, [line(10, 5, '/proc/meminfo', '/proc/meminfo'), line(11, 5, '/proc/stat', '/proc/stat'), line(12, 7, '/proc/meminfo', '/proc/meminfo')]);
-  pid('101', 'mnt:[2]', 100, [line(10, 5, '/proc/meminfo', '/proc/meminfo'), line(11, 5, '/proc/stat', '/proc/stat'), line(12, 7, '/proc/meminfo', '/proc/meminfo')]);
-  pid('200', 'mnt:[3]', 300, [line(20, 9, '/proc/uptime', '/proc/uptime'), line(21, 6, '/sys/devices/system/cpu/online', '/sys/devices/system/cpu/online')]);
+  pid('100', 'mnt:[2]', 500, [
+    line(10, 5, '/proc/meminfo', '/proc/meminfo'),
+    line(11, 5, '/proc/stat', '/proc/stat'),
+    line(12, 7, '/proc/meminfo', '/proc/meminfo'),
+  ]);
+  pid('101', 'mnt:[2]', 100, [
+    line(10, 5, '/proc/meminfo', '/proc/meminfo'),
+    line(11, 5, '/proc/stat', '/proc/stat'),
+    line(12, 7, '/proc/meminfo', '/proc/meminfo'),
+  ]);
+  pid('200', 'mnt:[3]', 300, [
+    line(20, 9, '/proc/uptime', '/proc/uptime'),
+    line(21, 6, '/sys/devices/system/cpu/online', '/sys/devices/system/cpu/online'),
+  ]);
   pid('300', 'mnt:[4]', 300, [line(30, 5, '/proc/meminfo', '/proc/meminfo', 'fuse.lxcfs')]);
   return proc;
 }

@@ -16,8 +16,18 @@ function setup(opts: { debug?: (l: string) => void; error?: (l: string) => void 
   const tree = new VirtualTree(
     [
       { path: 'proc/meminfo', render: (c) => (calls.push(c.pid), `MemTotal: 1 kB\npid ${c.pid}\n`) },
-      { path: 'proc/boom', render: () => { throw new Error('kaboom'); } },
-      { path: 'proc/gone', render: () => { throw new FsError(E.ENOENT); } },
+      {
+        path: 'proc/boom',
+        render: () => {
+          throw new Error('kaboom');
+        },
+      },
+      {
+        path: 'proc/gone',
+        render: () => {
+          throw new FsError(E.ENOENT);
+        },
+      },
       { path: 'sys/devices/system/cpu/online', render: () => '0-1\n' },
     ],
     new HandleStore(HandleStore.create(8)),
@@ -84,7 +94,11 @@ t.test("GETATTR of a file: its size is the caller's length, of its own open hand
   const mem = lookup(send, proc, 'meminfo');
   const size = (r: { body: Buffer }) => Number(r.body.readBigUInt64LE(16 + 8));
   const byPath = send(request(Opcode.GETATTR, mem, getattrBody(), { pid: 7, uid: 0, gid: 0 }))!;
-  t.equal(size(byPath), 'MemTotal: 1 kB\npid 7\n'.length + SIZE_SLACK, 'stat with nothing open: a render for the caller, measured, with room to spare');
+  t.equal(
+    size(byPath),
+    'MemTotal: 1 kB\npid 7\n'.length + SIZE_SLACK,
+    'stat with nothing open: a render for the caller, measured, with room to spare',
+  );
   t.equal(byPath.body.readBigUInt64LE(0), 0n, 'attr_valid 0');
   t.same(calls, [7]);
   const fh = send(request(Opcode.OPEN, mem, openBody(0), { pid: 12345, uid: 0, gid: 0 }))!.body.readBigUInt64LE(0);
@@ -92,10 +106,14 @@ t.test("GETATTR of a file: its size is the caller's length, of its own open hand
   const byOpener = send(request(Opcode.GETATTR, mem, getattrBody(), { pid: 12345, uid: 0, gid: 0 }))!;
   t.equal(size(byOpener), 'MemTotal: 1 kB\npid 12345\n'.length, "fstat by the opening thread: its handle's snapshot, exactly");
   const byHandle = send(request(Opcode.GETATTR, mem, getattrBody(fh), { pid: 8, uid: 0, gid: 0 }))!;
-  t.equal(size(byHandle), 'MemTotal: 1 kB\npid 12345\n'.length, "GETATTR naming the handle: its snapshot");
+  t.equal(size(byHandle), 'MemTotal: 1 kB\npid 12345\n'.length, 'GETATTR naming the handle: its snapshot');
   t.same(calls, [7, 12345], 'no render for either');
   send(request(Opcode.RELEASE, mem, releaseBody(fh)));
-  t.equal(size(send(request(Opcode.GETATTR, mem, getattrBody(), { pid: 12345, uid: 0, gid: 0 }))!), 'MemTotal: 1 kB\npid 12345\n'.length + SIZE_SLACK, 'once released, a render again');
+  t.equal(
+    size(send(request(Opcode.GETATTR, mem, getattrBody(), { pid: 12345, uid: 0, gid: 0 }))!),
+    'MemTotal: 1 kB\npid 12345\n'.length + SIZE_SLACK,
+    'once released, a render again',
+  );
   const cpu = lookup(send, lookup(send, lookup(send, 1n, 'sys'), 'devices'), 'system');
   t.equal(size(send(request(Opcode.GETATTR, cpu, getattrBody()))!), 0, 'a directory: 0');
 });
@@ -128,7 +146,11 @@ t.test('a READ for the page cache (no lock owner) is refused with EINVAL and ren
   const fh = send(request(Opcode.OPEN, mem, openBody(0), { pid: 77, uid: 0, gid: 0 }))!.body.readBigUInt64LE(0);
   const r = send(request(Opcode.READ, mem, readBody(fh, 0, 4096, { pageCache: true })))!;
   t.same([r.error, r.body.length], [E.EINVAL, 0], 'EINVAL: sendfile fails, and busybox cat falls back to read(2)');
-  t.equal(send(request(Opcode.READ, mem, readBody(fh, 0, 4096)))!.body.toString(), 'MemTotal: 1 kB\npid 77\n', 'the same handle read(2): its own snapshot, whole');
+  t.equal(
+    send(request(Opcode.READ, mem, readBody(fh, 0, 4096)))!.body.toString(),
+    'MemTotal: 1 kB\npid 77\n',
+    'the same handle read(2): its own snapshot, whole',
+  );
   t.same(calls, [77], 'rendered once, at open');
 });
 
@@ -139,7 +161,24 @@ t.test('writes and every tree change are refused with EROFS', async (t) => {
   t.equal(send(request(Opcode.OPEN, mem, openBody(1)))!.error, E.EROFS, 'O_WRONLY');
   t.equal(send(request(Opcode.OPEN, mem, openBody(2)))!.error, E.EROFS, 'O_RDWR');
   t.equal(send(request(Opcode.OPEN, mem, openBody(0o1000)))!.error, E.EROFS, 'O_TRUNC');
-  for (const op of ['WRITE', 'SETATTR', 'CREATE', 'MKDIR', 'UNLINK', 'RMDIR', 'RENAME', 'RENAME2', 'SYMLINK', 'MKNOD', 'LINK', 'SETXATTR', 'REMOVEXATTR', 'FALLOCATE', 'COPY_FILE_RANGE', 'TMPFILE'] as const) {
+  for (const op of [
+    'WRITE',
+    'SETATTR',
+    'CREATE',
+    'MKDIR',
+    'UNLINK',
+    'RMDIR',
+    'RENAME',
+    'RENAME2',
+    'SYMLINK',
+    'MKNOD',
+    'LINK',
+    'SETXATTR',
+    'REMOVEXATTR',
+    'FALLOCATE',
+    'COPY_FILE_RANGE',
+    'TMPFILE',
+  ] as const) {
     t.equal(send(request(Opcode[op], proc, Buffer.alloc(64)))!.error, E.EROFS, op);
   }
   t.equal(send(request(Opcode.ACCESS, mem, Buffer.from([2, 0, 0, 0, 0, 0, 0, 0])))!.error, E.EROFS, 'access(W_OK)');
@@ -152,7 +191,7 @@ t.test('READDIR and READDIRPLUS list . and .. and the children, resuming at an o
   t.equal(send(request(Opcode.OPENDIR, proc, openBody(0)))!.error, 0);
   const names = (body: Buffer, plus: boolean) => {
     const out: string[] = [];
-    for (let p = 0; p < body.length; ) {
+    for (let p = 0; p < body.length;) {
       const d = plus ? p + 128 : p;
       const len = body.readUInt32LE(d + 16);
       out.push(body.toString('utf8', d + 24, d + 24 + len));
@@ -222,7 +261,19 @@ t.test('INTERRUPT: no reply to it, and the request it names is still answered in
   const interrupt = (unique: bigint) => {
     const body = Buffer.alloc(8);
     body.writeBigUInt64LE(unique, 0); // struct fuse_interrupt_in: the unique of the request to interrupt
-    return Buffer.concat([encodeInHeader({ len: Size.IN_HEADER + 8, opcode: Opcode.INTERRUPT, unique: unique | 1n, nodeid: 0n, pid: 1234, uid: 0, gid: 0, totalExtlen: 0 }), body]);
+    return Buffer.concat([
+      encodeInHeader({
+        len: Size.IN_HEADER + 8,
+        opcode: Opcode.INTERRUPT,
+        unique: unique | 1n,
+        nodeid: 0n,
+        pid: 1234,
+        uid: 0,
+        gid: 0,
+        totalExtlen: 0,
+      }),
+      body,
+    ]);
   };
   // as the kernel sends them: the interrupt reaches a worker before or after the request it names
   t.equal(send(interrupt(read.readBigUInt64LE(8))), undefined, 'the interrupt: no reply');
@@ -237,6 +288,26 @@ t.test('INTERRUPT: no reply to it, and the request it names is still answered in
 t.test('the opcode table covers what the protocol needs', async (t) => {
   const { d } = setup();
   const have = new Set(d.opcodes());
-  for (const op of ['INIT', 'LOOKUP', 'FORGET', 'BATCH_FORGET', 'GETATTR', 'OPEN', 'READ', 'RELEASE', 'FLUSH', 'OPENDIR', 'READDIR', 'READDIRPLUS', 'RELEASEDIR', 'STATFS', 'ACCESS', 'GETXATTR', 'LISTXATTR', 'INTERRUPT', 'DESTROY'] as const)
+  for (const op of [
+    'INIT',
+    'LOOKUP',
+    'FORGET',
+    'BATCH_FORGET',
+    'GETATTR',
+    'OPEN',
+    'READ',
+    'RELEASE',
+    'FLUSH',
+    'OPENDIR',
+    'READDIR',
+    'READDIRPLUS',
+    'RELEASEDIR',
+    'STATFS',
+    'ACCESS',
+    'GETXATTR',
+    'LISTXATTR',
+    'INTERRUPT',
+    'DESTROY',
+  ] as const)
     t.ok(have.has(Opcode[op]), op);
 });

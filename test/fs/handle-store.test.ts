@@ -4,7 +4,12 @@ import { Worker } from 'node:worker_threads';
 import { HandleStore } from '../../fs/tree/handle-store.js';
 
 t.test('open, store, load, release', async (t) => {
-  const s = new HandleStore(HandleStore.create(4, [{ size: 16, count: 2 }, { size: 64, count: 1 }]));
+  const s = new HandleStore(
+    HandleStore.create(4, [
+      { size: 16, count: 2 },
+      { size: 64, count: 1 },
+    ]),
+  );
   const fh = s.open();
   t.not(fh, 0n);
   t.equal(s.load(fh), undefined, 'no snapshot before the first render');
@@ -53,8 +58,14 @@ t.test('blocks are reused lowest first: a daemon with few files open at a time w
     s.release(b);
   }
   t.equal(stored, 1000, 'every snapshot was kept');
-  t.ok(data.subarray(0, 32).every((x) => x !== 0), 'the first two blocks were written');
-  t.ok(data.subarray(32).every((x) => x === 0), 'the other six never were, after 1000 rounds');
+  t.ok(
+    data.subarray(0, 32).every((x) => x !== 0),
+    'the first two blocks were written',
+  );
+  t.ok(
+    data.subarray(32).every((x) => x === 0),
+    'the other six never were, after 1000 rounds',
+  );
 });
 
 t.test('a reused slot does not answer for the old handle', async (t) => {

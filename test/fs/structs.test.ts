@@ -9,7 +9,16 @@ t.test('fuse_in_header decodes field by field', async (t) => {
   // len=56 opcode=1 (LOOKUP) unique=0x0102030405060708 nodeid=1 uid=1000 gid=100 pid=4242 extlen=0
   const b = hex(`38000000 01000000 0807060504030201 0100000000000000 e8030000 64000000 92100000 0000 0000`);
   t.equal(b.length, Size.IN_HEADER);
-  t.same(S.decodeInHeader(b), { len: 56, opcode: 1, unique: 0x0102030405060708n, nodeid: 1n, uid: 1000, gid: 100, pid: 4242, totalExtlen: 0 });
+  t.same(S.decodeInHeader(b), {
+    len: 56,
+    opcode: 1,
+    unique: 0x0102030405060708n,
+    nodeid: 1n,
+    uid: 1000,
+    gid: 100,
+    pid: 4242,
+    totalExtlen: 0,
+  });
   t.same(S.encodeInHeader(S.decodeInHeader(b)), b, 'encode is the inverse');
 });
 
@@ -27,7 +36,14 @@ t.test('FUSE_NOTIFY_RESEND: the out header alone, the notify code in error, uniq
 
 t.test('fuse_attr and fuse_entry_out', async (t) => {
   const b = Buffer.alloc(Size.ENTRY_OUT);
-  const end = S.encodeEntryOut(b, 0, 5n, { seconds: 60, nsec: 0 }, { seconds: 1, nsec: 500 }, { ino: 5n, size: 1000, mode: 0o100444, nlink: 1, uid: 0, gid: 0, time: 0x10 });
+  const end = S.encodeEntryOut(
+    b,
+    0,
+    5n,
+    { seconds: 60, nsec: 0 },
+    { seconds: 1, nsec: 500 },
+    { ino: 5n, size: 1000, mode: 0o100444, nlink: 1, uid: 0, gid: 0, time: 0x10 },
+  );
   t.equal(end, 128);
   t.same(
     b,
@@ -55,7 +71,17 @@ t.test('fuse_init_in, short (7.35) and long (7.36+)', async (t) => {
 
 t.test('fuse_init_out', async (t) => {
   const b = Buffer.alloc(Size.INIT_OUT, 0xaa);
-  S.encodeInitOut(b, 0, { major: 7, minor: 38, maxReadahead: 0x20000, flags: 0x80000001, maxBackground: 64, congestionThreshold: 48, maxWrite: 0x20000, timeGran: 1, maxPages: 256 });
+  S.encodeInitOut(b, 0, {
+    major: 7,
+    minor: 38,
+    maxReadahead: 0x20000,
+    flags: 0x80000001,
+    maxBackground: 64,
+    congestionThreshold: 48,
+    maxWrite: 0x20000,
+    timeGran: 1,
+    maxPages: 256,
+  });
   t.same(b, Buffer.concat([hex('07000000 26000000 00000200 01000080 4000 3000 00000200 01000000 0001 0000'), Buffer.alloc(32)]));
 });
 
@@ -79,7 +105,13 @@ t.test('fuse_dirent is padded to 8 bytes and refuses to overflow', async (t) => 
 t.test('fuse_kstatfs and fuse_getxattr_out', async (t) => {
   const b = Buffer.alloc(Size.KSTATFS, 0xff);
   S.encodeKstatfs(b, 0, { blocks: 0, bfree: 0, bavail: 0, files: 11, ffree: 0, bsize: 4096, namelen: 255, frsize: 4096 });
-  t.same(b, Buffer.concat([hex('0000000000000000 0000000000000000 0000000000000000 0b00000000000000 0000000000000000 00100000 ff000000 00100000'), Buffer.alloc(28)]));
+  t.same(
+    b,
+    Buffer.concat([
+      hex('0000000000000000 0000000000000000 0000000000000000 0b00000000000000 0000000000000000 00100000 ff000000 00100000'),
+      Buffer.alloc(28),
+    ]),
+  );
   const x = Buffer.alloc(8, 0xff);
   S.encodeGetxattrOut(x, 0, 12);
   t.same(x, hex('0c000000 00000000'));

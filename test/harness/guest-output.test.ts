@@ -26,9 +26,15 @@ t.test('files between markers, split across chunks anywhere; progress shows mark
 
   t.same(
     out.files.map((f) => [f.file, f.exitCode]),
-    [['dist/a.test.js', 0], ['dist/b.test.js', 1]],
+    [
+      ['dist/a.test.js', 0],
+      ['dist/b.test.js', 1],
+    ],
   );
-  t.equal(out.files[0]!.tap, 'TAP version 14\n# Subtest: one\n    ok 1 - inner\n    1..1\nok 1 - one # time=5ms\n1..1\n# { total: 2, pass: 2 }\n\n');
+  t.equal(
+    out.files[0]!.tap,
+    'TAP version 14\n# Subtest: one\n    ok 1 - inner\n    1..1\nok 1 - one # time=5ms\n1..1\n# { total: 2, pass: 2 }\n\n',
+  );
   t.equal(out.files[1]!.tap, 'TAP version 14\nnot ok 1 - two\n1..1\n\n');
   t.equal(
     shown(),

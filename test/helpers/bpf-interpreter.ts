@@ -14,7 +14,7 @@ export function runFilter(program: Buffer, d: SeccompData): number {
   data.writeUInt32LE(d.arch >>> 0, 4);
   (d.args ?? []).forEach((a, i) => data.writeBigUInt64LE(BigInt.asUintN(64, BigInt(a)), 16 + 8 * i));
   let acc = 0;
-  for (let pc = 0; pc < program.length / 8; ) {
+  for (let pc = 0; pc < program.length / 8;) {
     const code = program.readUInt16LE(pc * 8);
     const jt = program.readUInt8(pc * 8 + 2);
     const jf = program.readUInt8(pc * 8 + 3);

@@ -12,10 +12,16 @@ export function tsprocMounts(format: 'oci' | 'docker' | 'k8s', dir: string): str
 }
 
 /** A shell script printing free, top's summary, the CPUs of cpuinfo and cpu/online, parted by `---` (read by `figures`). */
-export const FIGURES_SCRIPT = 'free -b; echo ---; top -bn1 | head -5; echo ---; grep -c ^processor /proc/cpuinfo; cat /sys/devices/system/cpu/online';
+export const FIGURES_SCRIPT =
+  'free -b; echo ---; top -bn1 | head -5; echo ---; grep -c ^processor /proc/cpuinfo; cat /sys/devices/system/cpu/online';
 
 /** What FIGURES_SCRIPT printed: free's total (bytes), top's MiB total (as printed), CPUs. */
-export function figures(out: string): { free: number; top: string | undefined; processors: string | undefined; online: string | undefined } {
+export function figures(out: string): {
+  free: number;
+  top: string | undefined;
+  processors: string | undefined;
+  online: string | undefined;
+} {
   const [free = '', top = '', cpus = ''] = out.split('---\n');
   const [processors, online] = cpus.trim().split('\n');
   return { free: Number(/^Mem:\s+([0-9]+)/m.exec(free)?.[1]), top: /MiB Mem :\s+([0-9.]+) total/.exec(top)?.[1], processors, online };
@@ -80,5 +86,7 @@ export async function removeCgroups(name: string): Promise<void> {
 
 /** Mounts whose line in mountinfo holds `text`. */
 export function mountsWith(text: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(text));
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(text));
 }

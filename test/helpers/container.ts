@@ -94,7 +94,10 @@ export function makeCgroup(name: string, l: Limits): TestCgroup {
     if (!procs.includes(`${mount}${path}/cgroup.procs`)) procs.push(`${mount}${path}/cgroup.procs`);
     if (c === 'cpuset') {
       // A v1 cpuset starts empty: give the parent all CPUs and memory nodes, then narrow the container.
-      for (const [dir, cpus] of [[`${mount}${parent}`, readFileSync(`${mount}/cpuset.effective_cpus`, 'utf8')], [`${mount}${path}`, l.cpus ?? readFileSync(`${mount}/cpuset.effective_cpus`, 'utf8')]] as const) {
+      for (const [dir, cpus] of [
+        [`${mount}${parent}`, readFileSync(`${mount}/cpuset.effective_cpus`, 'utf8')],
+        [`${mount}${path}`, l.cpus ?? readFileSync(`${mount}/cpuset.effective_cpus`, 'utf8')],
+      ] as const) {
         put(`${dir}/cpuset.cpus`, cpus);
         put(`${dir}/cpuset.mems`, readFileSync(`${mount}/cpuset.effective_mems`, 'utf8'));
       }
@@ -104,7 +107,8 @@ export function makeCgroup(name: string, l: Limits): TestCgroup {
   const mem = layout.v1.memory;
   if (l.parentMemory && mem) put(`${mem}${parent}/memory.limit_in_bytes`, String(l.parentMemory));
   if (l.memory) put(f('memory', 'memory.limit_in_bytes'), String(l.memory));
-  if (l.swap !== undefined && l.memory && existsSync(f('memory', 'memory.memsw.limit_in_bytes'))) put(f('memory', 'memory.memsw.limit_in_bytes'), String(l.memory + l.swap));
+  if (l.swap !== undefined && l.memory && existsSync(f('memory', 'memory.memsw.limit_in_bytes')))
+    put(f('memory', 'memory.memsw.limit_in_bytes'), String(l.memory + l.swap));
   if (l.quota) {
     put(f('cpu', 'cpu.cfs_period_us'), '100000');
     put(f('cpu', 'cpu.cfs_quota_us'), String(Math.round(l.quota * 100000)));
@@ -139,7 +143,9 @@ export interface Container {
 /** Start the probe as the init of a new pid namespace, inside `cg`. */
 export async function startContainer(cg: TestCgroup): Promise<Container> {
   const join = cg.procs.map((f) => `echo $$ > ${f}`).join(' && ');
-  const proc: ChildProcess = spawn('sh', ['-c', `${join} && exec unshare --pid --fork --kill-child "$@"`, 'sh', process.execPath, PROBE], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc: ChildProcess = spawn('sh', ['-c', `${join} && exec unshare --pid --fork --kill-child "$@"`, 'sh', process.execPath, PROBE], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: proc.stdout! });
   const pending: ((line: string) => void)[] = [];
   const failed: ((err: Error) => void)[] = [];
@@ -158,13 +164,14 @@ export async function startContainer(cg: TestCgroup): Promise<Container> {
       r();
     }),
   );
-  const nextLine = () => new Promise<string>((resolve, reject) => {
-    const q = queued.shift();
-    if (q !== undefined) return resolve(q);
-    if (exitCode !== undefined) return reject(new Error(`the container exited (${exitCode})`));
-    pending.push(resolve);
-    failed.push(reject);
-  });
+  const nextLine = () =>
+    new Promise<string>((resolve, reject) => {
+      const q = queued.shift();
+      if (q !== undefined) return resolve(q);
+      if (exitCode !== undefined) return reject(new Error(`the container exited (${exitCode})`));
+      pending.push(resolve);
+      failed.push(reject);
+    });
   await nextLine();
   // unshare's only child is the init.
   const children = readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
@@ -199,7 +206,8 @@ export function removeStaleCgroups(): void {
       const m = /^tsproc-test-views-.*-([0-9]+)$/.exec(d);
       if (!m || existsSync(`/proc/${m[1]}`)) continue;
       try {
-        for (const sub of readdirSync(`${root}/${d}`, { withFileTypes: true })) if (sub.isDirectory()) rmdirSync(`${root}/${d}/${sub.name}`);
+        for (const sub of readdirSync(`${root}/${d}`, { withFileTypes: true }))
+          if (sub.isDirectory()) rmdirSync(`${root}/${d}/${sub.name}`);
         rmdirSync(`${root}/${d}`);
       } catch {
         // still in use: leave it

@@ -64,7 +64,8 @@ export function daemonImageRoot(t: Teardown): string {
   // the checkout as the Dockerfile leaves it: built, production dependencies only, no tests
   const opt = `${root}${IMAGE_CHECKOUT}`;
   mkdirSync(opt, { recursive: true });
-  for (const part of ['bin', 'package.json', 'native/build/tsproc-helper']) cpSync(join(CHECKOUT, part), join(opt, part), { recursive: true });
+  for (const part of ['bin', 'package.json', 'native/build/tsproc-helper'])
+    cpSync(join(CHECKOUT, part), join(opt, part), { recursive: true });
   cpSync(join(CHECKOUT, 'dist'), join(opt, 'dist'), { recursive: true, filter: (src) => !/\/dist\/(test|bench)(\/|$)/.test(src) });
   for (const dir of productionModules()) cpSync(dir, join(opt, dir.slice(CHECKOUT.length)), { recursive: true });
   return root;

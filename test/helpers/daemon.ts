@@ -28,11 +28,16 @@ export interface Daemon {
 
 /** A process in mountinfo at dir? */
 export function mountedAt(dir: string): boolean {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === dir);
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === dir);
 }
 
 function mountMinor(dir: string): number | undefined {
-  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').reverse().find((l) => l.split(' ')[4] === dir);
+  const line = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .reverse()
+    .find((l) => l.split(' ')[4] === dir);
   return line ? Number(line.split(' ')[2]!.split(':')[1]) : undefined;
 }
 
@@ -42,7 +47,8 @@ export function forceUnmount(dir: string): void {
     const minor = mountMinor(dir);
     const abort = `/sys/fs/fuse/connections/${minor}/abort`;
     if (minor !== undefined) {
-      if (readdirSync('/sys/fs/fuse/connections').length === 0) spawnSync('mount', ['-t', 'fusectl', 'fusectl', '/sys/fs/fuse/connections']);
+      if (readdirSync('/sys/fs/fuse/connections').length === 0)
+        spawnSync('mount', ['-t', 'fusectl', 'fusectl', '/sys/fs/fuse/connections']);
       if (existsSync(abort)) writeFileSync(abort, '1');
     }
     spawnSync('umount', ['-l', dir]);
@@ -62,7 +68,10 @@ export function tempMountpoint(): string {
 
 /** Start the daemon and wait until it serves; the test's teardown stops it and removes everything. */
 /** `bin`: another checkout's bin file (an upgrade's new code). */
-export async function startDaemon(t: Teardown, opts: { dir?: string; args?: string[]; keepDir?: boolean; bin?: string } = {}): Promise<Daemon> {
+export async function startDaemon(
+  t: Teardown,
+  opts: { dir?: string; args?: string[]; keepDir?: boolean; bin?: string } = {},
+): Promise<Daemon> {
   const dir = opts.dir ?? tempMountpoint();
   const proc = spawn(process.execPath, [opts.bin ?? BIN, 'mount', dir, ...(opts.args ?? [])], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
@@ -70,7 +79,10 @@ export async function startDaemon(t: Teardown, opts: { dir?: string; args?: stri
   t.teardown(async () => {
     if (proc.exitCode === null && proc.signalCode === null) {
       proc.kill('SIGTERM');
-      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), STOP_GRACE_MS).unref())]);
+      const done = await Promise.race([
+        exited.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), STOP_GRACE_MS).unref()),
+      ]);
       if (!done) proc.kill('SIGKILL');
     }
     forceUnmount(dir);
@@ -105,7 +117,7 @@ export function run(cmd: string, args: string[], timeoutMs = RUN_LIMIT_MS): { st
 
 /** Wait until cond() holds (polling), or fail after limitMs: for output that arrives asynchronously. */
 export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, limitMs = RUN_LIMIT_MS): Promise<void> {
-  for (const end = Date.now() + limitMs; !(await cond()); ) {
+  for (const end = Date.now() + limitMs; !(await cond());) {
     if (Date.now() > end) throw new Error(`${what}: not seen in ${limitMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -26,7 +26,9 @@ export function dockerfile(): Array<[string, string]> {
 
 /** The final stage's ENTRYPOINT, in exec form (a JSON array). */
 export function dockerEntrypoint(): string[] {
-  const entry = dockerfile().filter(([i]) => i === 'ENTRYPOINT').at(-1);
+  const entry = dockerfile()
+    .filter(([i]) => i === 'ENTRYPOINT')
+    .at(-1);
   if (!entry) throw new Error('the Dockerfile has no ENTRYPOINT');
   return JSON.parse(entry[1]) as string[];
 }

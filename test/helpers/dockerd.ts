@@ -41,7 +41,10 @@ async function stopProcess(p: ChildProcess): Promise<void> {
   if (!alive(p)) return;
   const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
   p.kill('SIGTERM');
-  const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), STOP_LIMIT_MS).unref())]);
+  const done = await Promise.race([
+    exited.then(() => true),
+    new Promise<boolean>((r) => setTimeout(() => r(false), STOP_LIMIT_MS).unref()),
+  ]);
   if (!done) {
     p.kill('SIGKILL');
     await exited;
@@ -91,7 +94,9 @@ export async function startDockerd(): Promise<Started> {
   );
   // not /etc/docker/daemon.json; and its trust key here, not in /etc/docker/key.json
   writeFileSync(`${base}/daemon.json`, JSON.stringify({ 'deprecated-key-path': `${base}/key.json` }));
-  const containerd = spawn(CONTAINERD, ['--config', `${base}/containerd.toml`], { stdio: ['ignore', openSync(`${base}/containerd.log`, 'a'), openSync(`${base}/containerd.log`, 'a')] });
+  const containerd = spawn(CONTAINERD, ['--config', `${base}/containerd.toml`], {
+    stdio: ['ignore', openSync(`${base}/containerd.log`, 'a'), openSync(`${base}/containerd.log`, 'a')],
+  });
   let dockerd: ChildProcess | undefined;
   const docker = (args: string[], timeoutMs = START_LIMIT_MS) => {
     const r = spawnSync(DOCKER, args, { encoding: 'utf8', env, timeout: timeoutMs });
@@ -130,7 +135,7 @@ export async function startDockerd(): Promise<Started> {
     return { ok: false, why: `${why}; the end of its log:\n${log}` };
   };
 
-  for (const end = Date.now() + START_LIMIT_MS; !existsSync(`${base}/containerd.sock`); ) {
+  for (const end = Date.now() + START_LIMIT_MS; !existsSync(`${base}/containerd.sock`);) {
     if (!alive(containerd)) return fail(`containerd exited (${containerd.exitCode ?? containerd.signalCode})`, 'containerd');
     if (Date.now() > end) return fail(`containerd did not listen within ${START_LIMIT_MS / 1000} s`, 'containerd');
     await new Promise((r) => setTimeout(r, 100));
@@ -139,19 +144,31 @@ export async function startDockerd(): Promise<Started> {
   dockerd = spawn(
     DOCKERD,
     [
-      '--config-file', `${base}/daemon.json`,
-      '--data-root', `${base}/data`,
-      '--exec-root', `${base}/exec`,
-      '--host', `unix://${sock}`,
-      '--pidfile', `${base}/docker.pid`,
-      '--containerd', `${base}/containerd.sock`,
-      '--cgroup-parent', `/${cgroupParent}`,
+      '--config-file',
+      `${base}/daemon.json`,
+      '--data-root',
+      `${base}/data`,
+      '--exec-root',
+      `${base}/exec`,
+      '--host',
+      `unix://${sock}`,
+      '--pidfile',
+      `${base}/docker.pid`,
+      '--containerd',
+      `${base}/containerd.sock`,
+      '--cgroup-parent',
+      `/${cgroupParent}`,
       // no docker0, no iptables rules, no change to the host's net.ipv4.ip_forward
-      '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-forward=false', '--ip-masq=false', '--userland-proxy=false',
+      '--bridge=none',
+      '--iptables=false',
+      '--ip6tables=false',
+      '--ip-forward=false',
+      '--ip-masq=false',
+      '--userland-proxy=false',
     ],
     { stdio: ['ignore', log, log] },
   );
-  for (const end = Date.now() + START_LIMIT_MS; docker(['version'], 10_000).status !== 0; ) {
+  for (const end = Date.now() + START_LIMIT_MS; docker(['version'], 10_000).status !== 0;) {
     if (!alive(dockerd)) return fail(`dockerd exited (${dockerd.exitCode ?? dockerd.signalCode})`, 'dockerd');
     if (Date.now() > end) return fail(`dockerd did not answer within ${START_LIMIT_MS / 1000} s`, 'dockerd');
     await new Promise((r) => setTimeout(r, 200));

@@ -29,7 +29,11 @@ export function copyFixture(t: Teardown, kind: FixtureKind): string {
 export function fixtureLayout(kind: FixtureKind, root: string): CgroupLayout {
   if (kind === 'v2') return { kind: 'v2', v1: {}, unified: `${root}/cgroup` };
   const c = (name: string) => `${root}/cgroup/${name}`;
-  return { kind: 'v1', v1: { memory: c('memory'), cpu: c('cpu'), cpuacct: c('cpuacct'), cpuset: c('cpuset'), blkio: c('blkio'), pids: c('pids') }, unified: undefined };
+  return {
+    kind: 'v1',
+    v1: { memory: c('memory'), cpu: c('cpu'), cpuacct: c('cpuacct'), cpuset: c('cpuset'), blkio: c('blkio'), pids: c('pids') },
+    unified: undefined,
+  };
 }
 
 export interface Fixture {
@@ -46,7 +50,10 @@ export interface Fixture {
 export const DEFAULT_LOAD: LoadSample = { avg: [0, 0, 0], running: 1, blocked: 0, total: 7, lastPid: 7 };
 
 /** A view environment over a fixture tree (`root`: the tree itself, or a copy to change). */
-export function fixture(kind: FixtureKind, o: { root?: string; options?: Partial<ViewOptions>; load?: LoadSample; scope?: 'host' | 'container'; clock?: () => number } = {}): Fixture {
+export function fixture(
+  kind: FixtureKind,
+  o: { root?: string; options?: Partial<ViewOptions>; load?: LoadSample; scope?: 'host' | 'container'; clock?: () => number } = {},
+): Fixture {
   const root = o.root ?? `${FIXTURES}cgroup-${kind}`;
   // Tests change settings between renders: read them every time, unless the test keeps the clock.
   const files = o.clock ? new DescriptorCache({ now: o.clock }) : new DescriptorCache({ reuseSettings: false });
@@ -64,12 +71,25 @@ export function fixture(kind: FixtureKind, o: { root?: string; options?: Partial
   };
   const cgroup = driver.paths(readFileSync(`${root}/pid/cgroup`, 'latin1'));
   const start = parseStartTime(readFileSync(`${root}/pid/stat`, 'utf8'))!;
-  const reader: Reader = { scope: o.scope ?? 'container', key: 'fixture', label: 'the fixture', cgroup, pid: 1, start, depth: 2, valid: true };
+  const reader: Reader = {
+    scope: o.scope ?? 'container',
+    key: 'fixture',
+    label: 'the fixture',
+    cgroup,
+    pid: 1,
+    start,
+    depth: 2,
+    valid: true,
+  };
   return { root, files, driver, env, reader, write: (path, text) => writeFileSync(`${root}/${path}`, text) };
 }
 
 /** Gather and render a view for the fixture's reader; the host's file when the view says so. */
-export function show<S>(f: Fixture, view: { gather(env: ViewEnv, r: Reader): S | symbol; render(s: S): string }, reader = f.reader): string {
+export function show<S>(
+  f: Fixture,
+  view: { gather(env: ViewEnv, r: Reader): S | symbol; render(s: S): string },
+  reader = f.reader,
+): string {
   f.files.beginRender();
   const s = view.gather(f.env, reader);
   return typeof s === 'symbol' ? 'HOST' : view.render(s);

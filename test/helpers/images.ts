@@ -3,7 +3,18 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync,
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -19,7 +30,11 @@ export const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update
 
 /** Mounts under a path, deepest first (from /proc/self/mountinfo). */
 export function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => !!m && (m === dir || m.startsWith(`${dir}/`))).sort((a, b) => b.length - a.length);
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m): m is string => !!m && (m === dir || m.startsWith(`${dir}/`)))
+    .sort((a, b) => b.length - a.length);
 }
 
 /** A fresh /tmp/tsproc-test-<label>-XXXX directory, unmounted and removed when the test ends. */
@@ -80,14 +95,24 @@ export function tarBytes(entries: TarEntry[]): Buffer {
     const type = e.type ?? (e.path.endsWith('/') ? 'Directory' : 'File');
     const data = Buffer.from(e.data ?? '');
     const fields = {
-      path: e.path, type, mode: e.mode ?? (type === 'Directory' ? 0o755 : 0o644), uid: e.uid ?? 0, gid: e.gid ?? 0,
-      size: type === 'File' ? data.length : 0, mtime: e.mtime ?? new Date('2024-01-02T03:04:05Z'),
-      linkpath: e.linkpath, devmaj: e.devmaj ?? 0, devmin: e.devmin ?? 0, uname: '', gname: '',
+      path: e.path,
+      type,
+      mode: e.mode ?? (type === 'Directory' ? 0o755 : 0o644),
+      uid: e.uid ?? 0,
+      gid: e.gid ?? 0,
+      size: type === 'File' ? data.length : 0,
+      mtime: e.mtime ?? new Date('2024-01-02T03:04:05Z'),
+      linkpath: e.linkpath,
+      devmaj: e.devmaj ?? 0,
+      devmin: e.devmin ?? 0,
+      uname: '',
+      gname: '',
     };
     const header = Buffer.alloc(512);
     // a long path goes in a pax header only: node-tar's search for a ustar prefix split is slow on deep paths
     const long = Buffer.byteLength(e.path) > 99;
-    if (new Header({ ...fields, path: long ? 'pax-path' : e.path }).encode(header, 0) || long) blocks.push(new Pax({ path: e.path, linkpath: e.linkpath }, false).encode());
+    if (new Header({ ...fields, path: long ? 'pax-path' : e.path }).encode(header, 0) || long)
+      blocks.push(new Pax({ path: e.path, linkpath: e.linkpath }, false).encode());
     blocks.push(header);
     if (type === 'File' && data.length > 0) blocks.push(data, Buffer.alloc((512 - (data.length % 512)) % 512));
   }
@@ -120,11 +145,15 @@ export interface TestImage {
 }
 
 function configOf(img: TestImage): Buffer {
-  return Buffer.from(JSON.stringify({
-    created: '2024-01-02T03:04:05Z', architecture: 'amd64', os: 'linux',
-    config: img.config ?? { Cmd: ['/bin/sh'], Env: ['PATH=/bin'] },
-    rootfs: { type: 'layers', diff_ids: img.layers.map((l) => sha(l)) },
-  }));
+  return Buffer.from(
+    JSON.stringify({
+      created: '2024-01-02T03:04:05Z',
+      architecture: 'amd64',
+      os: 'linux',
+      config: img.config ?? { Cmd: ['/bin/sh'], Env: ['PATH=/bin'] },
+      rootfs: { type: 'layers', diff_ids: img.layers.map((l) => sha(l)) },
+    }),
+  );
 }
 
 const zstdSync = (b: Buffer): Buffer => spawnSync('zstd', ['-cq'], { input: b, maxBuffer: 1 << 28 }).stdout;
@@ -140,11 +169,20 @@ export function writeOciLayout(dir: string, images: TestImage[]): string[][] {
   };
   const layerPaths: string[][] = [];
   const manifests = images.map((img) => {
-    const layers = img.layers.map((l) => ({ mediaType: `application/vnd.oci.image.layer.v1.tar${img.gzip ? '+gzip' : img.zstd ? '+zstd' : ''}`, ...put(img.gzip ? gzipSync(l) : img.zstd ? zstdSync(l) : l) }));
+    const layers = img.layers.map((l) => ({
+      mediaType: `application/vnd.oci.image.layer.v1.tar${img.gzip ? '+gzip' : img.zstd ? '+zstd' : ''}`,
+      ...put(img.gzip ? gzipSync(l) : img.zstd ? zstdSync(l) : l),
+    }));
     layerPaths.push(layers.map((l) => join(blobs, l.digest.slice(7))));
     const config = { mediaType: 'application/vnd.oci.image.config.v1+json', ...put(configOf(img)) };
-    const manifest = put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers })));
-    return { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, ...(img.ref ? { annotations: { 'org.opencontainers.image.ref.name': img.ref } } : {}) };
+    const manifest = put(
+      Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers })),
+    );
+    return {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      ...manifest,
+      ...(img.ref ? { annotations: { 'org.opencontainers.image.ref.name': img.ref } } : {}),
+    };
   });
   writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
   writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
@@ -176,8 +214,27 @@ export function listing(root: string, opts: { exclude?: string[]; times?: boolea
   const walk = (rel: string) => {
     const abs = join(root, rel);
     const st = lstatSync(abs);
-    const type = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'link' : st.isCharacterDevice() ? 'chr' : st.isBlockDevice() ? 'blk' : st.isFIFO() ? 'fifo' : 'other';
-    const what = type === 'file' ? sha(readFileSync(abs)).slice(7, 23) : type === 'link' ? readlinkSync(abs) : type === 'chr' || type === 'blk' ? String(st.rdev) : '';
+    const type = st.isDirectory()
+      ? 'dir'
+      : st.isFile()
+        ? 'file'
+        : st.isSymbolicLink()
+          ? 'link'
+          : st.isCharacterDevice()
+            ? 'chr'
+            : st.isBlockDevice()
+              ? 'blk'
+              : st.isFIFO()
+                ? 'fifo'
+                : 'other';
+    const what =
+      type === 'file'
+        ? sha(readFileSync(abs)).slice(7, 23)
+        : type === 'link'
+          ? readlinkSync(abs)
+          : type === 'chr' || type === 'blk'
+            ? String(st.rdev)
+            : '';
     const time = opts.times && type !== 'dir' ? ` ${st.mtimeMs}` : '';
     out[rel || '.'] = `${type} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} ${what}${time}`;
     if (type === 'dir') for (const n of readdirSync(abs).sort()) if (!opts.exclude?.includes(join(rel, n))) walk(join(rel, n));

@@ -18,7 +18,9 @@ export interface Capped extends SpawnSyncReturns<string> {
 /** `tsproc --data-root DATA ARGS` under `prlimit --as` (MEMORY_CAP) and a deadline, then SIGKILL. */
 export function cappedCli(dataRoot: string, args: string[], deadlineMs = 30_000): Capped {
   const r = spawnSync('prlimit', [`--as=${MEMORY_CAP}`, '--', process.execPath, BIN, '--data-root', dataRoot, ...args], {
-    encoding: 'utf8', timeout: deadlineMs, killSignal: 'SIGKILL',
+    encoding: 'utf8',
+    timeout: deadlineMs,
+    killSignal: 'SIGKILL',
   });
   return Object.assign(r, { hung: r.signal === 'SIGKILL' && (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT' });
 }

@@ -24,7 +24,7 @@ export async function startLxcfs(t: Teardown): Promise<string | undefined> {
     if (existsSync(dir)) rmdirSync(dir);
   });
   // Generous: under QEMU's emulation (npm run test:cgroup2) everything starts slowly.
-  for (const end = Date.now() + 90_000; Date.now() < end; ) {
+  for (const end = Date.now() + 90_000; Date.now() < end;) {
     if (mountedAt(dir) && spawnSync('cat', [`${dir}/proc/meminfo`], { timeout: 10_000 }).status === 0) return dir;
     await new Promise((r) => setTimeout(r, 100));
   }

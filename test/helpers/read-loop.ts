@@ -31,7 +31,7 @@ export function follow(file: string): { reads: Read[]; bytes(): number; stop(): 
     }
     try {
       // only what was added since the last look: the file grows for minutes
-      for (let n; (n = readSync(fd, buf, 0, buf.length, offset)) > 0; ) {
+      for (let n; (n = readSync(fd, buf, 0, buf.length, offset)) > 0;) {
         offset += n;
         const lines = (partial + buf.toString('latin1', 0, n)).split('\n');
         partial = lines.pop()!;
@@ -46,7 +46,8 @@ export function follow(file: string): { reads: Read[]; bytes(): number; stop(): 
 }
 
 // Every read is whole and the container's own (MemTotal of its limit), else it is a failure.
-const LOOP = (kb: number) => `while [ ! -e /out/stop ]; do l=$(head -1 /proc/meminfo 2>&1); case "$l" in "MemTotal:"*" ${kb} kB") echo ok;; *) echo "bad $l";; esac >> /out/reads; done`;
+const LOOP = (kb: number) =>
+  `while [ ! -e /out/stop ]; do l=$(head -1 /proc/meminfo 2>&1); case "$l" in "MemTotal:"*" ${kb} kB") echo ok;; *) echo "bad $l";; esac >> /out/reads; done`;
 
 export interface Reader {
   /** its memory limit */
@@ -78,7 +79,20 @@ export interface Readers {
 export async function startReaders(t: Teardown, s: Sandbox, root: string, dir: string, mibs: number[]): Promise<Readers> {
   const containers: Reader[] = mibs.map((mib) => {
     const out = tempDir(t, 'reads');
-    const started = s.start(['--rootfs', root, '-v', `${out}:/out`, '--lxcfs-root', dir, '-m', `${mib}m`, '--', 'sh', '-c', LOOP(mib * 1024)]);
+    const started = s.start([
+      '--rootfs',
+      root,
+      '-v',
+      `${out}:/out`,
+      '--lxcfs-root',
+      dir,
+      '-m',
+      `${mib}m`,
+      '--',
+      'sh',
+      '-c',
+      LOOP(mib * 1024),
+    ]);
     return { mib, out, started, log: follow(`${out}/reads`) };
   });
   let stopped: Promise<void> | undefined;
@@ -92,10 +106,21 @@ export async function startReaders(t: Teardown, s: Sandbox, root: string, dir: s
     })());
   t.teardown(stop);
   const all = () => containers.flatMap((c) => c.log.reads);
-  const last = () => containers.map((c) => `${c.mib}m: ${c.log.reads.slice(-3).map((r) => r.line).join(' | ')}`).join('; ');
-  await waitFor(() => containers.every((c) => c.log.reads.filter((r) => r.ok).length >= 20), 'every container reads its own figures').catch((err: Error) => {
-    throw new Error(`${err.message}; last reads: ${last()}`);
-  });
+  const last = () =>
+    containers
+      .map(
+        (c) =>
+          `${c.mib}m: ${c.log.reads
+            .slice(-3)
+            .map((r) => r.line)
+            .join(' | ')}`,
+      )
+      .join('; ');
+  await waitFor(() => containers.every((c) => c.log.reads.filter((r) => r.ok).length >= 20), 'every container reads its own figures').catch(
+    (err: Error) => {
+      throw new Error(`${err.message}; last reads: ${last()}`);
+    },
+  );
   return {
     containers,
     window: (since) => {
@@ -103,7 +128,11 @@ export async function startReaders(t: Teardown, s: Sandbox, root: string, dir: s
       return { reads: reads.length, failed: reads.filter((r) => !r.ok) };
     },
     readingAgain: (since, context, n = 10, limitMs = 60_000) =>
-      waitFor(() => containers.every((c) => c.log.reads.filter((r) => r.at >= since && r.ok).length >= n), 'every container reads right again', limitMs).catch((err: Error) => {
+      waitFor(
+        () => containers.every((c) => c.log.reads.filter((r) => r.at >= since && r.ok).length >= n),
+        'every container reads right again',
+        limitMs,
+      ).catch((err: Error) => {
         throw new Error(`${err.message}; last reads: ${last()}; ${context()}`);
       }),
     recovered: (since) => Math.max(...containers.map((c) => c.log.reads.find((r) => r.at >= since && r.ok)!.at)) - since,

@@ -53,7 +53,8 @@ export async function importImages(s: Sandbox, work: string, images: TestImage[]
 }
 
 /** Every entry under $1 (relative, sorted): mode, owner, mtime, device numbers, link target; then file digests. */
-export const TREE_SCRIPT = 'cd "$1" && busybox find . -xdev -exec busybox stat -c "%n|%f|%u:%g|%Y|%t:%T|%N" {} + | busybox sort && busybox find . -xdev -type f -exec busybox sha256sum {} + | busybox sort -k2';
+export const TREE_SCRIPT =
+  'cd "$1" && busybox find . -xdev -exec busybox stat -c "%n|%f|%u:%g|%Y|%t:%T|%N" {} + | busybox sort && busybox find . -xdev -type f -exec busybox sha256sum {} + | busybox sort -k2';
 
 /** What the runner adds to an image's root (the init layer, its mount points): left out of comparisons. */
 const RUNNER_PATHS = /^(?:\S+ +)?\.(?:\/(?:etc|proc|sys|dev)(?:\/(?:hosts|hostname|resolv\.conf|mtab))?)?(?:\||$)/;
@@ -69,4 +70,5 @@ export function hostTree(dir: string): string {
 }
 
 /** Every byte, time and attribute of the layer store, to show a container never changes it. */
-export const storeFingerprint = (dataRoot: string): string => JSON.stringify(listing(join(dataRoot, 'layers'), { times: true })) + xattrs(join(dataRoot, 'layers'));
+export const storeFingerprint = (dataRoot: string): string =>
+  JSON.stringify(listing(join(dataRoot, 'layers'), { times: true })) + xattrs(join(dataRoot, 'layers'));

@@ -70,7 +70,11 @@ export function runcSandbox(t: Test) {
     // procps (free, top) from the host's /usr: the default root is an empty usr-merged one
     if (!o.root) config.mounts.push({ destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'ro'] });
     config.mounts.push(...o.mounts);
-    config.linux.resources = { ...config.linux.resources, ...(o.memory ? { memory: { limit: o.memory } } : {}), ...(o.cpuQuota ? { cpu: { quota: o.cpuQuota * 100_000, period: 100_000 } } : {}) };
+    config.linux.resources = {
+      ...config.linux.resources,
+      ...(o.memory ? { memory: { limit: o.memory } } : {}),
+      ...(o.cpuQuota ? { cpu: { quota: o.cpuQuota * 100_000, period: 100_000 } } : {}),
+    };
     config.linux.cgroupsPath = `/${parent}/${name}`;
     if (o.seccomp) config.linux.seccomp = o.seccomp;
     writeFileSync(`${bundle}/config.json`, JSON.stringify(config, null, 2));
@@ -88,7 +92,10 @@ export function runcSandbox(t: Test) {
   };
   /** What is left: containers runc knows, cgroups, mounts. */
   const leftovers = () => [
-    ...runc(['list', '--quiet']).stdout.split('\n').filter(Boolean).map((id) => `container: ${id}`),
+    ...runc(['list', '--quiet'])
+      .stdout.split('\n')
+      .filter(Boolean)
+      .map((id) => `container: ${id}`),
     ...cgroupsNamed(parent).map((d) => `cgroup: ${d}`),
     ...mountsWith(suffix).map((l) => `mount: ${l}`),
   ];
@@ -99,4 +106,3 @@ export function runcSandbox(t: Test) {
   };
   return { run, cleanup, leftovers, pid };
 }
-

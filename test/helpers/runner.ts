@@ -1,7 +1,19 @@
 // Real containers for tests: tsproc-test roots (busybox, empty usr-merged), state and data roots, a
 // cgroup parent, `tsproc run` as a child process, and a check that nothing was left behind.
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  copyFileSync,
+  chmodSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hostLayout } from '../../src/cgroup-layout.js';
 import { planCgroup } from '../../runner/cgroup/cgroup-plan.js';
@@ -23,7 +35,8 @@ export interface Ran {
 export function cannotRun(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root';
   // npm install builds the helper: its absence is a failure, not a reason to skip.
-  if (!existsSync(new URL('../../../native/build/tsproc-helper', import.meta.url))) throw new Error('the native helper is not built: run `npm run build`');
+  if (!existsSync(new URL('../../../native/build/tsproc-helper', import.meta.url)))
+    throw new Error('the native helper is not built: run `npm run build`');
   return undefined;
 }
 
@@ -34,7 +47,8 @@ export function tempDir(t: Teardown, kind: string): string {
   return dir;
 }
 
-const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:alice:/home/alice:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n';
+const PASSWD =
+  'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:alice:/home/alice:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n';
 const GROUP = 'root:x:0:\nalice:x:1000:\nwheel:x:10:alice\nnogroup:x:65534:\n';
 
 /** A root made from Debian's busybox-static: /bin/busybox, a link per applet, passwd and group. */
@@ -113,7 +127,14 @@ export function sandbox(t: Teardown, opts: { dataRoot?: string } = {}): Sandbox 
   const dataRoot = opts.dataRoot ?? `/tmp/tsproc-test-data-${suffix}`;
   const parent = `tsproc-test-${suffix}`;
   const hierarchies = planCgroup(hostLayout(), parent, 'x').hierarchies.map((h) => `${h.mountpoint}/${parent}`);
-  const cgroups = () => hierarchies.flatMap((dir) => (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${dir}/${e.name}`) : []));
+  const cgroups = () =>
+    hierarchies.flatMap((dir) =>
+      existsSync(dir)
+        ? readdirSync(dir, { withFileTypes: true })
+            .filter((e) => e.isDirectory())
+            .map((e) => `${dir}/${e.name}`)
+        : [],
+    );
   /** what is left of running containers: mounts, cgroups, state, processes (empty when clean; records stay until rm) */
   const leftovers = () => {
     const left: string[] = [];
@@ -147,9 +168,13 @@ export function sandbox(t: Teardown, opts: { dataRoot?: string } = {}): Sandbox 
     // once it is cleaned up here: our processes and the tasks of our cgroups killed, our mounts detached
     const left = leftovers();
     for (const pid of ourProcesses()) process.kill(Number(pid), 'SIGKILL');
-    for (const dir of cgroups()) for (const pid of readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
-    for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (line.includes(suffix)) spawnSync('umount', ['-l', line.split(' ')[4]!]);
-    await until('the tasks leave', () => cgroups().every((dir) => readFileSync(`${dir}/cgroup.procs`, 'utf8') === ''), 10000).catch(() => undefined);
+    for (const dir of cgroups())
+      for (const pid of readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
+    for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n'))
+      if (line.includes(suffix)) spawnSync('umount', ['-l', line.split(' ')[4]!]);
+    await until('the tasks leave', () => cgroups().every((dir) => readFileSync(`${dir}/cgroup.procs`, 'utf8') === ''), 10000).catch(
+      () => undefined,
+    );
     for (const dir of cgroups()) rmdirSync(dir);
     for (const dir of hierarchies) if (existsSync(dir)) rmdirSync(dir);
     removeDir(stateRoot);
@@ -163,7 +188,10 @@ export function sandbox(t: Teardown, opts: { dataRoot?: string } = {}): Sandbox 
     const launch = opts.launch ?? NODE_BIN;
     const extra: StdioOptions = fds.length > 0 ? [...Array<'ignore'>(FIRST_EXTRA_FD - 3).fill('ignore'), ...fds] : [];
     const stdio: StdioOptions = [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...extra];
-    const child = spawn(launch[0]!, [...launch.slice(1), ...global, ...sub, ...args], { stdio, ...(env ? { env: { ...process.env, ...env } } : {}) });
+    const child = spawn(launch[0]!, [...launch.slice(1), ...global, ...sub, ...args], {
+      stdio,
+      ...(env ? { env: { ...process.env, ...env } } : {}),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -218,6 +246,16 @@ export async function until(what: string, cond: () => boolean, ms = 60000): Prom
 /** The limit files of the container's own cgroup as seen inside it, on this host's layout. */
 export function limitPaths(): { memory: string; pids: string; cpu: string; cpuset: string } {
   return hostLayout().kind === 'v2'
-    ? { memory: '/sys/fs/cgroup/memory.max', pids: '/sys/fs/cgroup/pids.max', cpu: '/sys/fs/cgroup/cpu.max', cpuset: '/sys/fs/cgroup/cpuset.cpus' }
-    : { memory: '/sys/fs/cgroup/memory/memory.limit_in_bytes', pids: '/sys/fs/cgroup/pids/pids.max', cpu: '/sys/fs/cgroup/cpu/cpu.cfs_quota_us', cpuset: '/sys/fs/cgroup/cpuset/cpuset.cpus' };
+    ? {
+        memory: '/sys/fs/cgroup/memory.max',
+        pids: '/sys/fs/cgroup/pids.max',
+        cpu: '/sys/fs/cgroup/cpu.max',
+        cpuset: '/sys/fs/cgroup/cpuset.cpus',
+      }
+    : {
+        memory: '/sys/fs/cgroup/memory/memory.limit_in_bytes',
+        pids: '/sys/fs/cgroup/pids/pids.max',
+        cpu: '/sys/fs/cgroup/cpu/cpu.cfs_quota_us',
+        cpuset: '/sys/fs/cgroup/cpuset/cpuset.cpus',
+      };
 }

@@ -46,7 +46,12 @@ export function hostProbe(t: Teardown, args: string[]): { stdout: string; status
 
 /** key=value fields of `probe sysinfo`. */
 export function sysinfoFields(line: string): Record<string, string> {
-  return Object.fromEntries(line.trim().split(' ').map((kv) => kv.split('=') as [string, string]));
+  return Object.fromEntries(
+    line
+      .trim()
+      .split(' ')
+      .map((kv) => kv.split('=') as [string, string]),
+  );
 }
 
 /** x86-64 syscall numbers by name, from the system's kernel headers (not from tsproc's own table). */

@@ -24,8 +24,20 @@ export const DOCKER_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/pr
 
 /** Docker's 14 default capabilities. */
 export const DOCKER_CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
 ];
 
 /** `runc spec`'s capabilities (bounding, effective, permitted, ambient alike). */
@@ -33,14 +45,33 @@ export const RUNC_SPEC_CAPABILITIES = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_B
 
 /** `runc spec`'s masked paths: docker's but /sys/devices/virtual/powercap, in runc's order. */
 export const RUNC_SPEC_MASKED_PATHS = [
-  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats',
-  '/proc/sched_debug', '/sys/firmware', '/proc/scsi',
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/sys/firmware',
+  '/proc/scsi',
 ];
 
 /** Capability numbers (linux/capability.h) of the names above and of `runc spec`'s. */
 export const CAPABILITY_NUMBERS: Record<string, number> = {
-  CAP_CHOWN: 0, CAP_DAC_OVERRIDE: 1, CAP_FOWNER: 3, CAP_FSETID: 4, CAP_KILL: 5, CAP_SETGID: 6, CAP_SETUID: 7,
-  CAP_SETPCAP: 8, CAP_NET_BIND_SERVICE: 10, CAP_NET_RAW: 13, CAP_SYS_CHROOT: 18, CAP_MKNOD: 27, CAP_AUDIT_WRITE: 29,
+  CAP_CHOWN: 0,
+  CAP_DAC_OVERRIDE: 1,
+  CAP_FOWNER: 3,
+  CAP_FSETID: 4,
+  CAP_KILL: 5,
+  CAP_SETGID: 6,
+  CAP_SETUID: 7,
+  CAP_SETPCAP: 8,
+  CAP_NET_BIND_SERVICE: 10,
+  CAP_NET_RAW: 13,
+  CAP_SYS_CHROOT: 18,
+  CAP_MKNOD: 27,
+  CAP_AUDIT_WRITE: 29,
   CAP_SETFCAP: 31,
 };
 
@@ -76,7 +107,9 @@ export function profileProbe(masked: string[], readonly: string[]): string {
     'echo "seccomp $(grep Seccomp: /proc/self/status | cut -f2)"',
     `for p in ${masked.join(' ')}; do`,
     '  if [ -d "$p" ]; then echo "mask $p: dir $(ls -A "$p" | wc -l) entries $(' + mount + ')";',
-    '  elif [ -e "$p" ]; then t=regular; [ -c "$p" ] && t="char $(stat -c %t:%T "$p")"; echo "mask $p: file $t $(head -c 64 "$p" | wc -c) bytes $(' + mount + ')";',
+    '  elif [ -e "$p" ]; then t=regular; [ -c "$p" ] && t="char $(stat -c %t:%T "$p")"; echo "mask $p: file $t $(head -c 64 "$p" | wc -c) bytes $(' +
+      mount +
+      ')";',
     '  else echo "mask $p: absent"; fi',
     'done',
     `for p in ${readonly.join(' ')}; do [ -e "$p" ] && echo "ro $p: $(${mount})" || echo "ro $p: absent"; done`,
@@ -93,5 +126,14 @@ export function maskedLine(path: string): string {
 
 /** profileProbe's lines by what they are about ("cap CapEff", "mask /proc/keys", ...). */
 export function probeFacts(stdout: string): Map<string, string> {
-  return new Map(stdout.split('\n').filter(Boolean).map((l) => (/^(cap|nnp|seccomp) /.test(l) ? [l.split(' ').slice(0, -1).join(' '), l.split(' ').pop()!] : [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)])));
+  return new Map(
+    stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) =>
+        /^(cap|nnp|seccomp) /.test(l)
+          ? [l.split(' ').slice(0, -1).join(' '), l.split(' ').pop()!]
+          : [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)],
+      ),
+  );
 }

@@ -32,11 +32,17 @@ t.test('links out are refused, naming the link: absolute, climbing out, a direct
   const { dir, archive } = layout(t);
   symlinkSync('/etc/passwd', join(dir, 'blobs/sha256/abs'));
   symlinkSync('../../../etc/passwd', join(dir, 'blobs/sha256/climb'));
-  t.throws(() => archive.open('blobs/sha256/abs', 'blob'), { message: 'blob: blobs/sha256/abs: a symbolic link to /etc/passwd, outside the layout: refused' });
-  t.throws(() => archive.open('blobs/sha256/climb', 'blob'), { message: 'blob: blobs/sha256/climb: a symbolic link to ../../../etc/passwd, outside the layout: refused' });
+  t.throws(() => archive.open('blobs/sha256/abs', 'blob'), {
+    message: 'blob: blobs/sha256/abs: a symbolic link to /etc/passwd, outside the layout: refused',
+  });
+  t.throws(() => archive.open('blobs/sha256/climb', 'blob'), {
+    message: 'blob: blobs/sha256/climb: a symbolic link to ../../../etc/passwd, outside the layout: refused',
+  });
   rmSync(join(dir, 'blobs/sha256'), { recursive: true });
   symlinkSync('/etc', join(dir, 'blobs/sha256'));
-  t.throws(() => archive.open('blobs/sha256/passwd', 'blob'), { message: 'blob: blobs/sha256/passwd: blobs/sha256 is a symbolic link to /etc, outside the layout: refused' });
+  t.throws(() => archive.open('blobs/sha256/passwd', 'blob'), {
+    message: 'blob: blobs/sha256/passwd: blobs/sha256 is a symbolic link to /etc, outside the layout: refused',
+  });
   t.throws(() => archive.open('../etc/passwd', 'blob'), { message: 'blob: ../etc/passwd: leads outside the layout: refused' });
 });
 
@@ -54,7 +60,9 @@ t.test('a FIFO, a directory, nothing: refused at once, saying which', async (t) 
   t.throws(() => archive.open('blobs', 'blob'), { message: 'blob: blobs: not a regular file (a directory)' });
   t.throws(() => archive.open('blobs/sha256/none', 'blob'), { message: 'blob: blobs/sha256/none: not in the layout', code: 'ENOENT' });
   t.notOk(archive.has('blobs/sha256/none'));
-  t.throws(() => archive.open('blobs/sha256/plain/x', 'blob'), { message: 'blob: blobs/sha256/plain/x: blobs/sha256/plain is not a directory' });
+  t.throws(() => archive.open('blobs/sha256/plain/x', 'blob'), {
+    message: 'blob: blobs/sha256/plain/x: blobs/sha256/plain is not a directory',
+  });
 });
 
 t.test('never read past a size: the declared one, or MAX_JSON for a document', async (t) => {
@@ -62,8 +70,12 @@ t.test('never read past a size: the declared one, or MAX_JSON for a document', a
   const huge = join(dir, 'blobs/sha256/huge');
   writeFileSync(huge, '');
   truncateSync(huge, 3 * 2 ** 30); // a hole: read whole, it would take 3 GiB
-  t.throws(() => archive.readSmall('blobs/sha256/huge', 'config', 233), { message: 'config: size mismatch: the descriptor says 233 bytes, the content has 3221225472 (corrupted or truncated)' });
-  t.throws(() => archive.readSmall('blobs/sha256/huge', 'config'), { message: `config: blobs/sha256/huge: 3221225472 bytes: more than a JSON document may have (${MAX_JSON >> 20} MiB): refused` });
+  t.throws(() => archive.readSmall('blobs/sha256/huge', 'config', 233), {
+    message: 'config: size mismatch: the descriptor says 233 bytes, the content has 3221225472 (corrupted or truncated)',
+  });
+  t.throws(() => archive.readSmall('blobs/sha256/huge', 'config'), {
+    message: `config: blobs/sha256/huge: 3221225472 bytes: more than a JSON document may have (${MAX_JSON >> 20} MiB): refused`,
+  });
   const chunks: Buffer[] = [];
   for await (const c of archive.stream('blobs/sha256/huge', 100_000)) chunks.push(c as Buffer);
   t.equal(Buffer.concat(chunks).length, 100_001, 'a stream stops one byte past its limit');

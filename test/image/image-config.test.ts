@@ -7,17 +7,31 @@ const D = `sha256:${'a'.repeat(64)}`;
 const image = { entrypoint: ['/entry'], cmd: ['-x', 'default'], env: ['PATH=/usr/bin:/bin', 'A=1'], workingDir: '/srv', user: 'app' };
 
 t.test('parse: the run fields and diff_ids; a config without rootfs is refused', async (t) => {
-  const c = parseConfig(Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [D] }, config: { Cmd: ['sh'], Env: ['A=1'], User: '1000' } })), 'x');
+  const c = parseConfig(
+    Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [D] }, config: { Cmd: ['sh'], Env: ['A=1'], User: '1000' } })),
+    'x',
+  );
   t.same(c.diffIds, [D]);
   t.same(c.run, { entrypoint: [], cmd: ['sh'], env: ['A=1'], workingDir: '', user: '1000' });
   t.throws(() => parseConfig(Buffer.from('{}'), 'x'), /no rootfs.diff_ids/);
   t.throws(() => parseConfig(Buffer.from('nope'), 'x'), /not valid JSON/);
-  t.throws(() => parseConfig(Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: ['md5:x'] } })), 'x'), /md5 is not supported/);
-  t.throws(() => parseConfig(Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [] }, config: { Cmd: 'sh' } })), 'x'), /Cmd is not a list/);
+  t.throws(
+    () => parseConfig(Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: ['md5:x'] } })), 'x'),
+    /md5 is not supported/,
+  );
+  t.throws(
+    () => parseConfig(Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: [] }, config: { Cmd: 'sh' } })), 'x'),
+    /Cmd is not a list/,
+  );
 });
 
 t.test('the image alone: Entrypoint + Cmd, its Env, WorkingDir and User', async (t) => {
-  t.same(applyImageConfig(image, {}), { argv: ['/entry', '-x', 'default'], env: ['PATH=/usr/bin:/bin', 'A=1'], workdir: '/srv', user: 'app' });
+  t.same(applyImageConfig(image, {}), {
+    argv: ['/entry', '-x', 'default'],
+    env: ['PATH=/usr/bin:/bin', 'A=1'],
+    workdir: '/srv',
+    user: 'app',
+  });
 });
 
 t.test('CMD replaces Cmd and keeps Entrypoint; --entrypoint drops Cmd; empty --entrypoint clears it', async (t) => {

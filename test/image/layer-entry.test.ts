@@ -34,7 +34,11 @@ t.test('a path through a regular file is refused', async (t) => {
 
 t.test('missing parents are made, and reported', async (t) => {
   const tree = new LayerTree();
-  t.same(tree.place('usr/local/bin/x', 'file'), { path: 'usr/local/bin/x', parents: ['usr', 'usr/local', 'usr/local/bin'], replaces: undefined });
+  t.same(tree.place('usr/local/bin/x', 'file'), {
+    path: 'usr/local/bin/x',
+    parents: ['usr', 'usr/local', 'usr/local/bin'],
+    replaces: undefined,
+  });
   t.same(tree.place('usr/local/y', 'file').parents, []);
 });
 

@@ -15,7 +15,16 @@ async function unpack(t: Test, entries: TarEntry[] | Buffer) {
   const bytes = Buffer.isBuffer(entries) ? entries : tarBytes(entries);
   // fed in 700-byte chunks: headers and data cross chunk boundaries
   const chunks = Array.from({ length: Math.ceil(bytes.length / 700) }, (_, i) => bytes.subarray(i * 700, (i + 1) * 700));
-  return { dir, result: () => unpackLayer((async function* () { yield* chunks; })(), dir) };
+  return {
+    dir,
+    result: () =>
+      unpackLayer(
+        (async function* () {
+          yield* chunks;
+        })(),
+        dir,
+      ),
+  };
 }
 
 t.test('exact metadata: owner, setuid/setgid/sticky modes, mtime, symlinks as written', async (t) => {
@@ -37,7 +46,11 @@ t.test('exact metadata: owner, setuid/setgid/sticky modes, mtime, symlinks as wr
   t.match(l['bin/wall'], /^file 2755 0:5 /);
   t.match(l['tmp'], /^dir 1777 /);
   t.match(l['home/user/.profile'], new RegExp(`^file 600 1000:1000 [0-9a-f]+ ${when.getTime()}$`));
-  t.match(l['bin/sh'], new RegExp(`^link 777 7:8 /bin/busybox ${when.getTime()}$`), 'absolute target kept, owner and time of the link itself');
+  t.match(
+    l['bin/sh'],
+    new RegExp(`^link 777 7:8 /bin/busybox ${when.getTime()}$`),
+    'absolute target kept, owner and time of the link itself',
+  );
   t.equal(lstatSync(join(u.dir, 'bin')).mtimeMs, when.getTime(), 'directory times set after their content');
   t.match(l['home'], /^dir 755 0:0 $/, 'an implied parent: 0755 root');
 });
@@ -94,13 +107,15 @@ t.test('refused: unsupported entry types, whiteouts naming nothing, truncated an
   await t.rejects((await unpack(t, sparse)).result(), /entry "f": unsupported entry type/);
 });
 
-t.test('devices from GNU tar\'s own format keep their numbers (node-tar reads them from ustar headers only)', async (t) => {
+t.test("devices from GNU tar's own format keep their numbers (node-tar reads them from ustar headers only)", async (t) => {
   const src = mkdtempSync('/tmp/tsproc-test-gnudev-');
   t.teardown(() => rmSync(src, { recursive: true, force: true }));
   spawnSync('mknod', ['-m', '644', join(src, 'null'), 'c', '1', '3']);
   spawnSync('mknod', ['-m', '600', join(src, 'loop'), 'b', '7', '300']);
   for (const format of ['gnu', 'ustar', 'posix']) {
-    const bytes = spawnSync('tar', [`--format=${format}`, '--create', '--file=-', '--numeric-owner', '-C', src, '.'], { maxBuffer: 1 << 20 }).stdout;
+    const bytes = spawnSync('tar', [`--format=${format}`, '--create', '--file=-', '--numeric-owner', '-C', src, '.'], {
+      maxBuffer: 1 << 20,
+    }).stdout;
     const u = await unpack(t, bytes);
     const r = await u.result();
     t.same(r.whiteouts, [], `${format}: no device taken for a whiteout`);

@@ -49,7 +49,12 @@ t.test('the output comes a block at a time: a small input that expands a lot is 
   t.ok(big.length < 65536, `compressed to ${big.length} bytes`);
   let pieces = 0;
   let largest = 0;
-  for await (const c of zstdFrames((async function* () { yield big; })(), 'layer 1')) {
+  for await (const c of zstdFrames(
+    (async function* () {
+      yield big;
+    })(),
+    'layer 1',
+  )) {
     pieces++;
     largest = Math.max(largest, c.length);
     if (pieces === 3) break;
@@ -72,13 +77,21 @@ t.test('hostile or cut input is refused with what was wrong', async (t) => {
   await refuse(huge, /a frame asks for a 2048 MiB window \(at most 128 MiB/, 'a 2 GiB window');
   t.equal(MAX_WINDOW, 128 * 1024 * 1024);
   // the zstd tool's own --long=28 output: refused as the tool refuses it without --memory
-  await refuse(zstd(content, ['--long=28', '--zstd=wlog=28']), /asks for a 256 MiB window/, 'a 256 MiB window, as written by zstd --long=28');
+  await refuse(
+    zstd(content, ['--long=28', '--zstd=wlog=28']),
+    /asks for a 256 MiB window/,
+    'a 256 MiB window, as written by zstd --long=28',
+  );
   // a single-segment frame that says its content is 4 GiB
   const single = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xe0, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00]);
   await refuse(single, /a frame asks for a 4096 MiB window/, 'a single segment of 4 GiB');
   // a block of the reserved type, and one over 128 KiB
   await refuse(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x50, 0x07, 0x00, 0x00]), /a block of the reserved type/, 'reserved block type');
-  await refuse(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x50, 0x01, 0x00, 0x20]), /a block of 262144 bytes \(at most 131072\)/, 'a block over 128 KiB');
+  await refuse(
+    Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x50, 0x01, 0x00, 0x20]),
+    /a block of 262144 bytes \(at most 131072\)/,
+    'a block over 128 KiB',
+  );
   // a corrupt compressed block (its tables): the decoder's own words
   const corrupt = zstd(Buffer.from(Array.from({ length: 20000 }, (_, i) => `line ${i * 7}\n`).join('')));
   for (let i = 12; i < 60; i++) corrupt[i] = 0xff;

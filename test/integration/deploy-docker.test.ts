@@ -41,16 +41,36 @@ if (skip) {
  * does not mind: it mounts fusectl over it if it must).
  */
 function privileged(d: Dockerd, image: string, t: { comment(m: string): void }): string[] {
-  const probe = d.docker(['run', '--rm', '--network', 'none', '--privileged', '--entrypoint', '/usr/bin/test', image, '-e', '/dev/fuse'], 120_000);
+  const probe = d.docker(
+    ['run', '--rm', '--network', 'none', '--privileged', '--entrypoint', '/usr/bin/test', image, '-e', '/dev/fuse'],
+    120_000,
+  );
   if (probe.status === 0) return ['--privileged'];
   if (!/unable to apply caps/.test(probe.stderr)) throw new Error(`docker run --privileged: ${probe.stderr}`);
-  t.comment(`--privileged cannot be had here (${probe.stderr.trim()}): all capabilities but CAP_SYS_RESOURCE, unconfined, and --device /dev/fuse instead`);
-  return ['--cap-add', 'ALL', '--cap-drop', 'SYS_RESOURCE', '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined', '--security-opt', 'systempaths=unconfined', '--device', '/dev/fuse'];
+  t.comment(
+    `--privileged cannot be had here (${probe.stderr.trim()}): all capabilities but CAP_SYS_RESOURCE, unconfined, and --device /dev/fuse instead`,
+  );
+  return [
+    '--cap-add',
+    'ALL',
+    '--cap-drop',
+    'SYS_RESOURCE',
+    '--security-opt',
+    'seccomp=unconfined',
+    '--security-opt',
+    'apparmor=unconfined',
+    '--security-opt',
+    'systempaths=unconfined',
+    '--device',
+    '/dev/fuse',
+  ];
 }
 
 /** The fuse.tsproc mounts at `dir` in the host's mount table. */
 function tsprocMountsAt(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4] === dir && / - fuse\.tsproc /.test(l));
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.split(' ')[4] === dir && / - fuse\.tsproc /.test(l));
 }
 
 async function tests(d: Dockerd): Promise<void> {
@@ -79,7 +99,10 @@ async function tests(d: Dockerd): Promise<void> {
     forceUnmount(base);
     rmSync(base, { recursive: true, force: true });
   });
-  for (const args of [['--bind', base, base], ['--make-shared', base]]) {
+  for (const args of [
+    ['--bind', base, base],
+    ['--make-shared', base],
+  ]) {
     const r = spawnSync('mount', args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`mount ${args.join(' ')}: ${r.stderr}`);
   }
@@ -89,7 +112,11 @@ async function tests(d: Dockerd): Promise<void> {
   // The image: the Dockerfile's ENTRYPOINT on a root made here.
   const entrypoint = dockerEntrypoint().map(at);
   const root = daemonImageRoot(t);
-  const made = spawnSync('sh', ['-c', `tar -C "$0" -c . | ${DOCKER} import --change "$1" - "$2"`, root, `ENTRYPOINT ${JSON.stringify(entrypoint)}`, image], { encoding: 'utf8', env: d.env, timeout: 300_000 });
+  const made = spawnSync(
+    'sh',
+    ['-c', `tar -C "$0" -c . | ${DOCKER} import --change "$1" - "$2"`, root, `ENTRYPOINT ${JSON.stringify(entrypoint)}`, image],
+    { encoding: 'utf8', env: d.env, timeout: 300_000 },
+  );
   if (made.status !== 0) throw new Error(`docker import: ${made.stderr}`);
 
   // The DaemonSet's container as docker run flags.
@@ -98,9 +125,14 @@ async function tests(d: Dockerd): Promise<void> {
     ...(c.privileged ? privileged(d, image, t) : []),
     ...(c.hostPID ? ['--pid', 'host'] : []),
     // a privileged container under containerd's CRI shares the host's cgroup namespace; docker's must be told
-    '--cgroupns', 'host',
-    '--network', 'none',
-    ...c.mounts.flatMap((m) => ['-v', `${at(m.hostPath)}:${at(m.mountPath)}${m.readOnly ? ':ro' : m.propagation === 'Bidirectional' ? ':rshared' : ''}`]),
+    '--cgroupns',
+    'host',
+    '--network',
+    'none',
+    ...c.mounts.flatMap((m) => [
+      '-v',
+      `${at(m.hostPath)}:${at(m.mountPath)}${m.readOnly ? ':ro' : m.propagation === 'Bidirectional' ? ':rshared' : ''}`,
+    ]),
   ];
   /** Start a daemon container as the DaemonSet would start a pod; resolves when its readiness probe passes. */
   const startPod = async (name: string) => {
@@ -115,7 +147,8 @@ async function tests(d: Dockerd): Promise<void> {
     const r = d.docker(['logs', name]);
     return `${r.stdout}${r.stderr}`;
   };
-  const state = (name: string) => JSON.parse(docker(['inspect', '--format', '{{json .State}}', name])) as { Running: boolean; ExitCode: number };
+  const state = (name: string) =>
+    JSON.parse(docker(['inspect', '--format', '{{json .State}}', name])) as { Running: boolean; ExitCode: number };
   const stopPod = (name: string) => docker(['stop', '-t', String(STOP_LIMIT_S), name]);
 
   const first = `${image}-a`;
@@ -134,48 +167,63 @@ async function tests(d: Dockerd): Promise<void> {
     t.equal(host, readFileSync('/proc/meminfo', 'utf8').split('\n')[0], "a host reader gets the host's MemTotal");
   });
 
-  t.test("an update as the DaemonSet makes it: the new pod takes over, the old one stays, then stops touching nothing; no read fails", async (t) => {
-    const since = Date.now();
-    await startPod(second);
-    await waitFor(() => /handed .* over: staying until SIGTERM \(--stay-after-handover\)/.test(logs(first)), 'the old daemon hands over').catch((err: Error) => {
-      throw new Error(`${err.message}; ${context()}`);
-    });
-    t.match(logs(second), /took .* over from tsproc pid \d+/, 'the new daemon took the connection over');
-    t.ok(state(first).Running, 'the old pod runs on (an exit would have the kubelet restart it)');
-    t.notOk(ready(first), 'the old pod is no longer ready');
-    await readers.readingAgain(Date.now(), context);
-    // the DaemonSet controller deletes the old pod: SIGTERM
-    stopPod(first);
-    const old = state(first);
-    t.equal(old.Running, false);
-    t.equal(old.ExitCode, 0, 'the old daemon exits 0');
-    t.match(logs(first), /got SIGTERM: exiting/);
-    t.notMatch(logs(first), /stopping|unmount/i, 'without unmounting anything');
-    t.equal(tsprocMountsAt(dir).length, 1, 'DIR is still mounted on the host');
-    await readers.readingAgain(Date.now(), context, 20);
-    const w = readers.window(since);
-    t.same(w.failed, [], `${w.reads} reads across the update, none failed`);
-  });
+  t.test(
+    'an update as the DaemonSet makes it: the new pod takes over, the old one stays, then stops touching nothing; no read fails',
+    async (t) => {
+      const since = Date.now();
+      await startPod(second);
+      await waitFor(
+        () => /handed .* over: staying until SIGTERM \(--stay-after-handover\)/.test(logs(first)),
+        'the old daemon hands over',
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; ${context()}`);
+      });
+      t.match(logs(second), /took .* over from tsproc pid \d+/, 'the new daemon took the connection over');
+      t.ok(state(first).Running, 'the old pod runs on (an exit would have the kubelet restart it)');
+      t.notOk(ready(first), 'the old pod is no longer ready');
+      await readers.readingAgain(Date.now(), context);
+      // the DaemonSet controller deletes the old pod: SIGTERM
+      stopPod(first);
+      const old = state(first);
+      t.equal(old.Running, false);
+      t.equal(old.ExitCode, 0, 'the old daemon exits 0');
+      t.match(logs(first), /got SIGTERM: exiting/);
+      t.notMatch(logs(first), /stopping|unmount/i, 'without unmounting anything');
+      t.equal(tsprocMountsAt(dir).length, 1, 'DIR is still mounted on the host');
+      await readers.readingAgain(Date.now(), context, 20);
+      const w = readers.window(since);
+      t.same(w.failed, [], `${w.reads} reads across the update, none failed`);
+    },
+  );
 
   // the kubelet restarts a crashed container as a new one, from the image: a fresh writable layer
   const restarted = `${image}-b2`;
-  t.test('a crash (the pod\'s daemon killed), then its container restarted as the kubelet would: the containers right again within 5 s, not restarted', async (t) => {
-    const since = Date.now();
-    docker(['kill', '--signal', 'KILL', second]);
-    t.equal(state(second).ExitCode, 137, 'killed');
-    await waitFor(() => readers.containers.every((c) => c.log.reads.some((r) => r.at >= since && !r.ok)), 'the containers see the daemon gone', 30_000);
-    await startPod(restarted);
-    const serving = Date.now();
-    t.match(logs(restarted), /holds a dead tsproc mount .*unmounting it/, 'the restarted daemon removed the dead mount');
-    t.match(logs(restarted), /repaired \d+ bind mounts of the previous mount/, "and repaired the containers' binds");
-    t.equal(tsprocMountsAt(dir).length, 1, "its new mount reached the host's DIR");
-    await readers.readingAgain(serving, context);
-    const recovered = readers.recovered(serving);
-    t.ok(recovered <= 5000, `every container right again ${recovered} ms after the pod was ready`);
-    const w = readers.window(since);
-    t.comment(`crash: ${w.failed.length} failed reads of ${w.reads} until the restarted pod served; right again ${recovered} ms after it was ready`);
-    t.ok(readers.noneRestarted(), 'the containers were not restarted');
-  });
+  t.test(
+    "a crash (the pod's daemon killed), then its container restarted as the kubelet would: the containers right again within 5 s, not restarted",
+    async (t) => {
+      const since = Date.now();
+      docker(['kill', '--signal', 'KILL', second]);
+      t.equal(state(second).ExitCode, 137, 'killed');
+      await waitFor(
+        () => readers.containers.every((c) => c.log.reads.some((r) => r.at >= since && !r.ok)),
+        'the containers see the daemon gone',
+        30_000,
+      );
+      await startPod(restarted);
+      const serving = Date.now();
+      t.match(logs(restarted), /holds a dead tsproc mount .*unmounting it/, 'the restarted daemon removed the dead mount');
+      t.match(logs(restarted), /repaired \d+ bind mounts of the previous mount/, "and repaired the containers' binds");
+      t.equal(tsprocMountsAt(dir).length, 1, "its new mount reached the host's DIR");
+      await readers.readingAgain(serving, context);
+      const recovered = readers.recovered(serving);
+      t.ok(recovered <= 5000, `every container right again ${recovered} ms after the pod was ready`);
+      const w = readers.window(since);
+      t.comment(
+        `crash: ${w.failed.length} failed reads of ${w.reads} until the restarted pod served; right again ${recovered} ms after it was ready`,
+      );
+      t.ok(readers.noneRestarted(), 'the containers were not restarted');
+    },
+  );
 
   t.test('the serving pod deleted: SIGTERM, exit 0, DIR unmounted on the host', async (t) => {
     stopPod(restarted);
@@ -186,7 +234,7 @@ async function tests(d: Dockerd): Promise<void> {
     t.ok(readers.noneRestarted(), 'the containers still run (they read again once a daemon serves)');
   });
 
-  t.test('the host\'s containers end cleanly, leaving nothing (dockerd is stopped and checked at the end)', async (t) => {
+  t.test("the host's containers end cleanly, leaving nothing (dockerd is stopped and checked at the end)", async (t) => {
     await readers.stop();
     t.same(s.leftovers(), []);
   });

@@ -20,7 +20,13 @@ function childrenOf(pid: number): number[] {
     .filter((p) => /^[0-9]+$/.test(p))
     .filter((p) => {
       try {
-        return Number(readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]) === pid;
+        return (
+          Number(
+            readFileSync(`/proc/${p}/stat`, 'utf8')
+              .replace(/^.*\) /s, '')
+              .split(' ')[1],
+          ) === pid
+        );
       } catch {
         return false;
       }
@@ -38,7 +44,10 @@ t.test('in a pid namespace of its own: one line saying why, exit 1, nothing made
   const lines = r.stderr.split('\n').filter(Boolean);
   t.equal(lines.length, 1, `one line: ${r.stderr}`);
   t.match(lines[0], /^tsproc: the daemon runs in a pid namespace that is not the host's \(pid:\[\d+\]; the host's is pid:\[4026531836\]\)/);
-  t.match(lines[0], /Run it in the host's pid namespace \(docker run --pid host; Kubernetes: hostPID: true\), or pass --allow-nested-pid-namespace/);
+  t.match(
+    lines[0],
+    /Run it in the host's pid namespace \(docker run --pid host; Kubernetes: hostPID: true\), or pass --allow-nested-pid-namespace/,
+  );
   t.notOk(existsSync(parent), 'refused before it made the mountpoint (or its parent)');
 });
 
@@ -73,12 +82,20 @@ t.test('with --allow-nested-pid-namespace: it serves, warns once, and stops with
     throw new Error(`${e.message}:\n${err}`);
   });
   t.equal(proc.exitCode, null, `it serves:\n${err}`);
-  t.equal(err.match(/warning: the daemon runs in a pid namespace that is not the host's .*started anyway \(--allow-nested-pid-namespace\)/g)?.length, 1, 'the warning, once');
+  t.equal(
+    err.match(/warning: the daemon runs in a pid namespace that is not the host's .*started anyway \(--allow-nested-pid-namespace\)/g)
+      ?.length,
+    1,
+    'the warning, once',
+  );
   const pid = daemon();
   t.ok(pid, 'the daemon found');
   // --mount-proc made a mount namespace too: read the mount from inside it (a reader outside the
   // daemon's pid namespace arrives as pid 0, and gets the host's file)
-  const read = spawnSync(NSENTER, ['--target', String(pid), '--mount', 'cat', `${dir}/proc/meminfo`], { encoding: 'utf8', timeout: 30_000 });
+  const read = spawnSync(NSENTER, ['--target', String(pid), '--mount', 'cat', `${dir}/proc/meminfo`], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   t.equal(read.status, 0, read.stderr);
   t.equal(read.stdout.split('\n')[0], readFileSync('/proc/meminfo', 'utf8').split('\n')[0], "the host's MemTotal");
   process.kill(pid!, 'SIGTERM');

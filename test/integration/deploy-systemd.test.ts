@@ -24,7 +24,10 @@ const SYSTEMD_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bi
 const PATH = [...SYSTEMD_PATH, ...(SYSTEMD_PATH.includes(dirname(process.execPath)) ? [] : [dirname(process.execPath)])].join(delimiter);
 /** Lowering oom_score_adj takes CAP_SYS_RESOURCE (systemd has it; a sandbox running the tests may not). */
 const CAP_SYS_RESOURCE = 24;
-const canLowerOomScore = ((BigInt(`0x${/^CapEff:\s+([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'}`) >> BigInt(CAP_SYS_RESOURCE)) & 1n) === 1n;
+const canLowerOomScore =
+  ((BigInt(`0x${/^CapEff:\s+([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'}`) >> BigInt(CAP_SYS_RESOURCE)) &
+    1n) ===
+  1n;
 /** Limits for hangs, not speed. */
 const STOP_LIMIT_MS = 30_000; // TimeoutStopSec=
 
@@ -50,7 +53,10 @@ t.test("the unit's Exec lines: start, reload, stop and start again, containers r
   // without CAP_SYS_RESOURCE a raised score (which takes none) shows the same.
   const unitScore = setting(unit, 'Service', 'OOMScoreAdjust');
   const oomScore = canLowerOomScore ? unitScore : '100';
-  if (!canLowerOomScore) t.comment(`this process lacks CAP_SYS_RESOURCE, which lowering oom_score_adj takes (systemd has it): oom_score_adj 100 stands in for ${unitScore}`);
+  if (!canLowerOomScore)
+    t.comment(
+      `this process lacks CAP_SYS_RESOURCE, which lowering oom_score_adj takes (systemd has it): oom_score_adj 100 stands in for ${unitScore}`,
+    );
   const services: Service[] = [];
   t.teardown(async () => {
     // as systemd's stop would, then its final SIGKILL
@@ -63,7 +69,11 @@ t.test("the unit's Exec lines: start, reload, stop and start again, containers r
   const start = async (): Promise<Service> => {
     const [cmd, ...args] = exec('ExecStart');
     // the shell sets the score and execs: the main pid is the shell's, as systemd's child's is
-    const proc = spawn('/bin/sh', ['-c', `echo ${oomScore} > /proc/self/oom_score_adj && exec "$0" "$@"`, cmd!, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH } });
+    const proc = spawn('/bin/sh', ['-c', `echo ${oomScore} > /proc/self/oom_score_adj && exec "$0" "$@"`, cmd!, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: { PATH },
+    });
     let log = '';
     proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
@@ -120,7 +130,11 @@ t.test("the unit's Exec lines: start, reload, stop and start again, containers r
     t.notOk(mountedAt(dir), 'DIR unmounted');
     t.notOk(alive(server), 'its serving process has ended too: nothing for the final SIGKILL');
     t.match(service.log(), /got SIGTERM: stopping/);
-    await waitFor(() => readers.containers.every((c) => c.log.reads.some((r) => !r.ok && r.at >= since)), 'the containers see the daemon gone', 30_000);
+    await waitFor(
+      () => readers.containers.every((c) => c.log.reads.some((r) => !r.ok && r.at >= since)),
+      'the containers see the daemon gone',
+      30_000,
+    );
   });
 
   await t.test('systemctl start (a restart): the containers right again within 5 s of it serving, not restarted', async (t) => {

@@ -37,7 +37,11 @@ t.test('a layer 3000 directories deep: refused in one line, nothing left; the ne
   const r = cappedCli(data, ['image', 'import', layout], 120_000);
   t.notOk(r.hung, 'it ends by itself');
   t.equal(r.status, 1, r.signal ?? 'exit 1');
-  t.match(r.stderr, /^tsproc: deep:v1: layer 2 \(sha256:[0-9a-f]{64}\): entry "[d/]+…[d/]+": path of \d+ bytes, longer than the 4063 a layer may have \(PATH_MAX\): refused\n$/, 'one line: which entry, why');
+  t.match(
+    r.stderr,
+    /^tsproc: deep:v1: layer 2 \(sha256:[0-9a-f]{64}\): entry "[d/]+…[d/]+": path of \d+ bytes, longer than the 4063 a layer may have \(PATH_MAX\): refused\n$/,
+    'one line: which entry, why',
+  );
   t.same(readdirSync(join(data, 'tmp')), [], 'its scratch directory is gone');
   t.same(storeFiles(data), [], 'nothing in the store');
 

@@ -46,14 +46,22 @@ t.test('rmi: refused while a container uses the image; -f hides it; gc removes i
   const { store, base, aOnly, bOnly } = twoImages(work);
   const a = store.resolve('docker.io/test/a:1');
   const fake = new FakeContainers([container('1', a.id, true)]);
-  const bLayers = JSON.stringify(listing(store.paths.layer(bOnly), { times: true })) + JSON.stringify(listing(store.paths.layer(base), { times: true }));
+  const bLayers =
+    JSON.stringify(listing(store.paths.layer(bOnly), { times: true })) + JSON.stringify(listing(store.paths.layer(base), { times: true }));
 
-  await t.rejects(removeImages(store, ['docker.io/test/a:1'], fake), { message: /image docker\.io\/test\/a:1 is used by container c-1 \(111111111111, running\): remove it first, or use -f/, code: 'EBUSY' });
+  await t.rejects(removeImages(store, ['docker.io/test/a:1'], fake), {
+    message: /image docker\.io\/test\/a:1 is used by container c-1 \(111111111111, running\): remove it first, or use -f/,
+    code: 'EBUSY',
+  });
   t.same(store.resolve('docker.io/test/a:1').names, ['docker.io/test/a:1'], 'refused: nothing changed');
 
   const r = await removeImages(store, ['docker.io/test/a:1'], fake, { force: true });
   t.same([r.untagged, r.deleted, r.hidden, r.layers], [['docker.io/test/a:1'], [], [a.id], []]);
-  t.same(store.images().map((i) => i.names), [['docker.io/test/b:1']], 'hidden from the list');
+  t.same(
+    store.images().map((i) => i.names),
+    [['docker.io/test/b:1']],
+    'hidden from the list',
+  );
   t.throws(() => store.resolve(a.id), /no such image/, 'and from lookups');
   t.ok(store.hasLayer(aOnly), 'its layers stay while the container runs');
 
@@ -65,10 +73,18 @@ t.test('rmi: refused while a container uses the image; -f hides it; gc removes i
   t.same(fake.removed, ['1'.repeat(64)], 'the exited container is removed through the runner');
   t.same(gc.containers, [{ id: '1'.repeat(64), name: 'c-1', bytes: 4096 }]);
   t.same(gc.images, [a.id], 'then the hidden image');
-  t.same(gc.layers.map((l) => l.diffId), [aOnly], 'then the one layer only it had');
+  t.same(
+    gc.layers.map((l) => l.diffId),
+    [aOnly],
+    'then the one layer only it had',
+  );
   t.ok(gc.layers[0]!.size > 0);
   t.ok(store.hasLayer(base), 'the shared base stays (b uses it)');
-  t.equal(JSON.stringify(listing(store.paths.layer(bOnly), { times: true })) + JSON.stringify(listing(store.paths.layer(base), { times: true })), bLayers, "b's layers are byte for byte unchanged");
+  t.equal(
+    JSON.stringify(listing(store.paths.layer(bOnly), { times: true })) + JSON.stringify(listing(store.paths.layer(base), { times: true })),
+    bLayers,
+    "b's layers are byte for byte unchanged",
+  );
   gc = await collectGarbage(store, fake);
   t.same([gc.containers, gc.images, gc.layers], [[], [], []], 'a second gc finds nothing');
 });
@@ -80,7 +96,10 @@ t.test('rmi of one name of several untags; by id needs -f; the last name takes i
   const b = store.resolve('docker.io/test/b:1');
   store.setName('extra:tag', b.id);
   const none = new FakeContainers([]);
-  await t.rejects(removeImages(store, [b.id.slice(7, 19)], none), /has several names \(docker\.io\/test\/b:1, extra:tag\): remove them by name, or use -f/);
+  await t.rejects(
+    removeImages(store, [b.id.slice(7, 19)], none),
+    /has several names \(docker\.io\/test\/b:1, extra:tag\): remove them by name, or use -f/,
+  );
   let r = await removeImages(store, ['extra:tag'], none);
   t.same([r.untagged, r.deleted], [['extra:tag'], []], 'one name of two: untagged only');
   r = await removeImages(store, ['docker.io/test/b:1'], none);

@@ -6,7 +6,19 @@ import { chmodSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, syml
 import { join } from 'node:path';
 import { ImageStore } from '../../runner/image/index.js';
 import { buildVfsRoot } from '../../runner/image/vfs.js';
-import { busyboxTree, listing, mountOverlay, remadeLayer, scratch, sh, tarBytes, tarDir, tsproc, writeOciLayout, xattrs } from '../helpers/images.js';
+import {
+  busyboxTree,
+  listing,
+  mountOverlay,
+  remadeLayer,
+  scratch,
+  sh,
+  tarBytes,
+  tarDir,
+  tsproc,
+  writeOciLayout,
+  xattrs,
+} from '../helpers/images.js';
 
 if (process.getuid?.() !== 0) t.plan(0, 'unpacking layers and mounting overlayfs need root');
 
@@ -122,7 +134,10 @@ t.test('opaque directories, whiteouts of whole trees, devices and absolute links
   // the vfs driver's copy is the same tree
   const vfs = join(work, 'vfs');
   const image = store.resolve('test:v1');
-  buildVfsRoot(image.config.diffIds.map((d) => ({ dir: store.paths.layerDiff(d), opaques: store.layer(d).opaques })), vfs);
+  buildVfsRoot(
+    image.config.diffIds.map((d) => ({ dir: store.paths.layerDiff(d), opaques: store.layer(d).opaques })),
+    vfs,
+  );
   t.same(listing(vfs, { times: true }), ours, 'vfs copy = overlay');
 });
 

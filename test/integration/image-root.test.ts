@@ -5,7 +5,19 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImageStore, overlayMountData, prepareContainerRoot, removeContainerRoot, type OverlayRoot } from '../../runner/image/index.js';
-import { busyboxTree, listing, mountOverlay, mountsUnder, scratch, sh, tarBytes, tarDir, tsproc, writeOciLayout, xattrs } from '../helpers/images.js';
+import {
+  busyboxTree,
+  listing,
+  mountOverlay,
+  mountsUnder,
+  scratch,
+  sh,
+  tarBytes,
+  tarDir,
+  tsproc,
+  writeOciLayout,
+  xattrs,
+} from '../helpers/images.js';
 
 if (process.getuid?.() !== 0) t.plan(0, 'preparing roots and mounting overlayfs need root');
 
@@ -14,7 +26,13 @@ const etc = { hosts: '127.0.0.1\tlocalhost\n10.1.2.3\tdb\n', hostname: 'box', re
 function imageStore(work: string): ImageStore {
   const base = tarDir(busyboxTree(join(work, 'base')));
   const top = tarBytes([{ path: 'etc/' }, { path: 'etc/motd', data: 'original\n' }, { path: 'etc/.wh.group' }]);
-  writeOciLayout(join(work, 'layout'), [{ ref: 'v1', layers: [base, top], config: { Entrypoint: ['/bin/sh', '-c'], Cmd: ['echo hi'], Env: ['PATH=/bin', 'A=1'], WorkingDir: '/tmp', User: 'nobody' } }]);
+  writeOciLayout(join(work, 'layout'), [
+    {
+      ref: 'v1',
+      layers: [base, top],
+      config: { Entrypoint: ['/bin/sh', '-c'], Cmd: ['echo hi'], Env: ['PATH=/bin', 'A=1'], WorkingDir: '/tmp', User: 'nobody' },
+    },
+  ]);
   const r = tsproc(join(work, 'data'), ['image', 'import', join(work, 'layout'), '--name', 'bb']);
   if (r.status !== 0) throw new Error(r.stderr);
   return new ImageStore(join(work, 'data'));
@@ -58,7 +76,9 @@ t.test('copy-on-write: one container writes, another sees the image, the layer s
   const store = imageStore(work);
   const before = fingerprint(store);
   const one = mount(prepareContainerRoot(store, 'bb', { containerDir: join(work, 'c1'), etc }).root as OverlayRoot);
-  const two = mount(prepareContainerRoot(store, 'bb', { containerDir: join(work, 'c2'), etc: { ...etc, hostname: 'other' } }).root as OverlayRoot);
+  const two = mount(
+    prepareContainerRoot(store, 'bb', { containerDir: join(work, 'c2'), etc: { ...etc, hostname: 'other' } }).root as OverlayRoot,
+  );
   writeFileSync(join(one, 'etc/motd'), 'changed\n');
   writeFileSync(join(one, 'etc/hosts'), 'rewritten\n');
   rmSync(join(one, 'bin/cat'));
@@ -111,9 +131,14 @@ t.test('vfs: forced, a full copy with the init layer; chosen by itself on overla
   const auto = prepareContainerRoot(store, 'bb', { containerDir: join(work, 'ovl/c1'), etc });
   t.equal(auto.root.kind, 'dir');
   t.match(auto.notice, /ovl\/c1 is on overlayfs, which cannot hold an overlayfs upper directory: using the vfs storage driver/);
-  t.throws(() => prepareContainerRoot(store, 'bb', { containerDir: join(work, 'ovl/c2'), etc, storageDriver: 'overlay' }), /--storage-driver overlay: .* is on overlayfs/);
+  t.throws(
+    () => prepareContainerRoot(store, 'bb', { containerDir: join(work, 'ovl/c2'), etc, storageDriver: 'overlay' }),
+    /--storage-driver overlay: .* is on overlayfs/,
+  );
   t.notOk(existsSync(join(work, 'ovl/c2/init')), 'a refused root leaves nothing');
-  const run = spawnSync('chroot', [join(work, 'ovl/c1/rootfs'), '/bin/sh', '-c', 'echo ok > /tmp/x; cat /tmp/x /etc/hostname'], { encoding: 'utf8' });
+  const run = spawnSync('chroot', [join(work, 'ovl/c1/rootfs'), '/bin/sh', '-c', 'echo ok > /tmp/x; cat /tmp/x /etc/hostname'], {
+    encoding: 'utf8',
+  });
   t.equal(run.stdout, 'ok\nbox\n', 'busybox runs in the vfs root');
   t.same(mountsUnder(join(work, 'forced')), [], 'vfs mounts nothing');
 });
@@ -124,6 +149,9 @@ t.test('unknown image, missing layer: clear errors, nothing made', async (t) => 
   t.throws(() => prepareContainerRoot(store, 'nope', { containerDir: join(work, 'c1'), etc }), /no such image: nope/);
   const diffId = store.resolve('bb').config.diffIds[1]!;
   rmSync(store.paths.layer(diffId), { recursive: true });
-  t.throws(() => prepareContainerRoot(store, 'bb', { containerDir: join(work, 'c1'), etc }), /image bb: layer sha256:[0-9a-f]{64} is missing from the store/);
+  t.throws(
+    () => prepareContainerRoot(store, 'bb', { containerDir: join(work, 'c1'), etc }),
+    /image bb: layer sha256:[0-9a-f]{64} is missing from the store/,
+  );
   t.notOk(existsSync(join(work, 'c1')));
 });

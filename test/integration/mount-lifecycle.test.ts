@@ -16,7 +16,6 @@ import { busyboxRoot, cannotRun, sandbox, tempDir, usrRoot } from '../helpers/ru
 const skip = cannotRun();
 if (skip) t.plan(0, skip);
 
-
 /** For a failure's message: each mount namespace's fuse.tsproc mounts of meminfo (connection, and which pid showed them). */
 function tsprocMountsByNamespace(): string {
   const seen = new Map<string, string>();
@@ -24,8 +23,14 @@ function tsprocMountsByNamespace(): string {
     try {
       const ns = readlinkSync(`/proc/${pid}/ns/mnt`);
       if (seen.has(ns)) continue;
-      const lines = readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').filter((l) => l.includes('fuse.tsproc') && l.includes('/proc/meminfo'));
-      if (lines.length > 0) seen.set(ns, `pid ${pid} [${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}]: ${lines.map((l) => l.split(' ').slice(0, 5).join(' ')).join(', ')}`);
+      const lines = readFileSync(`/proc/${pid}/mountinfo`, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('fuse.tsproc') && l.includes('/proc/meminfo'));
+      if (lines.length > 0)
+        seen.set(
+          ns,
+          `pid ${pid} [${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}]: ${lines.map((l) => l.split(' ').slice(0, 5).join(' ')).join(', ')}`,
+        );
     } catch {
       // gone
     }
@@ -35,7 +40,9 @@ function tsprocMountsByNamespace(): string {
 
 function threadStates(pid: number): string {
   try {
-    return readdirSync(`/proc/${pid}/task`).map((tid) => `${tid} ${readFileSync(`/proc/${pid}/task/${tid}/wchan`, 'utf8')}`).join(', ');
+    return readdirSync(`/proc/${pid}/task`)
+      .map((tid) => `${tid} ${readFileSync(`/proc/${pid}/task/${tid}/wchan`, 'utf8')}`)
+      .join(', ');
   } catch (err) {
     return (err as Error).message;
   }
@@ -60,7 +67,9 @@ function safeSize(file: string): number | string {
 /** For a failure's message: a process's mount namespace and its fuse.tsproc mounts, or why they cannot be read. */
 function describeMounts(pid: number): string {
   try {
-    const lines = readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').filter((l) => l.includes('fuse.tsproc'));
+    const lines = readFileSync(`/proc/${pid}/mountinfo`, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('fuse.tsproc'));
     return `${readlinkSync(`/proc/${pid}/ns/mnt`)} root ${readlinkSync(`/proc/${pid}/root`)}: ${lines.map((l) => l.split(' ').slice(0, 5).join(' ')).join(', ') || 'no fuse.tsproc mount'}`;
   } catch (err) {
     return (err as Error).message;
@@ -68,7 +77,8 @@ function describeMounts(pid: number): string {
 }
 
 // Every read is whole and the container's own (MemTotal of its limit), else it is a failure.
-const LOOP = (kb: number) => `while [ ! -e /out/stop ]; do l=$(head -1 /proc/meminfo 2>&1); case "$l" in "MemTotal:"*" ${kb} kB") echo ok;; *) echo "bad $l";; esac >> /out/reads; done`;
+const LOOP = (kb: number) =>
+  `while [ ! -e /out/stop ]; do l=$(head -1 /proc/meminfo 2>&1); case "$l" in "MemTotal:"*" ${kb} kB") echo ok;; *) echo "bad $l";; esac >> /out/reads; done`;
 
 t.test('containers read through takeover, reloads, an outside umount, and restarts after SIGTERM and SIGKILL', async (t) => {
   // daemons outlive the subtest that starts them: their teardown is the whole test's
@@ -96,7 +106,11 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
     pid?: () => number | undefined;
   }
   const containers: Reader[] = [];
-  const reader = (name: string, mib: number, start: (out: string) => { running(): boolean; done(): Promise<unknown>; pid?: () => number | undefined }) => {
+  const reader = (
+    name: string,
+    mib: number,
+    start: (out: string) => { running(): boolean; done(): Promise<unknown>; pid?: () => number | undefined },
+  ) => {
     const out = tempDir(t, 'reads');
     containers.push({ name, mib, out, log: follow(`${out}/reads`), ...start(out) });
   };
@@ -113,11 +127,20 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
     reader('runc 128m', 128, (out) => {
       let ended = false;
       // it reads for the whole test: a limit far past the test's own
-      const ran = r.run('reader', { args: ['sh', '-c', LOOP(128 * 1024)], mounts: [...oci, { destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] }], memory: 128 * 1024 * 1024, limitMs: 900_000 }).finally(() => (ended = true));
+      const ran = r
+        .run('reader', {
+          args: ['sh', '-c', LOOP(128 * 1024)],
+          mounts: [...oci, { destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] }],
+          memory: 128 * 1024 * 1024,
+          limitMs: 900_000,
+        })
+        .finally(() => (ended = true));
       return { running: () => !ended, done: () => ran, pid: () => r.pid('reader') };
     });
   }
-  const docker = [DOCKER, DOCKERD, CONTAINERD].every((f) => existsSync(f)) ? await startDockerd() : { ok: false as const, why: 'docker.io is not installed' };
+  const docker = [DOCKER, DOCKERD, CONTAINERD].every((f) => existsSync(f))
+    ? await startDockerd()
+    : { ok: false as const, why: 'docker.io is not installed' };
   if (!docker.ok) t.comment(`no Docker container: ${docker.why}`);
   else {
     const dk = docker.dockerd;
@@ -128,7 +151,23 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
     t.equal(dk.docker(['import', tar, image]).status, 0, 'docker import');
     reader('docker 200m', 200, (out) => {
       const flags = tsprocMounts('docker', dir).trim().split(/\s+/);
-      const ran = dk.docker(['run', '-d', '--network', 'none', '-m', '200m', '-v', '/usr:/usr:ro', '-v', `${out}:/out`, ...flags, image, 'sh', '-c', LOOP(200 * 1024)]);
+      const ran = dk.docker([
+        'run',
+        '-d',
+        '--network',
+        'none',
+        '-m',
+        '200m',
+        '-v',
+        '/usr:/usr:ro',
+        '-v',
+        `${out}:/out`,
+        ...flags,
+        image,
+        'sh',
+        '-c',
+        LOOP(200 * 1024),
+      ]);
       const id = ran.stdout.trim();
       if (ran.status !== 0) throw new Error(`docker run: ${ran.stderr}`);
       const running = () => dk.docker(['inspect', '-f', '{{.State.Running}} {{.RestartCount}}', id]).stdout.trim() === 'true 0';
@@ -156,10 +195,22 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
   /** Both containers have read right at least `n` times since `since`. */
   const readingAgain = (since: number, n = 10) =>
     // generous: the machine may be busy with other work, and this waits on four runtimes at once
-    waitFor(() => containers.every((c) => c.log.reads.filter((r) => r.at >= since && r.ok).length >= n), 'every container reads right again', 120_000).catch((err: Error) => {
-      const last = containers.map((c) => `${c.name} (${c.log.reads.length} reads seen, ${c.log.bytes()} bytes read, the file has ${safeSize(`${c.out}/reads`)}): ${c.log.reads.slice(-3).map((r) => r.line).join(' | ')}`);
+    waitFor(
+      () => containers.every((c) => c.log.reads.filter((r) => r.at >= since && r.ok).length >= n),
+      'every container reads right again',
+      120_000,
+    ).catch((err: Error) => {
+      const last = containers.map(
+        (c) =>
+          `${c.name} (${c.log.reads.length} reads seen, ${c.log.bytes()} bytes read, the file has ${safeSize(`${c.out}/reads`)}): ${c.log.reads
+            .slice(-3)
+            .map((r) => r.line)
+            .join(' | ')}`,
+      );
       last.push(`fuse.tsproc meminfo mounts by namespace: ${tsprocMountsByNamespace()}`);
-      last.push(`the serving process's threads: ${threadStates(serverPid(d))}; the connection's waiting requests: ${safeRead(`/sys/fs/fuse/connections/${/connection (\d+)/.exec(d.stderr())?.[1]}/waiting`)}`);
+      last.push(
+        `the serving process's threads: ${threadStates(serverPid(d))}; the connection's waiting requests: ${safeRead(`/sys/fs/fuse/connections/${/connection (\d+)/.exec(d.stderr())?.[1]}/waiting`)}`,
+      );
       for (const c of containers) if (c.pid?.()) last.push(`${c.name} (pid ${c.pid()}): ${describeMounts(c.pid()!)}`);
       throw new Error(`${err.message}; last reads: ${last.join('; ')}; the daemon's log:\n${d.stderr()}`);
     });
@@ -167,7 +218,8 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
   await t.test('takeover by a daemon from another checkout: no failed read', async (t) => {
     // "another checkout": this one's files copied elsewhere, as an upgrade in place would have them
     const other = tempDir(top, 'checkout');
-    for (const part of ['bin', 'dist', 'native', 'package.json']) cpSync(new URL(`../../../${part}`, import.meta.url), `${other}/${part}`, { recursive: true });
+    for (const part of ['bin', 'dist', 'native', 'package.json'])
+      cpSync(new URL(`../../../${part}`, import.meta.url), `${other}/${part}`, { recursive: true });
     symlinkSync(new URL('../../../node_modules', import.meta.url).pathname, `${other}/node_modules`);
     const since = Date.now();
     const next = await startDaemon(top, { dir, keepDir: true, args: ['--takeover'], bin: `${other}/bin/tsproc.js` });
@@ -216,7 +268,11 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
         process.kill(server, 'SIGKILL');
       } else d.proc.kill('SIGTERM');
       await d.exited;
-      await waitFor(() => containers.every((c) => c.log.reads.some((r) => r.at >= since && !r.ok)), 'the containers see the daemon gone', 30_000);
+      await waitFor(
+        () => containers.every((c) => c.log.reads.some((r) => r.at >= since && !r.ok)),
+        'the containers see the daemon gone',
+        30_000,
+      );
       d = await startDaemon(top, { dir, keepDir: true });
       daemons.push(d);
       const serving = Date.now();
@@ -225,9 +281,14 @@ t.test('containers read through takeover, reloads, an outside umount, and restar
       const recovered = Math.max(...containers.map((c) => c.log.reads.find((r) => r.at >= serving && r.ok)!.at)) - serving;
       t.ok(recovered <= 5000, `every container right again ${recovered} ms after the new daemon served`);
       const w = window(since);
-      t.comment(`${how}: ${w.failed.length} failed reads of ${w.reads} while no daemon served; right again ${recovered} ms after the new one served`);
+      t.comment(
+        `${how}: ${w.failed.length} failed reads of ${w.reads} while no daemon served; right again ${recovered} ms after the new one served`,
+      );
       // no container was restarted: each is the same process, still reading
-      t.ok(containers.every((c) => c.running()), 'the containers were not restarted');
+      t.ok(
+        containers.every((c) => c.running()),
+        'the containers were not restarted',
+      );
     });
   }
 

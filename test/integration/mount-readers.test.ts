@@ -46,7 +46,25 @@ t.test('two containers and the host, every kind of reader for a minute: no hang,
   const root = usrRoot(t);
   const container = (limits: string[]) => {
     const tmp = tempDir(t, 'readers-tmp');
-    const c = s.start(['--rootfs', root, '-v', '/usr:/usr:ro', '-v', `${READERS}:/readers.py:ro`, '-v', `${tmp}:/tmp`, '--lxcfs-root', d.dir, ...limits, '--', 'python3', '/readers.py', '/', String(SECONDS), ALL]);
+    const c = s.start([
+      '--rootfs',
+      root,
+      '-v',
+      '/usr:/usr:ro',
+      '-v',
+      `${READERS}:/readers.py:ro`,
+      '-v',
+      `${tmp}:/tmp`,
+      '--lxcfs-root',
+      d.dir,
+      ...limits,
+      '--',
+      'python3',
+      '/readers.py',
+      '/',
+      String(SECONDS),
+      ALL,
+    ]);
     return { child: c.child, done: report(c.child) };
   };
   const small = container(['-m', '64m', '--cpus', '0.5']);
@@ -67,8 +85,16 @@ t.test('two containers and the host, every kind of reader for a minute: no hang,
 
   const hostMemTotal = readFileSync('/proc/meminfo', 'utf8').split('\n')[0];
   const cases: Array<[string, { report?: Report; output: string }, Record<string, unknown>]> = [
-    ['64m, 0.5 CPU', a, { 'proc/meminfo': 'MemTotal:          65536 kB', 'proc/stat': ['cpu', 'cpu0'], 'sys/devices/system/cpu/online': '0\n' }],
-    ['300m, 2 CPUs', b, { 'proc/meminfo': 'MemTotal:         307200 kB', 'proc/stat': ['cpu', 'cpu0', 'cpu1'], 'sys/devices/system/cpu/online': '0-1\n' }],
+    [
+      '64m, 0.5 CPU',
+      a,
+      { 'proc/meminfo': 'MemTotal:          65536 kB', 'proc/stat': ['cpu', 'cpu0'], 'sys/devices/system/cpu/online': '0\n' },
+    ],
+    [
+      '300m, 2 CPUs',
+      b,
+      { 'proc/meminfo': 'MemTotal:         307200 kB', 'proc/stat': ['cpu', 'cpu0', 'cpu1'], 'sys/devices/system/cpu/online': '0-1\n' },
+    ],
     ['the host', h, { 'proc/meminfo': hostMemTotal }],
   ];
   for (const [who, r, refs] of cases) {
@@ -77,7 +103,12 @@ t.test('two containers and the host, every kind of reader for a minute: no hang,
     for (const [key, res] of Object.entries(r.report!.results)) {
       const kind = key.split(' ')[0]!;
       t.ok(res.reads > 0, `${who}, ${key}: read ${res.reads} times`);
-      t.same({ foreign: res.foreign, cut: res.cut, error: res.error }, { foreign: 0, cut: 0, error: 0 }, `${who}, ${key}: none foreign, cut or failed`, { samples: res.samples });
+      t.same(
+        { foreign: res.foreign, cut: res.cut, error: res.error },
+        { foreign: 0, cut: 0, error: 0 },
+        `${who}, ${key}: none foreign, cut or failed`,
+        { samples: res.samples },
+      );
       if (NEVER_REFUSED.has(kind)) t.equal(res.ok, res.reads, `${who}, ${key}: every read whole and its own`, { samples: res.samples });
     }
   }

@@ -39,7 +39,15 @@ function workerThreads(pid: number): number[] {
 t.test('a stuck fuse.tsproc mount on DIR: a new mount aborts it after --stuck-timeout and serves', async (t) => {
   const dir = tempMountpoint();
   // a daemon that mounts and never answers, not even INIT: every request on it waits
-  const stuck = spawn(process.execPath, ['--input-type=module', '-e', `const { mountFuse } = await import(${JSON.stringify(MOUNT_JS)}); await mountFuse(${JSON.stringify(dir)}, { subtype: 'tsproc', fsname: 'tsproc' }); console.log('mounted'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const stuck = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const { mountFuse } = await import(${JSON.stringify(MOUNT_JS)}); await mountFuse(${JSON.stringify(dir)}, { subtype: 'tsproc', fsname: 'tsproc' }); console.log('mounted'); setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   t.teardown(() => {
     stuck.kill('SIGKILL');
     forceUnmount(dir);
@@ -48,11 +56,21 @@ t.test('a stuck fuse.tsproc mount on DIR: a new mount aborts it after --stuck-ti
   await new Promise<void>((resolve) => stuck.stdout!.once('data', () => resolve()));
   t.ok(mountedAt(dir), 'the stuck mount is there');
   const d = await startDaemon(t, { dir, keepDir: true, args: ['--stuck-timeout', '2'] });
-  t.match(d.stderr(), new RegExp(`${dir}: connection \\d+ gave no answer for 2 s: aborting it \\(--stuck-timeout\\)`), 'the log says what it aborted, and why');
+  t.match(
+    d.stderr(),
+    new RegExp(`${dir}: connection \\d+ gave no answer for 2 s: aborting it \\(--stuck-timeout\\)`),
+    'the log says what it aborted, and why',
+  );
   t.match(d.stderr(), /dead tsproc mount/, 'then removed the dead mount');
   const cat = await runAsync('cat', [`${dir}/proc/meminfo`]);
   t.match(cat.stdout, /^MemTotal:/, 'the new daemon serves');
-  t.equal(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4] === dir).length, 1, 'one mount at DIR');
+  t.equal(
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.split(' ')[4] === dir).length,
+    1,
+    'one mount at DIR',
+  );
 });
 
 t.test('SIGTERM to a daemon whose workers give no answer: the connection is aborted after --stuck-timeout and it exits 0', async (t) => {
@@ -85,7 +103,10 @@ t.test('a stopped daemon (SIGSTOP) is never aborted: a new mount is refused, rea
   const reader = runAsync('cat', [`${d.dir}/proc/meminfo`]);
   const again = await runAsync(process.execPath, [BIN, 'mount', '--stuck-timeout', '2', d.dir]);
   t.equal(again.status, 1, 'the new mount exits 1');
-  t.equal(again.stderr, `tsproc: ${d.dir} is served by tsproc pid ${pid}, which is stopped: continue it (kill -CONT ${pid}) or end it (kill ${pid}) first\n`);
+  t.equal(
+    again.stderr,
+    `tsproc: ${d.dir} is served by tsproc pid ${pid}, which is stopped: continue it (kill -CONT ${pid}) or end it (kill ${pid}) first\n`,
+  );
   await new Promise((r) => setTimeout(r, 3000)); // past the bound: nothing may abort it meanwhile
   both.forEach((p) => process.kill(p, 'SIGCONT'));
   const r = await reader;

@@ -1,13 +1,39 @@
 // `tsproc mount` for real: the tree, reads by common tools, parallel readers, refusals, stop and recovery.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { BIN, mountedAt, run, serverPid, startDaemon, tempMountpoint, forceUnmount, waitFor } from '../helpers/daemon.js';
 
 /** A file's first line with the figures blanked out: its labels and its number of fields. */
-const shape = (text: string) => text.split('\n')[0]!.split(/\s+/).map((f) => (/^[0-9.:/-]+$/.test(f) ? '#' : f)).join(' ');
+const shape = (text: string) =>
+  text
+    .split('\n')[0]!
+    .split(/\s+/)
+    .map((f) => (/^[0-9.:/-]+$/.test(f) ? '#' : f))
+    .join(' ');
 
-const FILES = ['proc/cpuinfo', 'proc/diskstats', 'proc/loadavg', 'proc/meminfo', 'proc/stat', 'proc/swaps', 'proc/uptime', 'sys/devices/system/cpu/online'];
+const FILES = [
+  'proc/cpuinfo',
+  'proc/diskstats',
+  'proc/loadavg',
+  'proc/meminfo',
+  'proc/stat',
+  'proc/swaps',
+  'proc/uptime',
+  'sys/devices/system/cpu/online',
+];
 
 /** fstat of an open file, and the bytes read from it to EOF. */
 function fstatAndRead(path: string): { size: number; read: number } {
@@ -16,14 +42,14 @@ function fstatAndRead(path: string): { size: number; read: number } {
     const size = fstatSync(fd).size;
     const buf = Buffer.alloc(1 << 20);
     let read = 0;
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) read += n;
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) read += n;
     return { size, read };
   } finally {
     closeSync(fd);
   }
 }
 
-t.test("the tree: directories, read-only files whose size is what their reader reads", async (t) => {
+t.test('the tree: directories, read-only files whose size is what their reader reads', async (t) => {
   const d = await startDaemon(t);
   t.same(readdirSync(d.dir).sort(), ['proc', 'sys']);
   t.same(readdirSync(`${d.dir}/proc`).sort(), ['cpuinfo', 'diskstats', 'loadavg', 'meminfo', 'stat', 'swaps', 'uptime']);
@@ -39,9 +65,16 @@ t.test("the tree: directories, read-only files whose size is what their reader r
     t.equal(open.size, open.read, `${f}: fstat of an open file gives the length read from it (${open.read})`);
   }
   const cpuinfo = readFileSync(`${d.dir}/proc/cpuinfo`).length;
-  t.ok(statSync(`${d.dir}/proc/cpuinfo`).size - cpuinfo === 64, 'stat by path with nothing open: the length the caller reads, and 64 bytes to spare');
+  t.ok(
+    statSync(`${d.dir}/proc/cpuinfo`).size - cpuinfo === 64,
+    'stat by path with nothing open: the length the caller reads, and 64 bytes to spare',
+  );
   // Node's readFileSync reads no more than the size fstat gives: a size shorter than the content would cut it
-  t.equal(readFileSync(`${d.dir}/proc/cpuinfo`, 'latin1'), run('cat', [`${d.dir}/proc/cpuinfo`]).stdout, "Node's readFileSync: the whole file");
+  t.equal(
+    readFileSync(`${d.dir}/proc/cpuinfo`, 'latin1'),
+    run('cat', [`${d.dir}/proc/cpuinfo`]).stdout,
+    "Node's readFileSync: the whole file",
+  );
   t.equal(statSync(`${d.dir}/proc`).mode, 0o40555);
   const df = run('stat', ['-f', '-c', '%T', d.dir]);
   t.equal(df.status, 0, 'statfs answers');
@@ -72,24 +105,28 @@ t.test('every file reads to EOF with cat, head, python and node', async (t) => {
 // "fuse: use copy_splice_read for FOPEN_DIRECT_IO" (2026), splice reads a direct-I/O FUSE file through
 // the page cache, bounded by the inode's size (with a size of 0 it printed nothing). tsproc refuses
 // the page cache's READs, so sendfile fails and busybox falls back to read(2) (docs/decisions.md).
-t.test('busybox cat (sendfile) reads every file whole, again and again', { skip: existsSync('/bin/busybox') ? false : 'no /bin/busybox' }, async (t) => {
-  const d = await startDaemon(t);
-  for (let round = 0; round < 2; round++) {
-    for (const f of FILES) {
-      const viaSendfile = run('busybox', ['cat', `${d.dir}/${f}`]).stdout;
-      t.ok(viaSendfile.length > 0 && viaSendfile.endsWith('\n'), `${f}: ${viaSendfile.length} bytes through sendfile`);
-      t.equal(shape(viaSendfile), shape(run('cat', [`${d.dir}/${f}`]).stdout), `${f}: what read(2) gives`);
+t.test(
+  'busybox cat (sendfile) reads every file whole, again and again',
+  { skip: existsSync('/bin/busybox') ? false : 'no /bin/busybox' },
+  async (t) => {
+    const d = await startDaemon(t);
+    for (let round = 0; round < 2; round++) {
+      for (const f of FILES) {
+        const viaSendfile = run('busybox', ['cat', `${d.dir}/${f}`]).stdout;
+        t.ok(viaSendfile.length > 0 && viaSendfile.endsWith('\n'), `${f}: ${viaSendfile.length} bytes through sendfile`);
+        t.equal(shape(viaSendfile), shape(run('cat', [`${d.dir}/${f}`]).stdout), `${f}: what read(2) gives`);
+      }
     }
-  }
-  // On kernels with the fix, sendfile reads through read_iter (direct I/O) and succeeds
-  const trace = run('strace', ['-e', 'trace=sendfile,read', 'busybox', 'cat', `${d.dir}/proc/uptime`]);
-  t.equal(trace.status, 0, 'strace busybox cat', { stderr: trace.stderr });
-  const sendfile = /sendfile\(1, 3, NULL, \d+\)\s+= (-1 \w+|\d+)/.exec(trace.stderr)?.[1];
-  if (sendfile?.startsWith('-1')) {
-    t.equal(sendfile, '-1 EINVAL', 'strace: sendfile fails with EINVAL (the page cache is refused)...');
-    t.match(trace.stderr, /read\(3, "\d+\.\d\d \d+\.\d\d\\n", \d+\)/, '...and busybox reads the file with read(2)');
-  } else t.ok(Number(sendfile) > 0, `strace: sendfile gives the file (${sendfile} bytes): a kernel with the fuse splice fix`);
-});
+    // On kernels with the fix, sendfile reads through read_iter (direct I/O) and succeeds
+    const trace = run('strace', ['-e', 'trace=sendfile,read', 'busybox', 'cat', `${d.dir}/proc/uptime`]);
+    t.equal(trace.status, 0, 'strace busybox cat', { stderr: trace.stderr });
+    const sendfile = /sendfile\(1, 3, NULL, \d+\)\s+= (-1 \w+|\d+)/.exec(trace.stderr)?.[1];
+    if (sendfile?.startsWith('-1')) {
+      t.equal(sendfile, '-1 EINVAL', 'strace: sendfile fails with EINVAL (the page cache is refused)...');
+      t.match(trace.stderr, /read\(3, "\d+\.\d\d \d+\.\d\d\\n", \d+\)/, '...and busybox reads the file with read(2)');
+    } else t.ok(Number(sendfile) > 0, `strace: sendfile gives the file (${sendfile} bytes): a kernel with the fuse splice fix`);
+  },
+);
 
 t.test('8 processes reading in parallel all get whole files', async (t) => {
   const d = await startDaemon(t);
@@ -102,13 +139,15 @@ t.test('8 processes reading in parallel all get whole files', async (t) => {
     }
     console.log(bad);`;
   const results = await Promise.all(
-    Array.from({ length: 8 }, () =>
-      new Promise<string>((resolve) => {
-        const p = spawn(process.execPath, ['-e', script, d.dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-        let out = '';
-        p.stdout.on('data', (x: Buffer) => (out += x.toString()));
-        p.on('close', (code) => resolve(code === 0 ? out.trim() : `exit ${code}`));
-      }),
+    Array.from(
+      { length: 8 },
+      () =>
+        new Promise<string>((resolve) => {
+          const p = spawn(process.execPath, ['-e', script, d.dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+          let out = '';
+          p.stdout.on('data', (x: Buffer) => (out += x.toString()));
+          p.on('close', (code) => resolve(code === 0 ? out.trim() : `exit ${code}`));
+        }),
     ),
   );
   t.same(results, Array(8).fill('0'), '2400 reads each of meminfo and stat, none torn');
@@ -122,8 +161,14 @@ t.test('writes, creates, mkdir, unlink are refused as on a read-only filesystem'
   t.match(run('rm', ['-f', `${d.dir}/proc/meminfo`]).stderr, /Read-only file system/);
   t.match(run('mv', [`${d.dir}/proc/stat`, `${d.dir}/proc/stat2`]).stderr, /Read-only file system/);
   t.match(run('chmod', ['777', `${d.dir}/proc/stat`]).stderr, /Read-only file system/);
-  t.match(run('python3', ['-c', 'import os,sys; os.setxattr(sys.argv[1], "user.x", b"1")', `${d.dir}/proc/stat`]).stderr, /Errno 30\] Read-only file system/);
-  t.match(run('python3', ['-c', 'import os,sys; os.getxattr(sys.argv[1], "user.x")', `${d.dir}/proc/stat`]).stderr, /Errno 61\] No data available/);
+  t.match(
+    run('python3', ['-c', 'import os,sys; os.setxattr(sys.argv[1], "user.x", b"1")', `${d.dir}/proc/stat`]).stderr,
+    /Errno 30\] Read-only file system/,
+  );
+  t.match(
+    run('python3', ['-c', 'import os,sys; os.getxattr(sys.argv[1], "user.x")', `${d.dir}/proc/stat`]).stderr,
+    /Errno 61\] No data available/,
+  );
   t.ok(existsSync(`${d.dir}/proc/meminfo`), 'still there');
 });
 
@@ -173,7 +218,13 @@ t.test('kill -9 leaves a dead mount; readers get an error, not a hang; mounting 
   const second = await startDaemon(t, { dir, keepDir: true });
   t.match(second.stderr(), /dead tsproc mount/);
   t.match(run('cat', [`${dir}/proc/meminfo`]).stdout, /^MemTotal:/);
-  t.equal(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4] === dir).length, 1, 'one mount, the dead one gone');
+  t.equal(
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.split(' ')[4] === dir).length,
+    1,
+    'one mount, the dead one gone',
+  );
 });
 
 t.test('a live mount is refused and left alone', async (t) => {

@@ -19,7 +19,12 @@ const skip =
   (existsSync('/usr/bin/free') ? undefined : 'procps is not installed');
 
 /** The host's network interfaces: dockerd, started with --bridge=none and --network none containers, must add none. */
-const links = () => (spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout ?? '').split('\n').map((l) => l.split(': ')[1]).filter(Boolean).sort();
+const links = () =>
+  (spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout ?? '')
+    .split('\n')
+    .map((l) => l.split(': ')[1])
+    .filter(Boolean)
+    .sort();
 /** The host's iptables rules (none when iptables is not installed): --iptables=false must add none. */
 const rules = () => (existsSync('/usr/sbin/iptables') ? spawnSync('iptables', ['-S'], { encoding: 'utf8' }).stdout : '');
 
@@ -57,7 +62,11 @@ async function tests(d: Dockerd, linksBefore: string[], rulesBefore: string): Pr
     const bin = tempDir(t, 'docker-bin');
     symlinkSync(BIN, `${bin}/tsproc`);
     symlinkSync(DOCKER, `${bin}/docker`);
-    const r = spawnSync('sh', ['-c', text], { encoding: 'utf8', timeout: RUN_LIMIT_MS, env: { ...d.env, ...vars, PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin` } });
+    const r = spawnSync('sh', ['-c', text], {
+      encoding: 'utf8',
+      timeout: RUN_LIMIT_MS,
+      env: { ...d.env, ...vars, PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin` },
+    });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
 

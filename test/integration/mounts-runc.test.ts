@@ -12,18 +12,21 @@ if (skip) t.plan(0, skip);
 
 const MiB = 1024 * 1024;
 
-t.test('free and top -bn1 show the bundle\'s memory limit, cpuinfo and cpu/online its quota\'s one CPU; without the mounts, the host\'s', async (t) => {
-  const d = await startDaemon(t);
-  const mounts = JSON.parse(tsprocMounts('oci', d.dir)) as { destination: string }[];
-  t.equal(mounts.length, 8, 'tsproc mounts: 8 binds');
-  const r = runcSandbox(t);
-  checkFigures(t, await r.run('a', { args: ['sh', '-c', FIGURES_SCRIPT], mounts, memory: 256 * MiB, cpuQuota: 1 }), 256 * MiB);
-  const bare = await r.run('b', { args: ['sh', '-c', FIGURES_SCRIPT], mounts: [], memory: 256 * MiB });
-  t.equal(bare.status, 0, bare.stderr);
-  t.equal(figures(bare.stdout).free, hostMemTotal(), "without tsproc's mounts: the host's total");
-  await r.cleanup();
-  t.same(r.leftovers(), [], 'nothing left: containers, cgroups, mounts');
-});
+t.test(
+  "free and top -bn1 show the bundle's memory limit, cpuinfo and cpu/online its quota's one CPU; without the mounts, the host's",
+  async (t) => {
+    const d = await startDaemon(t);
+    const mounts = JSON.parse(tsprocMounts('oci', d.dir)) as { destination: string }[];
+    t.equal(mounts.length, 8, 'tsproc mounts: 8 binds');
+    const r = runcSandbox(t);
+    checkFigures(t, await r.run('a', { args: ['sh', '-c', FIGURES_SCRIPT], mounts, memory: 256 * MiB, cpuQuota: 1 }), 256 * MiB);
+    const bare = await r.run('b', { args: ['sh', '-c', FIGURES_SCRIPT], mounts: [], memory: 256 * MiB });
+    t.equal(bare.status, 0, bare.stderr);
+    t.equal(figures(bare.stdout).free, hostMemTotal(), "without tsproc's mounts: the host's total");
+    await r.cleanup();
+    t.same(r.leftovers(), [], 'nothing left: containers, cgroups, mounts');
+  },
+);
 
 t.test('two containers at once with different limits: each sees its own', async (t) => {
   const d = await startDaemon(t);

@@ -11,14 +11,23 @@ const skip = cannotRun();
 if (skip) t.plan(0, skip);
 
 /** mknod a host device (1:11, /dev/kmsg: on every kernel, harmless to open write-only) in each directory and open it. */
-const mknodProbe = (dirs: string[]) => `for d in ${dirs.join(' ')}; do mknod $d/tsproc-kmsg c 1 11 2>/dev/null && : 2>/dev/null > $d/tsproc-kmsg && echo "$d opened" || echo "$d refused"; rm -f $d/tsproc-kmsg; done`;
+const mknodProbe = (dirs: string[]) =>
+  `for d in ${dirs.join(' ')}; do mknod $d/tsproc-kmsg c 1 11 2>/dev/null && : 2>/dev/null > $d/tsproc-kmsg && echo "$d opened" || echo "$d refused"; rm -f $d/tsproc-kmsg; done`;
 
 t.test('device nodes: a host device made with mknod in /, a volume or /dev cannot be used', async (t) => {
   const s = sandbox(t);
   const root = busyboxRoot(t);
   const vol = tempDir(t, 'vol');
   closeSync(openSync('/dev/kmsg', 'w')); // the host can: the container's refusal is the device rules'
-  const r = await s.run(['--rootfs', root, '-v', `${vol}:/vol`, 'sh', '-c', `${mknodProbe(['/', '/vol', '/dev'])}; echo x > /dev/null && head -c1 /dev/zero | wc -c`]);
+  const r = await s.run([
+    '--rootfs',
+    root,
+    '-v',
+    `${vol}:/vol`,
+    'sh',
+    '-c',
+    `${mknodProbe(['/', '/vol', '/dev'])}; echo x > /dev/null && head -c1 /dev/zero | wc -c`,
+  ]);
   t.equal(r.stdout, '/ refused\n/vol refused\n/dev refused\n1\n', 'refused everywhere; /dev/null and /dev/zero work');
   const priv = await s.run(['--rootfs', root, '--privileged', '-v', `${vol}:/vol`, 'sh', '-c', mknodProbe(['/vol'])]);
   t.equal(priv.stdout, '/vol opened\n', '--privileged: every device, as docker');

@@ -39,12 +39,22 @@ const CLEAN = ['env', '-i', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, `HOME
 
 /** npx with a cache of the test's own, offline: the package is this checkout (not built again: no prepare). */
 function npx(t: Test): string[] {
-  return [...CLEAN, `npm_config_cache=${tempDir(t, 'npm-cache')}`, 'npx', '--yes', '--offline', '--ignore-scripts', `--package=${dirname(dirname(BIN))}`, '--', 'tsproc'];
+  return [
+    ...CLEAN,
+    `npm_config_cache=${tempDir(t, 'npm-cache')}`,
+    'npx',
+    '--yes',
+    '--offline',
+    '--ignore-scripts',
+    `--package=${dirname(dirname(BIN))}`,
+    '--',
+    'tsproc',
+  ];
 }
 
 const starts: [string, Launch][] = [
   ['the bin', () => [...CLEAN, BIN]],
-  ['node -- bin/tsproc.js (the README\'s node line)', () => [...CLEAN, ...NODE_BIN]],
+  ["node -- bin/tsproc.js (the README's node line)", () => [...CLEAN, ...NODE_BIN]],
 ];
 if (spawnSync('npx', ['--version']).status === 0) starts.push(['npx -- tsproc', npx]);
 
@@ -55,7 +65,9 @@ for (const [how, launch] of starts) {
     const b = bait(t);
     const spellings = how === 'the bin' ? [['--env-file', b.file], [`--env-file=${b.file}`]] : [['--env-file', b.file]];
     for (const flag of spellings) {
-      const r = await s.run(['--rm', ...flag, '--rootfs', root, 'sh', '-c', 'echo "$NODE_OPTIONS"; echo "$FROM_FILE"'], { launch: launch(t) });
+      const r = await s.run(['--rm', ...flag, '--rootfs', root, 'sh', '-c', 'echo "$NODE_OPTIONS"; echo "$FROM_FILE"'], {
+        launch: launch(t),
+      });
       t.equal(r.status, 0, r.stderr);
       t.equal(r.stdout, `--require ${b.preload}\n1\n`, `${flag.join(' ')}: the container has the file's variables`);
       t.notOk(existsSync(b.marker), `${flag.join(' ')}: the preload never ran`);
@@ -70,20 +82,23 @@ for (const [how, launch] of starts) {
     const r = await s.run(['--env-file', missing, '--rootfs', root, 'true'], { launch: launch(t) });
     t.equal(r.status, 125, r.stderr);
     t.match(r.stderr, new RegExp(`^tsproc: --env-file ${missing}: `, 'm'));
-    t.notMatch(r.stderr, /^node:/m, 'not Node\'s');
+    t.notMatch(r.stderr, /^node:/m, "not Node's");
     t.same(s.records(), [], 'no container made');
   });
 }
 
-t.test('started as `node bin/tsproc.js ... --env-file F` (no `--`), Node reads F before tsproc starts: tsproc refuses to go on', async (t) => {
-  // Node 20 loads F, and runs its NODE_OPTIONS, before any of tsproc's code: only the `--` of the bin and
-  // of the README's node line prevents that. What tsproc can still do is act on nothing: F may have set
-  // PATH or LD_PRELOAD for every program it would start.
-  const s = sandbox(t);
-  const root = busyboxRoot(t);
-  const b = bait(t);
-  const r = await s.run(['--env-file', b.file, '--rootfs', root, 'true'], { launch: [...CLEAN, process.execPath, BIN] });
-  t.equal(r.status, 125, r.stderr);
-  t.match(r.stderr, new RegExp(`^tsproc: node itself read \`--env-file ${b.file}\` before tsproc started.*node -- `, 'm'));
-  t.same(s.records(), [], 'no container made');
-});
+t.test(
+  'started as `node bin/tsproc.js ... --env-file F` (no `--`), Node reads F before tsproc starts: tsproc refuses to go on',
+  async (t) => {
+    // Node 20 loads F, and runs its NODE_OPTIONS, before any of tsproc's code: only the `--` of the bin and
+    // of the README's node line prevents that. What tsproc can still do is act on nothing: F may have set
+    // PATH or LD_PRELOAD for every program it would start.
+    const s = sandbox(t);
+    const root = busyboxRoot(t);
+    const b = bait(t);
+    const r = await s.run(['--env-file', b.file, '--rootfs', root, 'true'], { launch: [...CLEAN, process.execPath, BIN] });
+    t.equal(r.status, 125, r.stderr);
+    t.match(r.stderr, new RegExp(`^tsproc: node itself read \`--env-file ${b.file}\` before tsproc started.*node -- `, 'm'));
+    t.same(s.records(), [], 'no container made');
+  },
+);

@@ -95,7 +95,14 @@ async function psSettled(s: Sandbox): Promise<Ps[]> {
   for (;;) {
     const ps = await psAll(s);
     if (ps.every((c) => c.state !== 'created')) return ps;
-    if (Date.now() > end) throw new Error(`gave up waiting: still shown as being created, with every run killed:\n${JSON.stringify(ps.filter((c) => c.state === 'created'), null, 2)}`);
+    if (Date.now() > end)
+      throw new Error(
+        `gave up waiting: still shown as being created, with every run killed:\n${JSON.stringify(
+          ps.filter((c) => c.state === 'created'),
+          null,
+          2,
+        )}`,
+      );
     await sleep(100);
   }
 }
@@ -109,7 +116,7 @@ function nothingLeft(t: Test, { s, layers }: World): void {
   t.same(readdirSync(join(s.dataRoot, 'containers')), [], 'no record, and with it no container layer (init, upper, work, rootfs)');
   t.same(readdirSync(join(s.dataRoot, 'names')), [], 'no name');
   t.same(readdirSync(join(s.dataRoot, 'tmp')), [], 'no scratch directory');
-  t.same(readdirSync(join(s.dataRoot, 'layers/sha256')).sort(), layers, 'the store\'s layers are the image\'s, no more');
+  t.same(readdirSync(join(s.dataRoot, 'layers/sha256')).sort(), layers, "the store's layers are the image's, no more");
 }
 
 interface World {
@@ -128,7 +135,12 @@ const world = (): Promise<World> =>
   (shared ??= (async () => {
     const s = sandbox(t);
     await importImages(s, scratch(t, 'leftovers'), [{ ref: IMAGE, layers: [baseLayer(t)] }]);
-    return { s, kinds: [[IMAGE], ['--storage-driver', 'vfs', IMAGE], ['--rootfs', busyboxRoot(t), '--']], layers: readdirSync(join(s.dataRoot, 'layers/sha256')).sort(), spans: new Map() };
+    return {
+      s,
+      kinds: [[IMAGE], ['--storage-driver', 'vfs', IMAGE], ['--rootfs', busyboxRoot(t), '--']],
+      layers: readdirSync(join(s.dataRoot, 'layers/sha256')).sort(),
+      spans: new Map(),
+    };
   })());
 
 /**
@@ -138,14 +150,21 @@ const world = (): Promise<World> =>
  */
 async function killRuns(t: Test, { s, kinds, spans }: World, round: string, cmd: string[], perKind: number): Promise<Map<string, string>> {
   const byPoint = new Map(TEST_POINTS.map((point) => [point, `tsproc-test-${round}-${point}`]));
-  const points = await Promise.all([...byPoint].map(([point, name]) => s.start(['-d', '--name', name, IMAGE, ...cmd], { TSPROC_TEST_KILL_AT: point }).done));
-  t.same(points.map((r) => r.signal), TEST_POINTS.map(() => 'SIGKILL'), 'each run killed itself at its point');
+  const points = await Promise.all(
+    [...byPoint].map(([point, name]) => s.start(['-d', '--name', name, IMAGE, ...cmd], { TSPROC_TEST_KILL_AT: point }).done),
+  );
+  t.same(
+    points.map((r) => r.signal),
+    TEST_POINTS.map(() => 'SIGKILL'),
+    'each run killed itself at its point',
+  );
   // one after another within a kind, the kinds side by side (the first round's calibration sees the same load as the kills)
   await Promise.all(
     kinds.map(async (kind, k) => {
       if (!spans.has(k)) spans.set(k, setUpTime(s, `tsproc-test-span-${k}`, ['-d', ...kind, 'sleep', '600']));
       const span = await spans.get(k)!;
-      for (let i = 0; i < perKind; i++) await killDuringSetUp(s, `tsproc-test-${round}-${k}-${i}`, ['-d', ...kind, ...cmd], Math.round((span * 1.2 * i) / (perKind - 1)));
+      for (let i = 0; i < perKind; i++)
+        await killDuringSetUp(s, `tsproc-test-${round}-${k}-${i}`, ['-d', ...kind, ...cmd], Math.round((span * 1.2 * i) / (perKind - 1)));
     }),
   );
   return byPoint;
@@ -155,15 +174,19 @@ async function killRuns(t: Test, { s, kinds, spans }: World, round: string, cmd:
 async function listedTruthfully(t: Test, s: Sandbox, byPoint: Map<string, string>): Promise<Ps[]> {
   const ps = await psSettled(s);
   t.same(ps.map((c) => c.id).sort(), s.records().sort(), 'ps -a lists every record a killed run left');
-  for (const link of readdirSync(join(s.dataRoot, 'names'))) t.ok(s.records().includes(readlinkSync(join(s.dataRoot, 'names', link))), `the name ${link} leads to a record`);
+  for (const link of readdirSync(join(s.dataRoot, 'names')))
+    t.ok(s.records().includes(readlinkSync(join(s.dataRoot, 'names', link))), `the name ${link} leads to a record`);
   for (const c of ps) {
-    if (c.state === 'exited' && c.exitCode === 125) t.match(c.status, /^Exited \(125\) .* \(set-up interrupted\)$/, `${c.name}: never started, says so`);
+    if (c.state === 'exited' && c.exitCode === 125)
+      t.match(c.status, /^Exited \(125\) .* \(set-up interrupted\)$/, `${c.name}: never started, says so`);
     else t.match(c, { state: 'running' }, `${c.name}: its monitor took over: running`);
   }
   for (const [point, name] of byPoint) {
     const c = ps.find((x) => x.name === name);
-    if (point === 'helper') t.match(c, { state: 'running' }, 'killed once the helper was started: the monitor takes over and the container runs');
-    else t.match(c, { state: 'exited', exitCode: 125, status: /\(set-up interrupted\)$/ }, `killed at ${point}: listed, set-up interrupted`);
+    if (point === 'helper')
+      t.match(c, { state: 'running' }, 'killed once the helper was started: the monitor takes over and the container runs');
+    else
+      t.match(c, { state: 'exited', exitCode: 125, status: /\(set-up interrupted\)$/ }, `killed at ${point}: listed, set-up interrupted`);
   }
   return ps;
 }
@@ -180,7 +203,9 @@ t.test('rm -f removes whatever a killed run left, everything included; the names
   nothingLeft(t, w);
   // the names taken before the cgroups, with some of them, and by a container that ran: free again
   const names = (['name', 'cgroup', 'helper'] as const).map((point) => byPoint.get(point)!);
-  for (const [name, again] of await Promise.all(names.map(async (name) => [name, await s.run(['--rm', '--name', name, IMAGE, 'true'])] as const))) {
+  for (const [name, again] of await Promise.all(
+    names.map(async (name) => [name, await s.run(['--rm', '--name', name, IMAGE, 'true'])] as const),
+  )) {
     t.equal(again.status, 0, `the name ${name} is free: ${again.stderr}`);
   }
 });
@@ -211,7 +236,10 @@ t.test('a container being created is left alone: ps shows it Created, rm refuses
   t.match(await psAll(s), [{ id, name: 'tsproc-test-slow', state: 'created', status: 'Created' }]);
   const rm = await s.cli(['rm', 'tsproc-test-slow']);
   t.equal(rm.status, 1);
-  t.equal(rm.stderr, `tsproc: container tsproc-test-slow (${id!.slice(0, 12)}) is being created by tsproc run (pid ${run.child.pid}): wait for it, or use rm -f\n`);
+  t.equal(
+    rm.stderr,
+    `tsproc: container tsproc-test-slow (${id!.slice(0, 12)}) is being created by tsproc run (pid ${run.child.pid}): wait for it, or use rm -f\n`,
+  );
   const gc = await s.cli(['gc']);
   t.equal(gc.status, 0, gc.stderr);
   t.notMatch(gc.stdout, /Deleted container/, 'gc: skipped');

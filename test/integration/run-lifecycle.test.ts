@@ -14,7 +14,7 @@ t.test('signals sent to a foreground run reach the command', async (t) => {
   await until('the container is ready', () => trap.output().includes('ready'));
   trap.child.kill('SIGTERM');
   const r = await trap.done;
-  t.equal(r.status, 3, 'the command\'s trap ran and chose the status');
+  t.equal(r.status, 3, "the command's trap ran and chose the status");
   t.match(r.stdout, /got TERM/);
   const init = s.start(['--rootfs', root, '--init', 'sh', '-c', 'echo ready; exec sleep 60']);
   await until('the container is ready', () => init.output().includes('ready'));
@@ -27,7 +27,15 @@ t.test('a killed foreground run: the container runs on and its monitor cleans up
   const s = sandbox(t);
   const root = busyboxRoot(t);
   const shared = tempDir(t, 'shared');
-  const run = s.start(['--rootfs', root, '-v', `${shared}:/shared`, 'sh', '-c', 'echo ready; while [ ! -e /shared/go ]; do sleep 0.05; done; echo done > /shared/done']);
+  const run = s.start([
+    '--rootfs',
+    root,
+    '-v',
+    `${shared}:/shared`,
+    'sh',
+    '-c',
+    'echo ready; while [ ! -e /shared/go ]; do sleep 0.05; done; echo done > /shared/done',
+  ]);
   await until('the container is ready', () => run.output().includes('ready'));
   run.child.kill('SIGKILL');
   await run.exited; // its output stays open: the container holds it
@@ -45,7 +53,7 @@ t.test('a killed foreground run: the container runs on and its monitor cleans up
   t.notOk(alive(monitor), 'the monitor is gone');
 });
 
-t.test('a session\'s end cannot kill a -d container: it leaves the caller\'s cgroup in every hierarchy', async (t) => {
+t.test("a session's end cannot kill a -d container: it leaves the caller's cgroup in every hierarchy", async (t) => {
   const s = sandbox(t);
   const root = busyboxRoot(t);
   const id = (await s.run(['--rootfs', root, '-d', 'sleep', '600'])).stdout.trim();
@@ -61,7 +69,15 @@ t.test('a session\'s end cannot kill a -d container: it leaves the caller\'s cgr
 t.test('a reader that stops reading a foreground run cannot freeze its monitor: the log goes on, stop works', async (t) => {
   const s = sandbox(t);
   const root = busyboxRoot(t);
-  const run = s.start(['--rootfs', root, '--name', 'tsproc-test-flood', 'sh', '-c', 'i=0; while true; do echo "line $i"; i=$((i+1)); done']);
+  const run = s.start([
+    '--rootfs',
+    root,
+    '--name',
+    'tsproc-test-flood',
+    'sh',
+    '-c',
+    'i=0; while true; do echo "line $i"; i=$((i+1)); done',
+  ]);
   run.child.stdout!.pause(); // we stop reading: the socket between us fills, and the monitor's writes to it would block
   await until('the container started', () => s.records().length === 1);
   const log = `${s.dataRoot}/containers/${s.records()[0]}/container.log`;
@@ -83,7 +99,10 @@ t.test('a reader that stops reading a foreground run cannot freeze its monitor: 
   run.child.stdout!.resume();
   const r = await run.done;
   t.equal(r.status, 137, 'SIGKILL after the timeout (sh as PID 1 ignores SIGTERM)');
-  t.match(r.stderr, /the reader of this output fell behind: [0-9]+ bytes of the container's output were not shown here \(tsproc logs has them\)/);
+  t.match(
+    r.stderr,
+    /the reader of this output fell behind: [0-9]+ bytes of the container's output were not shown here \(tsproc logs has them\)/,
+  );
   t.match(r.stdout, /^line 0\nline 1\n/, 'what was shown came in order from the start');
   t.same(s.leftovers(), []);
 });
@@ -111,7 +130,7 @@ t.test('a failure while setting up: the step in words, 125, nothing left', async
   t.same(s.leftovers(), []);
 });
 
-t.test('a cleanup step that fails is reported, with its path and errno, and the command\'s status stands', async (t) => {
+t.test("a cleanup step that fails is reported, with its path and errno, and the command's status stands", async (t) => {
   const s = sandbox(t);
   const root = busyboxRoot(t);
   const run = s.start(['--rootfs', root, 'sh', '-c', 'touch /tmp/ready; while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 4']);
@@ -125,7 +144,11 @@ t.test('a cleanup step that fails is reported, with its path and errno, and the 
   writeFileSync(`${root}/tmp/go`, '');
   const r = await run.done;
   t.equal(r.status, 4, "the command's status");
-  t.equal(r.stderr, `tsproc: cleaning up after the container: rmdir ${blocked} failed: EBUSY\n`, 'the step, the path and its errno, said once');
+  t.equal(
+    r.stderr,
+    `tsproc: cleaning up after the container: rmdir ${blocked} failed: EBUSY\n`,
+    'the step, the path and its errno, said once',
+  );
   t.ok(existsSync(blocked!), 'and it is indeed left');
   t.same(s.leftovers(), [`cgroup: ${blocked}`], 'nothing else is left');
   rmdirSync(`${blocked}/tsproc-test-block`);
@@ -149,7 +172,7 @@ t.test('a taken name is refused and the first container is untouched', async (t)
   t.equal(exited.status, 125, 'an exited container keeps its name until rm');
   t.equal((await s.cli(['rm', 'tsproc-test-web'])).status, 0);
   t.equal((await s.run(['--rootfs', root, '--name', 'tsproc-test-web', '--rm', 'true'])).status, 0, 'the name is free again');
-  t.same(s.records(), [], '--rm left no record; rm removed the first one\'s');
+  t.same(s.records(), [], "--rm left no record; rm removed the first one's");
 });
 
 t.test('bad input: a clear message, 125, nothing created', async (t) => {
@@ -157,7 +180,10 @@ t.test('bad input: a clear message, 125, nothing created', async (t) => {
   const root = busyboxRoot(t);
   const cases: [string[], RegExp][] = [
     [[], /^tsproc: no image given: tsproc run \[OPTIONS\] IMAGE \[CMD \[ARG...\]\], or tsproc run \[OPTIONS\] --rootfs DIR CMD/],
-    [['true'], /^tsproc: no such image: true \(tsproc images lists them; tsproc image import adds one; a directory is run with --rootfs DIR\)$/m],
+    [
+      ['true'],
+      /^tsproc: no such image: true \(tsproc images lists them; tsproc image import adds one; a directory is run with --rootfs DIR\)$/m,
+    ],
     [['--rootfs', `${root}/missing`, 'true'], /^tsproc: --rootfs \S+\/missing: no such directory/],
     [['--rootfs', root], /^tsproc: no command given: tsproc run \[OPTIONS\] --rootfs DIR CMD/],
     [['--rootfs', root, '--memory', 'lots', 'true'], /^tsproc: --memory: wants a size/],

@@ -10,7 +10,8 @@ const skip = cannotRun() ?? (existsSync('/usr/bin/top') ? undefined : 'procps is
 if (skip) t.plan(0, skip);
 
 const LIMITS = ['-m', '256m', '--cpus', '1', '--cpuset-cpus', '0'];
-const SCRIPT = 'top -bn1 | head -5; echo ---; free -m; echo ---; uptime; echo ---; grep -c ^processor /proc/cpuinfo; cat /sys/devices/system/cpu/online; cat /proc/uptime';
+const SCRIPT =
+  'top -bn1 | head -5; echo ---; free -m; echo ---; uptime; echo ---; grep -c ^processor /proc/cpuinfo; cat /sys/devices/system/cpu/online; cat /proc/uptime';
 
 /** The figures the container's tools printed. */
 function figures(out: string) {
@@ -44,7 +45,7 @@ async function checkFigures(t: Test, lxcfsRoot: string) {
   t.same(s.leftovers(), []);
 }
 
-t.test('Debian\'s lxcfs', async (t) => {
+t.test("Debian's lxcfs", async (t) => {
   const dir = tempMountpoint();
   const pidfile = `${tempDir(t, 'lxcfs')}/pid`;
   const lxcfs = spawn('lxcfs', ['-f', '--enable-cfs', '-l', '-p', pidfile, dir], { stdio: 'ignore' });
@@ -74,16 +75,34 @@ t.test("busybox cat in a container, then on the host: each reader's whole file",
   const root = busyboxRoot(t);
   const hostCat = (f: string) => spawnSync('/bin/busybox', ['cat', `${d.dir}/proc/${f}`], { encoding: 'utf8' }).stdout;
   for (let round = 0; round < 2; round++) {
-    const r = await s.run(['--rm', '--rootfs', root, '--lxcfs-root', d.dir, '-m', '64m', 'sh', '-c', 'cat /proc/meminfo; echo ---; cat /proc/uptime']);
+    const r = await s.run([
+      '--rm',
+      '--rootfs',
+      root,
+      '--lxcfs-root',
+      d.dir,
+      '-m',
+      '64m',
+      'sh',
+      '-c',
+      'cat /proc/meminfo; echo ---; cat /proc/uptime',
+    ]);
     const [meminfo = '', uptime = ''] = r.stdout.split('---\n');
     t.match(meminfo, /^MemTotal: +65536 kB\n/, 'the container: its limit');
-    t.equal(meminfo.split('\n').length, readFileSync(`${d.dir}/proc/meminfo`, 'utf8').split('\n').length, "the container: every line of meminfo");
+    t.equal(
+      meminfo.split('\n').length,
+      readFileSync(`${d.dir}/proc/meminfo`, 'utf8').split('\n').length,
+      'the container: every line of meminfo',
+    );
     t.match(uptime, /^\d+\.\d\d \d+\.\d\d\n$/, `the container's uptime, whole: ${JSON.stringify(uptime)}`);
     // the host's uptime is longer than the container's: the size the container's read left must not cut it
     t.match(hostCat('uptime'), /^\d+\.\d\d \d+\.\d\d\n$/, 'the host after it: its whole uptime');
     const host = hostCat('meminfo');
-    t.ok(host.startsWith(readFileSync('/proc/meminfo', 'utf8').split('\n')[0]!) && host.endsWith('\n'), "the host after it: the host's MemTotal, and a whole last line");
-    t.equal(host.split('\n').length, readFileSync('/proc/meminfo', 'utf8').split('\n').length, "the host after it: every line of meminfo");
+    t.ok(
+      host.startsWith(readFileSync('/proc/meminfo', 'utf8').split('\n')[0]!) && host.endsWith('\n'),
+      "the host after it: the host's MemTotal, and a whole last line",
+    );
+    t.equal(host.split('\n').length, readFileSync('/proc/meminfo', 'utf8').split('\n').length, 'the host after it: every line of meminfo');
   }
 });
 

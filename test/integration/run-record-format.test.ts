@@ -33,7 +33,12 @@ t.test("the previous release's record (no format): ps, stop, rm; a newer one's: 
   t.notMatch(ps.stdout, /tsproc-test-newer/, "a newer release's is not listed");
   const refused = await s.cli(['stop', 'tsproc-test-newer']);
   t.equal(refused.status, 1);
-  t.match(refused.stderr, new RegExp(`^tsproc: container ${newer.id.slice(0, 12)} was made by a newer tsproc \\(record format ${RECORD_FORMAT + 1}; this one reads up to ${RECORD_FORMAT}\\): use that release to control it\\n$`));
+  t.match(
+    refused.stderr,
+    new RegExp(
+      `^tsproc: container ${newer.id.slice(0, 12)} was made by a newer tsproc \\(record format ${RECORD_FORMAT + 1}; this one reads up to ${RECORD_FORMAT}\\): use that release to control it\\n$`,
+    ),
+  );
 
   t.equal((await s.cli(['stop', '-t', '1', 'tsproc-test-old'])).status, 0, 'stop');
   t.match((await s.cli(['ps', '-a'])).stdout, /tsproc-test-old\s.*Exited \(\d+\)/, 'exited');

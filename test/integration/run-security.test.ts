@@ -6,8 +6,16 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { runcMissing, runcSandbox } from '../helpers/runc.js';
 import { busyboxRoot, cannotRun, sandbox, tempDir } from '../helpers/runner.js';
 import {
-  capabilityNames, DOCKER_CAPABILITIES, DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS, maskedLine, PROC_SYS_PROBE, probeFacts, profileProbe,
-  RUNC_SPEC_CAPABILITIES, RUNC_SPEC_MASKED_PATHS,
+  capabilityNames,
+  DOCKER_CAPABILITIES,
+  DOCKER_MASKED_PATHS,
+  DOCKER_READONLY_PATHS,
+  maskedLine,
+  PROC_SYS_PROBE,
+  probeFacts,
+  profileProbe,
+  RUNC_SPEC_CAPABILITIES,
+  RUNC_SPEC_MASKED_PATHS,
 } from '../helpers/security-profiles.js';
 
 const skip = cannotRun();
@@ -31,7 +39,7 @@ t.test('fd leak: a directory the caller left open does not reach the container (
   t.equal((await s.cli(['rm', '-f', id])).status, 0);
 });
 
-t.test('--init: PID 1 keeps none of the monitor\'s descriptors (no forged log line, no fake exit)', async (t) => {
+t.test("--init: PID 1 keeps none of the monitor's descriptors (no forged log line, no fake exit)", async (t) => {
   const s = sandbox(t);
   const root = busyboxRoot(t);
   const forge = [
@@ -42,26 +50,34 @@ t.test('--init: PID 1 keeps none of the monitor\'s descriptors (no forged log li
   ].join('\n');
   const r = await s.run(['--rootfs', root, '--init', 'sh', '-c', forge]);
   t.equal(r.stdout, 'probed\n', 'no descriptor of PID 1 beyond its stdio is reachable');
-  t.equal(r.status, 3, 'the exit status is the command\'s, not a forged one');
+  t.equal(r.status, 3, "the exit status is the command's, not a forged one");
   const [id] = s.records();
   t.notMatch(readFileSync(`${s.dataRoot}/containers/${id}/container.log`, 'utf8'), /forged/, 'the log holds no forged line');
 });
 
 // device nodes: run-devices.test.ts (it runs in the cgroup v2 VM too)
 
-t.test('read-only volume: a mount below it is read-only too (-v /dev:/hd:ro wrote to the host\'s /dev/shm)', async (t) => {
+t.test("read-only volume: a mount below it is read-only too (-v /dev:/hd:ro wrote to the host's /dev/shm)", async (t) => {
   const s = sandbox(t);
   const root = busyboxRoot(t);
   const vol = tempDir(t, 'vol');
   mkdirSync(`${vol}/sub`);
   t.equal(spawnSync('mount', ['-t', 'tmpfs', 'tsproc-test-sub', `${vol}/sub`]).status, 0, 'a tmpfs below the volume');
   t.teardown(() => void spawnSync('umount', ['-l', `${vol}/sub`]));
-  const r = await s.run(['--rootfs', root, '-v', `${vol}:/ro:ro`, 'sh', '-c', 'for f in /ro/x /ro/sub/x; do touch $f 2>/dev/null && echo "$f written" || echo "$f refused"; done']);
+  const r = await s.run([
+    '--rootfs',
+    root,
+    '-v',
+    `${vol}:/ro:ro`,
+    'sh',
+    '-c',
+    'for f in /ro/x /ro/sub/x; do touch $f 2>/dev/null && echo "$f written" || echo "$f refused"; done',
+  ]);
   t.equal(r.stdout, '/ro/x refused\n/ro/sub/x refused\n');
   t.notOk(existsSync(`${vol}/sub/x`), 'nothing reached the host');
 });
 
-t.test('terminal injection: without -t the command gets none of the caller\'s terminal (TIOCSTI into its shell)', async (t) => {
+t.test("terminal injection: without -t the command gets none of the caller's terminal (TIOCSTI into its shell)", async (t) => {
   const s = sandbox(t);
   const root = busyboxRoot(t);
   // every way to the caller's terminal: stdio, a controlling terminal (tty_nr, field 7 of stat), /dev/tty
@@ -86,48 +102,100 @@ t.test('terminal injection: without -t the command gets none of the caller\'s te
   t.equal(lines(await s.terminal(['run', '--cgroup-parent', s.parent, '--rm', '--rootfs', root, 'cat'])), '', 'run: cat ends at once');
   const piped = await s.cli(['exec', '-i', id, 'cat'], { input: 'hi\n' });
   t.same([piped.status, piped.stdout], [0, 'hi\n'], 'echo hi | exec -i cat');
-  const ran = await s.run(['-i', '--rm', '--rootfs', root, 'sh', '-c', 'cat; echo "stdout $(readlink /proc/self/fd/1 | cut -d: -f1)"'], { input: 'hi\n' });
-  t.same([ran.status, ran.stdout], [0, 'hi\nstdout pipe\n'], 'echo hi | run -i cat: through the monitor\'s pipes');
+  const ran = await s.run(['-i', '--rm', '--rootfs', root, 'sh', '-c', 'cat; echo "stdout $(readlink /proc/self/fd/1 | cut -d: -f1)"'], {
+    input: 'hi\n',
+  });
+  t.same([ran.status, ran.stdout], [0, 'hi\nstdout pipe\n'], "echo hi | run -i cat: through the monitor's pipes");
   t.equal((await s.cli(['rm', '-f', id])).status, 0);
   t.same(s.leftovers(), [], 'nothing left behind');
 });
 
-t.test("tsproc's profile against `runc spec`'s on the same root: docker's 11 capabilities more, a seccomp filter and /sys/devices/virtual/powercap masked; the same masks otherwise, /sys and /proc/sys read-only", { skip: runcMissing() ?? false }, async (t) => {
-  const s = sandbox(t);
-  const root = busyboxRoot(t);
-  const masked = [...new Set([...DOCKER_MASKED_PATHS, ...RUNC_SPEC_MASKED_PATHS])];
-  const readonly = [...DOCKER_READONLY_PATHS, '/sys'];
-  const probe = profileProbe(masked, readonly);
-  const ran = await s.run(['--rootfs', root, 'sh', '-c', probe]);
-  t.equal(ran.status, 0, ran.stderr);
-  const runc = await runcSandbox(t).run('profile', { args: ['sh', '-c', probe], mounts: [], root });
-  t.equal(runc.status, 0, runc.stderr);
-  // the spec this runc wrote is the one written out here
-  t.same(runc.spec.process.capabilities, { bounding: RUNC_SPEC_CAPABILITIES, effective: RUNC_SPEC_CAPABILITIES, permitted: RUNC_SPEC_CAPABILITIES, ambient: RUNC_SPEC_CAPABILITIES }, "runc spec's 3 capabilities");
-  t.same(runc.spec.linux.maskedPaths, RUNC_SPEC_MASKED_PATHS, "runc spec's 10 masked paths");
-  t.same(runc.spec.linux.readonlyPaths, DOCKER_READONLY_PATHS, "runc spec's read-only paths: docker's");
-  const ours = probeFacts(ran.stdout);
-  const theirs = probeFacts(runc.stdout);
+t.test(
+  "tsproc's profile against `runc spec`'s on the same root: docker's 11 capabilities more, a seccomp filter and /sys/devices/virtual/powercap masked; the same masks otherwise, /sys and /proc/sys read-only",
+  { skip: runcMissing() ?? false },
+  async (t) => {
+    const s = sandbox(t);
+    const root = busyboxRoot(t);
+    const masked = [...new Set([...DOCKER_MASKED_PATHS, ...RUNC_SPEC_MASKED_PATHS])];
+    const readonly = [...DOCKER_READONLY_PATHS, '/sys'];
+    const probe = profileProbe(masked, readonly);
+    const ran = await s.run(['--rootfs', root, 'sh', '-c', probe]);
+    t.equal(ran.status, 0, ran.stderr);
+    const runc = await runcSandbox(t).run('profile', { args: ['sh', '-c', probe], mounts: [], root });
+    t.equal(runc.status, 0, runc.stderr);
+    // the spec this runc wrote is the one written out here
+    t.same(
+      runc.spec.process.capabilities,
+      {
+        bounding: RUNC_SPEC_CAPABILITIES,
+        effective: RUNC_SPEC_CAPABILITIES,
+        permitted: RUNC_SPEC_CAPABILITIES,
+        ambient: RUNC_SPEC_CAPABILITIES,
+      },
+      "runc spec's 3 capabilities",
+    );
+    t.same(runc.spec.linux.maskedPaths, RUNC_SPEC_MASKED_PATHS, "runc spec's 10 masked paths");
+    t.same(runc.spec.linux.readonlyPaths, DOCKER_READONLY_PATHS, "runc spec's read-only paths: docker's");
+    const ours = probeFacts(ran.stdout);
+    const theirs = probeFacts(runc.stdout);
 
-  const capsOurs = capabilityNames(ours.get('cap CapEff')!);
-  const capsTheirs = capabilityNames(theirs.get('cap CapEff')!);
-  t.same(capsTheirs, [...RUNC_SPEC_CAPABILITIES].sort(), 'runc: its spec\'s 3');
-  t.same(capsOurs, [...DOCKER_CAPABILITIES].sort(), "tsproc: docker's 14");
-  t.same(capsOurs.filter((c) => !capsTheirs.includes(c)), ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYS_CHROOT'], 'the difference: 11 capabilities docker gives that runc spec does not');
-  t.same(capsTheirs.filter((c) => !capsOurs.includes(c)), [], 'and none the other way');
-  t.same([ours.get('cap CapBnd'), theirs.get('cap CapBnd')], [ours.get('cap CapEff'), theirs.get('cap CapEff')], 'bounding sets as the effective ones');
-  t.same([ours.get('nnp'), theirs.get('nnp')], ['1', '1'], 'no_new_privs in both');
-  t.same([ours.get('seccomp'), theirs.get('seccomp')], ['2', '0'], "the difference: docker's seccomp filter in tsproc, none in runc spec's");
+    const capsOurs = capabilityNames(ours.get('cap CapEff')!);
+    const capsTheirs = capabilityNames(theirs.get('cap CapEff')!);
+    t.same(capsTheirs, [...RUNC_SPEC_CAPABILITIES].sort(), "runc: its spec's 3");
+    t.same(capsOurs, [...DOCKER_CAPABILITIES].sort(), "tsproc: docker's 14");
+    t.same(
+      capsOurs.filter((c) => !capsTheirs.includes(c)),
+      [
+        'CAP_CHOWN',
+        'CAP_DAC_OVERRIDE',
+        'CAP_FOWNER',
+        'CAP_FSETID',
+        'CAP_MKNOD',
+        'CAP_NET_RAW',
+        'CAP_SETFCAP',
+        'CAP_SETGID',
+        'CAP_SETPCAP',
+        'CAP_SETUID',
+        'CAP_SYS_CHROOT',
+      ],
+      'the difference: 11 capabilities docker gives that runc spec does not',
+    );
+    t.same(
+      capsTheirs.filter((c) => !capsOurs.includes(c)),
+      [],
+      'and none the other way',
+    );
+    t.same(
+      [ours.get('cap CapBnd'), theirs.get('cap CapBnd')],
+      [ours.get('cap CapEff'), theirs.get('cap CapEff')],
+      'bounding sets as the effective ones',
+    );
+    t.same([ours.get('nnp'), theirs.get('nnp')], ['1', '1'], 'no_new_privs in both');
+    t.same(
+      [ours.get('seccomp'), theirs.get('seccomp')],
+      ['2', '0'],
+      "the difference: docker's seccomp filter in tsproc, none in runc spec's",
+    );
 
-  for (const p of masked) {
-    const want = maskedLine(p).replace(/^mask \S+: /, '');
-    t.match(ours.get(`mask ${p}`), new RegExp(`^${want}`), `tsproc masks ${p}${want === 'absent' ? ' (absent here)' : ''}`);
-    if (RUNC_SPEC_MASKED_PATHS.includes(p)) t.match(theirs.get(`mask ${p}`), new RegExp(`^${want}`), `runc masks ${p} as well`);
-    else t.match(theirs.get(`mask ${p}`), want === 'absent' ? /^absent$/ : / no mount$/, `the difference: runc spec leaves ${p} as the kernel has it`);
-  }
-  for (const p of readonly) {
-    const want = existsSync(p) ? `ro ${p === '/sys' ? 'sysfs' : 'proc'}` : 'absent';
-    t.same([ours.get(`ro ${p}`), theirs.get(`ro ${p}`)], [want, want], `${p}: read-only in both`);
-  }
-  t.same([ours.get(`write ${PROC_SYS_PROBE}`), theirs.get(`write ${PROC_SYS_PROBE}`)], ['refused', 'refused'], '/proc/sys: a write root could otherwise do is refused in both');
-});
+    for (const p of masked) {
+      const want = maskedLine(p).replace(/^mask \S+: /, '');
+      t.match(ours.get(`mask ${p}`), new RegExp(`^${want}`), `tsproc masks ${p}${want === 'absent' ? ' (absent here)' : ''}`);
+      if (RUNC_SPEC_MASKED_PATHS.includes(p)) t.match(theirs.get(`mask ${p}`), new RegExp(`^${want}`), `runc masks ${p} as well`);
+      else
+        t.match(
+          theirs.get(`mask ${p}`),
+          want === 'absent' ? /^absent$/ : / no mount$/,
+          `the difference: runc spec leaves ${p} as the kernel has it`,
+        );
+    }
+    for (const p of readonly) {
+      const want = existsSync(p) ? `ro ${p === '/sys' ? 'sysfs' : 'proc'}` : 'absent';
+      t.same([ours.get(`ro ${p}`), theirs.get(`ro ${p}`)], [want, want], `${p}: read-only in both`);
+    }
+    t.same(
+      [ours.get(`write ${PROC_SYS_PROBE}`), theirs.get(`write ${PROC_SYS_PROBE}`)],
+      ['refused', 'refused'],
+      '/proc/sys: a write root could otherwise do is refused in both',
+    );
+  },
+);

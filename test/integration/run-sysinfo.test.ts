@@ -18,7 +18,8 @@ type Test = Parameters<Parameters<typeof t.test>[0]>[0];
  * One container's answers: the probe's sysinfo and busybox's tools, and the files they are answered
  * from; loadavg before and after (the daemon's averages move every 5 s: the answers show one of them).
  */
-const SCRIPT = 'cat /proc/loadavg; echo ---; probe sysinfo; echo ---; uptime; echo ---; cat /proc/loadavg; echo ---; cat /proc/meminfo; echo ---; cat /proc/uptime; echo ---; free';
+const SCRIPT =
+  'cat /proc/loadavg; echo ---; probe sysinfo; echo ---; uptime; echo ---; cat /proc/loadavg; echo ---; cat /proc/meminfo; echo ---; cat /proc/uptime; echo ---; free';
 
 function parts(out: string) {
   const [before = '', probe = '', busyboxUptime = '', after = '', meminfo = '', uptime = '', free = ''] = out.split('---\n');
@@ -41,16 +42,25 @@ async function checkContainer(t: Test, out: string, limit: number) {
   t.equal(Number(p.si.totalswap), p.kb('SwapTotal'), 'totalswap = SwapTotal');
   t.ok(Math.abs(Number(p.si.freeswap) - p.kb('SwapFree')) <= SLACK, 'freeswap ≈ SwapFree');
   // the kernel rounds its uptime up to the next second
-  t.ok(Math.abs(Number(p.si.uptime) - Math.ceil(p.uptime)) <= 1, `uptime ${p.si.uptime} s: the container's (${p.uptime} s), not the host's`);
+  t.ok(
+    Math.abs(Number(p.si.uptime) - Math.ceil(p.uptime)) <= 1,
+    `uptime ${p.si.uptime} s: the container's (${p.uptime} s), not the host's`,
+  );
   t.ok(Number(p.si.uptime) < 60, 'seconds');
   const tasks = p.loadavg.map((l) => Number(l[3]!.split('/')[1]));
-  t.ok(tasks.some((n) => Math.abs(Number(p.si.procs) - n) <= 1), `procs ${p.si.procs}: the container's task count (loadavg: ${tasks.join(', then ')})`);
+  t.ok(
+    tasks.some((n) => Math.abs(Number(p.si.procs) - n) <= 1),
+    `procs ${p.si.procs}: the container's task count (loadavg: ${tasks.join(', then ')})`,
+  );
   // loads: /proc/loadavg's x.yy in 16-bit fixed point, printed back as x.yy by busybox uptime
   const loads = p.si.loads!.split(',').map((l) => `${Number(l) >> 16}.${String(((Number(l) & 0xffff) * 100) >> 16).padStart(2, '0')}`);
   t.match(p.busyboxUptime, /up 0 min/, `busybox uptime: ${p.busyboxUptime}`);
   const shown = /load average: ([0-9.]+), ([0-9.]+), ([0-9.]+)/.exec(p.busyboxUptime)?.slice(1);
   const files = p.loadavg.map((l) => JSON.stringify(l.slice(0, 3)));
-  t.ok(files.includes(JSON.stringify(loads)), `the probe's loads ${loads.join(' ')}: the container's /proc/loadavg (${files.join(', then ')})`);
+  t.ok(
+    files.includes(JSON.stringify(loads)),
+    `the probe's loads ${loads.join(' ')}: the container's /proc/loadavg (${files.join(', then ')})`,
+  );
   t.ok(files.includes(JSON.stringify(shown)), `busybox uptime's: the same (${shown?.join(' ')})`);
   t.match(p.free, new RegExp(`^Mem:\\s+${limit / 1024}\\s`, 'm'), `busybox free: ${limit / 1024} kB total`);
   return p;
@@ -63,7 +73,18 @@ t.test('--memory 256m --lxcfs: free, uptime and sysinfo itself show the containe
   installProbe(t, root);
   // a busy loop for 11 s first, so that the container's load averages are not all 0.00 (the daemon
   // samples a container's load from its first read of loadavg on)
-  const r = await s.run(['--rm', '--rootfs', root, '--lxcfs-root', d.dir, '-m', '256m', 'sh', '-c', `cat /proc/loadavg >/dev/null; while :; do :; done & sleep 11; ${SCRIPT}`]);
+  const r = await s.run([
+    '--rm',
+    '--rootfs',
+    root,
+    '--lxcfs-root',
+    d.dir,
+    '-m',
+    '256m',
+    'sh',
+    '-c',
+    `cat /proc/loadavg >/dev/null; while :; do :; done & sleep 11; ${SCRIPT}`,
+  ]);
   t.equal(r.status, 0, r.stderr);
   const p = await checkContainer(t, r.stdout, 268435456);
   t.not(p.loadavg[1]![0], '0.00', `a load to show: ${p.loadavg[1]!.join(' ')}`);
@@ -111,13 +132,25 @@ t.test('--privileged --lxcfs: no profile, sysinfo still answered', async (t) => 
   const s = sandbox(t);
   const root = busyboxRoot(t);
   installProbe(t, root);
-  const r = await s.run(['--rm', '--rootfs', root, '--privileged', '--lxcfs-root', d.dir, '-m', '64m', 'sh', '-c', "probe sysinfo; mkdir -p /mnt; mount -t tmpfs x /mnt && echo mounted"]);
+  const r = await s.run([
+    '--rm',
+    '--rootfs',
+    root,
+    '--privileged',
+    '--lxcfs-root',
+    d.dir,
+    '-m',
+    '64m',
+    'sh',
+    '-c',
+    'probe sysinfo; mkdir -p /mnt; mount -t tmpfs x /mnt && echo mounted',
+  ]);
   const [line, mounted] = r.stdout.split('\n');
   t.equal(sysinfoFields(line!).totalram, String(64 * 1024 * 1024));
   t.equal(mounted, 'mounted');
 });
 
-t.test("the kernel, when no listener is left: the notified call fails with ENOSYS", async (t) => {
+t.test('the kernel, when no listener is left: the notified call fails with ENOSYS', async (t) => {
   // a filter of the probe's own, whose listener it closes at once: what any caller gets once a monitor is gone
   t.equal(hostProbe(t, ['no-listener']).stdout, 'errno=38\n');
 });
@@ -128,7 +161,9 @@ t.test('the monitor killed while sysinfo is called in a loop: no call hangs, the
   const root = busyboxRoot(t);
   installProbe(t, root);
   const vol = tempDir(t, 'vol');
-  const id = (await s.run(['-d', '--rootfs', root, '--lxcfs-root', d.dir, '-m', '64m', '-v', `${vol}:/vol`, 'probe', 'loop', '/vol/out'])).stdout.trim();
+  const id = (
+    await s.run(['-d', '--rootfs', root, '--lxcfs-root', d.dir, '-m', '64m', '-v', `${vol}:/vol`, 'probe', 'loop', '/vol/out'])
+  ).stdout.trim();
   await until('the probe has made a thousand calls', () => existsSync(`${vol}/out`) && readFileSync(`${vol}/out`, 'utf8').includes('ok'));
   const monitor = Number(readFileSync(`${s.stateRoot}/containers/${id}/monitor.pid`, 'utf8'));
   const container = Number(readFileSync(`${s.dataRoot}/containers/${id}/container.pid`, 'utf8'));
@@ -136,7 +171,11 @@ t.test('the monitor killed while sysinfo is called in a loop: no call hangs, the
   // the container's first process has SIGKILL as its parent-death signal: it and its namespace go
   await until('the container is gone', () => !alive(container), 10000);
   const lines = readFileSync(`${vol}/out`, 'utf8').trim().split('\n');
-  t.same(lines.filter((l) => !/^ok \d+$/.test(l) && l !== 'errno=38'), [], `${lines.length} records: every call answered, or ENOSYS once no listener was left`);
+  t.same(
+    lines.filter((l) => !/^ok \d+$/.test(l) && l !== 'errno=38'),
+    [],
+    `${lines.length} records: every call answered, or ENOSYS once no listener was left`,
+  );
   const ps = await s.cli(['ps', '-a']);
   t.match(ps.stdout, /Exited \(137\) .* \(monitor lost\)/);
   t.equal((await s.cli(['rm', '-f', id])).status, 0);

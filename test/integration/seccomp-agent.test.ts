@@ -15,7 +15,7 @@ if (skip) t.plan(0, skip);
 
 const MiB = 1024 * 1024;
 
-t.test('runc with listenerPath: sysinfo answered from the container\'s own files', async (t) => {
+t.test("runc with listenerPath: sysinfo answered from the container's own files", async (t) => {
   const d = await startDaemon(t);
   const socket = `${tempDir(t, 'agent')}/agent.sock`;
   const agent = spawn(process.execPath, ['--', BIN, 'seccomp-agent', socket], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -29,12 +29,17 @@ t.test('runc with listenerPath: sysinfo answered from the container\'s own files
   const root = busyboxRoot(t);
   installProbe(t, root);
   const r = runcSandbox(t);
-  const seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: socket, architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['sysinfo'], action: 'SCMP_ACT_NOTIFY' }] };
+  const seccomp = {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    listenerPath: socket,
+    architectures: ['SCMP_ARCH_X86_64'],
+    syscalls: [{ names: ['sysinfo'], action: 'SCMP_ACT_NOTIFY' }],
+  };
   const mounts = JSON.parse(tsprocMounts('oci', d.dir)) as object[];
   const ran = await r.run('a', { args: ['sh', '-c', 'probe sysinfo; free'], mounts, memory: 256 * MiB, root, seccomp });
   t.equal(ran.status, 0, ran.stderr);
   const [line = '', ...free] = ran.stdout.split('\n');
-  t.equal(sysinfoFields(line).totalram, String(256 * MiB), 'sysinfo: the bundle\'s limit');
+  t.equal(sysinfoFields(line).totalram, String(256 * MiB), "sysinfo: the bundle's limit");
   t.match(free.join('\n'), /^Mem:\s+262144\s/m, 'busybox free: 262144 kB');
   const server = Number(/answering sysinfo for pid \d+ \(server pid (\d+)\)/.exec(log)?.[1]);
   t.ok(server > 0, `a server for the container: ${log.trim()}`);

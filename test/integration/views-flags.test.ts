@@ -14,7 +14,7 @@ const cpuLines = (text: string) => text.split('\n').filter((l) => /^cpu[0-9]/.te
 
 t.test("flags: lxcfs's accepted, --no-cpu-quota, --no-loadavg, -u", { skip: ROOT }, async (t) => {
   const lx = await startDaemon(t, { args: ['--enable-cfs', '-l', '-u'] });
-  t.match(lx.stderr(), /; no swap, CPU quota, loadavg\)/, "--enable-cfs and -l accepted (on anyway), -u is --no-swap");
+  t.match(lx.stderr(), /; no swap, CPU quota, loadavg\)/, '--enable-cfs and -l accepted (on anyway), -u is --no-swap');
   const d = await startDaemon(t, { args: ['--no-cpu-quota', '--no-loadavg'] });
   t.match(d.stderr(), /; swap, no CPU quota, no loadavg\)/);
   // Half a CPU of quota over every host CPU.

@@ -29,7 +29,10 @@ const hostCpus = () => processors(readFileSync('/proc/cpuinfo', 'latin1'));
  */
 function inContainer(cg: TestCgroup, script: string): string {
   const join = cg.procs.map((f) => `echo $$ > ${f}`).join(' && ');
-  const r = spawnSync('sh', ['-c', `${join} && exec unshare --pid --fork --kill-child sh -c "$1"`, 'sh', script], { encoding: 'latin1', timeout: 60_000 });
+  const r = spawnSync('sh', ['-c', `${join} && exec unshare --pid --fork --kill-child sh -c "$1"`, 'sh', script], {
+    encoding: 'latin1',
+    timeout: 60_000,
+  });
   if (r.status !== 0) throw new Error(`the container's script failed (${r.status}): ${r.stderr}`);
   return r.stdout;
 }
@@ -55,7 +58,11 @@ t.test('a cgroup removed and made again under the same name: a new container rea
   // until then), and reads often at its end, so that every worker thread holds its descriptors and
   // keeps its settings (SETTING_AGE_MS) when it ends.
   const first = inContainer(cg, `${figures(d.dir, 1)}; sleep ${(SETTLING_MS + 300) / 1000}; ${figures(d.dir, 20)}`);
-  t.same(new Set(first.trim().split('\n')), new Set([`${300 * 1024} ${all.length} ${allOnline}`]), 'the first container: 300 MiB, every CPU, at every read');
+  t.same(
+    new Set(first.trim().split('\n')),
+    new Set([`${300 * 1024} ${all.length} ${allOnline}`]),
+    'the first container: 300 MiB, every CPU, at every read',
+  );
   // At once: its cgroup removed and made again with other limits, a new container reads.
   cg.remove();
   cg = makeCgroup(name, { memory: 128 * MiB, cpus: '0', quota: 0.5 });

@@ -31,7 +31,13 @@ function makeSwap(t: Teardown): { size: number } | string {
     if (loop) run('losetup', ['-d', loop]);
     rmSync(file, { force: true });
   });
-  const size = () => Number(readFileSync('/proc/swaps', 'utf8').split('\n').find((l) => l.startsWith(device!))?.split(/\s+/)[2]);
+  const size = () =>
+    Number(
+      readFileSync('/proc/swaps', 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith(device!))
+        ?.split(/\s+/)[2],
+    );
   // A whole disk given for it (the cgroup v2 VM's own scratch disk): never a disk of the host's.
   const given = process.env.TSPROC_TEST_SWAP_DEVICE;
   if (given) {
@@ -76,7 +82,10 @@ t.test("a container's swap limit, the swap it uses, and --no-swap", { skip: ROOT
   const off = await startDaemon(t, { args: ['-u'] });
   const lxcfs = await startLxcfs(t);
   const cg = makeCgroup(uniqueName('swap'), { memory: 128 * MiB, swap: 128 * MiB });
-  const swapLimited = hostLayout().kind === 'v2' ? existsSync(cg.file('memory', 'memory.swap.max')) : existsSync(cg.file('memory', 'memory.memsw.limit_in_bytes'));
+  const swapLimited =
+    hostLayout().kind === 'v2'
+      ? existsSync(cg.file('memory', 'memory.swap.max'))
+      : existsSync(cg.file('memory', 'memory.memsw.limit_in_bytes'));
   let c: Container | undefined;
   t.teardown(async () => {
     await c?.stop();
@@ -115,7 +124,11 @@ t.test("a container's swap limit, the swap it uses, and --no-swap", { skip: ROOT
     // lxcfs 5.0.3 (src/proc_fuse.c) counts the same swap in use; its totals differ (docs/views.md):
     // meminfo's SwapTotal is the memsw limit (memory + swap), and so is swaps' Size, each at most the
     // host's swap.
-    const [t0, l, t1] = [fields(await c.read(`${d.dir}/proc/meminfo`)), fields(await c.read(`${lxcfs}/proc/meminfo`)), fields(await c.read(`${d.dir}/proc/meminfo`))];
+    const [t0, l, t1] = [
+      fields(await c.read(`${d.dir}/proc/meminfo`)),
+      fields(await c.read(`${lxcfs}/proc/meminfo`)),
+      fields(await c.read(`${d.dir}/proc/meminfo`)),
+    ];
     const memsw = Math.min(131072 + 131072, hostTotal);
     t.equal(l.SwapTotal, memsw, "lxcfs's SwapTotal: the memsw limit, memory + swap");
     // what the two count as swapped out: tsproc's read just before and just after lxcfs's, give or take

@@ -45,7 +45,9 @@ t.test('the /proc files read in one go; a file larger than the buffer in several
 
 /** A node process stopped once it has started: its /proc/PID files stay as they are. */
 async function stoppedNode(t: { teardown(fn: () => void): void }): Promise<number> {
-  const child = spawn(process.execPath, ['-e', "process.stdout.write('ready'); setInterval(() => {}, 1e6)"], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, ['-e', "process.stdout.write('ready'); setInterval(() => {}, 1e6)"], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   t.teardown(() => child.kill('SIGKILL'));
   await new Promise((resolve) => child.stdout.once('data', resolve));
   child.kill('SIGSTOP');
@@ -95,7 +97,11 @@ t.test('settings may be reused for maxAgeMs; usage figures never', async (t) => 
   t.equal(f.read(`${dir}/cpu.max`, { maxAgeMs: 60_000 }), 'max 100000\n', 'then the same render has that text');
   writeFileSync(`${dir}/cpu.max`, '25000 100000\n');
   f.beginRender();
-  t.equal(f.read(`${dir}/cpu.max`, { maxAgeMs: 60_000 }), 'max 100000\n', 'the text a read without an age had, kept for the reads with one');
+  t.equal(
+    f.read(`${dir}/cpu.max`, { maxAgeMs: 60_000 }),
+    'max 100000\n',
+    'the text a read without an age had, kept for the reads with one',
+  );
   f.beginRender();
   t.equal(f.read(`${dir}/cpu.max`), '25000 100000\n', 'without an age: read now');
   f.beginRender();

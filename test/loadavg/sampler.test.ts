@@ -38,8 +38,16 @@ function setup(t: { teardown(fn: () => void): void }) {
 t.test('counting tasks: states, total, the highest pid as the namespace numbers it', async (t) => {
   const s = setup(t);
   t.same(countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, depth: 2 }), { running: 1, blocked: 1, total: 7, lastPid: 9 });
-  t.same(countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, reader: 144, depth: 2 }), { running: 1, blocked: 0, total: 7, lastPid: 9 }, "the reader (waiting for tsproc, in D): its state not counted");
-  t.same(countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, reader: 139, depth: 2 }), { running: 0, blocked: 1, total: 7, lastPid: 9 }, 'nor when in R');
+  t.same(
+    countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, reader: 144, depth: 2 }),
+    { running: 1, blocked: 0, total: 7, lastPid: 9 },
+    'the reader (waiting for tsproc, in D): its state not counted',
+  );
+  t.same(
+    countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, reader: 139, depth: 2 }),
+    { running: 0, blocked: 1, total: 7, lastPid: 9 },
+    'nor when in R',
+  );
   rmSync(`${s.proc}/148`, { recursive: true });
   t.equal(countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, depth: 2 }).total, 6, 'a thread that ended meanwhile is not counted');
 });
@@ -57,7 +65,11 @@ t.test("the last pid: the newest task's (by start time: pids wrap round), in the
   add(170, 400, '170');
   writeFileSync(`${s.root}/cgroup/tsproc/ctr1/cgroup.threads`, '120\n139\n144\n145\n146\n147\n148\n151\n170\n');
   t.equal(countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, depth: 2 }).lastPid, 2);
-  t.equal(countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, depth: 1 }).lastPid, 170, "as the host's namespace numbers them: the helper");
+  t.equal(
+    countTasks(s.files, s.driver, s.cgroup, { procRoot: s.proc, depth: 1 }).lastPid,
+    170,
+    "as the host's namespace numbers them: the helper",
+  );
 });
 
 t.test('registration, ticks, expiry; workers read the shared table', async (t) => {
@@ -65,10 +77,23 @@ t.test('registration, ticks, expiry; workers read the shared table', async (t) =
   let now = 1000;
   const buf = LoadTable.create(16);
   const log: string[] = [];
-  const sampler = new LoadSampler({ table: buf, files: s.files, driver: s.driver, procRoot: s.proc, now: () => now, log: (m) => log.push(m) });
+  const sampler = new LoadSampler({
+    table: buf,
+    files: s.files,
+    driver: s.driver,
+    procRoot: s.proc,
+    now: () => now,
+    log: (m) => log.push(m),
+  });
   const posted: unknown[] = [];
   const reader = { scope: 'container' as const, key: 'k', label: 'c', cgroup: s.cgroup, pid: 139, start: 249, depth: 2, valid: true };
-  const source = new LoadSource({ driver: s.driver, table: buf, post: (m) => posted.push(m), count: (r, tid) => countTasks(s.files, s.driver, r.cgroup, { procRoot: s.proc, reader: tid, depth: r.depth }), now: () => now });
+  const source = new LoadSource({
+    driver: s.driver,
+    table: buf,
+    post: (m) => posted.push(m),
+    count: (r, tid) => countTasks(s.files, s.driver, r.cgroup, { procRoot: s.proc, reader: tid, depth: r.depth }),
+    now: () => now,
+  });
 
   const first = source.sample(reader, 145);
   t.same(first, { avg: [0, 0, 0], running: 2, blocked: 1, total: 7, lastPid: 9 }, 'not tracked yet: counted on the spot');
@@ -111,7 +136,11 @@ t.test('every tick reads the thread list afresh: the counts and averages follow 
   writeFileSync(`${s.root}/cgroup/tsproc/ctr1/cgroup.threads`, '139\n145\n146\n147\n148\n160\n161\n162\n');
   sampler.tick();
   const after = table.read(slot)!;
-  t.same({ running: after.running, blocked: after.blocked, total: after.total }, { running: 4, blocked: 0, total: 8 }, 'the new thread list');
+  t.same(
+    { running: after.running, blocked: after.blocked, total: after.total },
+    { running: 4, blocked: 0, total: 8 },
+    'the new thread list',
+  );
   t.ok(after.avg[0] > 0, `the 1-minute average moved (${formatLoad(after.avg[0])})`);
 });
 

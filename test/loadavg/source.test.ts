@@ -4,7 +4,16 @@ import { LoadSource } from '../../src/loadavg/source.js';
 import type { Reader } from '../../src/reader/resolver.js';
 
 const paths = (p: string) => ({ memory: p, cpu: p, cpuacct: p, cpuset: p, io: p, pids: p });
-const reader = (p: string): Reader => ({ scope: 'container', key: `ns:${p}`, label: p, cgroup: paths(p), pid: 10, start: 100, depth: 2, valid: true });
+const reader = (p: string): Reader => ({
+  scope: 'container',
+  key: `ns:${p}`,
+  label: p,
+  cgroup: paths(p),
+  pid: 10,
+  start: 100,
+  depth: 2,
+  valid: true,
+});
 
 t.test('without a sampler (--no-loadavg) a count on the spot serves its container for a second', async (t) => {
   let ms = 0;

@@ -3,7 +3,13 @@ import t from 'tap';
 import { Worker } from 'node:worker_threads';
 import { LoadTable, hashKey } from '../../src/loadavg/table.js';
 
-const sample = (n: number) => ({ avg: [n, n + 1, n + 2] as [number, number, number], running: n, blocked: 0, total: n + 5, lastPid: n * 10 });
+const sample = (n: number) => ({
+  avg: [n, n + 1, n + 2] as [number, number, number],
+  running: n,
+  blocked: 0,
+  total: n + 5,
+  lastPid: n * 10,
+});
 
 t.test('insert, find, write, read, remove', async (t) => {
   const tab = new LoadTable(LoadTable.create(8));
@@ -33,7 +39,7 @@ t.test('filled to three quarters at most', async (t) => {
   t.not(hashKey('/a')[0], hashKey('/b')[0]);
 });
 
-t.test("a slot removed and taken by another key: a read for the first key finds it is not its own", async (t) => {
+t.test('a slot removed and taken by another key: a read for the first key finds it is not its own', async (t) => {
   const tab = new LoadTable(LoadTable.create(8));
   const home = (k: string) => hashKey(k)[0] & 7;
   // A second key whose probe starts at the first's slot: it takes that slot once the first is removed.

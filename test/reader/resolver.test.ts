@@ -37,7 +37,10 @@ function addProc(root: string, p: Proc): void {
   rmSync(d, { recursive: true, force: true });
   mkdirSync(`${d}/ns`, { recursive: true });
   symlinkSync(`pid:[${p.ns}]`, `${d}/ns/pid`);
-  writeFileSync(`${d}/status`, `Name:\tx\nState:\tS (sleeping)\nTgid:\t${p.tgid ?? p.pid}\nPid:\t${p.pid}\nPPid:\t${p.ppid}\nNSpid:\t${p.nspid.join('\t')}\n`);
+  writeFileSync(
+    `${d}/status`,
+    `Name:\tx\nState:\tS (sleeping)\nTgid:\t${p.tgid ?? p.pid}\nPid:\t${p.pid}\nPPid:\t${p.ppid}\nNSpid:\t${p.nspid.join('\t')}\n`,
+  );
   writeFileSync(`${d}/stat`, `${p.pid} (a (b) c) S ${p.ppid} 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 ${p.start ?? 100} 0 0\n`);
   writeFileSync(`${d}/comm`, 'x\n');
   writeFileSync(`${d}/cgroup`, p.cgroup);
@@ -116,7 +119,7 @@ t.test('a process entered with setns: its parents are outside, /proc is looked t
   t.equal(c.cgroup.cpu, '/docker/abc');
 });
 
-t.test("a thread of the init: its process is the init (no /proc scan)", async (t) => {
+t.test('a thread of the init: its process is the init (no /proc scan)', async (t) => {
   const { r } = resolver(fakeProc(t, MACHINE));
   const before = r.syscalls;
   t.equal(r.resolve(23)!.pid, 20);

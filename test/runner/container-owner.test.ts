@@ -18,7 +18,15 @@ function created(t: { teardown(fn: () => void): void }, creator: ProcessIdentity
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const roots = { stateRoot: `${dir}/state`, dataRoot: `${dir}/data` };
   mkdirSync(paths.record(roots, ID), { recursive: true });
-  const record = { id: ID, name: 'web', created: new Date().toISOString(), plan: { autoRemove: false }, cgroup: { version: 2, hierarchies: [{ dir: `${dir}/no-cgroup` }] }, detached: true, creator } as unknown as ContainerRecord;
+  const record = {
+    id: ID,
+    name: 'web',
+    created: new Date().toISOString(),
+    plan: { autoRemove: false },
+    cgroup: { version: 2, hierarchies: [{ dir: `${dir}/no-cgroup` }] },
+    detached: true,
+    creator,
+  } as unknown as ContainerRecord;
   writeFileSync(`${paths.record(roots, ID)}/container.json`, JSON.stringify(record));
   return { roots, record };
 }
@@ -65,18 +73,29 @@ t.test('its creator gone after starting the helper: owned while the helper or it
   t.same(ownership(roots, record, probe({ helper: () => (asked++, true) })), { owned: false }, 'no config written: no helper was started');
   t.equal(asked, 0, 'so none is looked for');
   state(roots, { config: true });
-  t.same(ownership(roots, record, probe({ helper: () => true })), { owned: true }, 'the helper runs: not yet its monitor\'s pid file');
+  t.same(ownership(roots, record, probe({ helper: () => true })), { owned: true }, "the helper runs: not yet its monitor's pid file");
   t.same(ownership(roots, record, probe({ helper: () => false })), { owned: false }, 'it ended without a monitor');
   // the monitor writes its pid file while we look for the helper, and the helper has already exited
   const pidFile = `${paths.container(roots, ID)}/monitor.pid`;
-  t.same(ownership(roots, record, probe({ helper: () => (writeFileSync(pidFile, '4242\n'), false), monitor: (pid) => pid === 4242 })), { owned: true, monitorPid: 4242 });
+  t.same(ownership(roots, record, probe({ helper: () => (writeFileSync(pidFile, '4242\n'), false), monitor: (pid) => pid === 4242 })), {
+    owned: true,
+    monitorPid: 4242,
+  });
 });
 
 t.test('once the monitor has written its pid, the monitor decides, whatever its creator does', async (t) => {
   const { roots, record } = created(t, me);
   state(roots, { config: true, monitorPid: 4242 });
-  t.same(ownership(roots, record, probe({ creator: () => true, monitor: () => false })), { owned: false, monitorPid: 4242 }, 'a foreground CLI waiting on a monitor that died');
-  t.same(ownership(roots, record, probe({ creator: () => false, monitor: () => true })), { owned: true, monitorPid: 4242 }, 'a detached run that returned');
+  t.same(
+    ownership(roots, record, probe({ creator: () => true, monitor: () => false })),
+    { owned: false, monitorPid: 4242 },
+    'a foreground CLI waiting on a monitor that died',
+  );
+  t.same(
+    ownership(roots, record, probe({ creator: () => false, monitor: () => true })),
+    { owned: true, monitorPid: 4242 },
+    'a detached run that returned',
+  );
 });
 
 t.test('settled: its state goes, and its status says its set-up was cut short (it never started)', async (t) => {
@@ -103,7 +122,7 @@ t.test('helperRunning finds a process started as `tsproc-helper run CONFIG`, and
   t.teardown(() => child.kill('SIGKILL'));
   await new Promise((r) => child.on('spawn', r));
   t.ok(helperRunning(config), 'its own config');
-  t.notOk(helperRunning(`${config}x`), 'another container\'s');
+  t.notOk(helperRunning(`${config}x`), "another container's");
   t.ok(hostOwners.helper(config), 'the probe commands use');
   child.kill('SIGKILL');
   await new Promise((r) => child.on('exit', r));

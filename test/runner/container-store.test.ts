@@ -12,13 +12,38 @@ const probe: Probe = { kind: () => 'dir', readFile: () => undefined, env: {}, ho
 const IMAGE = `sha256:${'c'.repeat(64)}` as const;
 
 /** A record as the executor writes it; `exited`: with an exit status; otherwise a state directory and `creator` (this process: being created). */
-function record(dataRoot: string, stateRoot: string, id: string, name: string, opts: { image?: boolean; exited: boolean; creator?: ProcessIdentity }): void {
-  const image = opts.image ? { id: IMAGE, ref: 'bb', config: { entrypoint: [], cmd: ['sh'], env: [], workingDir: '', user: '' }, layers: ['/l'], containerDir: join(dataRoot, 'containers', id) } : undefined;
+function record(
+  dataRoot: string,
+  stateRoot: string,
+  id: string,
+  name: string,
+  opts: { image?: boolean; exited: boolean; creator?: ProcessIdentity },
+): void {
+  const image = opts.image
+    ? {
+        id: IMAGE,
+        ref: 'bb',
+        config: { entrypoint: [], cmd: ['sh'], env: [], workingDir: '', user: '' },
+        layers: ['/l'],
+        containerDir: join(dataRoot, 'containers', id),
+      }
+    : undefined;
   const plan = buildPlan(image ? {} : { rootfs: '/r' }, image ? [] : ['sh'], { id, name }, probe, image);
   const dir = join(dataRoot, 'containers', id);
   mkdirSync(dir, { recursive: true });
   const creator = opts.creator ?? ownIdentity();
-  writeFileSync(join(dir, 'container.json'), JSON.stringify({ id, name, created: new Date().toISOString(), plan, cgroup: planCgroup({ kind: 'v2', v1: {}, unified: '/nowhere' }, 'tsproc', id), detached: true, creator }));
+  writeFileSync(
+    join(dir, 'container.json'),
+    JSON.stringify({
+      id,
+      name,
+      created: new Date().toISOString(),
+      plan,
+      cgroup: planCgroup({ kind: 'v2', v1: {}, unified: '/nowhere' }, 'tsproc', id),
+      detached: true,
+      creator,
+    }),
+  );
   mkdirSync(join(dataRoot, 'names'), { recursive: true });
   symlinkSync(id, join(dataRoot, 'names', name));
   if (opts.exited) writeFileSync(join(dir, 'exit'), 'code 0 0\n');
@@ -40,19 +65,32 @@ t.test('list: id, name, image id, running; remove: an ended one with its layers,
   writeFileSync(join(roots.dataRoot, 'containers', a, 'upper/etc/motd'), 'x'.repeat(1000));
   const store = containerStore(roots);
   const list = (await store.list()).sort((x, y) => x.id.localeCompare(y.id));
-  t.same(list, [
-    { id: a, name: 'from-image', image: IMAGE, running: false },
-    { id: b, name: 'from-dir', image: undefined, running: false },
-    { id: c, name: 'starting', image: IMAGE, running: true },
-    { id: d, name: 'killed', image: IMAGE, running: false },
-  ], 'a container being created counts as running: gc leaves it and its image alone; one whose creator is gone does not');
+  t.same(
+    list,
+    [
+      { id: a, name: 'from-image', image: IMAGE, running: false },
+      { id: b, name: 'from-dir', image: undefined, running: false },
+      { id: c, name: 'starting', image: IMAGE, running: true },
+      { id: d, name: 'killed', image: IMAGE, running: false },
+    ],
+    'a container being created counts as running: gc leaves it and its image alone; one whose creator is gone does not',
+  );
   const bytes = await store.remove(a);
   t.ok(bytes >= 1000, `its writable layer counted (${bytes} bytes)`);
   t.notOk(existsSync(join(roots.dataRoot, 'containers', a)), 'record and layers gone');
   t.notOk(existsSync(join(roots.dataRoot, 'names/from-image')), 'and its name');
-  t.throws(() => store.remove(c), { message: `container starting (cccccccccccc) is being created by tsproc run (pid ${process.pid}): wait for it`, code: 'EBUSY' });
+  t.throws(() => store.remove(c), {
+    message: `container starting (cccccccccccc) is being created by tsproc run (pid ${process.pid}): wait for it`,
+    code: 'EBUSY',
+  });
   t.ok(existsSync(join(roots.dataRoot, 'containers', c)), 'a live one stays');
   await store.remove(d); // one its killed run left
-  t.same([join(roots.dataRoot, 'containers', d), join(roots.stateRoot, 'containers', d), join(roots.dataRoot, 'names/killed')].filter((p) => existsSync(p)), [], 'its record, layers, state and name went');
+  t.same(
+    [join(roots.dataRoot, 'containers', d), join(roots.stateRoot, 'containers', d), join(roots.dataRoot, 'names/killed')].filter((p) =>
+      existsSync(p),
+    ),
+    [],
+    'its record, layers, state and name went',
+  );
   t.equal(await store.remove('f'.repeat(64)), 0, 'an unknown id: nothing');
 });

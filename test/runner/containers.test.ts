@@ -19,7 +19,14 @@ function running(t: { teardown(fn: () => void): void }, autoRemove = false): Roo
   mkdirSync(paths.record(roots, ID), { recursive: true });
   mkdirSync(paths.container(roots, ID), { recursive: true });
   mkdirSync(paths.names(roots));
-  const record = { id: ID, name: 'web', created: new Date().toISOString(), plan: { autoRemove }, cgroup: { version: 2, hierarchies: [{ dir: `${dir}/no-cgroup` }] }, detached: true };
+  const record = {
+    id: ID,
+    name: 'web',
+    created: new Date().toISOString(),
+    plan: { autoRemove },
+    cgroup: { version: 2, hierarchies: [{ dir: `${dir}/no-cgroup` }] },
+    detached: true,
+  };
   writeFileSync(`${paths.record(roots, ID)}/container.json`, JSON.stringify(record));
   writeFileSync(`${paths.record(roots, ID)}/container.pid`, '4242\n');
   writeFileSync(`${paths.container(roots, ID)}/monitor.pid`, '4241\n');
@@ -35,8 +42,19 @@ function monitorFinishes(roots: Roots, autoRemove: boolean): void {
 
 t.test('a live monitor: running; one that ended without recording an exit: dead, settled as lost', async (t) => {
   const roots = running(t);
-  t.match(inspectContainer(roots, ID, monitor(() => true)), { status: 'running', pid: 4242 });
-  const dead = inspectContainer(roots, ID, monitor(() => false))!;
+  t.match(
+    inspectContainer(
+      roots,
+      ID,
+      monitor(() => true),
+    ),
+    { status: 'running', pid: 4242 },
+  );
+  const dead = inspectContainer(
+    roots,
+    ID,
+    monitor(() => false),
+  )!;
   t.equal(dead.status, 'dead');
   const settled = settleDead(roots, dead);
   t.match(settled, { status: 'exited', exit: { code: 137, monitorLost: true, note: 'monitor lost' } });
@@ -47,25 +65,44 @@ t.test('a live monitor: running; one that ended without recording an exit: dead,
 t.test('a monitor that finishes while we look is not taken for dead', async (t) => {
   const roots = running(t);
   // the monitor records the exit and ends between our look for the exit and our look for it
-  const info = inspectContainer(roots, ID, monitor(() => (monitorFinishes(roots, false), false)))!;
+  const info = inspectContainer(
+    roots,
+    ID,
+    monitor(() => (monitorFinishes(roots, false), false)),
+  )!;
   t.match(info, { status: 'exited', exit: { code: 3, monitorLost: false } });
   t.equal(settleDead(roots, info), info, 'nothing to settle');
-  t.equal(readFileSync(`${paths.record(roots, ID)}/exit`, 'utf8'), 'code 3 0\n', 'its exit stays the command\'s');
+  t.equal(readFileSync(`${paths.record(roots, ID)}/exit`, 'utf8'), 'code 3 0\n', "its exit stays the command's");
 });
 
 t.test('--rm: a monitor that removes the record while we look leaves no container behind', async (t) => {
   const roots = running(t, true);
-  t.equal(inspectContainer(roots, ID, monitor(() => (monitorFinishes(roots, true), false))), undefined);
+  t.equal(
+    inspectContainer(
+      roots,
+      ID,
+      monitor(() => (monitorFinishes(roots, true), false)),
+    ),
+    undefined,
+  );
   t.same(listContainers(roots), []);
 });
 
 t.test('settling never writes over an exit the monitor recorded after all, nor into a removed record', async (t) => {
   const roots = running(t);
-  const dead = inspectContainer(roots, ID, monitor(() => false))!;
+  const dead = inspectContainer(
+    roots,
+    ID,
+    monitor(() => false),
+  )!;
   writeFileSync(`${paths.record(roots, ID)}/exit`, 'code 0 0\n');
   t.match(settleDead(roots, dead), { status: 'exited', exit: { code: 0, monitorLost: false } });
   const gone = running(t);
-  const dead2 = inspectContainer(gone, ID, monitor(() => false))!;
+  const dead2 = inspectContainer(
+    gone,
+    ID,
+    monitor(() => false),
+  )!;
   rmSync(paths.record(gone, ID), { recursive: true });
   t.doesNotThrow(() => settleDead(gone, dead2));
   t.throws(() => findContainer(gone, ID), { message: `no such container: ${ID}` });
@@ -75,7 +112,7 @@ t.test('releasing a name: only while it still names this container', async (t) =
   const roots = running(t);
   symlinkSync(ID, paths.name(roots, 'web'));
   releaseName(roots, 'web', 'b'.repeat(64));
-  t.equal(readlinkSync(paths.name(roots, 'web')), ID, 'another container\'s name stays');
+  t.equal(readlinkSync(paths.name(roots, 'web')), ID, "another container's name stays");
   releaseName(roots, 'web', ID);
   t.notOk(existsSync(paths.name(roots, 'web')), 'its own goes');
   t.doesNotThrow(() => releaseName(roots, 'web', ID), 'a name already gone is no error');

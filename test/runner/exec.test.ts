@@ -35,7 +35,10 @@ t.test('-u, -w, -e, -t -i', async (t) => {
   t.equal(c.cwd, '/tmp');
   t.ok(c.env.includes('A=2') && !c.env.includes('A=1') && c.env.includes('FROM_HOST=h') && c.env.includes('HOME=/home/alice'));
   t.ok(c.env.includes('TERM=xterm'), '-t: TERM=xterm, as docker exec -t');
-  t.notOk(execConfig(info, {}, ['sh'], probe).env.some((e) => e.startsWith('TERM=')), 'no TERM without -t');
+  t.notOk(
+    execConfig(info, {}, ['sh'], probe).env.some((e) => e.startsWith('TERM=')),
+    'no TERM without -t',
+  );
   t.ok(execConfig(info, { tty: true, env: ['TERM=vt100'] }, ['sh'], probe).env.includes('TERM=vt100'), '-e TERM=... wins');
   t.equal(c.tty, 'stdin');
   // without -t: pipes; -i relays our stdin into one

@@ -15,14 +15,34 @@ t.test("the monitor's line, and the notes of those who write it instead", async 
 t.test('written as it is read', async (t) => {
   t.equal(formatExitFile({ how: 'code', value: 125, oomKills: 0, note: 'set-up interrupted' }), 'code 125 0\ninterrupted\n');
   t.equal(formatExitFile({ how: 'signal', value: 15, oomKills: 1 }), 'signal 15 1\n');
-  for (const e of [{ how: 'code', value: 1, oomKills: 0 }, { how: 'signal', value: 9, oomKills: 0, note: 'monitor lost' }] as const) {
+  for (const e of [
+    { how: 'code', value: 1, oomKills: 0 },
+    { how: 'signal', value: 9, oomKills: 0, note: 'monitor lost' },
+  ] as const) {
     t.same(parseExitFile(formatExitFile(e)), e);
   }
 });
 
 t.test('not an exit file: none, rather than a guess', async (t) => {
-  for (const text of ['', '\n', 'code', 'code 1', 'code 1 0 7\n', 'exit code 1 0\n', 'code -1 0\n', 'code 256 0\n', 'signal 0 0\n',
-    'signal 65 0\n', 'code 01 0\n', 'code 1 x\n', 'code 1.5 0\n', 'code 1 0\nsomething\n', 'code 1 0\nlost\nmore\n', 'code 1  0\n', 'cod']) {
+  for (const text of [
+    '',
+    '\n',
+    'code',
+    'code 1',
+    'code 1 0 7\n',
+    'exit code 1 0\n',
+    'code -1 0\n',
+    'code 256 0\n',
+    'signal 0 0\n',
+    'signal 65 0\n',
+    'code 01 0\n',
+    'code 1 x\n',
+    'code 1.5 0\n',
+    'code 1 0\nsomething\n',
+    'code 1 0\nlost\nmore\n',
+    'code 1  0\n',
+    'cod',
+  ]) {
     t.equal(parseExitFile(text), undefined, JSON.stringify(text));
   }
 });

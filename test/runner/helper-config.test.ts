@@ -8,7 +8,8 @@ t.test('fields: spaces, newlines, % and empty strings survive; plain text stays 
   t.equal(escapeField('50%\n'), '50%25%0A');
   t.equal(escapeField(''), '%');
   t.equal(escapeField('tab\there\x7f'), 'tab%09here%7F');
-  for (const s of ['', 'a b', '%', '%%41', 'x=1 y=2\n\t', 'é ü 漢', 'K=V with = signs']) t.equal(unescapeField(escapeField(s)), s, JSON.stringify(s));
+  for (const s of ['', 'a b', '%', '%%41', 'x=1 y=2\n\t', 'é ü 漢', 'K=V with = signs'])
+    t.equal(unescapeField(escapeField(s)), s, JSON.stringify(s));
   t.notMatch(escapeField('any thing\nat all'), /[ \n]/, 'an escaped field has no separators');
 });
 
@@ -74,10 +75,23 @@ t.test('a plan, line by line, and what each line says in messages', async (t) =>
   t.equal(c.describe(2), undefined, 'lines that do nothing to fail have no words');
 });
 
-t.test('the seccomp filter as hex with its flags, its listener and the monitor\'s socket', async (t) => {
+t.test("the seccomp filter as hex with its flags, its listener and the monitor's socket", async (t) => {
   const base = encodeHelperConfig({
-    id: 'abc', rootfs: '/r', namespaces: ['pid'], loopback: false, readonlyRoot: false, noNewPrivs: true, user: { uid: 0, gid: 0, groups: [] },
-    cwd: '/', env: [], args: ['sh'], init: false, cgroupProcs: [], prepare: [], ops: [], cleanup: { umount: [], rmdir: [], remove: [] },
+    id: 'abc',
+    rootfs: '/r',
+    namespaces: ['pid'],
+    loopback: false,
+    readonlyRoot: false,
+    noNewPrivs: true,
+    user: { uid: 0, gid: 0, groups: [] },
+    cwd: '/',
+    env: [],
+    args: ['sh'],
+    init: false,
+    cgroupProcs: [],
+    prepare: [],
+    ops: [],
+    cleanup: { umount: [], rmdir: [], remove: [] },
     seccomp: { program: Buffer.from([0x06, 0, 0, 0, 0, 0, 0xff, 0x7f]), flags: 2, listener: true },
     sysinfo: { socket: '/state/abc/sysinfo.sock' },
   });
@@ -85,5 +99,8 @@ t.test('the seccomp filter as hex with its flags, its listener and the monitor\'
   t.ok(lines.includes('seccomp 060000000000ff7f 2'), 'ret ALLOW, one instruction, SECCOMP_FILTER_FLAG_LOG');
   t.ok(lines.includes('seccomp-listener'));
   t.ok(lines.includes('sysinfo-socket /state/abc/sysinfo.sock'));
-  t.equal(base.describe(lines.indexOf('sysinfo-socket /state/abc/sysinfo.sock') + 1), "reach the container's monitor at /state/abc/sysinfo.sock");
+  t.equal(
+    base.describe(lines.indexOf('sysinfo-socket /state/abc/sysinfo.sock') + 1),
+    "reach the container's monitor at /state/abc/sysinfo.sock",
+  );
 });

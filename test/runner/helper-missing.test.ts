@@ -15,12 +15,21 @@ t.test('the build without a compiler: exit 0, a warning naming what is missing, 
   mkdirSync(join(dir, 'scripts'));
   cpSync(join(repo, 'scripts/build-native.js'), join(dir, 'scripts/build-native.js'));
   cpSync(join(repo, 'native'), join(dir, 'native'), { recursive: true, filter: (p) => !p.includes('/build') });
-  const r = spawnSync(process.execPath, [join(dir, 'scripts/build-native.js')], { encoding: 'utf8', env: { ...process.env, CC: 'tsproc-test-no-such-cc' } });
+  const r = spawnSync(process.execPath, [join(dir, 'scripts/build-native.js')], {
+    encoding: 'utf8',
+    env: { ...process.env, CC: 'tsproc-test-no-such-cc' },
+  });
   t.equal(r.status, 0, 'npm install goes on');
-  t.match(r.stderr, /^tsproc: no C compiler \(tsproc-test-no-such-cc\): the runner's helper is not built\. tsproc mount works without it; tsproc run and exec need it \(install gcc and libc6-dev, then npm run build\)\.\n$/);
+  t.match(
+    r.stderr,
+    /^tsproc: no C compiler \(tsproc-test-no-such-cc\): the runner's helper is not built\. tsproc mount works without it; tsproc run and exec need it \(install gcc and libc6-dev, then npm run build\)\.\n$/,
+  );
   t.notOk(existsSync(join(dir, 'native/build/tsproc-helper')), 'no helper');
   // a compiler that fails is not hidden
-  const broken = spawnSync(process.execPath, [join(dir, 'scripts/build-native.js')], { encoding: 'utf8', env: { ...process.env, CC: 'false' } });
+  const broken = spawnSync(process.execPath, [join(dir, 'scripts/build-native.js')], {
+    encoding: 'utf8',
+    env: { ...process.env, CC: 'false' },
+  });
   t.equal(broken.status, 1, 'a failing compiler fails the build');
   t.match(broken.stderr, /tsproc: building the native helper failed: false -O2/);
 });
@@ -31,6 +40,7 @@ t.test('run and exec without the helper: exit 125, naming the file and the fix',
     code: 'ENOENT',
     exitCode: 125,
     path: '/tmp/tsproc-test-no-helper/tsproc-helper',
-    message: "the runner's C helper /tmp/tsproc-test-no-helper/tsproc-helper is not built: install a C compiler and libc headers (Debian: gcc libc6-dev), then run npm run build in the tsproc directory (the daemon, tsproc mount, needs neither)",
+    message:
+      "the runner's C helper /tmp/tsproc-test-no-helper/tsproc-helper is not built: install a C compiler and libc headers (Debian: gcc libc6-dev), then run npm run build in the tsproc directory (the daemon, tsproc mount, needs neither)",
   });
 });

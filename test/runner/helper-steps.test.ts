@@ -22,13 +22,26 @@ t.test('every step reads as a sentence of its own, never "step X failed"', async
     t.notMatch(m, /step|undefined/, `${step}: ${m}`);
     t.match(m, /: EPERM \(operation not permitted\)$/, `${step}: says the errno in words`);
   }
-  t.equal(failureError({ kind: 'failed', step: 'setns', errno: constants.errno.EPERM, line: 0 }, ctx).message,
-    'cannot join the container\'s namespaces (setns): EPERM (operation not permitted)', 'the step the list once lacked');
+  t.equal(
+    failureError({ kind: 'failed', step: 'setns', errno: constants.errno.EPERM, line: 0 }, ctx).message,
+    "cannot join the container's namespaces (setns): EPERM (operation not permitted)",
+    'the step the list once lacked',
+  );
 });
 
 t.test('a plan line the helper refuses is named, with what it does', async (t) => {
   const ctx = { describe: (n: number) => (n === 20 ? 'mount proc on /proc' : undefined), command: 'frob', cwd: '/work' };
-  t.equal(failureError({ kind: 'failed', step: 'config', errno: constants.errno.EINVAL, line: 20 }, ctx).message, 'the helper cannot read its plan: line 20 (mount proc on /proc) is malformed');
-  t.equal(failureError({ kind: 'failed', step: 'config', errno: constants.errno.EINVAL, line: 2 }, ctx).message, 'the helper cannot read its plan: line 2 is malformed');
-  t.match(failureError({ kind: 'failed', step: 'config', errno: constants.errno.ENOMEM, line: 0 }, ctx).message, /^the helper cannot read its plan: ENOMEM \(/, 'no line: the errno');
+  t.equal(
+    failureError({ kind: 'failed', step: 'config', errno: constants.errno.EINVAL, line: 20 }, ctx).message,
+    'the helper cannot read its plan: line 20 (mount proc on /proc) is malformed',
+  );
+  t.equal(
+    failureError({ kind: 'failed', step: 'config', errno: constants.errno.EINVAL, line: 2 }, ctx).message,
+    'the helper cannot read its plan: line 2 is malformed',
+  );
+  t.match(
+    failureError({ kind: 'failed', step: 'config', errno: constants.errno.ENOMEM, line: 0 }, ctx).message,
+    /^the helper cannot read its plan: ENOMEM \(/,
+    'no line: the errno',
+  );
 });

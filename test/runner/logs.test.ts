@@ -5,9 +5,21 @@ import { followLog, parseRecord, readLog, type LogRecord } from '../../runner/lo
 import { waitFor } from '../helpers/daemon.js';
 
 t.test('records: stream, time, text; lower case continues without a newline', async (t) => {
-  t.same(parseRecord('O 2026-01-01T00:00:00.000000001Z hello world'), { stream: 'stdout', time: '2026-01-01T00:00:00.000000001Z', text: 'hello world\n' });
-  t.same(parseRecord('E 2026-01-01T00:00:00.000000001Z '), { stream: 'stderr', time: '2026-01-01T00:00:00.000000001Z', text: '\n' }, 'an empty line');
-  t.same(parseRecord('o 2026-01-01T00:00:00.000000001Z no newline'), { stream: 'stdout', time: '2026-01-01T00:00:00.000000001Z', text: 'no newline' });
+  t.same(parseRecord('O 2026-01-01T00:00:00.000000001Z hello world'), {
+    stream: 'stdout',
+    time: '2026-01-01T00:00:00.000000001Z',
+    text: 'hello world\n',
+  });
+  t.same(
+    parseRecord('E 2026-01-01T00:00:00.000000001Z '),
+    { stream: 'stderr', time: '2026-01-01T00:00:00.000000001Z', text: '\n' },
+    'an empty line',
+  );
+  t.same(parseRecord('o 2026-01-01T00:00:00.000000001Z no newline'), {
+    stream: 'stdout',
+    time: '2026-01-01T00:00:00.000000001Z',
+    text: 'no newline',
+  });
   t.equal(parseRecord('X garbage'), undefined);
 });
 
@@ -18,10 +30,17 @@ t.test('readLog reads the rotated file first; followLog follows a rotation to th
   const rec = (n: number) => `O 2026-01-01T00:00:00.000000000Z line ${n}\n`;
   writeFileSync(`${log}.1`, rec(1));
   writeFileSync(log, rec(2));
-  t.same(readLog(log).map((r) => r.text), ['line 1\n', 'line 2\n']);
+  t.same(
+    readLog(log).map((r) => r.text),
+    ['line 1\n', 'line 2\n'],
+  );
   const seen: LogRecord[] = [];
   let ended = false;
-  const following = followLog(log, (r) => seen.push(r), () => ended);
+  const following = followLog(
+    log,
+    (r) => seen.push(r),
+    () => ended,
+  );
   // followLog runs on this thread: while this code runs, it waits in its sleep between two looks
   await waitFor(() => seen.at(-1)?.text === 'line 2\n', 'it has read both files');
   appendFileSync(log, rec(3));
@@ -31,7 +50,11 @@ t.test('readLog reads the rotated file first; followLog follows a rotation to th
   appendFileSync(log, rec(5));
   ended = true;
   await following;
-  t.same(seen.map((r) => r.text), ['line 1\n', 'line 2\n', 'line 3\n', 'line 4\n', 'line 5\n'], 'each line once, in order');
+  t.same(
+    seen.map((r) => r.text),
+    ['line 1\n', 'line 2\n', 'line 3\n', 'line 4\n', 'line 5\n'],
+    'each line once, in order',
+  );
 });
 
 t.test('followLog: two rotations between two looks lose nothing', async (t) => {
@@ -42,7 +65,11 @@ t.test('followLog: two rotations between two looks lose nothing', async (t) => {
   writeFileSync(log, rec(1));
   const seen: string[] = [];
   let ended = false;
-  const following = followLog(log, (r) => seen.push(r.text), () => ended);
+  const following = followLog(
+    log,
+    (r) => seen.push(r.text),
+    () => ended,
+  );
   // followLog runs on this thread: once it has read line 1, it sleeps while this code runs
   await waitFor(() => seen.at(-1) === 'line 1\n', 'it has read line 1');
   // as the monitor does past its cap: close, rename to LOG.1 (over the older one), open a new one
@@ -64,6 +91,10 @@ t.test('followLog: a log rotated just before it starts is read once', async (t) 
   const log = `${dir}/container.log`;
   writeFileSync(`${log}.1`, 'O 2026-01-01T00:00:00.000000000Z line 1\n');
   const seen: string[] = [];
-  await followLog(log, (r) => seen.push(r.text), () => true); // no current file yet: the monitor is between rename and open
+  await followLog(
+    log,
+    (r) => seen.push(r.text),
+    () => true,
+  ); // no current file yet: the monitor is between rename and open
   t.same(seen, ['line 1\n']);
 });

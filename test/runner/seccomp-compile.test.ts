@@ -14,30 +14,71 @@ const AMD64: HostFacts = { arch: 'amd64', kernel: [6, 18] };
 const EPERM = RET.ERRNO | 1;
 const ENOSYS = RET.ERRNO | 38;
 const nr = (name: string) => X86_SYSCALLS.x86_64.get(name)!;
-const filter = (caps = DEFAULT_CAPABILITIES, notify: string[] = []) => compileFilter(resolveProfile(defaultProfile(), caps, AMD64), AMD64, notify);
-const call = (program: Buffer, name: string, ...args: (number | bigint)[]) => runFilter(program, { nr: nr(name), arch: AUDIT_ARCH_X86_64, args });
+const filter = (caps = DEFAULT_CAPABILITIES, notify: string[] = []) =>
+  compileFilter(resolveProfile(defaultProfile(), caps, AMD64), AMD64, notify);
+const call = (program: Buffer, name: string, ...args: (number | bigint)[]) =>
+  runFilter(program, { nr: nr(name), arch: AUDIT_ARCH_X86_64, args });
 
 t.test('the default profile: allowed, refused, and each argument filter', async (t) => {
   const { program, listener, flags } = filter();
   t.equal(listener, false);
   t.equal(flags, 0);
   t.ok(program.length / 8 < 4096, `${program.length / 8} instructions`);
-  for (const n of ['read', 'write', 'getpid', 'sysinfo', 'execve', 'ptrace', 'arch_prctl', 'chroot', 'fchmodat2', 'removexattrat']) t.equal(call(program, n), RET.ALLOW, `${n}: allowed`);
-  for (const n of ['mount', 'umount2', 'unshare', 'setns', 'keyctl', 'add_key', 'request_key', 'bpf', 'perf_event_open', 'kexec_load', 'open_by_handle_at', 'reboot', 'init_module', 'userfaultfd', 'io_uring_setup', 'pivot_root', 'swapon', 'uprobe']) {
+  for (const n of ['read', 'write', 'getpid', 'sysinfo', 'execve', 'ptrace', 'arch_prctl', 'chroot', 'fchmodat2', 'removexattrat'])
+    t.equal(call(program, n), RET.ALLOW, `${n}: allowed`);
+  for (const n of [
+    'mount',
+    'umount2',
+    'unshare',
+    'setns',
+    'keyctl',
+    'add_key',
+    'request_key',
+    'bpf',
+    'perf_event_open',
+    'kexec_load',
+    'open_by_handle_at',
+    'reboot',
+    'init_module',
+    'userfaultfd',
+    'io_uring_setup',
+    'pivot_root',
+    'swapon',
+    'uprobe',
+  ]) {
     t.equal(call(program, n), EPERM, `${n}: EPERM`);
   }
   // clone: flags are the first argument; any namespace flag is refused
   t.equal(call(program, 'clone', 0x11), RET.ALLOW, 'clone(SIGCHLD)');
   t.equal(call(program, 'clone', 0x003d0f00), RET.ALLOW, "clone with a thread's flags");
-  for (const flag of [0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000]) t.equal(call(program, 'clone', flag | 0x11), EPERM, `clone(0x${flag.toString(16)})`);
+  for (const flag of [0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000])
+    t.equal(call(program, 'clone', flag | 0x11), EPERM, `clone(0x${flag.toString(16)})`);
   t.equal(call(program, 'clone', (1n << 32n) | 0x11n), RET.ALLOW, 'bits above the 32 the mask covers do not matter');
   t.equal(call(program, 'clone3'), ENOSYS, 'clone3: ENOSYS, so that libc falls back to clone');
   // socket: AF_ALG (38) and AF_VSOCK (40) refused, every other family allowed
-  for (const [family, want] of [[1, RET.ALLOW], [2, RET.ALLOW], [37, RET.ALLOW], [38, EPERM], [39, RET.ALLOW], [40, EPERM], [41, RET.ALLOW], [45, RET.ALLOW]] as const) {
+  for (const [family, want] of [
+    [1, RET.ALLOW],
+    [2, RET.ALLOW],
+    [37, RET.ALLOW],
+    [38, EPERM],
+    [39, RET.ALLOW],
+    [40, EPERM],
+    [41, RET.ALLOW],
+    [45, RET.ALLOW],
+  ] as const) {
     t.equal(call(program, 'socket', family), want, `socket(${family})`);
   }
   t.equal(call(program, 'socket', (1n << 32n) | 40n), RET.ALLOW, 'socket: a 64-bit comparison (40 + 2^32 is above 40)');
-  for (const [p, want] of [[0, RET.ALLOW], [8, RET.ALLOW], [0x20000, RET.ALLOW], [0x20008, RET.ALLOW], [0xffffffff, RET.ALLOW], [0x0040000, EPERM], [0x0400000, EPERM], [1, EPERM]] as const) {
+  for (const [p, want] of [
+    [0, RET.ALLOW],
+    [8, RET.ALLOW],
+    [0x20000, RET.ALLOW],
+    [0x20008, RET.ALLOW],
+    [0xffffffff, RET.ALLOW],
+    [0x0040000, EPERM],
+    [0x0400000, EPERM],
+    [1, EPERM],
+  ] as const) {
     t.equal(call(program, 'personality', p), want, `personality(0x${p.toString(16)})`);
   }
 });
@@ -58,7 +99,11 @@ t.test('other ABIs: i386 and x32 by their own numbers, any other architecture ki
   t.equal(i386('unshare'), EPERM);
   t.equal(i386('mount'), EPERM);
   t.equal(i386('sysinfo'), RET.ALLOW);
-  t.equal(runFilter(program, { nr: X86_SYSCALLS.i386.get('clone')!, arch: AUDIT_ARCH_I386, args: [0x10000000] }), EPERM, 'i386 clone(CLONE_NEWUSER)');
+  t.equal(
+    runFilter(program, { nr: X86_SYSCALLS.i386.get('clone')!, arch: AUDIT_ARCH_I386, args: [0x10000000] }),
+    EPERM,
+    'i386 clone(CLONE_NEWUSER)',
+  );
   const x32 = (name: string) => runFilter(program, { nr: (X86_SYSCALLS.x32.get(name)! | X32_BIT) >>> 0, arch: AUDIT_ARCH_X86_64 });
   t.equal(x32('getpid'), RET.ALLOW);
   t.equal(x32('mount'), EPERM);
@@ -80,11 +125,22 @@ t.test('--lxcfs: sysinfo of the native ABI goes to the listener, in the same fil
   t.equal(listener, true);
   t.equal(call(program, 'sysinfo'), RET.USER_NOTIF);
   t.equal(call(program, 'mount'), EPERM, 'the profile still applies');
-  t.equal(runFilter(program, { nr: X86_SYSCALLS.i386.get('sysinfo')!, arch: AUDIT_ARCH_I386 }), RET.ALLOW, "i386's sysinfo (its struct is another) goes to the kernel");
-  const unconfined = containerFilter({ seccomp: { mode: 'unconfined' }, privileged: false, capabilities: DEFAULT_CAPABILITIES, lxcfsRoot: '/var/lib/tsproc' }, AMD64)!;
+  t.equal(
+    runFilter(program, { nr: X86_SYSCALLS.i386.get('sysinfo')!, arch: AUDIT_ARCH_I386 }),
+    RET.ALLOW,
+    "i386's sysinfo (its struct is another) goes to the kernel",
+  );
+  const unconfined = containerFilter(
+    { seccomp: { mode: 'unconfined' }, privileged: false, capabilities: DEFAULT_CAPABILITIES, lxcfsRoot: '/var/lib/tsproc' },
+    AMD64,
+  )!;
   t.equal(call(unconfined.program, 'sysinfo'), RET.USER_NOTIF, 'unconfined: sysinfo alone is filtered');
   t.equal(call(unconfined.program, 'mount'), RET.ALLOW);
-  t.equal(runFilter(unconfined.program, { nr: X86_SYSCALLS.i386.get('mount')!, arch: AUDIT_ARCH_I386 }), RET.ALLOW, 'unconfined: every ABI allowed');
+  t.equal(
+    runFilter(unconfined.program, { nr: X86_SYSCALLS.i386.get('mount')!, arch: AUDIT_ARCH_I386 }),
+    RET.ALLOW,
+    'unconfined: every ABI allowed',
+  );
   t.equal(runFilter(unconfined.program, { nr: 999, arch: AUDIT_ARCH_X86_64 }), RET.ALLOW, 'unconfined: no ENOSYS stub');
 });
 
@@ -97,25 +153,38 @@ t.test('which filter a container gets', async (t) => {
   const priv = containerFilter({ ...base, privileged: true, seccomp: { mode: 'default' }, lxcfsRoot: '/l' }, AMD64)!;
   t.equal(call(priv.program, 'mount'), RET.ALLOW, '--privileged --lxcfs: nothing refused ...');
   t.equal(call(priv.program, 'sysinfo'), RET.USER_NOTIF, '... and sysinfo answered');
-  t.throws(() => containerFilter({ ...base, seccomp: { mode: 'default' } }, { arch: 'arm64', kernel: [6, 1] }), { message: /x86-64 only, not of arm64: run with --security-opt seccomp=unconfined/, exitCode: 125 });
+  t.throws(() => containerFilter({ ...base, seccomp: { mode: 'default' } }, { arch: 'arm64', kernel: [6, 1] }), {
+    message: /x86-64 only, not of arm64: run with --security-opt seccomp=unconfined/,
+    exitCode: 125,
+  });
 });
 
 t.test('a profile file: its own actions, errno, comparisons and flags', async (t) => {
-  const p = parseProfile(JSON.stringify({
-    defaultAction: 'SCMP_ACT_ALLOW',
-    architectures: ['SCMP_ARCH_X86_64'],
-    flags: ['SECCOMP_FILTER_FLAG_LOG'],
-    syscalls: [
-      { names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 4000 },
-      { names: ['getpid'], action: 'SCMP_ACT_KILL_PROCESS' },
-      { names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 9, op: 'SCMP_CMP_EQ' }] },
-      { names: ['write'], action: 'SCMP_ACT_ERRNO', errnoRet: 28, args: [{ index: 2, value: 4096, op: 'SCMP_CMP_GT' }] },
-      { names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 2, value: 0, op: 'SCMP_CMP_LE' }] },
-      { names: ['lseek'], action: 'SCMP_ACT_LOG', args: [{ index: 1, value: 10, op: 'SCMP_CMP_LT' }, { index: 2, value: 1, op: 'SCMP_CMP_NE' }] },
-      { names: ['mmap'], action: 'SCMP_ACT_TRAP', args: [{ index: 2, value: 4, valueTwo: 4, op: 'SCMP_CMP_MASKED_EQ' }] },
-      { names: ['dup'], action: 'SCMP_ACT_TRACE', errnoRet: 7, args: [{ index: 0, value: 3, op: 'SCMP_CMP_GE' }] },
-    ],
-  }), 'test')!;
+  const p = parseProfile(
+    JSON.stringify({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      architectures: ['SCMP_ARCH_X86_64'],
+      flags: ['SECCOMP_FILTER_FLAG_LOG'],
+      syscalls: [
+        { names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 4000 },
+        { names: ['getpid'], action: 'SCMP_ACT_KILL_PROCESS' },
+        { names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 9, op: 'SCMP_CMP_EQ' }] },
+        { names: ['write'], action: 'SCMP_ACT_ERRNO', errnoRet: 28, args: [{ index: 2, value: 4096, op: 'SCMP_CMP_GT' }] },
+        { names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 2, value: 0, op: 'SCMP_CMP_LE' }] },
+        {
+          names: ['lseek'],
+          action: 'SCMP_ACT_LOG',
+          args: [
+            { index: 1, value: 10, op: 'SCMP_CMP_LT' },
+            { index: 2, value: 1, op: 'SCMP_CMP_NE' },
+          ],
+        },
+        { names: ['mmap'], action: 'SCMP_ACT_TRAP', args: [{ index: 2, value: 4, valueTwo: 4, op: 'SCMP_CMP_MASKED_EQ' }] },
+        { names: ['dup'], action: 'SCMP_ACT_TRACE', errnoRet: 7, args: [{ index: 0, value: 3, op: 'SCMP_CMP_GE' }] },
+      ],
+    }),
+    'test',
+  )!;
   const { program, flags } = compileFilter(resolveProfile(p, [], AMD64), AMD64);
   t.equal(flags, 2, 'SECCOMP_FILTER_FLAG_LOG');
   t.equal(call(program, 'mkdir'), RET.ERRNO | 4000);
@@ -134,7 +203,11 @@ t.test('a profile file: its own actions, errno, comparisons and flags', async (t
   t.equal(call(program, 'mmap', 0, 0, 3), RET.ALLOW);
   t.equal(call(program, 'dup', 3), RET.TRACE | 7);
   t.equal(call(program, 'dup', 2), RET.ALLOW);
-  t.equal(runFilter(program, { nr: X86_SYSCALLS.i386.get('getpid')!, arch: AUDIT_ARCH_I386 }), RET.KILL_PROCESS, 'i386 is not in its architectures');
+  t.equal(
+    runFilter(program, { nr: X86_SYSCALLS.i386.get('getpid')!, arch: AUDIT_ARCH_I386 }),
+    RET.KILL_PROCESS,
+    'i386 is not in its architectures',
+  );
 });
 
 t.test('assembler: jumps farther than 255 instructions go through JA', async (t) => {
@@ -152,7 +225,14 @@ t.test('assembler: jumps farther than 255 instructions go through JA', async (t)
 });
 
 t.test('a profile naming other architectures only: x86-64 is filtered all the same (runc keeps the native one)', async (t) => {
-  const p = parseProfile(JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_AARCH64'], syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] }), 'test')!;
+  const p = parseProfile(
+    JSON.stringify({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      architectures: ['SCMP_ARCH_AARCH64'],
+      syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }],
+    }),
+    'test',
+  )!;
   const { program } = compileFilter(resolveProfile(p, [], AMD64), AMD64);
   t.equal(call(program, 'mkdir'), EPERM);
   t.equal(call(program, 'getpid'), RET.ALLOW);

@@ -22,7 +22,11 @@ t.test('the VM: one cgroup2 mount is pure v2', async (t) => {
 });
 
 t.test('v1 only, cpu and cpuacct sharing a mount', async (t) => {
-  const l = detectLayout(parseMountinfo('25 20 0:22 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n26 20 0:23 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n'));
+  const l = detectLayout(
+    parseMountinfo(
+      '25 20 0:22 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n26 20 0:23 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n',
+    ),
+  );
   t.equal(l.kind, 'v1');
   t.equal(l.v1.cpu, '/sys/fs/cgroup/cpu,cpuacct');
   t.equal(l.v1.cpuacct, '/sys/fs/cgroup/cpu,cpuacct');
@@ -35,7 +39,14 @@ t.test('a container-scoped cgroup mount (root not /) does not count', async (t) 
 t.test('/proc/PID/cgroup into paths, /init.scope stripped', async (t) => {
   const v1 = readFileSync(`${FIXTURES}cgroup-v1/pid/cgroup`, 'utf8');
   t.equal(parseProcCgroup(v1).get('memory'), '/tsproc-fixture/ctr1');
-  t.same(v1Paths(v1), { memory: '/tsproc-fixture/ctr1', cpu: '/tsproc-fixture/ctr1', cpuacct: '/tsproc-fixture/ctr1', cpuset: '/tsproc-fixture/ctr1', io: '/tsproc-fixture/ctr1', pids: '/tsproc-fixture/ctr1' });
+  t.same(v1Paths(v1), {
+    memory: '/tsproc-fixture/ctr1',
+    cpu: '/tsproc-fixture/ctr1',
+    cpuacct: '/tsproc-fixture/ctr1',
+    cpuset: '/tsproc-fixture/ctr1',
+    io: '/tsproc-fixture/ctr1',
+    pids: '/tsproc-fixture/ctr1',
+  });
   t.equal(v2Paths('0::/system.slice/docker-abc.scope/init.scope\n').memory, '/system.slice/docker-abc.scope');
   t.equal(v2Paths('0::/init.scope\n').cpu, '/', 'the host init.scope is the root');
   t.equal(v1Paths('4:memory:/lxc/c1/init.scope\n').memory, '/lxc/c1');

@@ -9,7 +9,14 @@ t.test('lists as the kernel writes them', async (t) => {
   t.same(cpuNumbers('\n'), []);
   t.same(cpuNumbers('3,1-2,2'), [1, 2, 3], 'sorted, each once');
   t.same(cpuNumbers(' 0 - 1'), undefined, 'no spaces inside a range');
-  t.same(cpuRanges('0-1, 4'), [{ lo: 0, hi: 1, text: '0-1' }, { lo: 4, hi: 4, text: '4' }], 'spaces around parts, as docker takes them');
+  t.same(
+    cpuRanges('0-1, 4'),
+    [
+      { lo: 0, hi: 1, text: '0-1' },
+      { lo: 4, hi: 4, text: '4' },
+    ],
+    'spaces around parts, as docker takes them',
+  );
 });
 
 t.test('not a list: why, by name', async (t) => {

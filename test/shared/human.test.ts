@@ -9,11 +9,26 @@ const day = 24 * h;
 
 t.test("durations as docker's ps and images print them", async (t) => {
   const cases: Array<[number, string]> = [
-    [0, 'Less than a second'], [999, 'Less than a second'], [1 * s, '1 second'], [59 * s, '59 seconds'],
-    [60 * s, 'About a minute'], [119 * s, 'About a minute'], [2 * min, '2 minutes'], [59 * min, '59 minutes'],
-    [60 * min, 'About an hour'], [89 * min, 'About an hour'], [90 * min, '2 hours'], [47 * h, '47 hours'],
-    [48 * h, '2 days'], [13 * day, '13 days'], [14 * day, '2 weeks'], [59 * day, '8 weeks'],
-    [60 * day, '2 months'], [729 * day, '24 months'], [730 * day, '2 years'], [-5 * s, 'Less than a second'],
+    [0, 'Less than a second'],
+    [999, 'Less than a second'],
+    [1 * s, '1 second'],
+    [59 * s, '59 seconds'],
+    [60 * s, 'About a minute'],
+    [119 * s, 'About a minute'],
+    [2 * min, '2 minutes'],
+    [59 * min, '59 minutes'],
+    [60 * min, 'About an hour'],
+    [89 * min, 'About an hour'],
+    [90 * min, '2 hours'],
+    [47 * h, '47 hours'],
+    [48 * h, '2 days'],
+    [13 * day, '13 days'],
+    [14 * day, '2 weeks'],
+    [59 * day, '8 weeks'],
+    [60 * day, '2 months'],
+    [729 * day, '24 months'],
+    [730 * day, '2 years'],
+    [-5 * s, 'Less than a second'],
   ];
   for (const [ms, words] of cases) t.equal(humanDuration(ms), words, `${ms} ms`);
   t.equal(humanDuration(NaN), 'unknown');

@@ -49,14 +49,21 @@ t.test('nothing there: nothing to do; a file or a link: unlinked', async (t) => 
   t.notOk(existsSync(join(dir, 'file')));
 });
 
-t.test('another filesystem mounted inside is refused, naming it, and left as it is', { skip: process.getuid?.() !== 0 && 'mounting needs root' }, async (t) => {
-  const dir = workDir(t);
-  mkdirSync(join(dir, 'tree/mnt'), { recursive: true });
-  spawnSync('mount', ['-t', 'tmpfs', 'tsproc-test-tree', join(dir, 'tree/mnt')]);
-  writeFileSync(join(dir, 'tree/mnt/kept'), 'kept');
-  t.throws(() => removeTree(join(dir, 'tree')), { message: new RegExp(`^removing ${dir}/tree: ${dir}/tree/mnt: another filesystem is mounted there: refused$`), code: 'EXDEV' });
-  t.equal(readFileSync(join(dir, 'tree/mnt/kept'), 'utf8'), 'kept');
-});
+t.test(
+  'another filesystem mounted inside is refused, naming it, and left as it is',
+  { skip: process.getuid?.() !== 0 && 'mounting needs root' },
+  async (t) => {
+    const dir = workDir(t);
+    mkdirSync(join(dir, 'tree/mnt'), { recursive: true });
+    spawnSync('mount', ['-t', 'tmpfs', 'tsproc-test-tree', join(dir, 'tree/mnt')]);
+    writeFileSync(join(dir, 'tree/mnt/kept'), 'kept');
+    t.throws(() => removeTree(join(dir, 'tree')), {
+      message: new RegExp(`^removing ${dir}/tree: ${dir}/tree/mnt: another filesystem is mounted there: refused$`),
+      code: 'EXDEV',
+    });
+    t.equal(readFileSync(join(dir, 'tree/mnt/kept'), 'utf8'), 'kept');
+  },
+);
 
 t.test('bytes of content: regular files once per inode, at any depth, never through a link', async (t) => {
   const dir = workDir(t);
@@ -81,5 +88,8 @@ t.test('a walk visits a directory before its entries and leaves it after them', 
   });
   const order = (x: string) => seen.indexOf(x);
   t.same(seen.slice().sort(), ['0:/a', '0:a', '1:/b', '1:b', '1:g', '2:f'].sort(), 'everything once');
-  t.ok(order('0:a') < order('1:b') && order('1:b') < order('2:f') && order('2:f') < order('1:/b') && order('1:/b') < order('0:/a'), seen.join(' '));
+  t.ok(
+    order('0:a') < order('1:b') && order('1:b') < order('2:f') && order('2:f') < order('1:/b') && order('1:/b') < order('0:/a'),
+    seen.join(' '),
+  );
 });

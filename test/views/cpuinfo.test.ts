@@ -74,7 +74,8 @@ t.test('a host reader: the host file unless a CPU is hidden from it', async (t) 
 });
 
 t.test('other architectures: blocks that are not a CPU stay, after the CPUs', async (t) => {
-  const host = 'processor\t: 0\nBogoMIPS\t: 48.00\n\nprocessor\t: 1\nBogoMIPS\t: 48.00\n\nprocessor\t: 2\nBogoMIPS\t: 48.00\n\nHardware\t: BCM2835\nRevision\t: c03111\n';
+  const host =
+    'processor\t: 0\nBogoMIPS\t: 48.00\n\nprocessor\t: 1\nBogoMIPS\t: 48.00\n\nprocessor\t: 2\nBogoMIPS\t: 48.00\n\nHardware\t: BCM2835\nRevision\t: c03111\n';
   const text = cpuinfo.render({ host, visible: [2] });
   t.equal(text, 'processor\t: 0\nBogoMIPS\t: 48.00\n\nHardware\t: BCM2835\nRevision\t: c03111\n');
 });
@@ -84,7 +85,12 @@ const S390 = [
   'vendor_id       : IBM/S390\n# processors    : 4\nbogomips per cpu: 3241.00\nmax thread id   : 0\nfeatures\t: esan3 zarch stfle msa\n',
   'cache0          : level=1 type=Data scope=Private size=128K line_size=256 associativity=8\n',
   [0, 1, 2, 3].map((n) => `processor ${n}: version = FF,  identification = 0${n}33E8,  machine = 2964\n`).join(''),
-  [0, 1, 2, 3].map((n) => `\ncpu number      : ${n}\nphysical id     : ${n}\naddress         : ${n}\nidentification  : 0${n}33E8\ncpu MHz static  : 5000\n`).join(''),
+  [0, 1, 2, 3]
+    .map(
+      (n) =>
+        `\ncpu number      : ${n}\nphysical id     : ${n}\naddress         : ${n}\nidentification  : 0${n}33E8\ncpu MHz static  : 5000\n`,
+    )
+    .join(''),
 ].join('');
 
 t.test("s390x: the summary's count and processor lines, the blocks of the CPUs shown, renumbered", async (t) => {

@@ -74,10 +74,16 @@ t.test('v2: the same lines from v2 names, slab and kernel figures too', async (t
 t.test('v2 swap: the smallest swap limit, the cgroup swap in use; --no-swap', async (t) => {
   const root = copyFixture(t, 'v2');
   const f = fixture('v2', { root });
-  const host = f.env.host('/proc/meminfo').replace(/SwapTotal:.*/, 'SwapTotal:       1048576 kB').replace(/SwapFree:.*/, 'SwapFree:         638976 kB');
+  const host = f.env
+    .host('/proc/meminfo')
+    .replace(/SwapTotal:.*/, 'SwapTotal:       1048576 kB')
+    .replace(/SwapFree:.*/, 'SwapFree:         638976 kB');
   f.write('host/proc/meminfo', host);
   f.write('cgroup/tsproc/ctr1/memory.swap.current', '4194304\n');
-  f.write('cgroup/tsproc/ctr1/memory.stat', f.files.read(`${root}/cgroup/tsproc/ctr1/memory.stat`)!.replace(/^swapcached 0$/m, 'swapcached 65536'));
+  f.write(
+    'cgroup/tsproc/ctr1/memory.stat',
+    f.files.read(`${root}/cgroup/tsproc/ctr1/memory.stat`)!.replace(/^swapcached 0$/m, 'swapcached 65536'),
+  );
   const m = fields(show(f, meminfo));
   t.equal(m.SwapTotal, 65536);
   t.equal(m.SwapFree, 65536 - 4096);
@@ -99,9 +105,18 @@ t.test('v2 swap: the smallest swap limit, the cgroup swap in use; --no-swap', as
 t.test('v1 swap: memsw less memory; swappiness 0 cannot swap more', async (t) => {
   const root = copyFixture(t, 'v1');
   const f = fixture('v1', { root });
-  f.write('host/proc/meminfo', f.env.host('/proc/meminfo').replace(/SwapTotal:.*/, 'SwapTotal:       1048576 kB').replace(/SwapFree:.*/, 'SwapFree:        1048576 kB'));
+  f.write(
+    'host/proc/meminfo',
+    f.env
+      .host('/proc/meminfo')
+      .replace(/SwapTotal:.*/, 'SwapTotal:       1048576 kB')
+      .replace(/SwapFree:.*/, 'SwapFree:        1048576 kB'),
+  );
   const stat = f.files.read(`${root}/cgroup/memory/tsproc-fixture/ctr1/memory.stat`)!;
-  f.write('cgroup/memory/tsproc-fixture/ctr1/memory.stat', stat.replace(/hierarchical_memsw_limit \d+/, 'hierarchical_memsw_limit 335544320').replace(/total_swap 0/, 'total_swap 8388608'));
+  f.write(
+    'cgroup/memory/tsproc-fixture/ctr1/memory.stat',
+    stat.replace(/hierarchical_memsw_limit \d+/, 'hierarchical_memsw_limit 335544320').replace(/total_swap 0/, 'total_swap 8388608'),
+  );
   const m = fields(show(f, meminfo));
   t.equal(m.SwapTotal, 65536, '320 MiB memsw less 256 MiB memory');
   t.equal(m.SwapFree, 65536 - 8192);
@@ -120,9 +135,15 @@ t.test("a limit on an ancestor only; above the host's memory the host's total st
   const f = fixture('v1', { root });
   const stat = f.files.read(`${root}/cgroup/memory/tsproc-fixture/ctr1/memory.stat`)!;
   f.write('cgroup/memory/tsproc-fixture/ctr1/memory.limit_in_bytes', '9223372036854771712\n');
-  f.write('cgroup/memory/tsproc-fixture/ctr1/memory.stat', stat.replace(/hierarchical_memory_limit \d+/, 'hierarchical_memory_limit 1073741824'));
+  f.write(
+    'cgroup/memory/tsproc-fixture/ctr1/memory.stat',
+    stat.replace(/hierarchical_memory_limit \d+/, 'hierarchical_memory_limit 1073741824'),
+  );
   t.equal(fields(show(f, meminfo)).MemTotal, 1048576);
-  f.write('cgroup/memory/tsproc-fixture/ctr1/memory.stat', stat.replace(/hierarchical_memory_limit \d+/, 'hierarchical_memory_limit 9223372036854771712'));
+  f.write(
+    'cgroup/memory/tsproc-fixture/ctr1/memory.stat',
+    stat.replace(/hierarchical_memory_limit \d+/, 'hierarchical_memory_limit 9223372036854771712'),
+  );
   const m = fields(show(f, meminfo));
   t.equal(m.MemTotal, 24684084, "no limit anywhere: the host's total for a container");
   t.equal(m.MemFree, 24684084 - 132736, 'less what the container uses');

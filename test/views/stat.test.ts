@@ -20,7 +20,11 @@ t.test('v1: per-CPU figures of the one visible CPU; idle = elapsed - busy', asyn
   t.match(text, /^procs_blocked 1$/m);
   const host = f.env.host('/proc/stat');
   for (const key of ['intr', 'ctxt', 'btime', 'processes', 'softirq']) {
-    t.equal(text.split('\n').find((l) => l.startsWith(`${key} `)), host.split('\n').find((l) => l.startsWith(`${key} `)), `${key}: the host's`);
+    t.equal(
+      text.split('\n').find((l) => l.startsWith(`${key} `)),
+      host.split('\n').find((l) => l.startsWith(`${key} `)),
+      `${key}: the host's`,
+    );
   }
   t.equal(show(f, uptime), '1.68 1.18\n', 'uptime: 168 ticks since the init started, idle the sum of the idle column');
 });
@@ -50,7 +54,11 @@ t.test('two visible CPUs: their own per-CPU time; cut by a quota, the time sprea
   t.same(cpuLines(show(f, stat)), ['cpu  40 0 15 281 0 0 0 0 0 0', 'cpu0 30 0 10 128 0 0 0 0 0 0', 'cpu1 10 0 5 153 0 0 0 0 0 0']);
   f.write('cgroup/cpuset/tsproc-fixture/ctr1/cpuset.effective_cpus', '0-1,3\n');
   f.write('cgroup/cpu/tsproc-fixture/cpu.cfs_quota_us', '150000\n');
-  t.same(cpuLines(show(f, stat)), ['cpu  40 0 15 281 0 0 0 0 0 0', 'cpu0 20 0 8 140 0 0 0 0 0 0', 'cpu1 20 0 7 141 0 0 0 0 0 0'], '3 CPUs in the cpuset, 2 shown: spread');
+  t.same(
+    cpuLines(show(f, stat)),
+    ['cpu  40 0 15 281 0 0 0 0 0 0', 'cpu0 20 0 8 140 0 0 0 0 0 0', 'cpu1 20 0 7 141 0 0 0 0 0 0'],
+    '3 CPUs in the cpuset, 2 shown: spread',
+  );
 });
 
 t.test('what top sees: half a CPU of quota used in full on one visible CPU is 50% busy', async (t) => {
@@ -66,7 +74,11 @@ t.test('what top sees: half a CPU of quota used in full on one visible CPU is 50
   const sum = (x: typeof c) => x.reduce((s, v) => s + v.user + v.system + v.idle, 0);
   const used = (x: typeof c) => x.reduce((s, v) => s + v.user + v.system, 0);
   t.equal((used(d) - used(c)) / (sum(d) - sum(c)), 0.75);
-  t.same(cpuTimes({ user: 5e9, system: 0 }, [0], [0], 100), [{ user: 500, system: 0, idle: 0 }], 'more time than elapsed: idle 0, never negative');
+  t.same(
+    cpuTimes({ user: 5e9, system: 0 }, [0], [0], 100),
+    [{ user: 500, system: 0, idle: 0 }],
+    'more time than elapsed: idle 0, never negative',
+  );
 });
 
 t.test('a host reader: the host file unless CPUs are hidden; uptime always the host', async (t) => {
@@ -83,6 +95,11 @@ t.test("a container whose threads' cgroup is the root: the host's procs lines, n
   f.env.load = () => t.fail('no count') as never;
   const text = show(f, stat, { ...f.reader, cgroup: { ...f.reader.cgroup, cpu: '/' } });
   const host = f.env.host('/proc/stat');
-  for (const key of ['procs_running', 'procs_blocked']) t.equal(text.split('\n').find((l) => l.startsWith(`${key} `)), host.split('\n').find((l) => l.startsWith(`${key} `)), `${key}: the host's`);
-  t.match(text, /^cpu0 44 0 6 /m, "its own CPU time");
+  for (const key of ['procs_running', 'procs_blocked'])
+    t.equal(
+      text.split('\n').find((l) => l.startsWith(`${key} `)),
+      host.split('\n').find((l) => l.startsWith(`${key} `)),
+      `${key}: the host's`,
+    );
+  t.match(text, /^cpu0 44 0 6 /m, 'its own CPU time');
 });

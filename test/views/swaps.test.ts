@@ -18,7 +18,13 @@ t.test('no swap on the host: the header alone', async (t) => {
 t.test('v2: the container swap as one line in the kernel columns; --no-swap', async (t) => {
   const root = copyFixture(t, 'v2');
   const f = fixture('v2', { root });
-  f.write('host/proc/meminfo', f.env.host('/proc/meminfo').replace(/SwapTotal:.*/, 'SwapTotal:       1048576 kB').replace(/SwapFree:.*/, 'SwapFree:         638976 kB'));
+  f.write(
+    'host/proc/meminfo',
+    f.env
+      .host('/proc/meminfo')
+      .replace(/SwapTotal:.*/, 'SwapTotal:       1048576 kB')
+      .replace(/SwapFree:.*/, 'SwapFree:         638976 kB'),
+  );
   f.write('cgroup/tsproc/ctr1/memory.swap.current', '4194304\n');
   const text = show(f, swaps);
   t.equal(text, `${HEADER}none                                    virtual\t65536\t\t4096\t\t0\n`);

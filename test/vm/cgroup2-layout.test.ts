@@ -33,7 +33,13 @@ t.test("a child cgroup's limits can be set and read back", async (t) => {
   t.teardown(() => rmdirSync(dir));
   const set = (file: string, value: string) => writeFileSync(`${dir}/${file}`, value);
   const get = (file: string) => readFileSync(`${dir}/${file}`, 'utf8').trim();
-  t.same(words(`${dir}/cgroup.controllers`).filter((c) => CONTROLLERS.includes(c)).sort(), CONTROLLERS, 'the child has the controllers');
+  t.same(
+    words(`${dir}/cgroup.controllers`)
+      .filter((c) => CONTROLLERS.includes(c))
+      .sort(),
+    CONTROLLERS,
+    'the child has the controllers',
+  );
 
   set('memory.max', String(64 << 20));
   t.equal(get('memory.max'), String(64 << 20));

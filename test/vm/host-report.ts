@@ -28,7 +28,10 @@ export function reportOnHost(root: string, files: GuestFile[]): number {
       writeFileSync(join(root, path), f.exitCode === 0 ? f.tap : `${f.tap}\nnot ok - ${verdict(f)}\n`);
       return path;
     });
-    const r = spawnSync(process.execPath, [join(root, 'node_modules/.bin/tap'), '--reporter=tap', ...paths], { cwd: root, stdio: 'inherit' });
+    const r = spawnSync(process.execPath, [join(root, 'node_modules/.bin/tap'), '--reporter=tap', ...paths], {
+      cwd: root,
+      stdio: 'inherit',
+    });
     return r.status ?? 1;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -19,7 +19,15 @@ export function buildInitramfs(dir: string, initScript: string, modules: string[
   for (const m of modules) copyFileSync(m, join(dir, 'modules', basename(m)));
   writeFileSync(join(dir, 'modules/modules.order'), modules.map((m) => `${basename(m)}\n`).join(''));
 
-  const entries = ['bin', 'bin/busybox', 'bin/sh', 'init', 'modules', 'modules/modules.order', ...modules.map((m) => `modules/${basename(m)}`)];
+  const entries = [
+    'bin',
+    'bin/busybox',
+    'bin/sh',
+    'init',
+    'modules',
+    'modules/modules.order',
+    ...modules.map((m) => `modules/${basename(m)}`),
+  ];
   const archive = `${dir}.cpio`;
   const fd = openSync(archive, 'w');
   try {

@@ -97,7 +97,8 @@ function extractVmlinux(vmlinuz: string, out: string): void {
     rmSync(payload, { force: true });
   }
   const magic = readFileSync(out).subarray(0, 4);
-  if (!magic.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) throw new TsprocError(`${out}: the decompressed kernel is not an ELF file`, { path: out });
+  if (!magic.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])))
+    throw new TsprocError(`${out}: the decompressed kernel is not an ELF file`, { path: out });
 }
 
 /**
@@ -128,7 +129,8 @@ export function obtainKernel(cacheDir: string, tmp: string, log: (line: string) 
       writeFileSync(join(building, 'modules', `${basename(m)}.ko`), readFileSync(src));
     }
     const final = join(cacheDir, `linux-${version}`);
-    if (existsSync(final)) rmSync(building, { recursive: true }); // another run got there first
+    if (existsSync(final))
+      rmSync(building, { recursive: true }); // another run got there first
     else renameSync(building, final);
     rmSync(work, { recursive: true, force: true });
     return fromDir(final, false);

@@ -64,7 +64,8 @@ function report(r: BootResult, status: string | undefined, consoleLog: string): 
     return 1;
   };
   if (r.outcome === 'boot-timeout') return why(`the VM did not boot within ${BOOT_TIMEOUT_S} s (killed)`);
-  if (r.outcome === 'timeout') return why(`the guest did not finish within ${TOTAL_TIMEOUT_S} s (killed; TSPROC_VM_TIMEOUT sets the limit)`);
+  if (r.outcome === 'timeout')
+    return why(`the guest did not finish within ${TOTAL_TIMEOUT_S} s (killed; TSPROC_VM_TIMEOUT sets the limit)`);
   if (r.outcome === 'stalled') return why(`the guest fell silent for ${STALL_TIMEOUT_S} s (killed)`);
   if (r.outcome === 'interrupted') return why('interrupted');
   if (r.exitCode !== 0) return why(`QEMU exited ${r.exitCode}`);
@@ -99,7 +100,14 @@ interface Prepared {
 }
 
 /** One boot running `command`; its own share, scratch disk and logs under tmp/boot-N. */
-async function bootOnce(p: Prepared, n: number, command: string[], budgetMs: number, onOutput: (chunk: Buffer) => void, signal: AbortSignal) {
+async function bootOnce(
+  p: Prepared,
+  n: number,
+  command: string[],
+  budgetMs: number,
+  onOutput: (chunk: Buffer) => void,
+  signal: AbortSignal,
+) {
   const dir = join(p.tmp, `boot-${n}`);
   const share = join(dir, 'share');
   mkdirSync(share, { recursive: true });
@@ -156,13 +164,22 @@ async function main(argv: string[]): Promise<number> {
       const output = new GuestOutput((text) => process.stdout.write(text));
       const command = pending ? ['sh', join(ROOT, 'test/vm/guest-tests.sh'), ...pending] : argv;
       const budget = TOTAL_TIMEOUT_S * 1000 - (Date.now() - started);
-      const { result, status, consoleLog } = await bootOnce(prepared, n, command, budget, (chunk) => (pending ? output.push(chunk) : process.stdout.write(chunk)), abort.signal);
+      const { result, status, consoleLog } = await bootOnce(
+        prepared,
+        n,
+        command,
+        budget,
+        (chunk) => (pending ? output.push(chunk) : process.stdout.write(chunk)),
+        abort.signal,
+      );
       output.end();
       if (result.bootMs !== undefined) booted = `booted in ${seconds(result.bootMs)}`;
       const finished = output.files.filter((f) => f.exitCode !== undefined);
       if (pending && result.outcome === 'stalled' && n === 1 && !abort.signal.aborted) {
         const cut = output.files.find((f) => f.exitCode === undefined)?.file ?? '(between files)';
-        log(`the guest fell silent for ${STALL_TIMEOUT_S} s in ${cut} (killed): booting once more for the ${pending.length - finished.length} files not finished`);
+        log(
+          `the guest fell silent for ${STALL_TIMEOUT_S} s in ${cut} (killed): booting once more for the ${pending.length - finished.length} files not finished`,
+        );
         done.push(...finished);
         pending = pending.filter((f) => !finished.some((d) => d.file === f));
         continue;
