@@ -18,8 +18,6 @@ import { removeRecord, tearDown } from './teardown.js';
 /** created: being set up by a live `run` (or its monitor); dead: no owner, no exit recorded, not yet settled. */
 export type Status = 'created' | 'running' | 'exited' | 'dead';
 
-export type { ExitNote };
-
 export interface ContainerInfo {
   record: ContainerRecord;
   status: Status;

@@ -1,6 +1,5 @@
 // The helper's status channel (fd 3), one event a line, and the words for what it reports.
-import { constants } from 'node:os';
-import { describeCode, TsprocError } from '../src/errors.js';
+import { describeCode, errnoName, TsprocError } from '../src/errors.js';
 import { unescapeField } from './helper-config.js';
 
 export type HelperEvent =
@@ -34,10 +33,8 @@ export function parseEvent(line: string): HelperEvent | undefined {
   return undefined;
 }
 
-const errnoNames = new Map(Object.entries(constants.errno).map(([name, num]) => [num, name]));
-
 export function errnoCode(errno: number): string {
-  return errnoNames.get(errno) ?? `errno ${errno}`;
+  return errnoName(errno) ?? `errno ${errno}`;
 }
 
 /** What each step of the helper was doing, when the plan line does not say: one entry per name in

@@ -29,6 +29,13 @@ export class TsprocError extends Error {
   }
 }
 
+const errnoNames = new Map(Object.entries(constants.errno).map(([name, num]) => [num, name]));
+
+/** The name of an errno number (2 → ENOENT), undefined for one Node does not know. */
+export function errnoName(errno: number): string | undefined {
+  return errnoNames.get(errno);
+}
+
 /** A Node system error (ENOENT from fs.openSync, ...) as a TsprocError saying what was being done. */
 export function wrapError(err: unknown, context: string, fields: ErrorFields = {}): TsprocError {
   const e = err as NodeJS.ErrnoException & { exitCode?: number };

@@ -2,8 +2,8 @@
 
 /** docker's HumanDuration: "Less than a second", "About a minute", "3 hours", "2 weeks". */
 export function humanDuration(ms: number): string {
-  const seconds = Math.floor(Math.max(0, ms) / 1000);
   if (!Number.isFinite(ms)) return 'unknown';
+  const seconds = Math.floor(Math.max(0, ms) / 1000);
   if (seconds < 1) return 'Less than a second';
   if (seconds === 1) return '1 second';
   if (seconds < 60) return `${seconds} seconds`;

@@ -2,8 +2,7 @@
 // package: it ships its binary for each platform, so neither `npm install` nor the daemon needs a C
 // compiler. Loaded at the first call: commands that need none of these never load it.
 import { createRequire } from 'node:module';
-import { constants } from 'node:os';
-import { TsprocError } from './errors.js';
+import { errnoName, TsprocError } from './errors.js';
 
 export interface Libc {
   /** syscall(2) with up to three arguments; -1 and errno on failure */
@@ -39,7 +38,7 @@ export function libc(): Libc {
 
 /** A failed call's errno as a TsprocError naming the call and the path, as Node's own errors do. */
 export function errnoError(n: number, syscall: string, path: string, what = `${syscall} ${path}`): TsprocError {
-  const code = Object.entries(constants.errno).find(([, v]) => v === n)?.[0];
+  const code = errnoName(n);
   return new TsprocError(`${what}: ${code ?? `errno ${n}`}`, { ...(code ? { code } : {}), syscall, path });
 }
 
