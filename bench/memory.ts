@@ -5,23 +5,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { makeCgroup, type TestCgroup } from '../test/helpers/container.js';
-import { LXCFS, mountLxcfs, mountTsproc, unmount, type Mount } from './mounts.js';
+import { BENCH_FILES, LXCFS, mountLxcfs, mountTsproc, unmount, type Mount, numberArg } from './mounts.js';
 
-const FILES = [
-  'proc/meminfo',
-  'proc/cpuinfo',
-  'proc/stat',
-  'proc/uptime',
-  'proc/loadavg',
-  'proc/swaps',
-  'proc/diskstats',
-  'sys/devices/system/cpu/online',
-];
-const arg = (name: string, def: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : def);
-const READS = arg('--reads', 1_000_000);
-const READERS = arg('--readers', 64);
-const CONTAINERS = arg('--containers', 8);
-const THREADS = arg('--threads', 0);
+const READS = numberArg('--reads', 1_000_000);
+const READERS = numberArg('--readers', 64);
+const CONTAINERS = numberArg('--containers', 8);
+const THREADS = numberArg('--threads', 0);
 /** --detail: the largest anonymous mappings of each of tsproc's processes after the load */
 const DETAIL = process.argv.includes('--detail');
 /** --no-lxcfs: tsproc alone (to compare builds; the ratio wants lxcfs in the same run) */
@@ -108,7 +97,15 @@ async function load(m: Mount, cgroups: TestCgroup[]): Promise<{ seconds: number;
       return new Promise<void>((resolve, reject) => {
         const p = spawn(
           'sh',
-          ['-c', `${join} && exec unshare --pid --fork python3 -c "$1" "$2" "$3" "$4"`, 'sh', LOADER, m.dir, FILES.join(','), String(each)],
+          [
+            '-c',
+            `${join} && exec unshare --pid --fork python3 -c "$1" "$2" "$3" "$4"`,
+            'sh',
+            LOADER,
+            m.dir,
+            BENCH_FILES.join(','),
+            String(each),
+          ],
           { stdio: ['ignore', 'ignore', 'inherit'] },
         );
         p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`a reader exited ${code}`))));

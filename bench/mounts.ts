@@ -2,9 +2,19 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, rmdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { SERVED_FILES } from '../src/served-files.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/tsproc.js', import.meta.url));
 export const LXCFS = '/usr/bin/lxcfs';
+
+/** The files a mount serves (src/served-files.ts), in the order the benches print them. */
+export const BENCH_FILES: readonly string[] = (
+  ['meminfo', 'cpuinfo', 'stat', 'uptime', 'loadavg', 'swaps', 'diskstats', 'cpu-online'] as const
+).map((name) => SERVED_FILES[name]);
+
+/** A numeric flag's value (`--reads 1000`), or `def` when it is not given. */
+export const numberArg = (name: string, def: number): number =>
+  process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : def;
 
 export interface Mount {
   name: string;

@@ -5,26 +5,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileS
 import { fileURLToPath } from 'node:url';
 import pidusage from 'pidusage';
 import { hostLayout } from '../src/cgroup-layout.js';
+import { BENCH_FILES, numberArg } from './mounts.js';
 
 const BIN = fileURLToPath(new URL('../../bin/tsproc.js', import.meta.url));
-const FILES = [
-  'proc/meminfo',
-  'proc/cpuinfo',
-  'proc/stat',
-  'proc/uptime',
-  'proc/loadavg',
-  'proc/swaps',
-  'proc/diskstats',
-  'sys/devices/system/cpu/online',
-];
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
-const ITER = arg('--iterations', 2000);
-const SECONDS = arg('--seconds', 3);
-const THREADS = arg('--threads', 0);
+const ITER = numberArg('--iterations', 2000);
+const SECONDS = numberArg('--seconds', 3);
+const THREADS = numberArg('--threads', 0);
 
 // The reader: open + read to EOF + close, N times; prints microseconds per read.
 const READER = `
@@ -178,7 +165,7 @@ async function main(): Promise<void> {
     for (const place of places) {
       console.log(`\nreader on the ${place.name}:`);
       console.log(`${'file'.padEnd(32)}${'kernel'.padStart(9)}${'lxcfs'.padStart(9)}${'tsproc'.padStart(9)}${'ratio'.padStart(8)}`);
-      for (const f of FILES) {
+      for (const f of BENCH_FILES) {
         const k = latency(place, `/${f}`);
         const l = lxcfs ? latency(place, `${lxcfs.root}/${f}`) : NaN;
         const t = latency(place, `${tsproc.root}/${f}`);

@@ -4,21 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { makeCgroup, type TestCgroup } from '../test/helpers/container.js';
-import { LXCFS, mountLxcfs, mountTsproc, unmount } from './mounts.js';
+import { BENCH_FILES, LXCFS, mountLxcfs, mountTsproc, unmount, numberArg } from './mounts.js';
 
-const FILES = [
-  'proc/meminfo',
-  'proc/cpuinfo',
-  'proc/stat',
-  'proc/uptime',
-  'proc/loadavg',
-  'proc/swaps',
-  'proc/diskstats',
-  'sys/devices/system/cpu/online',
-];
-const arg = (name: string, def: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : def);
-const ROUNDS = arg('--rounds', 40);
-const BATCH = arg('--batch', 25);
+const ROUNDS = numberArg('--rounds', 40);
+const BATCH = numberArg('--batch', 25);
 
 // For each file: ROUNDS times, a batch of reads from each mount in turn; prints "file median_a median_b".
 const READER = `
@@ -58,9 +47,13 @@ async function main(): Promise<void> {
     for (const [place, prefix] of places) {
       console.log(`\nreader on the ${place}:`);
       console.log(`${'file'.padEnd(32)}${'lxcfs'.padStart(9)}${'tsproc'.padStart(9)}${'ratio'.padStart(8)}`);
-      const r = spawnSync(prefix[0]!, [...prefix.slice(1), '-c', READER, lx.dir, ts.dir, FILES.join(','), String(ROUNDS), String(BATCH)], {
-        encoding: 'utf8',
-      });
+      const r = spawnSync(
+        prefix[0]!,
+        [...prefix.slice(1), '-c', READER, lx.dir, ts.dir, BENCH_FILES.join(','), String(ROUNDS), String(BATCH)],
+        {
+          encoding: 'utf8',
+        },
+      );
       if (r.status !== 0) throw new Error(`reader failed: ${r.stderr}`);
       for (const line of r.stdout.trim().split('\n')) {
         const [f, l, t] = line.split(' ');

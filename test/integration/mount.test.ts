@@ -15,6 +15,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { BIN, mountedAt, run, serverPid, startDaemon, tempMountpoint, forceUnmount, waitFor } from '../helpers/daemon.js';
+import { EXPECTED_FILES } from '../helpers/served-files.js';
 
 /** A file's first line with the figures blanked out: its labels and its number of fields. */
 const shape = (text: string) =>
@@ -24,16 +25,7 @@ const shape = (text: string) =>
     .map((f) => (/^[0-9.:/-]+$/.test(f) ? '#' : f))
     .join(' ');
 
-const FILES = [
-  'proc/cpuinfo',
-  'proc/diskstats',
-  'proc/loadavg',
-  'proc/meminfo',
-  'proc/stat',
-  'proc/swaps',
-  'proc/uptime',
-  'sys/devices/system/cpu/online',
-];
+const FILES = EXPECTED_FILES;
 
 /** fstat of an open file, and the bytes read from it to EOF. */
 function fstatAndRead(path: string): { size: number; read: number } {
