@@ -49,7 +49,7 @@ export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typ
   const devices = containerDevices(plan);
   // cgroup2 (v2's hierarchy, and hybrid's next to v1's devices controller) filters devices with BPF
   const filters = cg.hierarchies.filter((h) => h.unified).map((h) => h.dir);
-  const seccomp = containerFilter(plan);
+  const seccomp = containerFilter(plan, { cacheDir: paths.seccompCache(roots) });
   return {
     id: plan.id,
     rootfs: root.rootfs,

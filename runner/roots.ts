@@ -33,4 +33,6 @@ export const paths = {
   name: (r: Roots, name: string) => `${r.dataRoot}/names/${name}`,
   images: (r: Roots) => `${r.dataRoot}/images`,
   layers: (r: Roots) => `${r.dataRoot}/layers`,
+  /** compiled seccomp filters (runner/seccomp/filter-cache.ts): gone at reboot, with the kernel they were for */
+  seccompCache: (r: Roots) => `${r.stateRoot}/seccomp`,
 };

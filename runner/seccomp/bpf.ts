@@ -92,11 +92,12 @@ export class Assembler {
     for (;;) {
       const layout = this.layout();
       let widened = false;
-      for (const [i, item] of this.items.entries()) {
+      for (let i = 0; i < this.items.length; i++) {
+        const item = this.items[i]!;
         if (item.kind !== 'jump' || item.long) continue;
         const from = layout.positions[i]! + 1;
-        const far = [item.jt, item.jf].some((l) => l !== null && target(l, layout) - from > 255);
-        if (far) ((item.long = true), (widened = true));
+        const far = (l: Label | null) => l !== null && target(l, layout) - from > 255;
+        if (far(item.jt) || far(item.jf)) ((item.long = true), (widened = true));
       }
       if (!widened) return this.emit(layout);
     }
@@ -123,7 +124,8 @@ export class Assembler {
       if (off < 0) throw new Error('BPF jumps go forward only');
       return off;
     };
-    for (const [i, item] of this.items.entries()) {
+    for (let i = 0; i < this.items.length; i++) {
+      const item = this.items[i]!;
       const pc = positions[i]!;
       if (item.kind === 'insn') out.push({ code: item.code, jt: 0, jf: 0, k: item.k });
       else if (item.kind === 'ja') out.push({ code: OP.JA, jt: 0, jf: 0, k: offset(item.to, pc + 1) });
@@ -143,11 +145,35 @@ export class Assembler {
 /** struct sock_filter[]: u16 code, u8 jt, u8 jf, u32 k, in the host's endian (little, on x86). */
 export function encode(program: Insn[]): Buffer {
   const b = Buffer.alloc(program.length * 8);
-  program.forEach((p, i) => {
-    b.writeUInt16LE(p.code, i * 8);
-    b.writeUInt8(p.jt, i * 8 + 2);
-    b.writeUInt8(p.jf, i * 8 + 3);
-    b.writeUInt32LE(p.k >>> 0, i * 8 + 4);
-  });
+  const v = new DataView(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < program.length; i++) {
+    const p = program[i]!;
+    v.setUint16(i * 8, p.code, true);
+    v.setUint8(i * 8 + 2, p.jt);
+    v.setUint8(i * 8 + 3, p.jf);
+    v.setUint32(i * 8 + 4, p.k >>> 0, true);
+  }
   return b;
+}
+
+const OPCODES: ReadonlySet<number> = new Set(Object.values(OP));
+
+/**
+ * Whether a program is one this assembler could have made: whole instructions, 1 to MAX_INSNS of them,
+ * known opcodes, loads inside struct seccomp_data, every jump landing inside the program, and a return
+ * last (the kernel checks much the same when the filter is installed; this is for a program read back).
+ */
+export function verifyProgram(b: Buffer): boolean {
+  const n = b.length / 8;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_INSNS) return false;
+  for (let pc = 0; pc < n; pc++) {
+    const at = pc * 8;
+    const code = b[at]! | (b[at + 1]! << 8);
+    const k = (b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24)) >>> 0;
+    if (!OPCODES.has(code)) return false;
+    if (code === OP.LD_W_ABS && (k % 4 !== 0 || k > 60)) return false;
+    const jump = code === OP.JA ? k : code === OP.RET_K || code === OP.LD_W_ABS || code === OP.AND_K ? 0 : Math.max(b[at + 2]!, b[at + 3]!);
+    if (pc + 1 + jump >= n && code !== OP.RET_K) return false;
+  }
+  return b.readUInt16LE((n - 1) * 8) === OP.RET_K;
 }

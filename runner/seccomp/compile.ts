@@ -5,7 +5,7 @@
 import { TsprocError } from '../../src/errors.js';
 import { Assembler, DATA, encode, OP, type Label } from './bpf.js';
 import type { Action, HostFacts, ProfileArg, ResolvedProfile } from './profile.js';
-import { X86_SYSCALLS } from './syscalls-x86.js';
+import { X86_SYSCALLS, type SyscallTable } from './syscalls-x86.js';
 
 /** SECCOMP_RET_* (linux/seccomp.h). */
 export const RET = {
@@ -28,7 +28,7 @@ const FLAG_BITS: Record<string, number> = { SECCOMP_FILTER_FLAG_TSYNC: 0, SECCOM
 export interface Abi {
   scmp: string;
   audit: number;
-  table: ReadonlyMap<string, number>;
+  table: SyscallTable;
   /** x32: __X32_SYSCALL_BIT, set in every number it reports */
   nrBit: number;
   /** 32-bit ABIs compare the low word of an argument only, as libseccomp does */
@@ -200,18 +200,18 @@ function segments(lo: number, hi: number, nrs: number[], decide: (nr: number) =>
   return out;
 }
 
-/** A binary search over the segments: one JGE per level, a leaf per segment. */
-function tree(asm: Assembler, segs: Segment[], abi: Abi): void {
-  if (segs.length === 1) {
-    leaf(asm, segs[0]!.decision, abi);
+/** A binary search over segs[from, to): one JGE per level, a leaf per segment. */
+function tree(asm: Assembler, segs: Segment[], abi: Abi, from = 0, to = segs.length): void {
+  if (to - from === 1) {
+    leaf(asm, segs[from]!.decision, abi);
     return;
   }
-  const mid = segs.length >> 1;
+  const mid = (from + to) >> 1;
   const right = asm.label();
   asm.jump(OP.JGE_K, segs[mid]!.lo, right, null);
-  tree(asm, segs.slice(0, mid), abi);
+  tree(asm, segs, abi, from, mid);
   asm.place(right);
-  tree(asm, segs.slice(mid), abi);
+  tree(asm, segs, abi, mid, to);
 }
 
 function leaf(asm: Assembler, d: Decision, abi: Abi): void {

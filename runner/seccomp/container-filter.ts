@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { arch, release } from 'node:os';
 import { compileFilter, type CompiledFilter } from './compile.js';
+import { cachedFilter } from './filter-cache.js';
 import { parseProfile, resolveProfile, type HostFacts, type ResolvedProfile, type SeccompProfile } from './profile.js';
 
 /** --security-opt seccomp=...: kept in the record, so that `exec` gets what `run` got. */
@@ -58,17 +59,28 @@ const ALLOW_ALL: ResolvedProfile = {
   rules: [],
 };
 
+export interface FilterOptions {
+  /** the host the filter is for (tests); this one by default */
+  host?: HostFacts;
+  /** keep compiled filters here (filter-cache.ts): the state root's seccomp/ */
+  cacheDir?: string;
+}
+
 /** The filter for a container's processes; undefined: none. */
-export function containerFilter(plan: FilterInputs, host: HostFacts = hostFacts()): CompiledFilter | undefined {
+export function containerFilter(plan: FilterInputs, options: FilterOptions = {}): CompiledFilter | undefined {
   if (plan.seccomp === undefined) return undefined;
   const notify = plan.lxcfsRoot ? NOTIFIED_CALLS : [];
   // docker: --privileged runs without a profile, whatever --security-opt says
-  const profile =
-    plan.privileged || plan.seccomp.mode === 'unconfined'
-      ? undefined
-      : plan.seccomp.mode === 'file'
-        ? plan.seccomp.profile
-        : defaultProfile();
-  if (!profile && notify.length === 0) return undefined;
-  return compileFilter(profile ? resolveProfile(profile, plan.capabilities, host) : ALLOW_ALL, host, notify);
+  const option: SeccompOption = plan.privileged ? { mode: 'unconfined' } : plan.seccomp;
+  if (option.mode === 'unconfined' && notify.length === 0) return undefined;
+  const host = options.host ?? hostFacts();
+  const compile = () => {
+    const p = option.mode === 'file' ? option.profile : option.mode === 'default' ? defaultProfile() : undefined;
+    return compileFilter(p ? resolveProfile(p, plan.capabilities, host) : ALLOW_ALL, host, notify);
+  };
+  if (options.cacheDir === undefined) return compile();
+  // the profile as text (the default one's file as it is: a hit never parses it), and what else compile reads
+  const text =
+    option.mode === 'default' ? readFileSync(DEFAULT_PROFILE_PATH, 'utf8') : option.mode === 'file' ? JSON.stringify(option.profile) : null;
+  return cachedFilter(options.cacheDir, { profile: text, rest: { capabilities: plan.capabilities, host, notify } }, compile);
 }

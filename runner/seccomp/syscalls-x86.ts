@@ -3,16 +3,25 @@
 // from Debian's kernel headers (6.1) and the newer rows of the tables; x32 numbers are without
 // __X32_SYSCALL_BIT (added where they are used).
 
-function table(text: string): ReadonlyMap<string, number> {
-  return new Map(
-    text
-      .trim()
-      .split(/\s+/)
-      .map((e) => {
-        const [name, nr] = e.split('=') as [string, string];
-        return [name, Number(nr)];
-      }),
-  );
+/** A name → number lookup. */
+export interface SyscallTable {
+  get(name: string): number | undefined;
+}
+
+/** Parsed on first use: a run whose filter comes from the cache (filter-cache.ts) never needs the numbers. */
+function table(text: string): SyscallTable {
+  let map: ReadonlyMap<string, number> | undefined;
+  const parse = () =>
+    new Map(
+      text
+        .trim()
+        .split(/\s+/)
+        .map((e) => {
+          const [name, nr] = e.split('=') as [string, string];
+          return [name, Number(nr)];
+        }),
+    );
+  return { get: (name) => (map ??= parse()).get(name) };
 }
 
 export const X86_SYSCALLS = {

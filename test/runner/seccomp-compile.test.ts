@@ -132,7 +132,7 @@ t.test('--lxcfs: sysinfo of the native ABI goes to the listener, in the same fil
   );
   const unconfined = containerFilter(
     { seccomp: { mode: 'unconfined' }, privileged: false, capabilities: DEFAULT_CAPABILITIES, lxcfsRoot: '/var/lib/tsproc' },
-    AMD64,
+    { host: AMD64 },
   )!;
   t.equal(call(unconfined.program, 'sysinfo'), RET.USER_NOTIF, 'unconfined: sysinfo alone is filtered');
   t.equal(call(unconfined.program, 'mount'), RET.ALLOW);
@@ -146,14 +146,14 @@ t.test('--lxcfs: sysinfo of the native ABI goes to the listener, in the same fil
 
 t.test('which filter a container gets', async (t) => {
   const base = { privileged: false, capabilities: DEFAULT_CAPABILITIES };
-  t.ok(containerFilter({ ...base, seccomp: { mode: 'default' } }, AMD64), 'the default profile');
-  t.equal(containerFilter({ ...base, seccomp: { mode: 'unconfined' } }, AMD64), undefined, 'unconfined: none');
-  t.equal(containerFilter({ ...base, privileged: true, seccomp: { mode: 'default' } }, AMD64), undefined, '--privileged: none');
-  t.equal(containerFilter(base, AMD64), undefined, 'a record from before seccomp: none');
-  const priv = containerFilter({ ...base, privileged: true, seccomp: { mode: 'default' }, lxcfsRoot: '/l' }, AMD64)!;
+  t.ok(containerFilter({ ...base, seccomp: { mode: 'default' } }, { host: AMD64 }), 'the default profile');
+  t.equal(containerFilter({ ...base, seccomp: { mode: 'unconfined' } }, { host: AMD64 }), undefined, 'unconfined: none');
+  t.equal(containerFilter({ ...base, privileged: true, seccomp: { mode: 'default' } }, { host: AMD64 }), undefined, '--privileged: none');
+  t.equal(containerFilter(base, { host: AMD64 }), undefined, 'a record from before seccomp: none');
+  const priv = containerFilter({ ...base, privileged: true, seccomp: { mode: 'default' }, lxcfsRoot: '/l' }, { host: AMD64 })!;
   t.equal(call(priv.program, 'mount'), RET.ALLOW, '--privileged --lxcfs: nothing refused ...');
   t.equal(call(priv.program, 'sysinfo'), RET.USER_NOTIF, '... and sysinfo answered');
-  t.throws(() => containerFilter({ ...base, seccomp: { mode: 'default' } }, { arch: 'arm64', kernel: [6, 1] }), {
+  t.throws(() => containerFilter({ ...base, seccomp: { mode: 'default' } }, { host: { arch: 'arm64', kernel: [6, 1] } }), {
     message: /x86-64 only, not of arm64: run with --security-opt seccomp=unconfined/,
     exitCode: 125,
   });
