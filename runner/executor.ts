@@ -15,7 +15,6 @@ import { encodeHelperConfig, stdioConfig, type HelperConfig, type Namespace } fr
 import { formatExitFile } from './exit-file.js';
 import { HelperFailure } from './helper-events.js';
 import { requireHelper, runHelper } from './helper-process.js';
-import { prepareImageRoot } from './image-run.js';
 import { mountTable, rootMounts } from './mount-table.js';
 import { shortId } from './names.js';
 import type { RunPlan } from './plan.js';
@@ -119,6 +118,7 @@ export async function runContainer(plan: RunPlan, ctx: RunContext): Promise<numb
     //    a vfs copy); the record then says how it was prepared.
     const etc = etcFiles(plan, hostResolvConf(plan.net));
     if (plan.image) {
+      const { prepareImageRoot } = await import('./image-run.js'); // the store's modules: only for an image
       plan = prepareImageRoot(plan, roots, etc, ctx.warn);
       testPoint('root');
       writeRecord(roots, (record = { ...record, plan }));

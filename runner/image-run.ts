@@ -1,25 +1,12 @@
-// `tsproc run IMAGE`: which root the arguments name, the image found in the store for planning, and the
-// container's root prepared from it in the container's record directory (docs/images.md, "A container's root").
+// `tsproc run IMAGE`: the image found in the store for planning, and the container's root prepared from it
+// in the container's record directory (docs/images.md, "A container's root"). Loaded only for a run from
+// an image: the store's modules (node:crypto, streams) are a tenth of a --rootfs run's start (issue 13).
 import { TsprocError, wrapError } from '../src/errors.js';
 import { prepareContainerRoot } from './image/prepare-root.js';
 import { ImageStore } from './image/store.js';
 import type { ImageSource } from './plan-from-flags.js';
 import type { RunPlan } from './plan.js';
 import { paths, type Roots } from './roots.js';
-
-const usage = (message: string) => new TsprocError(message, { code: 'EINVAL', exitCode: 125 });
-
-/**
- * `run [OPTIONS] IMAGE [CMD...]` or `run [OPTIONS] --rootfs DIR [--] CMD...`: the image (undefined with
- * --rootfs) and the command. With --rootfs every argument is the command, whatever images the store
- * holds (a script's `--rootfs DIR sh -c ...` must not change meaning when an image named sh is imported).
- */
-export function splitRunArgs(rootfs: string | undefined, args: string[]): { image?: string; cmd: string[] } {
-  if (rootfs !== undefined) return { cmd: args };
-  if (args.length === 0 || args[0] === '')
-    throw usage('no image given: tsproc run [OPTIONS] IMAGE [CMD [ARG...]], or tsproc run [OPTIONS] --rootfs DIR CMD [ARG...]');
-  return { image: args[0]!, cmd: args.slice(1) };
-}
 
 /** The image `ref` names, for planning a container whose root will be prepared in its record directory. */
 export function findImage(roots: Roots, ref: string, id: string): ImageSource {

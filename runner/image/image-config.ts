@@ -1,7 +1,7 @@
 // An image's config blob (OCI and docker's are the same JSON): its layers' diff_ids, and what a container
 // runs with (Entrypoint, Cmd, Env, WorkingDir, User), merged with `tsproc run`'s overrides as docker does.
 import { TsprocError } from '../../src/errors.js';
-import { type Digest, parseDigest } from './digest.js';
+import { type Digest, parseDigest } from './digest-name.js';
 
 export interface ImageConfig {
   entrypoint: string[];

@@ -7,7 +7,7 @@
 //   DATA_ROOT/images/names/<name:tag, URI-encoded>     one file per name, holding the image id
 //   DATA_ROOT/tmp/                                     imports in progress and removals under way
 import { join } from 'node:path';
-import { type Digest, hexOf } from './digest.js';
+import { type Digest, hexOf } from './digest-name.js';
 
 export class StorePaths {
   constructor(readonly dataRoot: string) {}

@@ -60,17 +60,18 @@ export function runCommand(): Command {
     .option('--lxcfs-root <dir>', 'the same from another lxcfs-compatible mount (implies --lxcfs)')
     .action(async (args: string[], flags: RunFlags, command: Command) => {
       // loaded here, not with the CLI: every other command starts without the runner (issue 13)
-      const [{ hostLayout }, { runContainer }, { findImage, splitRunArgs }, { newId, newName }, { buildPlan }] = await Promise.all([
+      const [{ hostLayout }, { runContainer }, { splitRunArgs }, { newId, newName }, { buildPlan }] = await Promise.all([
         import('../cgroup-layout.js'),
         import('../../runner/executor.js'),
-        import('../../runner/image-run.js'),
+        import('../../runner/run-args.js'),
         import('../../runner/names.js'),
         import('../../runner/plan-from-flags.js'),
       ]);
       const roots = rootsOf(command);
       const id = newId();
       const run = splitRunArgs(flags.rootfs, args);
-      const image = run.image === undefined ? undefined : findImage(roots, run.image, id);
+      // the image store's modules only for a run from an image (a tenth of a --rootfs run's start)
+      const image = run.image === undefined ? undefined : (await import('../../runner/image-run.js')).findImage(roots, run.image, id);
       const plan = buildPlan(flags, run.cmd, { id, name: newName() }, hostProbe(), image);
       process.exitCode = await runContainer(plan, {
         roots,

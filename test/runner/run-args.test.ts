@@ -1,7 +1,7 @@
 // Which root `tsproc run`'s arguments name: IMAGE and its command, or --rootfs DIR and the command; no
 // image refused (exit 125) before anything is made. Pure: no store, no root.
 import t from 'tap';
-import { splitRunArgs } from '../../runner/image-run.js';
+import { splitRunArgs } from '../../runner/run-args.js';
 
 t.test('IMAGE [CMD...], or --rootfs DIR CMD...', async (t) => {
   t.same(splitRunArgs(undefined, ['busybox']), { image: 'busybox', cmd: [] });
