@@ -6,7 +6,7 @@
 // worker threads are files of their own) and the npm packages that only some commands use.
 import { build } from 'esbuild';
 import { dirname, relative, resolve } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -54,3 +54,11 @@ await build({
     },
   ],
 });
+
+// The bin compiles the bundle with V8's code cache (bin/tsproc.js), and in code from that cache V8 has no
+// dynamic import() of its own ("A dynamic import callback was not specified"): the bundle's import() of
+// what stays out of it (the daemon's modules, pidusage) calls the bin's `__import` instead.
+const text = await readFile(outfile, 'utf8');
+const calls = text.match(/\bimport\(/g)?.length ?? 0;
+await writeFile(outfile, text.replace(/\bimport\(/g, '__import('));
+if (calls === 0) throw new Error('bundle-cli: no import() found: is the bundle still made as expected?');

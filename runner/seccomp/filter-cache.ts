@@ -27,10 +27,17 @@ function compilerText(): Buffer {
   return compiler;
 }
 
-/** FNV-1a, 32 bits, from `seed`: names an entry's file and checks its program (the key is compared whole). */
+/**
+ * FNV-1a, 32 bits from `seed`, taken a 32-bit word at a time (a quarter of the steps of a cold loop):
+ * names an entry's file and checks its program (the key is compared whole). Each step is one-to-one on
+ * the hash, so a change to any one word always changes it.
+ */
 function fnv(b: Uint8Array, seed = 0x811c9dc5): number {
   let h = seed;
-  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  const words = b.length & ~3;
+  const v = new DataView(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < words; i += 4) h = Math.imul(h ^ v.getUint32(i, true), 0x01000193);
+  for (let i = words; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
   return h >>> 0;
 }
 

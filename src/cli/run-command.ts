@@ -1,12 +1,24 @@
 // `tsproc run`: docker's flags → a plan → the executor; exits with the command's status (125 when
 // tsproc fails before the command starts, 126/127 when it cannot be run or found, 128+N for a signal).
 import { Command, type ErrorOptions } from 'commander';
+import { fstatSync } from 'node:fs';
 import { hostProbe } from '../../runner/host-probe.js';
 import type { RunFlags } from '../../runner/plan-from-flags.js';
 import { DEFAULT_MOUNT_DIR } from '../served-files.js';
 import { rootsOf } from './roots.js';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/** Is stdout or stderr a socket? */
+function outputToSocket(): boolean {
+  return [1, 2].some((fd) => {
+    try {
+      return fstatSync(fd).isSocket();
+    } catch {
+      return false; // closed
+    }
+  });
+}
 
 /** Usage errors of `run` exit 125 as docker's do (main.ts keeps a command's own usage status). */
 export function exitOnUsage(cmd: Command, code: number): Command {
@@ -80,9 +92,11 @@ export function runCommand(): Command {
         warn: (m) => process.stderr.write(`tsproc: ${m}\n`),
       });
       // Done: the monitor has cleaned up (or, with -d, runs on without us). Exiting here skips Node's
-      // teardown of its heap, some 7% of a run (issue 13); only with nothing left to write (stdout and
-      // stderr are written synchronously to files, pipes and terminals, not always to sockets).
-      if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit();
+      // teardown of its heap, some 7% of a run (issue 13); only with nothing left to write. Node writes
+      // stdout and stderr synchronously to files, pipes and terminals, not always to sockets: only a
+      // socket can hold output back, and only then are the streams looked at (the first look at one sets
+      // it up, some milliseconds).
+      if (!outputToSocket() || (process.stdout.writableLength === 0 && process.stderr.writableLength === 0)) process.exit();
     });
   return exitOnUsage(cmd, 125);
 }
