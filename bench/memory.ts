@@ -2,7 +2,7 @@
 // every file in turn until R reads are done, on tsproc and then on lxcfs (same run); RSS and PSS sampled.
 // Run by hand as root: node dist/bench/memory.js [--reads R] [--readers P] [--containers C] [--threads N] [--detail] [--no-lxcfs]
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { makeCgroup, type TestCgroup } from '../test/helpers/container.js';
 import { BENCH_FILES, LXCFS, mountLxcfs, mountTsproc, unmount, type Mount, numberArg } from './mounts.js';
@@ -51,6 +51,42 @@ interface Sample {
   /** anonymous resident memory (RssAnon): what is the process's own; RssFile is mostly Node's binary, shared */
   anon: number[];
   pss: number;
+  /** kB resident of the processes together, a page they share counted once: what the daemon takes alone */
+  alone: number;
+}
+
+/**
+ * kB resident of a set of processes, each page counted once among them however many other processes
+ * map it: anonymous memory summed, a file mapping's resident pages taken once (the largest count among
+ * the processes that map that range of that file). PSS instead divides a shared page among every
+ * process on the machine that maps it: Node's binary, some 34 MiB resident in each Node process, weighs
+ * on the daemon's PSS by how many other Node processes run at the time.
+ */
+function alone(pids: number[]): number {
+  let anon = 0;
+  const files = new Map<string, number>();
+  for (const p of pids) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${p}/smaps`, 'utf8');
+    } catch {
+      continue;
+    }
+    // per mapping: its file and offset (none for anonymous ones), Rss, and Anonymous (a private file
+    // mapping's copied pages, the process's own)
+    const maps: { key: string | undefined; rss: number; anon: number }[] = [];
+    for (const line of text.split('\n')) {
+      const m = /^[0-9a-f]+-[0-9a-f]+ \S+ ([0-9a-f]+) \S+ (\d+)\s*(.*)$/.exec(line);
+      if (m) maps.push({ key: m[2] !== '0' ? `${m[3]}@${m[1]}` : undefined, rss: 0, anon: 0 });
+      else if (line.startsWith('Rss:')) maps[maps.length - 1]!.rss = Number(line.split(/\s+/)[1]);
+      else if (line.startsWith('Anonymous:')) maps[maps.length - 1]!.anon = Number(line.split(/\s+/)[1]);
+    }
+    for (const m of maps) {
+      anon += m.anon;
+      if (m.key) files.set(m.key, Math.max(files.get(m.key) ?? 0, m.rss - m.anon));
+    }
+  }
+  return anon + [...files.values()].reduce((a, b) => a + b, 0);
 }
 
 /** The largest anonymous mappings of a process: "size/resident kB" each. */
@@ -77,16 +113,16 @@ function sample(pid: number): Sample {
     rss: pids.map((p) => kb(`/proc/${p}/status`, 'VmRSS')),
     anon: pids.map((p) => kb(`/proc/${p}/status`, 'RssAnon')),
     pss: pids.reduce((n, p) => n + kb(`/proc/${p}/smaps_rollup`, 'Pss'), 0),
+    alone: alone(pids),
   };
 }
 
 async function load(m: Mount, cgroups: TestCgroup[]): Promise<{ seconds: number; peak: Sample; end: Sample; before: Sample }> {
   const before = sample(m.proc.pid!);
   let peak = before;
-  const sum = (s: Sample) => s.rss.reduce((a, b) => a + b, 0);
   const timer = setInterval(() => {
     const s = sample(m.proc.pid!);
-    if (sum(s) > sum(peak)) peak = s;
+    if (s.alone > peak.alone) peak = s;
   }, 250);
   const t0 = Date.now();
   const each = Math.ceil(READS / READERS);
@@ -115,7 +151,7 @@ async function load(m: Mount, cgroups: TestCgroup[]): Promise<{ seconds: number;
   const seconds = (Date.now() - t0) / 1000;
   clearInterval(timer);
   const end = sample(m.proc.pid!);
-  if (sum(end) > sum(peak)) peak = end;
+  if (end.alone > peak.alone) peak = end;
   return { seconds, peak, end, before };
 }
 
@@ -123,10 +159,14 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (mounts FUSE, makes cgroups and pid namespaces)');
   const cgroups: TestCgroup[] = [];
   const mounts: Mount[] = [];
+  let logFd: number | undefined;
   try {
     for (let i = 0; i < CONTAINERS; i++)
       cgroups.push(makeCgroup(`views-memory-${i}-${process.pid}`, { memory: (256 + 32 * i) * 2 ** 20, cpus: '0', quota: 0.5 }));
-    const ts = await mountTsproc(THREADS ? ['--threads', String(THREADS)] : []);
+    // tsproc's messages: a worker that reached its heap limit says so when it is replaced
+    const log = `/tmp/tsproc-test-bench-memory-${process.pid}.log`;
+    logFd = openSync(log, 'w');
+    const ts = await mountTsproc(THREADS ? ['--threads', String(THREADS)] : [], logFd);
     mounts.push(ts);
     const lx = LX && existsSync(LXCFS) ? await mountLxcfs() : undefined;
     if (lx) mounts.push(lx);
@@ -143,13 +183,15 @@ async function main(): Promise<void> {
       if (!m) continue;
       const r = await load(m, cgroups);
       const parts = (s: Sample) =>
-        `RSS ${mib(s.rss.reduce((a, b) => a + b, 0))} MiB (${s.rss.map(mib).join(' + ')}), anon ${s.anon.map(mib).join(' + ')}, PSS ${mib(s.pss)} MiB`;
+        `RSS ${mib(s.rss.reduce((a, b) => a + b, 0))} MiB (${s.rss.map(mib).join(' + ')}), anon ${s.anon.map(mib).join(' + ')}, PSS ${mib(s.pss)} MiB, alone ${mib(s.alone)} MiB`;
       if (DETAIL && name === 'tsproc')
         for (const p of family(m.proc.pid!)) console.log(`  pid ${p}, largest anonymous mappings (size/resident kB): ${mappings(p)}`);
       console.log(
         `${name}: ${(READS / r.seconds).toFixed(0)} reads/s; \n  before: ${parts(r.before)}\n  peak:   ${parts(r.peak)}\n  after:  ${parts(r.end)}`,
       );
     }
+    const stopped = readFileSync(`/tmp/tsproc-test-bench-memory-${process.pid}.log`, 'utf8').match(/worker \d+ stopped.*/g) ?? [];
+    console.log(`tsproc workers ended and replaced: ${stopped.length}${stopped.length ? ` (${stopped[0]})` : ''}`);
     console.log(
       `load average at the end ${loadavg()
         .map((x) => x.toFixed(2))
@@ -158,6 +200,8 @@ async function main(): Promise<void> {
   } finally {
     for (const m of mounts) await unmount(m);
     for (const cg of cgroups) cg.remove();
+    if (logFd !== undefined) closeSync(logFd);
+    rmSync(`/tmp/tsproc-test-bench-memory-${process.pid}.log`, { force: true });
   }
 }
 

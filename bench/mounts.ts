@@ -22,10 +22,10 @@ export interface Mount {
   proc: ChildProcess;
 }
 
-/** Start `cmd args(dir)` on a new tsproc-test directory; resolves once a read of it works. */
-export async function mount(name: string, cmd: string, args: (dir: string) => string[]): Promise<Mount> {
+/** Start `cmd args(dir)` on a new tsproc-test directory; resolves once a read of it works. `stderr`: a descriptor for its messages. */
+export async function mount(name: string, cmd: string, args: (dir: string) => string[], stderr?: number): Promise<Mount> {
   const dir = mkdtempSync(`/tmp/tsproc-test-bench-${name}-`);
-  const proc = spawn(cmd, args(dir), { stdio: 'ignore' });
+  const proc = spawn(cmd, args(dir), { stdio: ['ignore', 'ignore', stderr ?? 'ignore'] });
   for (let i = 0; i < 300; i++) {
     if (spawnSync('cat', [`${dir}/proc/meminfo`], { timeout: 2000 }).status === 0) return { name, dir, proc };
     await new Promise((r) => setTimeout(r, 50));
@@ -34,7 +34,8 @@ export async function mount(name: string, cmd: string, args: (dir: string) => st
 }
 
 /** `tsproc mount DIR` with extra flags. */
-export const mountTsproc = (flags: string[] = []): Promise<Mount> => mount('tsproc', process.execPath, (d) => [BIN, 'mount', d, ...flags]);
+export const mountTsproc = (flags: string[] = [], stderr?: number): Promise<Mount> =>
+  mount('tsproc', process.execPath, (d) => [BIN, 'mount', d, ...flags], stderr);
 
 /** Debian's lxcfs as the earlier figures ran it (`lxcfs -f --enable-cfs -l`). */
 export const mountLxcfs = (): Promise<Mount> => mount('lxcfs', LXCFS, (d) => ['-f', '--enable-cfs', '-l', '-p', `${d}.pid`, d]);

@@ -1,7 +1,7 @@
 // Starts the worker threads that serve one FUSE connection, drains them for a hand-over, and knows
 // when they have all stopped.
 import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Agreement, DispatcherOptions } from './dispatcher.js';
 import { logLine } from './log-line.js';
 import { HandleStore, type HandleStoreShared, type KeptHandle } from './tree/handle-store.js';
@@ -50,6 +50,8 @@ export interface ServerOptions {
   time?: number;
   /** start with the workers waiting before their first read, until open() */
   gated?: boolean;
+  /** each worker's heap limits (an isolate that reaches them is ended, and replaced) */
+  resourceLimits?: ResourceLimits;
   /**
    * Makes one request on the connection, from another process (a stat of one of its files), to wake
    * a worker blocked in read(2) when draining: nothing else can, short of aborting the connection.
@@ -152,7 +154,10 @@ export class FuseServer extends EventEmitter {
       debug: this.options.debug ?? false,
       dispatcher: this.options.dispatcher ?? {},
     };
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: config });
+    const worker = new Worker(new URL('./worker.js', import.meta.url), {
+      workerData: config,
+      ...(this.options.resourceLimits ? { resourceLimits: this.options.resourceLimits } : {}),
+    });
     this.workers.set(index, worker);
     return new Promise((resolve, reject) => {
       let ready = false;

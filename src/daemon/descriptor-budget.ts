@@ -38,3 +38,12 @@ export function descriptorBudget(threads: number, limit = openFileLimit()): Desc
 export function defaultThreads(): number {
   return Math.min(16, Math.max(2, availableParallelism()));
 }
+
+/**
+ * Each worker's old generation, at most (MiB). V8 lets an isolate's old generation grow to some tens of
+ * MiB of garbage before it collects, so two workers put 30 MiB on the daemon under a long load; with a
+ * cap it collects sooner. What a worker keeps alive is bounded by the budget above (descriptors, the
+ * containers remembered, the settings read): under the worst case measured (docs/benchmarks.md, "Memory")
+ * a worker lives within half this cap; one that reached it would be ended and replaced.
+ */
+export const WORKER_OLD_GENERATION_MB = 16;

@@ -10,7 +10,7 @@ import { DescriptorCache } from './io/file-source.js';
 import { LoadSampler } from './loadavg/sampler.js';
 import { LoadTable } from './loadavg/table.js';
 import type { ContentOptions, ContentShared } from './content.js';
-import { descriptorBudget } from './descriptor-budget.js';
+import { descriptorBudget, WORKER_OLD_GENERATION_MB } from './descriptor-budget.js';
 import { decodeHandover, encodeHandover } from './handover.js';
 import { OnceSet } from './once-set.js';
 import { wakePath } from './wake-path.js';
@@ -68,6 +68,7 @@ async function serve(o: ServeOptions): Promise<void> {
     debug: o.debug,
     time: o.time,
     gated: o.gated,
+    resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB },
     wake: () => {
       const path = wakePath(o.mountpoint, o.connection);
       // a stat(1) of our own file is a GETATTR (files' attributes are never cached): one request
