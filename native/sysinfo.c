@@ -405,7 +405,7 @@ static int start_reader(struct sysinfo_server *s)
 	sigprocmask(SIG_SETMASK, &all, &old);
 	if (setns(s->container_mnt, CLONE_NEWNS) < 0 || (s->container_pid >= 0 && setns(s->container_pid, CLONE_NEWPID) < 0)) {
 		if (setns(s->host_mnt, CLONE_NEWNS) < 0)
-			status("cleanup-failed setns %d /proc/self/ns/mnt", errno);
+			cleanup_step_failed(CLEANUP_STEP_SETNS, "/proc/self/ns/mnt");
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(p[0]), close(p[1]);
 		return -1;
@@ -416,9 +416,9 @@ static int start_reader(struct sysinfo_server *s)
 	int saved = errno;
 	/* back (cannot fail: the same rights as the way in) */
 	if (setns(s->host_mnt, CLONE_NEWNS) < 0)
-		status("cleanup-failed setns %d /proc/self/ns/mnt", errno);
+		cleanup_step_failed(CLEANUP_STEP_SETNS, "/proc/self/ns/mnt");
 	if (s->host_pid >= 0 && setns(s->host_pid, CLONE_NEWPID) < 0)
-		status("cleanup-failed setns %d /proc/self/ns/pid_for_children", errno);
+		cleanup_step_failed(CLEANUP_STEP_SETNS, "/proc/self/ns/pid_for_children");
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(p[1]);
 	if (pid < 0) {

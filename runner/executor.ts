@@ -43,7 +43,7 @@ export function containerDevices(plan: RunPlan): DeviceRule[] | undefined {
   return plan.privileged ? undefined : DEFAULT_DEVICES;
 }
 
-/** The helper's plan for this container: namespaces, identity, mounts, cgroups, cleanup. */
+/** The helper config for this container: namespaces, identity, mounts, cgroups, cleanup. */
 export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typeof planCgroup>, roots: Roots): HelperConfig {
   const root = rootMounts(plan.root, !plan.privileged);
   const devices = containerDevices(plan);
@@ -128,7 +128,7 @@ export async function runContainer(plan: RunPlan, ctx: RunContext): Promise<numb
     testPoint('state');
     // 6. The cgroup, limits written before anything runs in it.
     for (const w of createCgroup(cg, plan.limits, containerDevices(plan)).warnings) ctx.warn(w);
-    // 7. The helper's plan: once it is written, the helper may be started (container-owner.ts looks for it).
+    // 7. The helper config: once it is written, the helper may be started (container-owner.ts looks for it).
     config = encodeHelperConfig(helperConfig(plan, stateDir, cg, roots));
     writeFileSync(`${stateDir}/${STATE_FILES.helperConfig}`, config.text, { mode: 0o600 });
     testPoint('config');
