@@ -20,7 +20,7 @@ import { mountTable, rootMounts } from './mount-table.js';
 import { shortId } from './names.js';
 import type { RunPlan } from './plan.js';
 import { paths, type Roots } from './roots.js';
-import { type ContainerRecord, createRecord, createStateDir, RECORD_FILES, STATE_FILES, takeName, writeRecord } from './state.js';
+import { type ContainerRecord, createRecord, createStateDir, RECORD_FILES, STATE_FILES, takeName } from './state.js';
 import { containerFilter } from './seccomp/container-filter.js';
 import { removeRecord, tearDown } from './teardown.js';
 import { testPoint } from './test-hooks.js';
@@ -115,13 +115,12 @@ export async function runContainer(plan: RunPlan, ctx: RunContext): Promise<numb
     record = takeName(roots, record, ctx.generatedName);
     plan = record.plan;
     testPoint('name');
-    // 4. An image's root, in the record directory (init layer with the /etc files, writable layer; or
-    //    a vfs copy); the record then says how it was prepared.
+    // 4. An image's root, in the record directory, as planned (init layer with the /etc files, writable
+    //    layer; or a vfs copy): the plan, and so the record, already says which.
     const etc = etcFiles(plan, hostResolvConf(plan.net));
     if (plan.image) {
-      plan = prepareImageRoot(plan, roots, etc, ctx.warn);
+      prepareImageRoot(plan, roots, etc);
       testPoint('root');
-      writeRecord(roots, (record = { ...record, plan }));
     }
     // 5. The state directory (with a --rootfs container's /etc files, bound over the root's).
     stateDir = createStateDir(roots, plan.id, plan.image ? {} : etc);
