@@ -3,13 +3,13 @@
 // Run by hand as root: node dist/bench/render-cost.js [--iterations N]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createDriver } from '../src/cgroup/create-driver.js';
+import { createDriver } from '../src/daemon/cgroup/create-driver.js';
 import { hostLayout } from '../src/cgroup-layout.js';
 import { ViewContent } from '../src/daemon/content.js';
-import { DescriptorCache } from '../src/io/file-source.js';
-import { LoadSampler } from '../src/loadavg/sampler.js';
-import { LoadTable } from '../src/loadavg/table.js';
-import { VIEWS } from '../src/views/registry.js';
+import { DescriptorCache } from '../src/daemon/io/file-source.js';
+import { LoadSampler } from '../src/daemon/loadavg/sampler.js';
+import { LoadTable } from '../src/daemon/loadavg/table.js';
+import { VIEWS } from '../src/daemon/views/registry.js';
 import { makeCgroup, type TestCgroup } from '../test/helpers/container.js';
 
 const i = process.argv.indexOf('--iterations');

@@ -1,6 +1,6 @@
 // The CLI's entry, for the bin: holds SIGUSR1 first, then loads the commands and runs them.
 // `npm run build` bundles this file and what it loads into dist/src/cli/tsproc.cjs (scripts/bundle-cli.js).
-import { holdInspectorSignal } from './inspector-signal.js';
+import { holdInspectorSignal } from '../inspector-signal.js';
 
 // First, before the CLI loads: from here on SIGUSR1 cannot open Node's inspector.
 holdInspectorSignal();

@@ -4,17 +4,17 @@ import { dirname } from 'node:path';
 import type { Caller } from '../../fs/filesystem.js';
 import { logLine } from '../../fs/log-line.js';
 import type { FileSpec } from '../../fs/tree/virtual-tree.js';
-import type { CgroupDriver } from '../cgroup/driver.js';
-import { createDriver } from '../cgroup/create-driver.js';
-import { MissingFileError } from '../cgroup/errors.js';
+import type { CgroupDriver } from './cgroup/driver.js';
+import { createDriver } from './cgroup/create-driver.js';
+import { MissingFileError } from './cgroup/errors.js';
 import { hostLayout, type CgroupLayout } from '../cgroup-layout.js';
-import { DescriptorCache, ONE_RECORD, type ReadOptions } from '../io/file-source.js';
-import { LoadSource } from '../loadavg/source.js';
-import { countTasks } from '../loadavg/tasks.js';
-import { ReaderResolver, type Reader } from '../reader/resolver.js';
-import { VIEW_PATHS } from '../views/paths.js';
-import { VIEWS } from '../views/registry.js';
-import { HOST_FILE, type View, type ViewEnv } from '../views/view.js';
+import { DescriptorCache, ONE_RECORD, type ReadOptions } from './io/file-source.js';
+import { LoadSource } from './loadavg/source.js';
+import { countTasks } from './loadavg/tasks.js';
+import { ReaderResolver, type Reader } from './reader/resolver.js';
+import { VIEW_PATHS } from './views/paths.js';
+import { VIEWS } from './views/registry.js';
+import { HOST_FILE, type View, type ViewEnv } from './views/view.js';
 import { LocalOnce, OnceSet, type Once } from './once-set.js';
 
 /** Plain data, given to every worker. */

@@ -5,7 +5,7 @@ import type { Agreement } from '../../fs/dispatcher.js';
 import type { ConnectionState } from '../../fs/server.js';
 import type { KeptHandle } from '../../fs/tree/handle-store.js';
 import { TsprocError } from '../errors.js';
-import type { KeptLoad } from '../loadavg/sampler.js';
+import type { KeptLoad } from './loadavg/sampler.js';
 
 /** Raised when the layout below changes; a daemon refuses a hand-over in a format it does not know. */
 export const HANDOVER_FORMAT = 1;

@@ -351,7 +351,7 @@ function supervise(s: Supervised): Promise<number> {
       });
     }
     // systemctl reload sends lxcfs SIGUSR1; SIGHUP is the usual reload. SIGUSR1 never opens Node's
-    // inspector whatever listeners come and go: the bin holds it first (src/cli/inspector-signal.ts).
+    // inspector whatever listeners come and go: the bin holds it first (src/inspector-signal.ts).
     for (const sig of ['SIGHUP', 'SIGUSR1'] as const) process.on(sig, () => void reload(`got ${sig}`));
     // An outside `umount DIR` leaves the containers' binds of our files: they are served on, and the
     // daemon ends when the last goes (the kernel ends the connection then).

@@ -1,5 +1,5 @@
 // "Say it once" across worker threads: a set of message keys in shared memory, claimed with compare-and-swap.
-import { hashKey } from '../loadavg/table.js';
+import { hashKey } from './loadavg/table.js';
 
 export interface Once {
   /** true the first time a key is seen (by any thread sharing the set) */

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readMountinfo, type MountEntry } from '../mountinfo.js';
 import { logLine } from '../../fs/log-line.js';
-import { parseStartTime } from '../reader/proc-parse.js';
+import { parseStartTime } from './reader/proc-parse.js';
 import { SUBTYPE } from './mountpoint.js';
 import { endedConnections } from './serving-record.js';
 

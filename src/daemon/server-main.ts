@@ -2,13 +2,13 @@
 // inherits as fd 3. The supervisor (mount-daemon.ts) starts it, opens it, drains it for a reload or a
 // takeover and stops it, over the IPC channel; it never mounts or unmounts anything itself.
 import { spawn } from 'node:child_process';
-import { holdInspectorSignal } from '../cli/inspector-signal.js';
+import { holdInspectorSignal } from '../inspector-signal.js';
 import { logLine } from '../../fs/log-line.js';
 import { FuseServer } from '../../fs/server.js';
-import { createDriver } from '../cgroup/create-driver.js';
-import { DescriptorCache } from '../io/file-source.js';
-import { LoadSampler } from '../loadavg/sampler.js';
-import { LoadTable } from '../loadavg/table.js';
+import { createDriver } from './cgroup/create-driver.js';
+import { DescriptorCache } from './io/file-source.js';
+import { LoadSampler } from './loadavg/sampler.js';
+import { LoadTable } from './loadavg/table.js';
 import type { ContentOptions, ContentShared } from './content.js';
 import { descriptorBudget } from './descriptor-budget.js';
 import { decodeHandover, encodeHandover } from './handover.js';

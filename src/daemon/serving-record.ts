@@ -2,7 +2,7 @@
 // new `tsproc mount` can tell a stuck daemon (abort it) from a stopped one (leave it to its owner), and
 // `tsproc mount --takeover` can find the descriptor to copy and the socket to ask for the hand-over.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { parseStartTime, parseState } from '../reader/proc-parse.js';
+import { parseStartTime, parseState } from './reader/proc-parse.js';
 
 export const SERVING_DIR = '/run/tsproc/serving';
 const FUSECTL = '/sys/fs/fuse/connections';

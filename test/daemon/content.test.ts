@@ -2,8 +2,8 @@
 import t from 'tap';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createFiles, ViewContent } from '../../src/daemon/content.js';
-import { VIEWS } from '../../src/views/registry.js';
-import { VIEW_NAMES, VIEW_PATHS, type ViewName } from '../../src/views/paths.js';
+import { VIEWS } from '../../src/daemon/views/registry.js';
+import { VIEW_NAMES, VIEW_PATHS, type ViewName } from '../../src/daemon/views/paths.js';
 import { SERVED_PATHS } from '../../src/served-files.js';
 import { copyFixture, fixtureLayout } from '../helpers/fixtures.js';
 import { EXPECTED_FILES } from '../helpers/served-files.js';

@@ -1,7 +1,7 @@
 // The log-once set shared by the worker threads: a key said once, a full set said once and never walked whole.
 import t from 'tap';
 import { OnceSet } from '../../src/daemon/once-set.js';
-import { hashKey } from '../../src/loadavg/table.js';
+import { hashKey } from '../../src/daemon/loadavg/table.js';
 
 t.test('a key is new once, in any thread sharing the set', async (t) => {
   const buf = OnceSet.create(64);

@@ -1,13 +1,13 @@
 // Fixture cgroup trees (test/fixtures) as a view environment: the real drivers, pointed at them.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createDriver } from '../../src/cgroup/create-driver.js';
-import type { CgroupDriver } from '../../src/cgroup/driver.js';
+import { createDriver } from '../../src/daemon/cgroup/create-driver.js';
+import type { CgroupDriver } from '../../src/daemon/cgroup/driver.js';
 import type { CgroupLayout } from '../../src/cgroup-layout.js';
-import { DescriptorCache } from '../../src/io/file-source.js';
-import { parseStartTime } from '../../src/reader/proc-parse.js';
-import type { Reader } from '../../src/reader/resolver.js';
-import type { LoadSample, ViewEnv, ViewOptions } from '../../src/views/view.js';
+import { DescriptorCache } from '../../src/daemon/io/file-source.js';
+import { parseStartTime } from '../../src/daemon/reader/proc-parse.js';
+import type { Reader } from '../../src/daemon/reader/resolver.js';
+import type { LoadSample, ViewEnv, ViewOptions } from '../../src/daemon/views/view.js';
 
 export type FixtureKind = 'v1' | 'v2';
 

@@ -5,9 +5,9 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { SETTING_AGE_MS } from '../../src/cgroup/driver.js';
+import { SETTING_AGE_MS } from '../../src/daemon/cgroup/driver.js';
 import { hostLayout } from '../../src/cgroup-layout.js';
-import { SETTLING_MS } from '../../src/reader/resolver.js';
+import { SETTLING_MS } from '../../src/daemon/reader/resolver.js';
 import { makeCgroup, removeStaleCgroups, startContainer, uniqueName, type Container, type TestCgroup } from '../helpers/container.js';
 import { startDaemon } from '../helpers/daemon.js';
 import { fields } from '../helpers/fixtures.js';

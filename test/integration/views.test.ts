@@ -597,7 +597,7 @@ t.test(
 );
 
 t.test('the layout of this host, as its mount table says', async (t) => {
-  // independently of src/cgroup/layout.ts: cgroup2 on /sys/fs/cgroup is v2; v1 hierarchies with a cgroup2 mount beside them, hybrid
+  // independently of src/cgroup-layout.ts: cgroup2 on /sys/fs/cgroup is v2; v1 hierarchies with a cgroup2 mount beside them, hybrid
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => ({ at: l.split(' ')[4], type: l.split(' - ')[1]?.split(' ')[0] }));

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parseMountinfo } from '../../src/mountinfo.js';
-import { pruneInitScope, selfAndAncestors, v1Paths, v2Paths, cgroupFile } from '../../src/cgroup/cgroup-paths.js';
+import { pruneInitScope, selfAndAncestors, v1Paths, v2Paths, cgroupFile } from '../../src/daemon/cgroup/cgroup-paths.js';
 import { detectLayout, parseProcCgroup } from '../../src/cgroup-layout.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 

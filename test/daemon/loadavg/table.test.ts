@@ -1,7 +1,7 @@
 // The shared load table: one writer, readers in other threads, consistent reads, removal.
 import t from 'tap';
 import { Worker } from 'node:worker_threads';
-import { LoadTable, hashKey } from '../../src/loadavg/table.js';
+import { LoadTable, hashKey } from '../../../src/daemon/loadavg/table.js';
 
 const sample = (n: number) => ({
   avg: [n, n + 1, n + 2] as [number, number, number],
@@ -58,7 +58,7 @@ t.test('a reader in another thread never sees a torn slot', async (t) => {
   const tab = new LoadTable(buf);
   const slot = tab.insert('/busy', 0);
   tab.write(slot, sample(0));
-  const url = new URL('../../src/loadavg/table.js', import.meta.url).href;
+  const url = new URL('../../../src/daemon/loadavg/table.js', import.meta.url).href;
   const code = `
     const { workerData, parentPort } = require('node:worker_threads');
     import(workerData.url).then(({ LoadTable }) => {

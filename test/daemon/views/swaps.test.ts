@@ -1,7 +1,7 @@
 // swaps: one "none ... virtual" line with the container's swap, the header alone without swap.
 import t from 'tap';
-import { swaps } from '../../src/views/swaps.js';
-import { copyFixture, fixture, show } from '../helpers/fixtures.js';
+import { swaps } from '../../../src/daemon/views/swaps.js';
+import { copyFixture, fixture, show } from '../../helpers/fixtures.js';
 
 const HEADER = 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n';
 

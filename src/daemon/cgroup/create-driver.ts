@@ -1,7 +1,7 @@
 // Picks the cgroup driver for the host's layout.
 import type { FileSource } from '../io/file-source.js';
 import type { CgroupDriver } from './driver.js';
-import type { CgroupLayout } from '../cgroup-layout.js';
+import type { CgroupLayout } from '../../cgroup-layout.js';
 import { V1Driver } from './v1-driver.js';
 import { V2Driver } from './v2-driver.js';
 

@@ -1,6 +1,6 @@
 // The kernel's load average arithmetic and its printing.
 import t from 'tap';
-import { EXP, FIXED_1, calcLoad, formatLoad, stepLoads } from '../../src/loadavg/calc.js';
+import { EXP, FIXED_1, calcLoad, formatLoad, stepLoads } from '../../../src/daemon/loadavg/calc.js';
 
 t.test('one running task for a minute moves the 1-minute average to 1 - 1/e', async (t) => {
   let avg: [number, number, number] = [0, 0, 0];

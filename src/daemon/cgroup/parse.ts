@@ -1,5 +1,5 @@
 // Parsers for the formats of cgroup files (v1 and v2): keyed lists, limits, CPU lists, I/O counters.
-import { cpuNumbers } from '../cpu-list.js';
+import { cpuNumbers } from '../../cpu-list.js';
 import { ParseError } from './errors.js';
 
 /** v1's "no limit" is PAGE_COUNTER_MAX pages in bytes (9223372036854771712); anything this large is no limit. */

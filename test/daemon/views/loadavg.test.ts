@@ -1,8 +1,8 @@
 // loadavg: the sampler's averages in the kernel's format, runnable/total tasks, the last pid.
 import t from 'tap';
-import { FIXED_1 } from '../../src/loadavg/calc.js';
-import { loadavg } from '../../src/views/loadavg.js';
-import { fixture, show } from '../helpers/fixtures.js';
+import { FIXED_1 } from '../../../src/daemon/loadavg/calc.js';
+import { loadavg } from '../../../src/daemon/views/loadavg.js';
+import { fixture, show } from '../../helpers/fixtures.js';
 
 t.test('averages, running/total and the highest pid', async (t) => {
   const f = fixture('v1', { load: { avg: [3072, FIXED_1, 0], running: 2, blocked: 1, total: 9, lastPid: 42 } });

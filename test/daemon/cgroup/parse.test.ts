@@ -1,6 +1,6 @@
 // The cgroup file formats: keyed lists, limits, CPU lists, cpu.max, io.stat, blkio, id lists.
 import t from 'tap';
-import { ParseError } from '../../src/cgroup/errors.js';
+import { ParseError } from '../../../src/daemon/cgroup/errors.js';
 import {
   parseBlkio,
   parseCount,
@@ -10,7 +10,7 @@ import {
   parseIoStat,
   parseKeyed,
   parseLimit,
-} from '../../src/cgroup/parse.js';
+} from '../../../src/daemon/cgroup/parse.js';
 
 t.test('limits: bytes, max, v1 unlimited, -1', async (t) => {
   t.equal(parseLimit('268435456\n', 'x'), 268435456);

@@ -1,7 +1,7 @@
 // Cgroup paths: a process's cgroups from /proc/PID/cgroup, ancestors, files under a mountpoint.
 import type { CgroupPaths } from './driver.js';
 import { fromBytes } from '../io/file-source.js';
-import { parseProcCgroup } from '../cgroup-layout.js';
+import { parseProcCgroup } from '../../cgroup-layout.js';
 
 /** Strip a trailing /init.scope (systemd inside a container moves its init there) as lxcfs does. */
 export function pruneInitScope(path: string): string {

@@ -1,5 +1,5 @@
 // The files tsproc serves, by their path below the mountpoint (src/served-files.ts), and the host file each stands for.
-import { SERVED_FILES, type ServedFile } from '../served-files.js';
+import { SERVED_FILES, type ServedFile } from '../../served-files.js';
 
 interface ViewPath {
   path: string;

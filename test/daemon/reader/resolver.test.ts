@@ -2,11 +2,11 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createDriver } from '../../src/cgroup/create-driver.js';
-import { hostLayout } from '../../src/cgroup-layout.js';
-import { DescriptorCache } from '../../src/io/file-source.js';
-import { parseNsLink, parseStartTime, parseState, parseStatus } from '../../src/reader/proc-parse.js';
-import { ReaderResolver } from '../../src/reader/resolver.js';
+import { createDriver } from '../../../src/daemon/cgroup/create-driver.js';
+import { hostLayout } from '../../../src/cgroup-layout.js';
+import { DescriptorCache } from '../../../src/daemon/io/file-source.js';
+import { parseNsLink, parseStartTime, parseState, parseStatus } from '../../../src/daemon/reader/proc-parse.js';
+import { ReaderResolver } from '../../../src/daemon/reader/resolver.js';
 
 const HOST_NS = 4026531836;
 const CTR_NS = 4026532400;

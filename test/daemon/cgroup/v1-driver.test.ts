@@ -1,11 +1,11 @@
 // The v1 driver against the v1 fixture: v1 files read as v2 figures, ancestors' limits, missing files.
 import t from 'tap';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createDriver } from '../../src/cgroup/create-driver.js';
-import { MissingFileError } from '../../src/cgroup/errors.js';
-import { DescriptorCache } from '../../src/io/file-source.js';
-import { countsWholeHost, loadKey } from '../../src/loadavg/key.js';
-import { copyFixture, fixture, fixtureLayout } from '../helpers/fixtures.js';
+import { createDriver } from '../../../src/daemon/cgroup/create-driver.js';
+import { MissingFileError } from '../../../src/daemon/cgroup/errors.js';
+import { DescriptorCache } from '../../../src/daemon/io/file-source.js';
+import { countsWholeHost, loadKey } from '../../../src/daemon/loadavg/key.js';
+import { copyFixture, fixture, fixtureLayout } from '../../helpers/fixtures.js';
 
 /*
  * The v1 fixture (test/fixtures/cgroup-v1), one path in every controller:

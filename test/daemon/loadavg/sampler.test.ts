@@ -2,16 +2,16 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createDriver } from '../../src/cgroup/create-driver.js';
-import { hostLayout } from '../../src/cgroup-layout.js';
-import { DescriptorCache } from '../../src/io/file-source.js';
-import { formatLoad } from '../../src/loadavg/calc.js';
-import { LoadSampler } from '../../src/loadavg/sampler.js';
-import { LoadSource } from '../../src/loadavg/source.js';
-import { LoadTable } from '../../src/loadavg/table.js';
-import { countTasks } from '../../src/loadavg/tasks.js';
-import { makeCgroup, uniqueName } from '../helpers/container.js';
-import { copyFixture, fixtureLayout } from '../helpers/fixtures.js';
+import { createDriver } from '../../../src/daemon/cgroup/create-driver.js';
+import { hostLayout } from '../../../src/cgroup-layout.js';
+import { DescriptorCache } from '../../../src/daemon/io/file-source.js';
+import { formatLoad } from '../../../src/daemon/loadavg/calc.js';
+import { LoadSampler } from '../../../src/daemon/loadavg/sampler.js';
+import { LoadSource } from '../../../src/daemon/loadavg/source.js';
+import { LoadTable } from '../../../src/daemon/loadavg/table.js';
+import { countTasks } from '../../../src/daemon/loadavg/tasks.js';
+import { makeCgroup, uniqueName } from '../../helpers/container.js';
+import { copyFixture, fixtureLayout } from '../../helpers/fixtures.js';
 
 const ROOT = process.getuid?.() === 0 ? false : 'needs root: it makes a cgroup';
 

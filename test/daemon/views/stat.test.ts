@@ -1,9 +1,9 @@
 // stat: the container's CPU time on its visible CPUs, idle from its uptime, its task counts.
 import t from 'tap';
-import { cpuTimes } from '../../src/views/cpu-figures.js';
-import { stat } from '../../src/views/stat.js';
-import { uptime } from '../../src/views/uptime.js';
-import { copyFixture, fixture, show } from '../helpers/fixtures.js';
+import { cpuTimes } from '../../../src/daemon/views/cpu-figures.js';
+import { stat } from '../../../src/daemon/views/stat.js';
+import { uptime } from '../../../src/daemon/views/uptime.js';
+import { copyFixture, fixture, show } from '../../helpers/fixtures.js';
 
 const cpuLines = (text: string) => text.split('\n').filter((l) => l.startsWith('cpu'));
 

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { DescriptorCache, ONE_RECORD } from '../../src/io/file-source.js';
+import { DescriptorCache, ONE_RECORD } from '../../../src/daemon/io/file-source.js';
 
 t.test('held descriptors are read again from offset 0; one syscall a read of a one-record file', async (t) => {
   const dir = mkdtempSync('/tmp/tsproc-test-io-');

@@ -1,8 +1,8 @@
 // cpuinfo: the cpuset's CPUs, renumbered, cut to the quota; the host's blocks otherwise untouched.
 import t from 'tap';
-import { cpuinfo } from '../../src/views/cpuinfo.js';
-import { cpuOnline } from '../../src/views/cpu-online.js';
-import { copyFixture, fixture, show } from '../helpers/fixtures.js';
+import { cpuinfo } from '../../../src/daemon/views/cpuinfo.js';
+import { cpuOnline } from '../../../src/daemon/views/cpu-online.js';
+import { copyFixture, fixture, show } from '../../helpers/fixtures.js';
 
 const processors = (text: string) => [...text.matchAll(/^processor\s*: (\d+)$/gm)].map((m) => Number(m[1]));
 

@@ -1,7 +1,7 @@
 // meminfo rendered from fixture trees: limits, usage, stat lines, swap, ancestors, host readers.
 import t from 'tap';
-import { meminfo } from '../../src/views/meminfo.js';
-import { copyFixture, fields, fixture, show } from '../helpers/fixtures.js';
+import { meminfo } from '../../../src/daemon/views/meminfo.js';
+import { copyFixture, fields, fixture, show } from '../../helpers/fixtures.js';
 
 /*
  * v1 fixture:

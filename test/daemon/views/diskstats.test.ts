@@ -1,7 +1,7 @@
 // diskstats: the container's own reads and writes per device, in the kernel's columns.
 import t from 'tap';
-import { diskstats } from '../../src/views/diskstats.js';
-import { copyFixture, fixture, show } from '../helpers/fixtures.js';
+import { diskstats } from '../../../src/daemon/views/diskstats.js';
+import { copyFixture, fixture, show } from '../../helpers/fixtures.js';
 
 t.test('no I/O yet: no lines', async (t) => {
   t.equal(show(fixture('v1'), diskstats), '');

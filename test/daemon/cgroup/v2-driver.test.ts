@@ -1,8 +1,8 @@
 // The v2 driver against the v2 fixture: figures, limits up the tree, max, controllers not enabled.
 import t from 'tap';
 import { rmSync } from 'node:fs';
-import { MissingFileError } from '../../src/cgroup/errors.js';
-import { copyFixture, fixture } from '../helpers/fixtures.js';
+import { MissingFileError } from '../../../src/daemon/cgroup/errors.js';
+import { copyFixture, fixture } from '../../helpers/fixtures.js';
 
 /*
  * The v2 fixture (test/fixtures/cgroup-v2):

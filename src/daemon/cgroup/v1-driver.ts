@@ -2,7 +2,7 @@
 import { ONE_RECORD, type FileSource } from '../io/file-source.js';
 import { cgroupFile, selfAndAncestors, v1Paths } from './cgroup-paths.js';
 import { SETTING, type CgroupDriver, type CgroupPaths, type CpuUsage, type MemoryStat } from './driver.js';
-import type { V1Controller } from '../cgroup-layout.js';
+import type { V1Controller } from '../../cgroup-layout.js';
 import { MissingFileError, ParseError } from './errors.js';
 import { keyedValue, parseBlkio, parseCount, parseCpuList, parseIdList, parseKeyed, parseLimit, type IoCounters } from './parse.js';
 

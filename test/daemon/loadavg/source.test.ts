@@ -1,7 +1,7 @@
 // The workers' side of the load figures: counts on the spot when the sampler has none, kept a second.
 import t from 'tap';
-import { LoadSource } from '../../src/loadavg/source.js';
-import type { Reader } from '../../src/reader/resolver.js';
+import { LoadSource } from '../../../src/daemon/loadavg/source.js';
+import type { Reader } from '../../../src/daemon/reader/resolver.js';
 
 const paths = (p: string) => ({ memory: p, cpu: p, cpuacct: p, cpuset: p, io: p, pids: p });
 const reader = (p: string): Reader => ({
