@@ -22,7 +22,7 @@ import type { RunPlan } from './plan.js';
 import { paths, type Roots } from './roots.js';
 import { type ContainerRecord, createRecord, createStateDir, RECORD_FILES, STATE_FILES, takeName } from './state.js';
 import { containerFilter } from './seccomp/container-filter.js';
-import { removeRecord, tearDown } from './teardown.js';
+import { removeContainer } from './teardown.js';
 import { testPoint } from './test-hooks.js';
 
 export interface RunContext {
@@ -145,8 +145,7 @@ export async function runContainer(plan: RunPlan, ctx: RunContext): Promise<numb
  */
 function undo(roots: Roots, record: ContainerRecord, warn: (m: string) => void): void {
   try {
-    tearDown(roots, record);
-    removeRecord(roots, record);
+    removeContainer(roots, record); // teardown.ts: the one teardown, as rm and gc do it
   } catch (err) {
     warn(`cannot remove what the set-up made (tsproc rm ${shortId(record.id)} finishes it): ${formatError(err)}`);
   }

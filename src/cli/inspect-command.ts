@@ -3,17 +3,21 @@ import { Command } from 'commander';
 import type { RunPlan } from '../../runner/plan.js';
 import { paths } from '../../runner/roots.js';
 import { rootsOf } from './roots.js';
-import { loadContainers } from './runner-modules.js';
+import { loadContainers, loadTeardown } from './runner-modules.js';
 
 export function inspectCommand(): Command {
   return new Command('inspect')
     .description('containers as JSON: state, exit status, plan, cgroup')
     .argument('<names...>')
     .action(async (names: string[], _opts: unknown, cmd: Command) => {
-      const [{ findContainer }, { RECORD_FILES }] = await Promise.all([loadContainers(), import('../../runner/state.js')]);
+      const [{ findContainer }, { settleDead }, { RECORD_FILES }] = await Promise.all([
+        loadContainers(),
+        loadTeardown(),
+        import('../../runner/state.js'),
+      ]);
       const roots = rootsOf(cmd);
       const out = names.map((n) => {
-        const i = findContainer(roots, n);
+        const i = settleDead(roots, findContainer(roots, n));
         return {
           Id: i.record.id,
           Name: i.record.name,

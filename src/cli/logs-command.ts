@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import type { LogRecord } from '../../runner/logs.js';
 import { paths } from '../../runner/roots.js';
 import { rootsOf } from './roots.js';
-import { loadContainers } from './runner-modules.js';
+import { loadContainers, loadTeardown } from './runner-modules.js';
 
 export function logsCommand(): Command {
   return new Command('logs')
@@ -11,13 +11,14 @@ export function logsCommand(): Command {
     .argument('<name>')
     .option('-f, --follow', 'go on printing until it ends')
     .action(async (name: string, opts: { follow?: boolean }, cmd: Command) => {
-      const [{ findContainer }, { followLog, readLog }, { RECORD_FILES }] = await Promise.all([
+      const [{ findContainer }, { settleDead }, { followLog, readLog }, { RECORD_FILES }] = await Promise.all([
         loadContainers(),
+        loadTeardown(),
         import('../../runner/logs.js'),
         import('../../runner/state.js'),
       ]);
       const roots = rootsOf(cmd);
-      const info = findContainer(roots, name);
+      const info = settleDead(roots, findContainer(roots, name));
       const path = `${paths.record(roots, info.record.id)}/${RECORD_FILES.log}`;
       // a reader that went away (tsproc logs NAME | head) ends us quietly
       for (const s of [process.stdout, process.stderr])

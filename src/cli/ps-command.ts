@@ -4,7 +4,7 @@ import type { Usage } from '../../runner/cgroup/cgroup-usage.js';
 import type { ContainerInfo } from '../../runner/containers.js';
 import { rootsOf } from './roots.js';
 import { humanBytes } from '../human.js';
-import { loadContainers, loadNames, loadUsage } from './runner-modules.js';
+import { loadContainers, loadNames, loadTeardown, loadUsage } from './runner-modules.js';
 import { table } from './table.js';
 
 const command = (i: ContainerInfo) => JSON.stringify(i.record.plan.process.args.join(' ')).slice(0, 30);
@@ -25,12 +25,14 @@ export function psCommand(): Command {
     .option('-a, --all', 'also those that exited')
     .option('--json', 'one JSON array')
     .action(async (opts: { all?: boolean; json?: boolean }, cmd: Command) => {
-      const [{ readUsage }, { describeStatus, listContainers }, { shortId }] = await Promise.all([
+      const [{ readUsage }, { describeStatus }, { settleContainers }, { shortId }] = await Promise.all([
         loadUsage(),
         loadContainers(),
+        loadTeardown(),
         loadNames(),
       ]);
-      const all = listContainers(rootsOf(cmd)).filter((i) => opts.all || i.status === 'running' || i.status === 'created');
+      // dead ones settled first: ps -a shows how each ended
+      const all = settleContainers(rootsOf(cmd)).filter((i) => opts.all || i.status === 'running' || i.status === 'created');
       const rows = all.map((i) => {
         const u = i.status === 'running' ? readUsage(i.record.cgroup) : undefined;
         return { i, u, cpu: lifetimeCpu(i, u) };

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import type { ContainerInfo } from '../../runner/containers.js';
 import { rootsOf } from './roots.js';
-import { loadContainers, loadControl } from './runner-modules.js';
+import { loadContainers, loadControl, loadTeardown } from './runner-modules.js';
 
 export function rmCommand(): Command {
   return new Command('rm')
@@ -12,10 +12,10 @@ export function rmCommand(): Command {
     .argument('<names...>')
     .option('-f, --force', 'kill a running container first (one being created: once its run has handed it over)')
     .action(async (names: string[], opts: { force?: boolean }, cmd: Command) => {
-      const [{ findContainer }, { forceEnd, waitForEnd }, { isLive, liveError, removeContainerRecord }] = await Promise.all([
+      const [{ findContainer, isLive, liveError }, { forceEnd, waitForEnd }, { removeEnded }] = await Promise.all([
         loadContainers(),
         loadControl(),
-        import('../../runner/container-store.js'),
+        loadTeardown(),
       ]);
       const roots = rootsOf(cmd);
       for (const name of names) {
@@ -24,7 +24,7 @@ export function rmCommand(): Command {
           if (!opts.force) throw liveError(info, ', or use rm -f');
           info = await forceEnd(roots, info.record.id);
         } else await waitForEnd(roots, info.record.id); // an exit recorded: its monitor may still be cleaning up
-        if (info) removeContainerRecord(roots, info);
+        if (info) removeEnded(roots, info); // a dead one too: its removal is its teardown
         process.stdout.write(`${name}\n`);
       }
     });

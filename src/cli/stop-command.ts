@@ -1,7 +1,7 @@
 // `tsproc stop [-t SECONDS] NAME...`: SIGTERM through each container's monitor, then SIGKILL after the timeout.
 import { Command, InvalidArgumentError } from 'commander';
 import { rootsOf } from './roots.js';
-import { loadContainers, loadControl } from './runner-modules.js';
+import { loadContainers, loadControl, loadTeardown } from './runner-modules.js';
 
 export function stopCommand(): Command {
   return new Command('stop')
@@ -17,10 +17,14 @@ export function stopCommand(): Command {
       10,
     )
     .action(async (names: string[], opts: { time: number }, cmd: Command) => {
-      const [{ findContainer }, { sendSignal, waitForEnd }] = await Promise.all([loadContainers(), loadControl()]);
+      const [{ findContainer }, { sendSignal, waitForEnd }, { settleDead }] = await Promise.all([
+        loadContainers(),
+        loadControl(),
+        loadTeardown(),
+      ]);
       const roots = rootsOf(cmd);
       for (const name of names) {
-        const info = findContainer(roots, name);
+        const info = settleDead(roots, findContainer(roots, name));
         if (info.status === 'running') {
           sendSignal(roots, info, 15);
           if (!(await waitForEnd(roots, info.record.id, opts.time * 1000))) {
