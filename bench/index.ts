@@ -1,7 +1,7 @@
 // `npm run bench`: every figure of issue 13 in one run, tsproc beside lxcfs (and `tsproc run` beside
 // `node -e 0` and runc), one table with the ratios and the targets, or the same as JSON.
 // As root: npm run bench -- [--quick] [--json] [--only latency,throughput,first-read,memory,run]
-//   [--rounds N] [--batch N] [--seconds S] [--throughput-rounds N] [--first-rounds N]
+//   [--warm N] [--rounds N] [--batch N] [--seconds S] [--throughput-rounds N] [--first-rounds N]
 //   [--reads N] [--readers P] [--containers C] [--run-rounds N] [--threads N]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -33,6 +33,11 @@ export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
   sections: Section[];
+  /**
+   * reads of each file on each mount, from the container, before any figure is taken: a new daemon's
+   * first thousands of requests are slower while V8 compiles its code (a serving daemon is warm)
+   */
+  warm: number;
   /** latency: batches per file and place, and reads per batch */
   rounds: number;
   batch: number;
@@ -53,6 +58,7 @@ export interface BenchOptions {
 
 export const DEFAULT_OPTIONS: BenchOptions = {
   sections: [...SECTIONS],
+  warm: 500,
   rounds: 20,
   batch: 25,
   seconds: 3,
@@ -68,6 +74,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
 /** `--quick`: every figure once, as fast as it can be had (for the test that the bench runs; the figures mean little). */
 export const QUICK_OPTIONS: BenchOptions = {
   ...DEFAULT_OPTIONS,
+  warm: 5,
   rounds: 2,
   batch: 3,
   seconds: 0.3,
@@ -323,6 +330,7 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
       // the issue's container: 512 MiB, half a CPU, cpuset 0, its own pid namespace
       const cg = benchCgroup(`bench-${process.pid}`, { memory: 512 * MiB, cpus: '0', quota: 0.5 });
       const container = inContainer(cg, []);
+      latency(container, [lx.dir, ts.dir], BENCH_FILES, { rounds: 1, batch: o.warm });
       if (has('latency')) rows.push(...latencyRows(o, lx, ts, container));
       if (has('throughput')) rows.push(...throughputRows(o, lx, ts, container));
       if (has('first-read')) rows.push(...firstReadRows(o, lx, ts));
@@ -376,6 +384,7 @@ export function optionsFromArgv(): BenchOptions {
     if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: no section ${s} (${SECTIONS.join(', ')})`);
   return {
     sections: sections as Section[],
+    warm: numberArg('--warm', base.warm),
     rounds: numberArg('--rounds', base.rounds),
     batch: numberArg('--batch', base.batch),
     seconds: numberArg('--seconds', base.seconds),
