@@ -3,7 +3,7 @@
 // batch from the same reader; and the same null daemon with its threads pinned to the reader's CPU. What
 // a zero-work daemon takes against lxcfs bounds what any daemon can reach here; tsproc pinned to that
 // CPU too shows what the placement of its threads is worth.
-// Run by hand as root (needs cc): node dist/bench/floor.js [--rounds N] [--batch N] [--reps N] [--warm N] [--host] [--threads N]
+// Run by hand as root (needs cc): node dist/bench/floor.js [--rounds N] [--batch N] [--reps N] [--warm N] [--seconds S] [--host] [--threads N]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ import {
   mountTsproc,
   numberArg,
 } from './mounts.js';
+import { throughput } from './read-latency.js';
 import { latency } from './views-latency.js';
 
 const SOURCE = fileURLToPath(new URL('../../bench/null-fuse.c', import.meta.url));
@@ -59,6 +60,15 @@ async function main(): Promise<void> {
         ),
       );
     }
+    // 8 readers at once: what the container's readers can take through a daemon that does nothing
+    const seconds = numberArg('--seconds', 2);
+    const tp = roots.slice(1).map((r) => throughput(prefix, `${r}/proc/meminfo`, 8, seconds));
+    console.log(
+      `8 readers of proc/meminfo for ${seconds} s, reads/s: ${names
+        .slice(1)
+        .map((n, i) => `${n} ${tp[i]!.toFixed(0)}`)
+        .join(', ')}`,
+    );
     console.log(`load average ${loadAverage()}`);
   } finally {
     await cleanUp();
