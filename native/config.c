@@ -1,4 +1,4 @@
-/* Reads the plan file that runner/helper-config.ts writes: one key and its %-escaped fields a line. */
+/* Reads the helper config that runner/helper-config.ts writes: one key and its %-escaped fields a line. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -194,10 +194,10 @@ static int prepare_mount(struct config *c, char *const *f, int line)
 	return 0;
 }
 
-static int plan_path(struct plan_path **list, size_t *n, const char *path, int line)
+static int add_path(struct config_path **list, size_t *n, const char *path, int line)
 {
-	struct plan_path *p = APPEND(*list, *n);
-	return p ? (*p = (struct plan_path){ .path = path, .line = line }, 0) : -1;
+	struct config_path *p = APPEND(*list, *n);
+	return p ? (*p = (struct config_path){ .path = path, .line = line }, 0) : -1;
 }
 
 static int cleanup_step(struct config *c, enum cleanup_kind kind, const char *path, const char *id)
@@ -265,7 +265,7 @@ static int seccomp_filter(struct config *c, const char *text, const char *flags)
 	return 0;
 }
 
-/* An id as the plan writes it: decimal, not (uid_t)-1 (which means "no change" to the kernel). */
+/* An id as the helper config writes it: decimal, not (uid_t)-1 (which means "no change" to the kernel). */
 static int id_number(const char *s, unsigned int *out)
 {
 	unsigned long long v;
@@ -288,9 +288,9 @@ static int apply(struct config *c, char *const *f, size_t n, int line, size_t *n
 	if (IS("prepare-mount", 5))
 		return prepare_mount(c, f, line);
 	if (IS("cgroup-procs", 1))
-		return plan_path(&c->cgroup_procs, &c->ncgroup_procs, f[1], line);
+		return add_path(&c->cgroup_procs, &c->ncgroup_procs, f[1], line);
 	if (IS("device-filter", 1))
-		return plan_path(&c->device_filters, &c->ndevice_filters, f[1], line);
+		return add_path(&c->device_filters, &c->ndevice_filters, f[1], line);
 	if (IS("cleanup-umount", 1))
 		return cleanup_step(c, CLEANUP_UMOUNT, f[1], NULL);
 	if (IS("cleanup-rmdir", 1))

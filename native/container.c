@@ -72,7 +72,7 @@ static int loopback_up(void)
 	return r;
 }
 
-/* Keep only the plan's capabilities in the bounding set; inheritable and ambient empty (docker's
+/* Keep only the helper config.s capabilities in the bounding set; inheritable and ambient empty (docker's
  * default since CVE-2022-24769). Execve then gives root exactly the bounding set, others nothing. */
 static void drop_bounding(const struct config *c, int cap_last)
 {
@@ -174,7 +174,7 @@ void container_main(const struct config *c, const struct container_fds *fds)
 		fail(STEP_PREPARE, mount_failed->line);
 	if ((root_fd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		fail(STEP_OPEN_ROOT, 0);
-	/* 5. /proc, /dev, /sys, cgroups, volumes, /etc files, masks: the plan's ops, in order. */
+	/* 5. /proc, /dev, /sys, cgroups, volumes, /etc files, masks: the helper config.s ops, in order. */
 	if (run_ops(c, root_fd, &op_failed) < 0)
 		fail(OP_STEP(op_failed->kind), op_failed->line);
 	/* 6. pivot_root into the root and detach the old one (pivot_root(".", ".") as runc does). */
@@ -238,7 +238,7 @@ void process_main(const struct config *c, int err_fd, int cap_last, int pdeathsi
 	 *     with --lxcfs its listener is the monitor's before the command runs. */
 	if (c->seccomp && c->no_new_privs)
 		seccomp_step(c, listener_sock);
-	/* 12. The command (as PID 1, or as the child of a minimal init); execvp searches the plan's PATH. */
+	/* 12. The command (as PID 1, or as the child of a minimal init); execvp searches the helper config.s PATH. */
 	environ = c->env;
 	if (c->init) {
 		pid_t pid = fork();

@@ -1,5 +1,5 @@
 /* cgroup2 has no devices files: a BPF program (BPF_PROG_TYPE_CGROUP_DEVICE) attached to the
- * container's cgroup decides each open and mknod of a device node. It allows the plan's "device"
+ * container's cgroup decides each open and mknod of a device node. It allows the helper config.s "device"
  * lines and refuses everything else, as runc and crun do on cgroup v2. */
 #define _GNU_SOURCE
 #include <errno.h>

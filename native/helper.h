@@ -1,4 +1,4 @@
-/* tsproc-helper: the container plan as the helper reads it, and the few functions its files share. */
+/* tsproc-helper: the helper config (helper.conf) as the helper reads it, and the few functions its files share. */
 #ifndef TSPROC_HELPER_H
 #define TSPROC_HELPER_H
 
@@ -11,11 +11,11 @@
 
 struct sock_filter;
 
-/* The in-root operations ("op" lines), done in the plan's order before pivot_root. */
+/* The in-root operations ("op" lines), done in the helper config's order before pivot_root. */
 enum op_kind { OP_MKDIR, OP_FILE, OP_SYMLINK, OP_MOUNT, OP_REMOUNT, OP_MASK, OP_READONLY };
 struct op {
 	enum op_kind kind;
-	int line; /* its plan line, for the failure report */
+	int line; /* its config line, for the failure report */
 	const char *path; /* in the root, absolute: the directory, file, link, mount's target */
 	const char *source; /* mount: its source; symlink: what it points to */
 	const char *fstype, *data; /* mount */
@@ -35,13 +35,13 @@ struct host_mount {
 	int line;
 };
 
-/* A host path the plan names on a line of its own ("cgroup-procs", "device-filter"). */
-struct plan_path {
+/* A host path the helper config names on a line of its own ("cgroup-procs", "device-filter"). */
+struct config_path {
 	const char *path;
 	int line;
 };
 
-/* What the monitor undoes after the container ended ("cleanup-*" lines), in the plan's order. */
+/* What the monitor undoes after the container ended ("cleanup-*" lines), in the helper config's order. */
 enum cleanup_kind { CLEANUP_UMOUNT, CLEANUP_RMDIR, CLEANUP_NAME, CLEANUP_REMOVE };
 struct cleanup_step {
 	enum cleanup_kind kind;
@@ -57,15 +57,15 @@ struct device_rule {
 };
 #define MAX_DEVICE_RULES 64
 
-/* Everything the monitor and the container need, read once from the plan file. */
+/* Everything the monitor and the container need, read once from the helper config. */
 struct config {
-	struct op *ops; /* each array in the plan's order */
+	struct op *ops; /* each array in the helper config's order */
 	size_t nops;
 	struct host_mount *prepare;
 	size_t nprepare;
-	struct plan_path *cgroup_procs; /* the cgroup.procs files the container joins */
+	struct config_path *cgroup_procs; /* the cgroup.procs files the container joins */
 	size_t ncgroup_procs;
-	struct plan_path *device_filters; /* cgroup2 directories the device filter goes on */
+	struct config_path *device_filters; /* cgroup2 directories the device filter goes on */
 	size_t ndevice_filters;
 	struct cleanup_step *cleanup;
 	size_t ncleanup;
@@ -110,7 +110,7 @@ struct config {
 /* The status channel: fd 3, one line per event (see runner/helper-events.ts). */
 #define STATUS_FD 3
 
-/* Read and check the whole plan before anything is done: -1 with errno (EINVAL: a malformed line,
+/* Read and check the whole helper config before anything is done: -1 with errno (EINVAL: a malformed line,
  * *bad_line its number, or 0: something missing; ENOMEM), else 0. */
 int config_read(const char *path, struct config *c, int *bad_line);
 void status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -133,7 +133,7 @@ int exec_main(const struct config *c);
 void forward_signals(void);
 extern volatile pid_t container_pid;
 
-/* The plan's host mounts, then its in-root ops; 0, or -1 with errno and *failed the one that failed. */
+/* The helper config's host mounts, then its in-root ops; 0, or -1 with errno and *failed the one that failed. */
 int prepare_mounts(const struct config *c, const struct host_mount **failed);
 int run_ops(const struct config *c, int root_fd, const struct op **failed);
 int open_in_root(int root_fd, const char *path, int flags);
@@ -178,7 +178,7 @@ int relay_sink_fd(int fd, int *sock);
 int relay_run(const struct relay *r, pid_t child, int *status, size_t *dropped);
 extern volatile sig_atomic_t tty_resized, relaying_tty;
 
-/* seccomp (seccomp.c): install the plan's filter; with a listener, send it on listener_sock and close
+/* seccomp (seccomp.c): install the helper config's filter; with a listener, send it on listener_sock and close
  * both. 0; -1 (the filter refused) or -2 (the listener not sent) with errno. unix_socket_at: a
  * SOCK_SEQPACKET socket listening or connected at path (through /proc/self/fd: the state directory's
  * paths may be longer than sockaddr_un takes); -1 with errno. */

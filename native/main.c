@@ -1,8 +1,8 @@
 /*
  * tsproc-helper: the few system calls Node lacks, for `tsproc run`.
  *
- *   tsproc-helper run PLAN      fd 3: the status channel (one event a line)
- *   tsproc-helper exec PLAN     the same channel; a process in a running container
+ *   tsproc-helper run CONFIG    fd 3: the status channel (one event a line)
+ *   tsproc-helper exec CONFIG   the same channel; a process in a running container
  *   tsproc-helper rebind PID    the daemon's: repair binds of a dead tsproc mount (rebind.c)
  *   tsproc-helper seccomp-agent SOCKET   sysinfo(2) for runc's listenerPath (agent.c)
  *
@@ -70,7 +70,7 @@ int main(int argc, char **argv)
 		return close_range(3, ~0U, 0) < 0 ? 1 : agent_main(argv[2]);
 
 	if (argc != 3 || (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "exec") != 0)) {
-		fprintf(stderr, "usage: tsproc-helper run|exec PLAN (fd 3: status channel)\n");
+		fprintf(stderr, "usage: tsproc-helper run|exec CONFIG (fd 3: status channel)\n");
 		return 2;
 	}
 	if (fcntl(STATUS_FD, F_GETFD) < 0) {
@@ -84,13 +84,14 @@ int main(int argc, char **argv)
 		step_failed(STEP_CLOSE_FDS, errno, 0);
 		return 1;
 	}
+	/* 1. The whole helper config, checked, before anything is forked or made (config.c). */
 	if (config_read(argv[2], &c, &bad_line) < 0) {
 		step_failed(STEP_CONFIG, errno, bad_line);
 		return 1;
 	}
 	if (strcmp(argv[1], "exec") == 0)
 		return exec_main(&c);
-	/* 1. Fork the monitor and return: the CLI is not its parent (a killed CLI leaves it running). */
+	/* 2. Fork the monitor and return: the CLI is not its parent (a killed CLI leaves it running). */
 	pid_t pid = fork();
 	if (pid < 0) {
 		step_failed(STEP_FORK, errno, 0);

@@ -105,14 +105,7 @@ static int remove_tree(const char *path)
 	return err ? -1 : 0;
 }
 
-static void cleanup_failed(const char *step, const char *path)
-{
-	char esc[4096];
-	escape_to(esc, sizeof(esc), path);
-	status("cleanup-failed %s %d %s", step, errno, esc);
-}
-
-/* The plan's cleanup, in its order: unmount first, then the cgroups (which cannot go while they
+/* The helper config.s cleanup, in its order: unmount first, then the cgroups (which cannot go while they
  * hold tasks), then the name and the state. */
 static void cleanup(const struct config *c)
 {
@@ -121,14 +114,14 @@ static void cleanup(const struct config *c)
 		switch (s->kind) {
 		case CLEANUP_UMOUNT:
 			if (umount2(s->path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
-				cleanup_failed("umount", s->path);
+				cleanup_step_failed(CLEANUP_STEP_UMOUNT, s->path);
 			break;
 		case CLEANUP_RMDIR: {
 			/* The last tasks may still be leaving: retry EBUSY for up to 2 s. */
 			int tries = 0;
 			while (rmdir(s->path) < 0 && errno != ENOENT) {
 				if (errno != EBUSY || ++tries > 200) {
-					cleanup_failed("rmdir", s->path);
+					cleanup_step_failed(CLEANUP_STEP_RMDIR, s->path);
 					break;
 				}
 				nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
@@ -140,12 +133,12 @@ static void cleanup(const struct config *c)
 			char target[256];
 			ssize_t n = readlink(s->path, target, sizeof(target) - 1);
 			if (n >= 0 && (target[n] = '\0', strcmp(target, s->id) == 0) && unlink(s->path) < 0 && errno != ENOENT)
-				cleanup_failed("unlink", s->path);
+				cleanup_step_failed(CLEANUP_STEP_UNLINK, s->path);
 			break;
 		}
 		case CLEANUP_REMOVE:
 			if (remove_tree(s->path) < 0)
-				cleanup_failed("remove", s->path);
+				cleanup_step_failed(CLEANUP_STEP_REMOVE, s->path);
 			break;
 		}
 	}
@@ -160,7 +153,7 @@ static void record(const char *path, const char *text)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, text, strlen(text)) < 0 || close(fd) < 0 || rename(tmp, path) < 0)
-		cleanup_failed("record", path);
+		cleanup_step_failed(CLEANUP_STEP_RECORD, path);
 }
 
 static void record_pid(const char *path, pid_t pid)
@@ -214,7 +207,7 @@ int monitor_main(const struct config *c)
 	forward_signals();
 	record_pid(c->monitor_pid_file, getpid());
 	status("monitor %d", getpid());
-	/* 2. The container's PID namespace: the monitor's next child is its PID 1. */
+	/* 3. The container's PID namespace: the monitor's next child is its PID 1. */
 	if (c->new_pid_ns && unshare(CLONE_NEWPID) < 0)
 		return failed(c, 0, STEP_PID_NAMESPACE, errno, 0);
 	if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(error_pipe, O_CLOEXEC) < 0 ||
@@ -227,7 +220,7 @@ int monitor_main(const struct config *c)
 	if (c->sysinfo_socket && (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, listener_sock) < 0 ||
 				  !(relay.sysinfo = sysinfo_server_new(c->sysinfo_socket, listener_sock[0]))))
 		return failed(c, 0, STEP_SYSINFO, errno, 0);
-	/* 3. The container's first process; it waits for the go before touching anything. */
+	/* 4. The container's first process; it waits for the go before touching anything. */
 	child = fork();
 	if (child < 0)
 		return failed(c, 0, STEP_FORK, errno, 0);
@@ -254,7 +247,7 @@ int monitor_main(const struct config *c)
 		close(out[1]), close(err[1]), close(in[0]);
 		relay.out = out[0], relay.err = err[0], relay.in = in[1];
 	}
-	/* 4. Its cgroup2 device filter, then its cgroups, before it runs anything (its memory and pids
+	/* 5. Its cgroup2 device filter, then its cgroups, before it runs anything (its memory and pids
 	 *    count from here; it never is in its cgroup without the filter). */
 	for (size_t i = 0; i < c->ndevice_filters; i++)
 		if (device_filter_attach(c, c->device_filters[i].path) < 0)
@@ -265,7 +258,7 @@ int monitor_main(const struct config *c)
 		if (write_file(c->cgroup_procs[i].path, pid) < 0)
 			return failed(c, child, STEP_CGROUP, errno, c->cgroup_procs[i].line);
 	}
-	/* 5. Go; then the error pipe says why it failed, or closes when execve succeeds. */
+	/* 6. Go; then the error pipe says why it failed, or closes when execve succeeds. */
 	if (write(sync_pipe[1], "g", 1) != 1)
 		return failed(c, child, STEP_SYNC, errno, 0);
 	if (c->tty) {
@@ -284,7 +277,7 @@ int monitor_main(const struct config *c)
 	if (relay.sysinfo)
 		sysinfo_server_started(relay.sysinfo, child, 0); /* if it fails, calls go on to the kernel */
 	status("started %d", child);
-	/* 6. Relay its output (to the CLI and the log) and the control FIFO's commands until it ends.
+	/* 7. Relay its output (to the CLI and the log) and the control FIFO's commands until it ends.
 	 *    The log and the FIFO are always served: a CLI reader that stops reading loses output. */
 	relay.sink_out = relay_sink_fd(1, &relay.sink_out_sock);
 	relay.sink_err = relay_sink_fd(2, &relay.sink_err_sock);
@@ -293,7 +286,7 @@ int monitor_main(const struct config *c)
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int fd = 0; fd < 3 && null >= 0; fd++)
 		dup2(null, fd);
-	/* 7. Record the exit, clean up, and only then tell the CLI (so it returns to a clean host). */
+	/* 8. Record the exit, clean up, and only then tell the CLI (so it returns to a clean host). */
 	char event[128];
 	if (WIFSIGNALED(status_code))
 		snprintf(event, sizeof(event), "signal %d %ld\n", WTERMSIG(status_code), oom_kills(c->oom_counter));
@@ -303,7 +296,7 @@ int monitor_main(const struct config *c)
 	/* written in place, not renamed over: a waiter's hard link to it sees it after --rm's cleanup */
 	int wait_fd = c->wait_file ? open(c->wait_file, O_WRONLY | O_APPEND | O_CLOEXEC) : -1;
 	if (wait_fd >= 0 && (write(wait_fd, event, strlen(event)) < 0 || close(wait_fd) < 0))
-		cleanup_failed("record", c->wait_file);
+		cleanup_step_failed(CLEANUP_STEP_RECORD, c->wait_file);
 	cleanup(c);
 	if (dropped > 0)
 		status("dropped %zu", dropped);

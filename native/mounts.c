@@ -156,7 +156,7 @@ static int mount_at(const char *src, int target_fd, const char *target, const ch
 	return mount(*src ? src : NULL, target_fd < 0 ? target : fd_path(target_fd, buf), fstype, flags, *data ? data : NULL);
 }
 
-/* The plan's host mounts (prepare-mount), before the root's descriptor is opened: the root's own
+/* The helper config.s host mounts (prepare-mount), before the root's descriptor is opened: the root's own
  * bind, or its overlay. */
 int prepare_mounts(const struct config *c, const struct host_mount **failed)
 {
@@ -213,7 +213,7 @@ static int op(int root_fd, const struct op *o)
 	return r;
 }
 
-/* The plan's ops, in order. */
+/* The helper config.s ops, in order. */
 int run_ops(const struct config *c, int root_fd, const struct op **failed)
 {
 	for (size_t i = 0; i < c->nops; i++) {

@@ -1,4 +1,4 @@
-/* Reporting a failed step: the names (steps.h), the status line, and the error pipe between a child
+/* Reporting a failed step: the names (steps.h), the status lines, and the error pipe between a child
  * and the process that reports for it. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +20,20 @@ const char *step_name(enum step s)
 void step_failed(enum step s, int err, int line)
 {
 	status("failed %s %d %d", step_name(s), err, line);
+}
+
+static const char *const cleanup_names[] = {
+#define CLEANUP_STEP_NAME(id, name) [id] = name,
+	TSPROC_CLEANUP_STEPS(CLEANUP_STEP_NAME)
+#undef CLEANUP_STEP_NAME
+};
+
+void cleanup_step_failed(enum cleanup_step_name s, const char *path)
+{
+	char esc[4096];
+	int err = errno;
+	escape_to(esc, sizeof(esc), path);
+	status("cleanup-failed %s %d %s", cleanup_names[s], err, esc);
 }
 
 void step_fail_child(int error_fd, enum step s, int line)

@@ -1,6 +1,7 @@
-/* The helper's steps: the names a `failed STEP ERRNO LINE` event carries. runner/helper-events.ts
- * has the words for each; test/runner/helper-steps.test.ts reads this table and fails when the two
- * lists differ. One X(ID, "name") a line. */
+/* The helper's steps: the names a `failed STEP ERRNO LINE` event carries (TSPROC_STEPS) and those a
+ * `cleanup-failed STEP ERRNO PATH` event carries (TSPROC_CLEANUP_STEPS). runner/helper-events.ts has
+ * the words for each; test/runner/helper-steps.test.ts reads both tables and fails when a list
+ * differs from its TypeScript one. One X(ID, "name") a line. */
 #ifndef TSPROC_STEPS_H
 #define TSPROC_STEPS_H
 
@@ -54,6 +55,15 @@
 	X(STEP_SYSINFO_CONNECT, "sysinfo-connect")                                                   \
 	X(STEP_SETNS, "setns")
 
+/* What the monitor removes or restores after the container (monitor.c cleanup(), sysinfo.c). */
+#define TSPROC_CLEANUP_STEPS(X)                                                                      \
+	X(CLEANUP_STEP_UMOUNT, "umount") /* a host-side mount, first */                              \
+	X(CLEANUP_STEP_RMDIR, "rmdir") /* a cgroup, once its mounts are gone */                      \
+	X(CLEANUP_STEP_UNLINK, "unlink") /* --rm: the name */                                        \
+	X(CLEANUP_STEP_REMOVE, "remove") /* --rm: the record; then the state directory */            \
+	X(CLEANUP_STEP_RECORD, "record") /* the exit, pid and wait files */                          \
+	X(CLEANUP_STEP_SETNS, "setns") /* the monitor back in its own namespaces (sysinfo's reader) */
+
 enum step {
 #define STEP_ENUM(id, name) id,
 	TSPROC_STEPS(STEP_ENUM)
@@ -61,16 +71,24 @@ enum step {
 		STEP_COUNT
 };
 
+enum cleanup_step_name {
+#define CLEANUP_STEP_ENUM(id, name) id,
+	TSPROC_CLEANUP_STEPS(CLEANUP_STEP_ENUM)
+#undef CLEANUP_STEP_ENUM
+};
+
 /* What crosses a child's error pipe to the process that reports it (one write: atomic). */
 struct step_failure {
 	int step; /* enum step */
 	int err; /* errno */
-	int line; /* the plan line, 0: none */
+	int line; /* the config line, 0: none */
 };
 
 const char *step_name(enum step s);
 /* The one report of a failed step: `failed STEP ERRNO LINE` on the status channel. */
 void step_failed(enum step s, int err, int line);
+/* The one report of a failed cleanup step: `cleanup-failed STEP ERRNO PATH` (errno now). */
+void cleanup_step_failed(enum cleanup_step_name s, const char *path);
 /* A child's: send the failure (errno now) through its error pipe and end with 125. */
 void step_fail_child(int error_fd, enum step s, int line) __attribute__((noreturn));
 /* The parent's: 1 and *f when the child sent a failure, 0 at EOF (its execve succeeded). */

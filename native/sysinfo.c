@@ -94,12 +94,30 @@ static long long now_ms(void)
 }
 
 /* path: the socket exec's listeners come through (NULL: none); inbox: a connection that brings one (-1: none). */
+/* What sysinfo_server_new had made before it failed, given back; NULL with the failure's errno. */
+static struct sysinfo_server *new_failed(struct sysinfo_server *s)
+{
+	int saved = errno;
+	if (s->host_mnt >= 0)
+		close(s->host_mnt);
+	if (s->accept_fd >= 0)
+		close(s->accept_fd);
+	free(s->req);
+	free(s->resp);
+	free(s);
+	errno = saved;
+	return NULL;
+}
+
 struct sysinfo_server *sysinfo_server_new(const char *path, int inbox)
 {
 	struct seccomp_notif_sizes sizes;
 	struct sysinfo_server *s = calloc(1, sizeof(*s));
-	if (!s || syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
+	if (!s)
 		return NULL;
+	s->host_mnt = s->accept_fd = -1;
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
+		return new_failed(s);
 	/* the kernel's structs may be larger than the headers' (newer kernels): allocate what it says */
 	s->req_size = sizes.seccomp_notif > sizeof(*s->req) ? sizes.seccomp_notif : sizeof(*s->req);
 	s->resp_size = sizes.seccomp_notif_resp > sizeof(*s->resp) ? sizes.seccomp_notif_resp : sizeof(*s->resp);
@@ -110,7 +128,7 @@ struct sysinfo_server *sysinfo_server_new(const char *path, int inbox)
 	s->host_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	s->accept_fd = path ? unix_socket_at(path, SOCK_SEQPACKET, 1) : -1;
 	if (!s->req || !s->resp || s->host_mnt < 0 || (path && s->accept_fd < 0))
-		return NULL;
+		return new_failed(s);
 	if (inbox >= 0)
 		s->inbox[s->ninbox++] = inbox;
 	return s;
@@ -405,7 +423,7 @@ static int start_reader(struct sysinfo_server *s)
 	sigprocmask(SIG_SETMASK, &all, &old);
 	if (setns(s->container_mnt, CLONE_NEWNS) < 0 || (s->container_pid >= 0 && setns(s->container_pid, CLONE_NEWPID) < 0)) {
 		if (setns(s->host_mnt, CLONE_NEWNS) < 0)
-			status("cleanup-failed setns %d /proc/self/ns/mnt", errno);
+			cleanup_step_failed(CLEANUP_STEP_SETNS, "/proc/self/ns/mnt");
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(p[0]), close(p[1]);
 		return -1;
@@ -416,9 +434,9 @@ static int start_reader(struct sysinfo_server *s)
 	int saved = errno;
 	/* back (cannot fail: the same rights as the way in) */
 	if (setns(s->host_mnt, CLONE_NEWNS) < 0)
-		status("cleanup-failed setns %d /proc/self/ns/mnt", errno);
+		cleanup_step_failed(CLEANUP_STEP_SETNS, "/proc/self/ns/mnt");
 	if (s->host_pid >= 0 && setns(s->host_pid, CLONE_NEWPID) < 0)
-		status("cleanup-failed setns %d /proc/self/ns/pid_for_children", errno);
+		cleanup_step_failed(CLEANUP_STEP_SETNS, "/proc/self/ns/pid_for_children");
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(p[1]);
 	if (pid < 0) {

@@ -33,7 +33,7 @@ int container_tty(int sock, int console)
 		if (dup2(slave, fd) < 0)
 			return -1;
 	close(slave);
-	/* /dev/console: the mount point the plan made, if any */
+	/* /dev/console: the mount point the helper config made, if any */
 	if (console && access("/dev/console", F_OK) == 0 && mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
 		return -1;
 	return 0;

@@ -1,7 +1,7 @@
 // Whether a container that has recorded no exit still has an owner: the `tsproc run` creating it (the
 // record names it: pid, start time, boot), the helper that run started (from its spawn until the monitor
 // has written its pid file), then its monitor. A container none of them owns is dead, wherever its set-up
-// stopped, and its leftovers may go (containers.ts: settleDead); one that is owned is never touched.
+// stopped, and its leftovers may go (teardown.ts: settleDead); one that is owned is never touched.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { isRunning, type ProcessIdentity } from '../src/process-identity.js';

@@ -1,19 +1,16 @@
 // Containers as other commands see them: found by name, id or id prefix; created, running, exited or dead.
 // One that no process owns any more (container-owner.ts) and that recorded no exit is dead, wherever its
-// `run` or its monitor stopped; it is settled here: its leftovers go (teardown.ts) and its record gets an
-// exit status that says what happened.
-import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+// `run` or its monitor stopped. Reading only: nothing here changes a container; a dead one is settled by
+// an explicit call (teardown.ts: settleDead, settleContainers).
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { TsprocError } from '../src/errors.js';
 import { hostOwners, type OwnerProbe, ownership } from './container-owner.js';
 import { exitStatus } from './exit-status.js';
-import { type ExitNote, type ExitRecord, formatExitFile, parseExitFile } from './exit-file.js';
-import { Staging } from './image/staging.js';
-import { StorePaths } from './image/store-paths.js';
+import { type ExitNote, type ExitRecord, parseExitFile } from './exit-file.js';
 import { shortId } from './names.js';
 import { humanDuration } from '../src/human.js';
 import { paths, type Roots } from './roots.js';
-import { type ContainerRecord, RECORD_FILES, RECORD_FORMAT } from './state.js';
-import { removeRecord, tearDown } from './teardown.js';
+import { type ContainerRecord, readRecord, RECORD_FILES } from './state.js';
 
 /** created: being set up by a live `run` (or its monitor); dead: no owner, no exit recorded, not yet settled. */
 export type Status = 'created' | 'running' | 'exited' | 'dead';
@@ -48,7 +45,7 @@ export function readExit(file: string): ContainerInfo['exit'] {
   return e ? exitInfo(e) : undefined;
 }
 
-function exitInfo(e: ExitRecord): NonNullable<ContainerInfo['exit']> {
+export function exitInfo(e: ExitRecord): NonNullable<ContainerInfo['exit']> {
   const status = exitStatus({ kind: 'exit', ...e });
   return {
     code: status.code,
@@ -58,20 +55,11 @@ function exitInfo(e: ExitRecord): NonNullable<ContainerInfo['exit']> {
   };
 }
 
+/** The container as it is now, from its record, its owners and its files; undefined when it has no record. */
 export function inspectContainer(roots: Roots, id: string, probe: OwnerProbe = hostOwners): ContainerInfo | undefined {
   const data = paths.record(roots, id);
-  let record: ContainerRecord;
-  try {
-    record = JSON.parse(readFileSync(`${data}/${RECORD_FILES.record}`, 'utf8')) as ContainerRecord;
-  } catch {
-    return undefined;
-  }
-  if (typeof record.format === 'number' && record.format > RECORD_FORMAT) {
-    throw new TsprocError(
-      `container ${shortId(id)} was made by a newer tsproc (record format ${record.format}; this one reads up to ${RECORD_FORMAT}): use that release to control it`,
-      { code: 'EPROTO', path: data },
-    );
-  }
+  const record = readRecord(roots, id);
+  if (!record) return undefined;
   const exitFile = `${data}/${RECORD_FILES.exit}`;
   const info: ContainerInfo = { record, status: 'created' };
   // Its owners first, what they write second: a monitor writes the container's pid when it starts, and
@@ -107,56 +95,19 @@ function exited(info: ContainerInfo, exitFile: string): boolean {
   return true;
 }
 
-/**
- * Finish what its dead owner could not: remove its leftovers (tasks, cgroups, state), then record how it
- * ended: SIGKILL if it had started (the kernel killed it when its monitor died: 137, monitor lost), else
- * 125 as `run` itself exits when the set-up fails (set-up interrupted); with --rm, remove its record.
- * A cgroup that will not go leaves it dead, and says nothing: rm says why.
- */
-export function settleDead(roots: Roots, info: ContainerInfo): ContainerInfo {
-  if (info.status !== 'dead') return info;
-  const { id } = info.record;
-  const ending: ExitRecord = info.startedAt
-    ? { how: 'signal', value: 9, oomKills: 0, note: 'monitor lost' }
-    : { how: 'code', value: 125, oomKills: 0, note: 'set-up interrupted' };
-  try {
-    tearDown(roots, info.record);
-    if (info.record.plan.autoRemove) {
-      removeRecord(roots, info.record);
-      return { ...info, status: 'exited', exit: exitInfo(ending), finishedAt: new Date() };
-    }
-  } catch {
-    return info;
-  }
-  try {
-    // never over an exit its monitor recorded after all, nor into a record removed meanwhile
-    writeFileSync(`${paths.record(roots, id)}/${RECORD_FILES.exit}`, formatExitFile(ending), { flag: 'wx' });
-  } catch (err) {
-    if (!['EEXIST', 'ENOENT'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
-  }
-  return inspectContainer(roots, id) ?? info;
-}
-
-/**
- * Every container with a record, newest first; dead ones settled on the way, and the scratch of runs
- * killed before their record was in place removed.
- */
+/** Every container with a record, newest first, as it is now (a newer release's are not ours to list). */
 export function listContainers(roots: Roots): ContainerInfo[] {
-  Staging.sweep(new StorePaths(roots.dataRoot).tmp, 'create');
   const dir = paths.records(roots);
   const ids = existsSync(dir) ? readdirSync(dir) : [];
   return ids
     .flatMap((id) => {
-      let info: ContainerInfo | undefined;
       try {
-        info = inspectContainer(roots, id);
+        return inspectContainer(roots, id) ?? [];
       } catch (err) {
-        if (err instanceof TsprocError && err.code === 'EPROTO') return []; // a newer release's: not ours to list or settle
+        if (err instanceof TsprocError && err.code === 'EPROTO') return [];
         throw err;
       }
-      return info ? [settleDead(roots, info)] : [];
     })
-    .filter((i) => existsSync(paths.record(roots, i.record.id)))
     .sort((a, b) => b.record.created.localeCompare(a.record.created));
 }
 
@@ -176,7 +127,20 @@ export function findContainer(roots: Roots, ref: string): ContainerInfo {
   }
   const info = id ? inspectContainer(roots, id) : undefined;
   if (!info) throw new TsprocError(`no such container: ${ref}`, { code: 'ENOENT' });
-  return settleDead(roots, info);
+  return info;
+}
+
+/** Running, or being created (by a live `run` or its monitor): neither it nor what it uses may be touched. */
+export const isLive = (i: ContainerInfo) => i.status === 'running' || i.status === 'created';
+
+/** "is running: stop it first", or for one being set up, who sets it up. */
+export function liveError(info: ContainerInfo, hint = ''): TsprocError {
+  const { id, name, creator } = info.record;
+  const what =
+    info.status === 'created'
+      ? `is being created${creator && info.monitorPid === undefined ? ` by tsproc run (pid ${creator.pid})` : ''}: wait for it`
+      : 'is running: stop it first';
+  return new TsprocError(`container ${name} (${shortId(id)}) ${what}${hint}`, { code: 'EBUSY' });
 }
 
 /** "Up 3 minutes", "Exited (137) 2 seconds ago", docker's words. */

@@ -5,10 +5,11 @@ import { closeSync, constants, linkSync, openSync, rmSync, writeSync } from 'nod
 import { constants as os } from 'node:os';
 import { TsprocError } from '../src/errors.js';
 import { monitorRunning } from './container-owner.js';
-import { type ContainerInfo, findContainer, inspectContainer, readExit, settleDead } from './containers.js';
+import { type ContainerInfo, findContainer, inspectContainer, readExit } from './containers.js';
 import { shortId } from './names.js';
 import { paths, type Roots } from './roots.js';
 import { STATE_FILES } from './state.js';
+import { settleDead } from './teardown.js';
 
 /** "KILL", "SIGKILL", "kill" or "9" → 9. */
 export function signalNumber(flag: string, value: string): number {
@@ -98,7 +99,7 @@ export async function waitForExit(roots: Roots, info: ContainerInfo): Promise<nu
     if (linked) rmSync(link, { force: true });
   }
   // its record (a dead one is settled as lost: 137); with --rm and no link, it is gone: no such container
-  return findContainer(roots, id).exit?.code ?? 137;
+  return settleDead(roots, findContainer(roots, id)).exit?.code ?? 137;
 }
 
 function stateExists(roots: Roots, id: string): boolean {

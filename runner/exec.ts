@@ -26,7 +26,7 @@ export interface ExecFlags {
   workdir?: string;
 }
 
-/** The helper's plan for this exec (pure: the probe reads the root's user database); `stateDir`: the
+/** The helper config for this exec (pure: the probe reads the root's user database); `stateDir`: the
  *  container's state directory, where its monitor's sysinfo socket is (--lxcfs). */
 export function execConfig(info: ContainerInfo, f: ExecFlags, args: string[], probe: Probe, stateDir?: string): HelperConfig {
   const { plan } = info.record;

@@ -20,9 +20,9 @@ import { mountTable, rootMounts } from './mount-table.js';
 import { shortId } from './names.js';
 import type { RunPlan } from './plan.js';
 import { paths, type Roots } from './roots.js';
-import { type ContainerRecord, createRecord, createStateDir, RECORD_FILES, STATE_FILES, takeName, writeRecord } from './state.js';
+import { type ContainerRecord, createRecord, createStateDir, RECORD_FILES, STATE_FILES, takeName } from './state.js';
 import { containerFilter } from './seccomp/container-filter.js';
-import { removeRecord, tearDown } from './teardown.js';
+import { removeContainer } from './teardown.js';
 import { testPoint } from './test-hooks.js';
 
 export interface RunContext {
@@ -43,7 +43,7 @@ export function containerDevices(plan: RunPlan): DeviceRule[] | undefined {
   return plan.privileged ? undefined : DEFAULT_DEVICES;
 }
 
-/** The helper's plan for this container: namespaces, identity, mounts, cgroups, cleanup. */
+/** The helper config for this container: namespaces, identity, mounts, cgroups, cleanup. */
 export function helperConfig(plan: RunPlan, stateDir: string, cg: ReturnType<typeof planCgroup>, roots: Roots): HelperConfig {
   const root = rootMounts(plan.root, !plan.privileged);
   const devices = containerDevices(plan);
@@ -115,20 +115,19 @@ export async function runContainer(plan: RunPlan, ctx: RunContext): Promise<numb
     record = takeName(roots, record, ctx.generatedName);
     plan = record.plan;
     testPoint('name');
-    // 4. An image's root, in the record directory (init layer with the /etc files, writable layer; or
-    //    a vfs copy); the record then says how it was prepared.
+    // 4. An image's root, in the record directory, as planned (init layer with the /etc files, writable
+    //    layer; or a vfs copy): the plan, and so the record, already says which.
     const etc = etcFiles(plan, hostResolvConf(plan.net));
     if (plan.image) {
-      plan = prepareImageRoot(plan, roots, etc, ctx.warn);
+      prepareImageRoot(plan, roots, etc);
       testPoint('root');
-      writeRecord(roots, (record = { ...record, plan }));
     }
     // 5. The state directory (with a --rootfs container's /etc files, bound over the root's).
     stateDir = createStateDir(roots, plan.id, plan.image ? {} : etc);
     testPoint('state');
     // 6. The cgroup, limits written before anything runs in it.
     for (const w of createCgroup(cg, plan.limits, containerDevices(plan)).warnings) ctx.warn(w);
-    // 7. The helper's plan: once it is written, the helper may be started (container-owner.ts looks for it).
+    // 7. The helper config: once it is written, the helper may be started (container-owner.ts looks for it).
     config = encodeHelperConfig(helperConfig(plan, stateDir, cg, roots));
     writeFileSync(`${stateDir}/${STATE_FILES.helperConfig}`, config.text, { mode: 0o600 });
     testPoint('config');
@@ -146,8 +145,7 @@ export async function runContainer(plan: RunPlan, ctx: RunContext): Promise<numb
  */
 function undo(roots: Roots, record: ContainerRecord, warn: (m: string) => void): void {
   try {
-    tearDown(roots, record);
-    removeRecord(roots, record);
+    removeContainer(roots, record); // teardown.ts: the one teardown, as rm and gc do it
   } catch (err) {
     warn(`cannot remove what the set-up made (tsproc rm ${shortId(record.id)} finishes it): ${formatError(err)}`);
   }

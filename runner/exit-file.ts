@@ -1,6 +1,6 @@
 // The exit file of a container's record (DATA/containers/ID/exit), written once:
 //   line 1: `code N K` or `signal N K`: the command's exit status or the signal that ended it, and the
-//           cgroup's OOM kills (K) at its end; the monitor writes this line (native/monitor.c, step 7);
+//           cgroup's OOM kills (K) at its end; the monitor writes this line (native/monitor.c, step 8);
 //   line 2, only when the monitor did not record the command's end: who wrote the file instead,
 //           `lost` (settling: the monitor died after the start), `interrupted` (settling: the set-up was
 //           cut short, nothing ran) or `failed` (the CLI: the set-up failed and the monitor cleaned up).

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { posix } from 'node:path';
 import { cpuRanges, formatCpuList } from '../src/cpu-list.js';
 import { TsprocError } from '../src/errors.js';
+import type { StorageDriver } from './image/storage-driver.js';
 
 export function badValue(flag: string, value: string, want: string): TsprocError {
   return new TsprocError(`${flag}: ${want}, not ${JSON.stringify(value)}`, { code: 'EINVAL', exitCode: 125 });
@@ -111,4 +112,10 @@ export function checkCgroupParent(flag: string, value: string): string {
     throw badValue(flag, value, 'wants a cgroup path such as tsproc or tsproc/web');
   }
   return clean;
+}
+
+/** --storage-driver: overlay or vfs; undefined (not given) lets the runner choose. */
+export function checkStorageDriver(flag: string, value: string | undefined): StorageDriver | undefined {
+  if (value !== undefined && value !== 'overlay' && value !== 'vfs') throw badValue(flag, value, 'wants overlay or vfs');
+  return value;
 }

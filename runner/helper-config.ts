@@ -1,5 +1,6 @@
-// The plan file native/tsproc-helper reads: one key and its fields a line, fields %-escaped
-// (bytes <= 0x20, '%' and 0x7f as %XX; the empty string as "%"). native/config.c is the decoder.
+// The helper config native/tsproc-helper reads (STATE/containers/ID/helper.conf, exec-*.conf): one key and
+// its fields a line, fields %-escaped (bytes <= 0x20, '%' and 0x7f as %XX; the empty string as "%").
+// native/config.c is the decoder.
 import type { DeviceRule } from './cgroup/device-rules.js';
 
 /** mount(2) flags (linux/mount.h). */

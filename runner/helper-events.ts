@@ -5,7 +5,7 @@ import { unescapeField } from './helper-config.js';
 export type HelperEvent =
   | { kind: 'monitor'; pid: number }
   | { kind: 'started'; pid: number }
-  /** the container failed before its command ran: the step, errno, and the plan line (0: none) */
+  /** the container failed before its command ran: the step, errno, and the config line (0: none) */
   | { kind: 'failed'; step: string; errno: number; line: number }
   | { kind: 'exit'; how: 'code' | 'signal'; value: number; oomKills: number }
   | { kind: 'cleanup-failed'; step: string; errno: number; path: string }
@@ -37,12 +37,12 @@ export function errnoCode(errno: number): string {
   return errnoName(errno) ?? `errno ${errno}`;
 }
 
-/** What each step of the helper was doing, when the plan line does not say: one entry per name in
+/** What each step of the helper was doing, when the config line does not say: one entry per name in
  *  native/steps.h, in its order (test/runner/helper-steps.test.ts holds the two lists equal). */
 const STEPS: Record<string, string> = {
   // tsproc-helper
   'close-fds': 'cannot close the descriptors the container must not inherit (close_range)',
-  config: 'the helper cannot read its plan',
+  config: 'the helper cannot read its config',
   fork: 'cannot start a process (fork)',
   // the monitor
   'pid-namespace': 'cannot create the PID namespace (unshare CLONE_NEWPID)',
@@ -93,6 +93,27 @@ const STEPS: Record<string, string> = {
 /** The step names the helper reports, in native/steps.h's order. */
 export const STEP_NAMES: readonly string[] = Object.keys(STEPS);
 
+/** What each cleanup step of the monitor was doing (a `cleanup-failed STEP ERRNO PATH` event): one
+ *  entry per name in native/steps.h's TSPROC_CLEANUP_STEPS, in its order (helper-steps.test.ts). */
+const CLEANUP_STEPS: Record<string, string> = {
+  umount: 'cannot unmount',
+  rmdir: "cannot remove the container's cgroup",
+  unlink: "cannot release the container's name",
+  remove: 'cannot remove',
+  record: 'cannot write',
+  setns: "the monitor cannot return to its own namespace (sysinfo's reader)",
+};
+
+/** The cleanup step names the monitor reports, in native/steps.h's order. */
+export const CLEANUP_STEP_NAMES: readonly string[] = Object.keys(CLEANUP_STEPS);
+
+/** The warning for a `cleanup-failed` event: `cannot remove the container's cgroup /sys/...: EBUSY (...)`. */
+export function cleanupWarning(e: Extract<HelperEvent, { kind: 'cleanup-failed' }>): string {
+  const code = errnoCode(e.errno);
+  const what = Object.hasOwn(CLEANUP_STEPS, e.step) ? CLEANUP_STEPS[e.step] : `the cleanup step ${e.step} failed on`;
+  return `cleaning up after the container: ${what} ${e.path}: ${code} (${describeCode(code)})`;
+}
+
 /** A set-up step the helper reported failed (the monitor cleans up after it), as against a helper that died. */
 export class HelperFailure extends TsprocError {}
 
@@ -125,9 +146,9 @@ export function failureError(
       exitCode: 125,
     });
   if (e.step === 'config' && e.line > 0) {
-    // the plan is tsproc's own: a line the helper refuses is a bug on one side, named so it can be found
+    // the helper config is tsproc's own: a line the helper refuses is a bug on one side, named so it can be found
     const does = ctx.describe(e.line);
-    return new HelperFailure(`the helper cannot read its plan: line ${e.line}${does ? ` (${does})` : ''} is malformed`, {
+    return new HelperFailure(`the helper cannot read its config: line ${e.line}${does ? ` (${does})` : ''} is malformed`, {
       code,
       syscall: 'config',
       exitCode: 125,

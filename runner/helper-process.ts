@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { TsprocError, wrapError } from '../src/errors.js';
 import { exitStatus } from './exit-status.js';
-import { errnoCode, failureError, type HelperEvent, parseEvent } from './helper-events.js';
+import { cleanupWarning, failureError, type HelperEvent, parseEvent } from './helper-events.js';
 import { testPoint } from './test-hooks.js';
 
 export const HELPER = fileURLToPath(new URL('../../native/build/tsproc-helper', import.meta.url));
@@ -82,7 +82,7 @@ export async function runHelper(h: HelperRun): Promise<HelperResult> {
           result = { code: 0 };
           break; // the monitor goes on without us
         } else if (e?.kind === 'exit') result = exitStatus(e);
-        else if (e?.kind === 'cleanup-failed') h.warn(`cleaning up after the container: ${e.step} ${e.path} failed: ${errnoCode(e.errno)}`);
+        else if (e?.kind === 'cleanup-failed') h.warn(cleanupWarning(e));
         else if (e?.kind === 'dropped')
           h.warn(
             `the reader of this output fell behind: ${e.bytes} bytes of the container's output were not shown here (tsproc logs has them)`,

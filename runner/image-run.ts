@@ -1,9 +1,11 @@
-// `tsproc run IMAGE`: which root the arguments name, the image found in the store for planning, and the
-// container's root prepared from it in the container's record directory (docs/images.md, "A container's root").
+// `tsproc run IMAGE`: which root the arguments name, the image found in the store and its storage driver
+// chosen for planning, and the container's root prepared as planned in the container's record directory
+// (docs/images.md, "A container's root").
 import { TsprocError, wrapError } from '../src/errors.js';
-import { prepareContainerRoot } from './image/prepare-root.js';
+import { checkStorageDriver } from './flag-values.js';
+import { chooseDriver, overlayMountData, overlayRoot, prepareContainerRoot } from './image/prepare-root.js';
 import { ImageStore } from './image/store.js';
-import type { ImageSource } from './plan-from-flags.js';
+import type { ImageSource, RunFlags } from './plan-from-flags.js';
 import type { RunPlan } from './plan.js';
 import { paths, type Roots } from './roots.js';
 
@@ -21,8 +23,19 @@ export function splitRunArgs(rootfs: string | undefined, args: string[]): { imag
   return { image: args[0]!, cmd: args.slice(1) };
 }
 
-/** The image `ref` names, for planning a container whose root will be prepared in its record directory. */
-export function findImage(roots: Roots, ref: string, id: string): ImageSource {
+/**
+ * The image `ref` names, for planning a container whose root will be prepared in its record directory, with
+ * its storage driver: --storage-driver's, or overlayfs where it works (else vfs, said on `warn`, as docker
+ * says it). Refused here, before anything is made: overlay forced where it cannot work.
+ */
+export function findImage(
+  roots: Roots,
+  ref: string,
+  id: string,
+  flags: Pick<RunFlags, 'storageDriver' | 'readOnly'>,
+  warn: (m: string) => void,
+): ImageSource {
+  const forced = checkStorageDriver('--storage-driver', flags.storageDriver);
   const store = new ImageStore(roots.dataRoot);
   let image;
   try {
@@ -33,25 +46,31 @@ export function findImage(roots: Roots, ref: string, id: string): ImageSource {
       e.code === 'ENOENT' ? ' (tsproc images lists them; tsproc image import adds one; a directory is run with --rootfs DIR)' : '';
     throw new TsprocError(`${e.message}${hint}`, { code: e.code ?? 'ENOENT', exitCode: 125 });
   }
-  return { id: image.id, ref, config: image.config.run, layers: store.layerDirs(image), containerDir: paths.record(roots, id) };
+  const containerDir = paths.record(roots, id);
+  const layers = store.layerDirs(image);
+  let driver;
+  try {
+    const mountData = overlayMountData(overlayRoot(containerDir, layers, flags.readOnly ?? false));
+    driver = chooseDriver(containerDir, mountData.length, forced);
+  } catch (err) {
+    throw wrapError(err, `cannot prepare the container's root from the image ${ref}`, { exitCode: 125 });
+  }
+  if (driver.reason) warn(driver.reason);
+  return { id: image.id, ref, config: image.config.run, layers, containerDir, driver: driver.driver };
 }
 
 /**
- * The container's root from its image, in DATA/containers/ID: the init layer with the runner's /etc
- * files, the writable layer (not with --read-only), or a vfs copy. Returns the plan with the root
- * as prepared and the driver used; says on `warn` why vfs was chosen.
+ * The container's root as its plan says, in DATA/containers/ID: the init layer with the runner's /etc
+ * files, the writable layer (not with --read-only), or a vfs copy. Changes nothing in the plan.
  */
-export function prepareImageRoot(plan: RunPlan, roots: Roots, etc: Record<string, string>, warn: (m: string) => void): RunPlan {
+export function prepareImageRoot(plan: RunPlan, roots: Roots, etc: Record<string, string>): void {
   const image = plan.image!;
   try {
-    const c = prepareContainerRoot(new ImageStore(roots.dataRoot), image.id, {
+    prepareContainerRoot(new ImageStore(roots.dataRoot), image.id, {
       containerDir: paths.record(roots, plan.id),
       etc: { hosts: etc.hosts ?? '', hostname: etc.hostname ?? plan.hostname, resolvConf: etc['resolv.conf'] ?? '' },
-      readOnly: plan.readonlyRoot,
-      ...(image.driver ? { storageDriver: image.driver } : {}),
+      root: plan.root,
     });
-    if (c.notice) warn(c.notice);
-    return { ...plan, root: c.root, image: { ...image, driver: c.root.kind === 'overlay' ? 'overlay' : 'vfs' } };
   } catch (err) {
     throw wrapError(err, `cannot prepare the container's root from the image ${image.ref}`, { exitCode: 125 });
   }

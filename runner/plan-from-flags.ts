@@ -20,7 +20,7 @@ import {
 } from './flag-values.js';
 import type { Digest } from './image/digest.js';
 import { applyImageConfig, type ImageConfig, mergeEnv } from './image/image-config.js';
-import { overlayRoot, type StorageDriver } from './image/prepare-root.js';
+import { overlayRoot, plannedRoot, type StorageDriver } from './image/prepare-root.js';
 import type { Limits, PlanImage, RootSpec, RunPlan, Volume } from './plan.js';
 import type { SeccompOption } from './seccomp/container-filter.js';
 import { parseProfile } from './seccomp/profile.js';
@@ -75,6 +75,8 @@ export interface ImageSource {
   layers: string[];
   /** where the container's root will be prepared: DATA/containers/ID */
   containerDir: string;
+  /** chosen for the container's directory (runner/image/storage-driver.ts), or --storage-driver's */
+  driver: StorageDriver;
 }
 
 /** What planning needs to know of the world. */
@@ -119,13 +121,11 @@ function volumesFrom(f: RunFlags, probe: Probe): Volume[] {
 
 const NO_CONFIG: ImageConfig = { entrypoint: [], cmd: [], env: [], workingDir: '', user: '' };
 
-/** The overlay an image's container will get (the vfs driver, if chosen, copies the same files). */
+/** The root an image's container will get with the driver chosen: its overlay, or the vfs copy's directory. */
 function imageRootFrom(f: RunFlags, image: ImageSource): { root: RootSpec; image: PlanImage } {
-  const driver = f.storageDriver;
-  if (driver !== undefined && driver !== 'overlay' && driver !== 'vfs') throw badValue('--storage-driver', driver, 'wants overlay or vfs');
   return {
-    root: overlayRoot(image.containerDir, image.layers, f.readOnly ?? false),
-    image: { id: image.id, ref: image.ref, ...(driver ? { driver: driver as StorageDriver } : {}) },
+    root: plannedRoot(image.containerDir, image.layers, f.readOnly ?? false, image.driver),
+    image: { id: image.id, ref: image.ref, driver: image.driver },
   };
 }
 
@@ -168,11 +168,13 @@ export function buildPlan(f: RunFlags, args: string[], ids: { id: string; name: 
   if (!posix.isAbsolute(cwd))
     throw badValue(f.workdir !== undefined ? '-w' : "the image's WorkingDir", cwd, 'wants an absolute path in the container');
   const userFlag = f.user !== undefined ? '-u' : "the image's User";
+  // an image's root is not made yet: its user database is read through its layers, whichever the driver
+  const users = image ? overlayRoot(image.containerDir, image.layers, true) : root;
   const user = resolveUser(
     userFlag,
     run.user === '' ? undefined : run.user,
-    rootFile(root, 'etc/passwd', probe),
-    rootFile(root, 'etc/group', probe),
+    rootFile(users, 'etc/passwd', probe),
+    rootFile(users, 'etc/group', probe),
   );
   const env = mergeEnv([`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`, `HOME=${user.home}`, ...(f.tty ? ['TERM=xterm'] : [])], run.env);
   const lxcfsRoot = f.lxcfsRoot !== undefined ? posix.resolve(f.lxcfsRoot) : f.lxcfs ? DEFAULT_MOUNT_DIR : undefined;

@@ -6,7 +6,8 @@ import type { SeccompOption } from './seccomp/container-filter.js';
 
 /**
  * The root filesystem: a directory used in place (--rootfs, or an image's vfs copy), or an image's
- * layers under overlayfs (runner/image/prepare-root.ts makes either; mount-table.ts mounts it).
+ * layers under overlayfs (decided while planning; runner/image/prepare-root.ts makes either as
+ * planned; mount-table.ts mounts it).
  */
 export type RootSpec = DirRoot | OverlayRoot;
 
@@ -15,7 +16,8 @@ export interface PlanImage {
   id: Digest;
   /** as the user named it (a name, an id or a prefix): what `ps` shows */
   ref: string;
-  /** --storage-driver while planning (undefined: automatic); the driver used once the root is prepared */
+  /** the driver its root is made with, chosen while planning (runner/image-run.ts); absent only in a record
+   *  of the previous release's whose `run` ended before it prepared the root */
   driver?: StorageDriver;
 }
 

@@ -3,7 +3,7 @@
 // (DATA/names/NAME, a symlink to the id, made atomically: symlink(2) itself finds a clash).
 // The record comes first and goes last, the name after it and before it: a name always leads to a record,
 // and the record lists everything else, so nothing a killed `run` leaves is out of sight of ps, rm and gc.
-import { existsSync, mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { TsprocError, wrapError } from '../src/errors.js';
 import type { ProcessIdentity } from '../src/process-identity.js';
 import type { CgroupPlan } from './cgroup/cgroup-plan.js';
@@ -16,7 +16,7 @@ import { paths, type Roots } from './roots.js';
 /**
  * The shape of container.json this release writes. A record without `format` is the previous release's
  * (the same shape, `creator` optional): it lists, stops and removes as ours do. A newer format is another
- * release's to read: listed by none of our commands, refused by name (inspectContainer).
+ * release's to read: listed by none of our commands, refused by name (readRecord).
  */
 export const RECORD_FORMAT = 1;
 
@@ -72,6 +72,28 @@ export function writeRecord(roots: Roots, record: ContainerRecord): void {
   } catch (err) {
     throw wrapError(err, `cannot write the container's record ${file}`, { exitCode: 125 });
   }
+}
+
+/**
+ * The record of container `id`, undefined when there is none (or it cannot be read). A newer release's
+ * format is refused, EPROTO: its containers are that release's to control. The previous release's (no
+ * `format`) reads as ours.
+ */
+export function readRecord(roots: Roots, id: string): ContainerRecord | undefined {
+  const dir = paths.record(roots, id);
+  let record: ContainerRecord;
+  try {
+    record = JSON.parse(readFileSync(`${dir}/${RECORD_FILES.record}`, 'utf8')) as ContainerRecord;
+  } catch {
+    return undefined;
+  }
+  if (typeof record.format === 'number' && record.format > RECORD_FORMAT) {
+    throw new TsprocError(
+      `container ${shortId(id)} was made by a newer tsproc (record format ${record.format}; this one reads up to ${RECORD_FORMAT}): use that release to control it`,
+      { code: 'EPROTO', path: dir },
+    );
+  }
+  return record;
 }
 
 const recordText = (record: ContainerRecord) => JSON.stringify({ ...record, format: RECORD_FORMAT }, null, 2) + '\n';

@@ -8,12 +8,15 @@ export { Staging } from './staging.js';
 export { StorePaths } from './store-paths.js';
 export { applyImageConfig, mergeEnv, type ImageConfig, type Resolved, type RunOverrides } from './image-config.js';
 export {
+  chooseDriver,
+  plannedRoot,
   prepareContainerRoot,
   removeContainerRoot,
   containerRootPaths,
   overlayMountData,
   overlayRoot,
   type ContainerRoot,
+  type DriverChoice,
   type DirRoot,
   type EtcFiles,
   type OverlayRoot,

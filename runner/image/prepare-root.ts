@@ -1,5 +1,5 @@
-// The runner's entry point into images: given an image and a container's directory, prepare the container's root
-// (init layer, writable layer, or a vfs copy) and say what to mount and what the image asks to run.
+// The runner's entry point into images: the root a container's plan names (plannedRoot, with the driver chosen
+// while planning), and that root made in the container's directory (init layer, writable layer, or a vfs copy).
 //
 //   CONTAINER_DIR/init/    the init layer (etc/hosts, etc/hostname, etc/resolv.conf, mount points)
 //   CONTAINER_DIR/upper/   the container's writable layer (none with --read-only)
@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { TsprocError, wrapError } from '../../src/errors.js';
 import type { ImageConfig } from './image-config.js';
 import { type EtcFiles, writeInitLayer } from './init-layer.js';
-import { type StorageDriver, chooseDriver } from './storage-driver.js';
+import type { StorageDriver } from './storage-driver.js';
 import type { ImageRecord, ImageStore } from './store.js';
 import { buildVfsRoot } from './vfs.js';
 import { removeTree } from '../tree/remove-tree.js';
 
 export type { EtcFiles } from './init-layer.js';
-export type { StorageDriver } from './storage-driver.js';
+export { chooseDriver, type DriverChoice, type StorageDriver } from './storage-driver.js';
 
 /** What the executor mounts at `target` (inside the container's mount namespace) before pivot_root. */
 export interface OverlayRoot {
@@ -41,9 +41,8 @@ export interface PrepareOptions {
   /** the container's own directory (made if missing); its init/, upper/, work/ and rootfs/ must not exist */
   containerDir: string;
   etc: EtcFiles;
-  readOnly?: boolean;
-  /** --storage-driver; automatic when undefined */
-  storageDriver?: StorageDriver;
+  /** the root as planned (plannedRoot): the overlay's directories are made, or the vfs copy is made at its path */
+  root: PreparedRoot;
 }
 
 export interface ContainerRoot {
@@ -51,8 +50,17 @@ export interface ContainerRoot {
   image: ImageRecord;
   /** Entrypoint, Cmd, Env, WorkingDir, User: apply with applyImageConfig(config, overrides) */
   config: ImageConfig;
-  /** say it on stderr: why vfs was chosen */
-  notice?: string;
+}
+
+/**
+ * The root a container of these layers (top first) gets in containerDir with the driver chosen (chooseDriver,
+ * while planning): the overlay with the init layer on top (no upper when read-only), or the vfs copy's
+ * directory, which prepareContainerRoot fills with the same files.
+ */
+export function plannedRoot(containerDir: string, layerDirs: string[], readOnly: boolean, driver: StorageDriver): PreparedRoot {
+  return driver === 'overlay'
+    ? overlayRoot(containerDir, layerDirs, readOnly)
+    : { kind: 'dir', path: containerRootPaths(containerDir).rootfs };
 }
 
 /** `-o` for mount -t overlay (mount(2)'s data): lowerdir=...,upperdir=...,workdir=... */
@@ -66,6 +74,10 @@ export function overlayMountData(root: Pick<OverlayRoot, 'lowerdirs' | 'upperdir
   );
 }
 
+/**
+ * Makes the root the plan says in containerDir: the init layer with the runner's /etc files, then the overlay's
+ * writable layer and mount point, or the vfs copy of the layers and the init layer. Chooses nothing.
+ */
 export function prepareContainerRoot(store: ImageStore, ref: string, opts: PrepareOptions): ContainerRoot {
   const image = store.resolve(ref);
   const missing = image.config.diffIds.filter((d) => !store.hasLayer(d));
@@ -73,26 +85,24 @@ export function prepareContainerRoot(store: ImageStore, ref: string, opts: Prepa
     throw new TsprocError(`image ${ref}: layer ${missing[0]} is missing from the store: import the image again`, { code: 'ENOENT' });
   const dir = opts.containerDir;
   const paths = containerRootPaths(dir);
-  const overlay = overlayRoot(dir, store.layerDirs(image), opts.readOnly ?? false);
-  const data = overlayMountData(overlay);
+  const root = opts.root;
+  const target = root.kind === 'overlay' ? root.target : root.path;
+  if (target !== paths.rootfs)
+    throw new TsprocError(`the planned root ${target} is not the container's (${paths.rootfs})`, { code: 'EINVAL', path: target });
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const choice = chooseDriver(dir, data.length, opts.storageDriver);
     writeInitLayer(paths.init, opts.etc);
-    let root: PreparedRoot;
-    if (choice.driver === 'overlay') {
+    if (root.kind === 'overlay') {
       mkdirSync(paths.rootfs, { mode: 0o755 });
-      if (!opts.readOnly) {
+      if (root.upperdir) {
         mkdirSync(paths.upper, { mode: 0o755 });
         mkdirSync(paths.work, { mode: 0o700 });
       }
-      root = overlay;
     } else {
       const bottomFirst = [...image.config.diffIds].map((d) => ({ dir: store.paths.layerDiff(d), opaques: store.layer(d).opaques }));
       buildVfsRoot([...bottomFirst, { dir: paths.init, opaques: [] }], paths.rootfs);
-      root = { kind: 'dir', path: paths.rootfs };
     }
-    return { root, image, config: image.config.run, ...(choice.reason ? { notice: choice.reason } : {}) };
+    return { root, image, config: image.config.run };
   } catch (err) {
     removeContainerRoot(dir);
     throw err instanceof TsprocError ? err : wrapError(err, `preparing the root of ${dir} from ${ref}`);

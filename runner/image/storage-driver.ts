@@ -1,8 +1,10 @@
 // overlayfs or vfs for a container's root: overlayfs unless the kernel lacks it, the container's directory is on
 // a filesystem that cannot hold an overlay upper layer (overlayfs itself, NFS, FUSE, ...), or the layers are too
 // many for one mount's options; then vfs, a full copy, said in a message. `--storage-driver` forces a choice.
+// Chosen while planning (runner/image-run.ts), before the container's directory exists.
 import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { release } from 'node:os';
+import { dirname } from 'node:path';
 import { TsprocError } from '../../src/errors.js';
 
 export type StorageDriver = 'overlay' | 'vfs';
@@ -30,6 +32,7 @@ export interface DriverChoice {
   reason?: string;
 }
 
+/** `containerDir` need not exist yet: the filesystem it will be made on is looked at (its nearest existing ancestor). */
 export function chooseDriver(containerDir: string, mountData: number, forced?: StorageDriver): DriverChoice {
   const problem = overlayProblem(containerDir, mountData);
   if (forced === 'vfs') return { driver: 'vfs' };
@@ -44,12 +47,17 @@ export function chooseDriver(containerDir: string, mountData: number, forced?: S
 
 function overlayProblem(containerDir: string, mountData: number): string | undefined {
   if (!overlayInKernel()) return 'overlayfs is not available in this kernel';
-  const type = statfsSync(containerDir).type;
+  const type = statfsSync(nearestExisting(containerDir)).type;
   const fs = NO_UPPER[type];
   if (fs) return `${containerDir} is on ${fs}, which cannot hold an overlayfs upper directory`;
   if (mountData > MAX_MOUNT_DATA)
     return `the image has too many layers for one overlayfs mount (${mountData} bytes of options, the limit is a page)`;
   return undefined;
+}
+
+function nearestExisting(path: string): string {
+  while (!existsSync(path) && dirname(path) !== path) path = dirname(path);
+  return path;
 }
 
 function overlayInKernel(): boolean {

@@ -2,17 +2,20 @@
 import { Command } from 'commander';
 import { humanSize } from '../human.js';
 import { rootsOf } from './roots.js';
+import { loadTeardown } from './runner-modules.js';
 
 export function gcCommand(): Command {
   return new Command('gc')
     .description('remove exited containers and their writable layers, and every layer no image uses')
     .action(async (_opts: unknown, cmd: Command) => {
       // loaded when gc runs, not with the CLI (issue 13)
-      const [{ ImageStore, collectGarbage }, { containerStore }] = await Promise.all([
+      const [{ ImageStore, collectGarbage }, { containerStore }, { settleContainers }] = await Promise.all([
         import('../../runner/image/index.js'),
         import('../../runner/container-store.js'),
+        loadTeardown(),
       ]);
       const roots = rootsOf(cmd);
+      settleContainers(roots); // dead ones settled first: gc removes them as it removes exited ones
       const r = await collectGarbage(new ImageStore(roots.dataRoot), containerStore(roots));
       const out: string[] = [];
       for (const c of r.containers) out.push(`Deleted container: ${c.id.slice(0, 12)} (${c.name})`);

@@ -87,12 +87,14 @@ function removeCommand(name: string): Command {
     .argument('<image...>', 'names or ids')
     .option('-f, --force', 'remove even if containers use it (kept hidden until they are gone); remove every name of an id')
     .action(async (refs: string[], opts: { force?: boolean }, cmd: Command) => {
-      const [{ ImageStore, removeImages }, { hexOf }, { containerStore }] = await Promise.all([
+      const [{ ImageStore, removeImages }, { hexOf }, { containerStore }, { settleContainers }] = await Promise.all([
         store(),
         table(),
         import('../../runner/container-store.js'),
+        import('../../runner/teardown.js'),
       ]);
       const roots = rootsOf(cmd);
+      settleContainers(roots); // a dead --rm container goes, and with it its use of the image
       const r = await removeImages(new ImageStore(roots.dataRoot), refs, containerStore(roots), { force: opts.force ?? false });
       for (const n of r.untagged) process.stdout.write(`Untagged: ${n}\n`);
       for (const id of [...r.deleted, ...r.hidden]) process.stdout.write(`Deleted: ${id}\n`);

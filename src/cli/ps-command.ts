@@ -1,15 +1,11 @@
-// `tsproc ps [-a] [--json]` and `tsproc stats [--no-stream]`: containers with their CPU and memory,
-// read from their cgroups.
+// `tsproc ps [-a] [--json]`: containers with their CPU and memory, read from their cgroups.
 import { Command } from 'commander';
 import type { Usage } from '../../runner/cgroup/cgroup-usage.js';
 import type { ContainerInfo } from '../../runner/containers.js';
 import { rootsOf } from './roots.js';
 import { humanBytes } from '../human.js';
+import { loadContainers, loadNames, loadTeardown, loadUsage } from './runner-modules.js';
 import { table } from './table.js';
-
-// The runner's modules load when ps or stats runs, not with the CLI (issue 13).
-const runner = () =>
-  Promise.all([import('../../runner/cgroup/cgroup-usage.js'), import('../../runner/containers.js'), import('../../runner/names.js')]);
 
 const command = (i: ContainerInfo) => JSON.stringify(i.record.plan.process.args.join(' ')).slice(0, 30);
 
@@ -29,8 +25,14 @@ export function psCommand(): Command {
     .option('-a, --all', 'also those that exited')
     .option('--json', 'one JSON array')
     .action(async (opts: { all?: boolean; json?: boolean }, cmd: Command) => {
-      const [{ readUsage }, { describeStatus, listContainers }, { shortId }] = await runner();
-      const all = listContainers(rootsOf(cmd)).filter((i) => opts.all || i.status === 'running' || i.status === 'created');
+      const [{ readUsage }, { describeStatus }, { settleContainers }, { shortId }] = await Promise.all([
+        loadUsage(),
+        loadContainers(),
+        loadTeardown(),
+        loadNames(),
+      ]);
+      // dead ones settled first: ps -a shows how each ended
+      const all = settleContainers(rootsOf(cmd)).filter((i) => opts.all || i.status === 'running' || i.status === 'created');
       const rows = all.map((i) => {
         const u = i.status === 'running' ? readUsage(i.record.cgroup) : undefined;
         return { i, u, cpu: lifetimeCpu(i, u) };
@@ -70,41 +72,5 @@ export function psCommand(): Command {
           ]),
         ]),
       );
-    });
-}
-
-export function statsCommand(): Command {
-  return new Command('stats')
-    .description('live CPU %, memory and tasks of running containers (all, or those named)')
-    .argument('[names...]', 'containers (default: every running one)')
-    .option('--no-stream', 'print one sample and return')
-    .action(async (names: string[], opts: { stream: boolean }, cmd: Command) => {
-      const [{ readUsage }, { findContainer, listContainers }, { shortId }] = await runner();
-      const roots = rootsOf(cmd);
-      const pick = () =>
-        (names.length ? names.map((n) => findContainer(roots, n)) : listContainers(roots)).filter((i) => i.status === 'running');
-      let before = new Map(pick().map((i) => [i.record.id, { u: readUsage(i.record.cgroup), t: Date.now() }]));
-      let stop = false;
-      process.once('SIGINT', () => (stop = true));
-      do {
-        await new Promise((r) => setTimeout(r, opts.stream ? 1000 : 500));
-        const now = pick().map((i) => ({ i, u: readUsage(i.record.cgroup), t: Date.now() }));
-        const rows = now.map(({ i, u, t }) => {
-          const b = before.get(i.record.id);
-          const cpu = u && b?.u ? ((u.cpuNs - b.u.cpuNs) / ((t - b.t) * 1e6)) * 100 : 0;
-          const limit = u?.memoryLimit;
-          return [
-            shortId(i.record.id),
-            i.record.name,
-            `${cpu.toFixed(2)}%`,
-            u ? `${humanBytes(u.memory)} / ${limit ? humanBytes(limit) : 'unlimited'}` : '',
-            u && limit ? `${((u.memory / limit) * 100).toFixed(2)}%` : '',
-            String(u?.pids ?? ''),
-          ];
-        });
-        if (opts.stream && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
-        process.stdout.write(table([['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS'], ...rows]));
-        before = new Map(now.map((x) => [x.i.record.id, { u: x.u, t: x.t }]));
-      } while (opts.stream && !stop);
     });
 }

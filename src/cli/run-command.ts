@@ -68,16 +68,12 @@ export function runCommand(): Command {
         import('../../runner/plan-from-flags.js'),
       ]);
       const roots = rootsOf(command);
+      const warn = (m: string) => process.stderr.write(`tsproc: ${m}\n`);
       const id = newId();
       const run = splitRunArgs(flags.rootfs, args);
-      const image = run.image === undefined ? undefined : findImage(roots, run.image, id);
+      const image = run.image === undefined ? undefined : findImage(roots, run.image, id, flags, warn);
       const plan = buildPlan(flags, run.cmd, { id, name: newName() }, hostProbe(), image);
-      process.exitCode = await runContainer(plan, {
-        roots,
-        layout: hostLayout(),
-        generatedName: flags.name === undefined,
-        warn: (m) => process.stderr.write(`tsproc: ${m}\n`),
-      });
+      process.exitCode = await runContainer(plan, { roots, layout: hostLayout(), generatedName: flags.name === undefined, warn });
       // Done: the monitor has cleaned up (or, with -d, runs on without us). Exiting here skips Node's
       // teardown of its heap, some 7% of a run (issue 13); only with nothing left to write (stdout and
       // stderr are written synchronously to files, pipes and terminals, not always to sockets).

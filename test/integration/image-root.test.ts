@@ -4,7 +4,18 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImageStore, overlayMountData, prepareContainerRoot, removeContainerRoot, type OverlayRoot } from '../../runner/image/index.js';
+import {
+  chooseDriver,
+  ImageStore,
+  overlayMountData,
+  overlayRoot,
+  plannedRoot,
+  prepareContainerRoot,
+  removeContainerRoot,
+  type EtcFiles,
+  type OverlayRoot,
+  type StorageDriver,
+} from '../../runner/image/index.js';
 import {
   busyboxTree,
   listing,
@@ -38,6 +49,22 @@ function imageStore(work: string): ImageStore {
   return new ImageStore(join(work, 'data'));
 }
 
+/**
+ * As `tsproc run` does it: the driver chosen for the container's directory (or forced) while planning, the
+ * planned root, then that root made. `notice`: why vfs was chosen.
+ */
+function prepare(
+  store: ImageStore,
+  ref: string,
+  containerDir: string,
+  o: { etc?: EtcFiles; readOnly?: boolean; driver?: StorageDriver } = {},
+) {
+  const layers = store.layerDirs(store.resolve(ref));
+  const choice = chooseDriver(containerDir, overlayMountData(overlayRoot(containerDir, layers, o.readOnly ?? false)).length, o.driver);
+  const root = plannedRoot(containerDir, layers, o.readOnly ?? false, choice.driver);
+  return { ...prepareContainerRoot(store, ref, { containerDir, etc: o.etc ?? etc, root }), notice: choice.reason };
+}
+
 function mount(root: OverlayRoot): string {
   sh('mount', ['-t', 'overlay', 'overlay', '-o', overlayMountData(root), root.target]);
   return root.target;
@@ -49,7 +76,7 @@ const fingerprint = (store: ImageStore) => JSON.stringify(listing(store.paths.la
 t.test('overlay: the init layer above the image, the image config, a root busybox runs in', async (t) => {
   const work = scratch(t, 'root');
   const store = imageStore(work);
-  const c = prepareContainerRoot(store, 'bb', { containerDir: join(work, 'c1'), etc });
+  const c = prepare(store, 'bb', join(work, 'c1'));
   t.equal(c.root.kind, 'overlay');
   t.equal(c.notice, undefined, 'no message when overlayfs is used');
   const root = c.root as OverlayRoot;
@@ -75,10 +102,8 @@ t.test('copy-on-write: one container writes, another sees the image, the layer s
   const work = scratch(t, 'root');
   const store = imageStore(work);
   const before = fingerprint(store);
-  const one = mount(prepareContainerRoot(store, 'bb', { containerDir: join(work, 'c1'), etc }).root as OverlayRoot);
-  const two = mount(
-    prepareContainerRoot(store, 'bb', { containerDir: join(work, 'c2'), etc: { ...etc, hostname: 'other' } }).root as OverlayRoot,
-  );
+  const one = mount(prepare(store, 'bb', join(work, 'c1')).root as OverlayRoot);
+  const two = mount(prepare(store, 'bb', join(work, 'c2'), { etc: { ...etc, hostname: 'other' } }).root as OverlayRoot);
   writeFileSync(join(one, 'etc/motd'), 'changed\n');
   writeFileSync(join(one, 'etc/hosts'), 'rewritten\n');
   rmSync(join(one, 'bin/cat'));
@@ -106,7 +131,7 @@ t.test('copy-on-write: one container writes, another sees the image, the layer s
 t.test('--read-only: no upper layer, the mount refuses writes', async (t) => {
   const work = scratch(t, 'root');
   const store = imageStore(work);
-  const c = prepareContainerRoot(store, 'bb', { containerDir: join(work, 'c1'), etc, readOnly: true });
+  const c = prepare(store, 'bb', join(work, 'c1'), { readOnly: true });
   const root = c.root as OverlayRoot;
   t.equal(root.upperdir, undefined);
   t.notOk(existsSync(join(work, 'c1/upper')));
@@ -118,8 +143,8 @@ t.test('--read-only: no upper layer, the mount refuses writes', async (t) => {
 t.test('vfs: forced, a full copy with the init layer; chosen by itself on overlayfs, with a message', async (t) => {
   const work = scratch(t, 'root');
   const store = imageStore(work);
-  const ref = mount(prepareContainerRoot(store, 'bb', { containerDir: join(work, 'ref'), etc, readOnly: true }).root as OverlayRoot);
-  const forced = prepareContainerRoot(store, 'bb', { containerDir: join(work, 'forced'), etc, storageDriver: 'vfs' });
+  const ref = mount(prepare(store, 'bb', join(work, 'ref'), { readOnly: true }).root as OverlayRoot);
+  const forced = prepare(store, 'bb', join(work, 'forced'), { driver: 'vfs' });
   t.same(forced.root, { kind: 'dir', path: join(work, 'forced/rootfs') });
   t.equal(forced.notice, undefined, 'forced: nothing to explain');
   t.same(listing(join(work, 'forced/rootfs')), listing(ref), 'the copy is the overlay, init layer included');
@@ -128,13 +153,10 @@ t.test('vfs: forced, a full copy with the init layer; chosen by itself on overla
   const up = { upperdir: join(work, 'ovl-upper'), workdir: join(work, 'ovl-work') };
   for (const d of [lower, up.upperdir, up.workdir, join(work, 'ovl')]) mkdirSync(d);
   mountOverlay(join(work, 'ovl'), [lower], up);
-  const auto = prepareContainerRoot(store, 'bb', { containerDir: join(work, 'ovl/c1'), etc });
+  const auto = prepare(store, 'bb', join(work, 'ovl/c1'));
   t.equal(auto.root.kind, 'dir');
   t.match(auto.notice, /ovl\/c1 is on overlayfs, which cannot hold an overlayfs upper directory: using the vfs storage driver/);
-  t.throws(
-    () => prepareContainerRoot(store, 'bb', { containerDir: join(work, 'ovl/c2'), etc, storageDriver: 'overlay' }),
-    /--storage-driver overlay: .* is on overlayfs/,
-  );
+  t.throws(() => prepare(store, 'bb', join(work, 'ovl/c2'), { driver: 'overlay' }), /--storage-driver overlay: .* is on overlayfs/);
   t.notOk(existsSync(join(work, 'ovl/c2/init')), 'a refused root leaves nothing');
   const run = spawnSync('chroot', [join(work, 'ovl/c1/rootfs'), '/bin/sh', '-c', 'echo ok > /tmp/x; cat /tmp/x /etc/hostname'], {
     encoding: 'utf8',
@@ -146,12 +168,17 @@ t.test('vfs: forced, a full copy with the init layer; chosen by itself on overla
 t.test('unknown image, missing layer: clear errors, nothing made', async (t) => {
   const work = scratch(t, 'root');
   const store = imageStore(work);
-  t.throws(() => prepareContainerRoot(store, 'nope', { containerDir: join(work, 'c1'), etc }), /no such image: nope/);
+  t.throws(
+    () =>
+      prepareContainerRoot(store, 'nope', {
+        containerDir: join(work, 'c1'),
+        etc,
+        root: plannedRoot(join(work, 'c1'), [], false, 'overlay'),
+      }),
+    /no such image: nope/,
+  );
   const diffId = store.resolve('bb').config.diffIds[1]!;
   rmSync(store.paths.layer(diffId), { recursive: true });
-  t.throws(
-    () => prepareContainerRoot(store, 'bb', { containerDir: join(work, 'c1'), etc }),
-    /image bb: layer sha256:[0-9a-f]{64} is missing from the store/,
-  );
+  t.throws(() => prepare(store, 'bb', join(work, 'c1')), /image bb: layer sha256:[0-9a-f]{64} is missing from the store/);
   t.notOk(existsSync(join(work, 'c1')));
 });

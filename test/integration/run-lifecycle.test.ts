@@ -146,7 +146,7 @@ t.test("a cleanup step that fails is reported, with its path and errno, and the 
   t.equal(r.status, 4, "the command's status");
   t.equal(
     r.stderr,
-    `tsproc: cleaning up after the container: rmdir ${blocked} failed: EBUSY\n`,
+    `tsproc: cleaning up after the container: cannot remove the container's cgroup ${blocked}: EBUSY (busy)\n`,
     'the step, the path and its errno, said once',
   );
   t.ok(existsSync(blocked!), 'and it is indeed left');

@@ -26,6 +26,7 @@ function record(
         config: { entrypoint: [], cmd: ['sh'], env: [], workingDir: '', user: '' },
         layers: ['/l'],
         containerDir: join(dataRoot, 'containers', id),
+        driver: 'overlay' as const,
       }
     : undefined;
   const plan = buildPlan(image ? {} : { rootfs: '/r' }, image ? [] : ['sh'], { id, name }, probe, image);

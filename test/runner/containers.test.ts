@@ -2,7 +2,8 @@
 import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { OwnerProbe } from '../../runner/container-owner.js';
-import { describeStatus, findContainer, inspectContainer, listContainers, settleDead } from '../../runner/containers.js';
+import { describeStatus, findContainer, inspectContainer, listContainers } from '../../runner/containers.js';
+import { settleContainers, settleDead } from '../../runner/teardown.js';
 import { paths, type Roots } from '../../runner/roots.js';
 import { releaseName } from '../../runner/state.js';
 
@@ -106,6 +107,24 @@ t.test('settling never writes over an exit the monitor recorded after all, nor i
   rmSync(paths.record(gone, ID), { recursive: true });
   t.doesNotThrow(() => settleDead(gone, dead2));
   t.throws(() => findContainer(gone, ID), { message: `no such container: ${ID}` });
+});
+
+t.test('listing and finding change nothing: a dead container stays as it is until one explicit call settles it', async (t) => {
+  // monitor.pid names pid 4241, which is not this container's monitor: for the host's probe, it is dead
+  const roots = running(t);
+  const state = paths.container(roots, ID);
+  const exit = `${paths.record(roots, ID)}/exit`;
+  for (let i = 0; i < 2; i++) {
+    t.match(listContainers(roots), [{ status: 'dead' }], 'listed dead');
+    t.match(findContainer(roots, ID.slice(0, 12)), { status: 'dead' }, 'found dead');
+  }
+  t.ok(existsSync(state), 'its state directory stays');
+  t.notOk(existsSync(exit), 'no exit written');
+  t.match(settleContainers(roots), [{ status: 'exited', exit: { code: 137, note: 'monitor lost' } }], 'settled');
+  t.notOk(existsSync(state), 'settled: its state directory went');
+  t.equal(readFileSync(exit, 'utf8'), 'signal 9 0\nlost\n', 'settled: its exit says how it ended');
+  const again = settleDead(roots, findContainer(roots, ID));
+  t.match(again, { status: 'exited' }, 'an exited container is left as it is');
 });
 
 t.test('releasing a name: only while it still names this container', async (t) => {

@@ -1,4 +1,4 @@
-// The plan file the C helper reads: escaping, and a whole small plan as golden text.
+// The helper config the C helper reads: escaping, and a whole small one as golden text.
 import t from 'tap';
 import { encodeHelperConfig, escapeField, MS, unescapeField } from '../../runner/helper-config.js';
 
@@ -13,7 +13,7 @@ t.test('fields: spaces, newlines, % and empty strings survive; plain text stays 
   t.notMatch(escapeField('any thing\nat all'), /[ \n]/, 'an escaped field has no separators');
 });
 
-t.test('a plan, line by line, and what each line says in messages', async (t) => {
+t.test('a helper config, line by line, and what each line says in messages', async (t) => {
   const c = encodeHelperConfig({
     id: 'abc',
     rootfs: '/r',

@@ -57,6 +57,7 @@ t.test('an image: /etc files in its init layer, not bound; its working directory
     config: { entrypoint: [], cmd: ['sh'], env: [], workingDir: '/app', user: '' },
     layers: ['/l1'],
     containerDir: '/d/containers/x',
+    driver: 'overlay' as const,
   };
   const p = buildPlan({ volume: ['/data:/app/data'] }, [], { id: 'ab'.repeat(32), name: 'n' }, probe, image);
   const ops = mountTable(p, '/s', v2);

@@ -1,5 +1,7 @@
 // Flags → plan, without root: defaults, docker's rules, and a clear message for each bad value.
 import t from 'tap';
+import { checkStorageDriver } from '../../runner/flag-values.js';
+import type { StorageDriver } from '../../runner/image/storage-driver.js';
 import { buildPlan, type Probe, type RunFlags } from '../../runner/plan-from-flags.js';
 
 const ID = 'ab'.repeat(32);
@@ -174,6 +176,7 @@ const IMAGE = {
   config: { entrypoint: ['/bin/ep'], cmd: ['--serve'], env: ['PATH=/opt/bin', 'A=image'], workingDir: '/srv', user: 'www' },
   layers: ['/top', '/base'],
   containerDir: '/d/containers/x',
+  driver: 'overlay' as const,
 };
 function imageProbe(): Probe {
   const files: Record<string, string> = { '/base/etc/passwd': PASSWD, '/base/etc/group': GROUP };
@@ -183,8 +186,8 @@ function imageProbe(): Probe {
     readFile: (p) => files[p],
   };
 }
-const fromImage = (f: RunFlags, args: string[] = [], config: Partial<typeof IMAGE.config> = {}) =>
-  buildPlan(f, args, { id: ID, name: 'calm_knuth' }, imageProbe(), { ...IMAGE, config: { ...IMAGE.config, ...config } });
+const fromImage = (f: RunFlags, args: string[] = [], config: Partial<typeof IMAGE.config> = {}, driver: StorageDriver = 'overlay') =>
+  buildPlan(f, args, { id: ID, name: 'calm_knuth' }, imageProbe(), { ...IMAGE, config: { ...IMAGE.config, ...config }, driver });
 
 t.test('an image: its overlay root in the container directory, its config applied', async (t) => {
   const p = fromImage({});
@@ -195,7 +198,7 @@ t.test('an image: its overlay root in the container directory, its config applie
     upperdir: '/d/containers/x/upper',
     workdir: '/d/containers/x/work',
   });
-  t.same(p.image, { id: IMAGE.id, ref: 'bb:1' });
+  t.same(p.image, { id: IMAGE.id, ref: 'bb:1', driver: 'overlay' });
   t.same(p.process.args, ['/bin/ep', '--serve'], 'Entrypoint then Cmd');
   t.same(
     p.process.env,
@@ -213,7 +216,18 @@ t.test('an image: its overlay root in the container directory, its config applie
     { kind: 'overlay', target: '/d/containers/x/rootfs', lowerdirs: ['/d/containers/x/init', '/top', '/base'] },
     '--read-only: no upper',
   );
-  t.same(fromImage({ storageDriver: 'vfs' }).image, { id: IMAGE.id, ref: 'bb:1', driver: 'vfs' });
+});
+
+t.test('an image with the vfs driver (chosen while planning): the plan names the copy it will run in, final', async (t) => {
+  const p = fromImage({}, [], {}, 'vfs');
+  t.same(p.root, { kind: 'dir', path: '/d/containers/x/rootfs' }, 'the copy, made in the container directory by the executor');
+  t.same(p.image, { id: IMAGE.id, ref: 'bb:1', driver: 'vfs' });
+  t.same(
+    p.process.user,
+    { uid: 33, gid: 33, groups: [33], home: '/var/www' },
+    "the image's User, read through its layers: the copy is not made yet",
+  );
+  t.same(fromImage({ readOnly: true }, [], {}, 'vfs').root, p.root, '--read-only: the same copy (mounted read-only)');
 });
 
 t.test("an image: each override, by docker's rules", async (t) => {
@@ -244,7 +258,6 @@ t.test("an image: each override, by docker's rules", async (t) => {
 
 t.test('an image: bad input, exit status 125', async (t) => {
   const bad: [RunFlags, RegExp, Partial<typeof IMAGE.config>?][] = [
-    [{ storageDriver: 'btrfs' }, /^--storage-driver: wants overlay or vfs, not "btrfs"/],
     [{ workdir: 'rel' }, /^-w: wants an absolute path/],
     [{}, /^the image's WorkingDir: wants an absolute path in the container, not "srv"/, { workingDir: 'srv' }],
     [{}, /^the image's User: names a user the root's \/etc\/passwd does not have \(bob\)/, { user: 'bob' }],
@@ -254,6 +267,12 @@ t.test('an image: bad input, exit status 125', async (t) => {
   for (const [flags, message, config] of bad)
     t.throws(() => fromImage(flags, [], config), { message, exitCode: 125 }, JSON.stringify([flags, config]));
   t.throws(() => plan({ storageDriver: 'vfs' }), { message: /^--storage-driver is for images/, exitCode: 125 });
+  // an image's is read where the driver is chosen (runner/image-run.ts: findImage)
+  t.throws(() => checkStorageDriver('--storage-driver', 'btrfs'), {
+    message: /^--storage-driver: wants overlay or vfs, not "btrfs"/,
+    exitCode: 125,
+  });
+  t.equal(checkStorageDriver('--storage-driver', undefined), undefined, 'not given: chosen by the runner');
 });
 
 t.test("--security-opt seccomp=: the default profile unless told, unconfined, or a file in docker's format", async (t) => {

@@ -1,4 +1,4 @@
-// The C helper reads its whole plan before it does anything: a malformed line is refused by number,
+// The C helper reads its whole config before it does anything: a malformed line is refused by number,
 // and nothing before it runs (no monitor forked, no op done). Runs native/build/tsproc-helper directly.
 import t from 'tap';
 import { spawn } from 'node:child_process';
@@ -10,9 +10,9 @@ import { failureError } from '../../runner/helper-events.js';
 import { HELPER } from '../../runner/helper-process.js';
 
 /** The helper's exit code and its status channel's lines. */
-function runHelper(plan: string): Promise<{ code: number | null; events: string[] }> {
+function runHelper(config: string): Promise<{ code: number | null; events: string[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(HELPER, ['run', plan], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+    const child = spawn(HELPER, ['run', config], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
     let text = '';
     child.stdio[3]!.on('data', (b: Buffer) => (text += b.toString()));
     child.on('error', reject);
@@ -24,12 +24,12 @@ t.test(
   'a malformed line: "failed config EINVAL LINE", exit 1, no monitor, nothing before it done',
   { skip: existsSync(HELPER) ? false : `the helper ${HELPER} is not built` },
   async (t) => {
-    const dir = mkdtempSync('/tmp/tsproc-test-plan-');
+    const dir = mkdtempSync('/tmp/tsproc-test-config-');
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
     const root = join(dir, 'root');
     mkdirSync(root);
     const config: HelperConfig = {
-      id: 'tsproc-test-plan',
+      id: 'tsproc-test-config',
       rootfs: root,
       namespaces: ['mount'],
       loopback: false,
@@ -52,7 +52,7 @@ t.test(
     const good = encodeHelperConfig(config);
     const lines = good.text.split('\n');
     const mountLine = lines.findIndex((l) => l.startsWith('op mount ')) + 1;
-    t.ok(mountLine > 0, 'the plan has its mount line');
+    t.ok(mountLine > 0, 'the config has its mount line');
     // each: the line as the helper must refuse it
     const cases: [string, string][] = [
       ['an op with a field too few', 'op mount proc /proc proc 2'],
@@ -72,9 +72,9 @@ t.test(
       mkdirSync(join(dir, 'removed'), { recursive: true });
       const bad = [...lines];
       bad[mountLine - 1] = line;
-      const plan = join(dir, 'helper.conf');
-      writeFileSync(plan, bad.join('\n'));
-      const r = await runHelper(plan);
+      const file = join(dir, 'helper.conf');
+      writeFileSync(file, bad.join('\n'));
+      const r = await runHelper(file);
       t.same(r.events, [`failed config ${constants.errno.EINVAL} ${mountLine}`], `${what}: the line named`);
       t.equal(r.code, 1, `${what}: exit 1`);
       t.notOk(existsSync(join(dir, 'monitor.pid')), `${what}: no monitor started`);
@@ -86,21 +86,21 @@ t.test(
       { kind: 'failed', step: 'config', errno: constants.errno.EINVAL, line: mountLine },
       { describe: good.describe, command: 'true', cwd: '/' },
     );
-    t.equal(e.message, `the helper cannot read its plan: line ${mountLine} (mount proc on /proc) is malformed`);
+    t.equal(e.message, `the helper cannot read its config: line ${mountLine} (mount proc on /proc) is malformed`);
     t.equal(e.exitCode, 125);
   },
 );
 
 t.test(
-  'the same plan well formed gets past reading it (the control for the cases above)',
+  'the same config well formed gets past reading it (the control for the cases above)',
   { skip: existsSync(HELPER) ? false : `the helper ${HELPER} is not built` },
   async (t) => {
-    // a plan whose only flaw is found after reading: a root that is not there, reported as its step
-    const dir = mkdtempSync('/tmp/tsproc-test-plan-');
+    // a config whose only flaw is found after reading: a root that is not there, reported as its step
+    const dir = mkdtempSync('/tmp/tsproc-test-config-');
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const plan = join(dir, 'helper.conf');
+    const file = join(dir, 'helper.conf');
     const text = encodeHelperConfig({
-      id: 'tsproc-test-plan',
+      id: 'tsproc-test-config',
       rootfs: join(dir, 'no-such-root'),
       namespaces: [],
       loopback: false,
@@ -117,10 +117,10 @@ t.test(
       ops: [{ op: 'mask', path: '/proc/kcore' }],
       cleanup: { umount: [], rmdir: [], remove: [] },
     }).text;
-    writeFileSync(plan, text);
-    const r = await runHelper(plan);
+    writeFileSync(file, text);
+    const r = await runHelper(file);
     t.equal(r.code, 0, 'the helper forked its monitor and returned');
     t.match(r.events[0], /^monitor \d+$/, 'the monitor reported in');
-    t.match(r.events, [/^monitor /, `failed open-root ${constants.errno.ENOENT} 0`], 'the root is missing: that step, not the plan');
+    t.match(r.events, [/^monitor /, `failed open-root ${constants.errno.ENOENT} 0`], 'the root is missing: that step, not the config');
   },
 );
