@@ -61,7 +61,8 @@ export interface Mount {
 
 /** Start `cmd args(dir)` on a new tsproc-test directory; resolves once a read of it works. */
 export async function mount(name: string, cmd: string, args: (dir: string) => string[]): Promise<Mount> {
-  const dir = mkdtempSync(`/tmp/tsproc-test-bench-${name}-`);
+  // the bench's pid in the name: what a bench left is told from another's (test/bench/bench.test.ts)
+  const dir = mkdtempSync(`/tmp/tsproc-test-bench-${name}-${process.pid}-`);
   const m = { name, dir, proc: spawn(cmd, args(dir), { stdio: 'ignore' }) };
   atCleanUp(() => unmount(m));
   for (let i = 0; i < 300; i++) {
@@ -93,6 +94,7 @@ export async function unmount(m: Mount): Promise<void> {
  */
 const undo: (() => void | Promise<void>)[] = [];
 let signalsHeld = false;
+let cleaning: Promise<void> | undefined;
 
 /** Keep `fn` to run at clean-up (it must do nothing when what it undoes is already gone). */
 export function atCleanUp(fn: () => void | Promise<void>): void {
@@ -106,13 +108,19 @@ export function atCleanUp(fn: () => void | Promise<void>): void {
     });
 }
 
-/** Undo everything kept by atCleanUp, latest first; a failure is printed and the rest still run. */
-export async function cleanUp(): Promise<void> {
-  for (let fn = undo.pop(); fn; fn = undo.pop()) {
-    try {
-      await fn();
-    } catch (err) {
-      console.error(`bench: clean-up: ${(err as Error).message}`);
+/**
+ * Undo everything kept by atCleanUp, latest first; a failure is printed and the rest still run. A
+ * clean-up asked for while one runs (the bench's `finally` and a Ctrl-C) waits for that one.
+ */
+export function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    for (let fn = undo.pop(); fn; fn = undo.pop()) {
+      try {
+        await fn();
+      } catch (err) {
+        console.error(`bench: clean-up: ${(err as Error).message}`);
+      }
     }
-  }
+  })().finally(() => (cleaning = undefined));
+  return cleaning;
 }

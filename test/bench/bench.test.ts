@@ -49,26 +49,25 @@ const TARGETS: Record<string, string> = {
   'run.node': 'node -e 0',
 };
 
-/** What the bench of process `pid` may have left: tsproc-test mounts not there before, cgroups named with its pid. */
-function leftovers(pid: number, mountsBefore: string[]): string[] {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('/tmp/tsproc-test-bench-') && !mountsBefore.includes(l));
+/**
+ * What the bench of process `pid` has made and not removed: its mounts and their directories
+ * (/tmp/tsproc-test-bench-NAME-PID-*, bench/mounts.ts) and its cgroups (tsproc-test-...-PID).
+ */
+function leftovers(pid: number): string[] {
+  const mine = (s: string) => s.includes(`/tmp/tsproc-test-bench-`) && s.includes(`-${pid}-`);
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(mine);
+  const dirs = readdirSync('/tmp')
+    .map((f) => `/tmp/${f}`)
+    .filter(mine);
   const layout = hostLayout();
   const roots = layout.kind === 'v2' ? [layout.unified!] : Object.values(layout.v1).filter((d): d is string => !!d);
   const cgroups = roots.flatMap((r) =>
     (existsSync(r) ? readdirSync(r) : []).filter((d) => d.startsWith('tsproc-test') && d.endsWith(`-${pid}`)).map((d) => `${r}/${d}`),
   );
-  return [...mounts, ...cgroups];
+  return [...mounts, ...dirs, ...cgroups];
 }
 
-const benchMounts = () =>
-  readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('/tmp/tsproc-test-bench-'));
-
 t.test('--quick --json gives every figure, each measured, and a table of them', async (t) => {
-  const before = benchMounts();
   const child = spawn(process.execPath, [BENCH, '--quick', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -94,11 +93,10 @@ t.test('--quick --json gives every figure, each measured, and a table of them', 
   t.equal(table.length, EXPECTED.length + 3, 'the table: a title, a header, a line per row, the load average');
   result.rows.forEach((r, i) => t.ok(table[i + 2]!.startsWith(r.figure), `the table's line for ${r.id}`));
   t.match(table.at(-1), /^load average: [\d.]+ [\d.]+ [\d.]+ before, [\d.]+ [\d.]+ [\d.]+ after$/);
-  t.same(leftovers(child.pid!, before), [], 'no mount or cgroup left behind');
+  t.same(leftovers(child.pid!), [], 'no mount or cgroup left behind');
 });
 
 t.test('Ctrl-C (SIGINT to its process group) while it runs: it stops, and undoes its mounts and cgroups', async (t) => {
-  const before = benchMounts();
   // a process group of its own, as a shell gives a command, so that the test can press Ctrl-C
   const child = spawn(process.execPath, [BENCH, '--quick', '--only', 'first-read', '--first-rounds', '50'], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -109,9 +107,14 @@ t.test('Ctrl-C (SIGINT to its process group) while it runs: it stops, and undoes
   const closed = new Promise<number | null>((r) => child.on('close', r));
   // once both daemons are mounted and a container's cgroup is made
   for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 100)))
-    if (benchMounts().length >= before.length + 2 && leftovers(child.pid!, []).some((l) => l.includes('views-first'))) break;
-  t.ok(leftovers(child.pid!, before).length >= 3, 'two mounts and a cgroup made');
+    if (leftovers(child.pid!).some((l) => l.includes('views-first'))) break;
+  const made = leftovers(child.pid!);
+  t.equal(made.filter((l) => / - fuse/.test(l)).length, 2, 'two mounts made');
+  t.ok(
+    made.some((l) => l.includes('views-first')),
+    "and a container's cgroup",
+  );
   process.kill(-child.pid!, 'SIGINT');
   t.equal(await closed, 130, err);
-  t.same(leftovers(child.pid!, before), [], 'no mount or cgroup left behind');
+  t.same(leftovers(child.pid!), [], 'no mount or cgroup left behind');
 });
