@@ -4,13 +4,21 @@
 // Run by hand as root: node dist/bench/first-read.js [--rounds R] [--file proc/meminfo]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { loadavg } from 'node:os';
-import { makeCgroup } from '../test/helpers/container.js';
-import { LXCFS, mountLxcfs, mountTsproc, unmount, type Mount } from './mounts.js';
+import {
+  LXCFS,
+  benchCgroup,
+  cleanUp,
+  inContainer,
+  isMain,
+  loadAverage,
+  median,
+  mountLxcfs,
+  mountTsproc,
+  numberArg,
+  stringArg,
+  type Mount,
+} from './mounts.js';
 
-const arg = (name: string, def: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : def);
-const ROUNDS = Number(arg('--rounds', '15'));
-const FILE = arg('--file', 'proc/meminfo');
 const LATER = 20;
 
 // Its own first calls warmed on a kernel file first, a pause for its CPU quota; then the first read of the mount and LATER more, in us.
@@ -30,57 +38,55 @@ for _ in range(n + 1):
 print(' '.join('%.1f' % x for x in us))
 `;
 
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+/** Per mount: the median first read of a new container and the median of its later reads, in us. */
+export type FirstReads = Map<string, { first: number; later: number }>;
+
+/**
+ * `rounds` times, a new cgroup and in it, for each mount in turn (each mount first in turn), a new
+ * container that reads `file` (a path below the mount) once and then LATER times.
+ */
+export function firstReads(mounts: Mount[], rounds: number, file: string): FirstReads {
+  const first = new Map<string, number[]>(mounts.map((m) => [m.name, []]));
+  const later = new Map<string, number[]>(mounts.map((m) => [m.name, []]));
+  for (let r = 0; r < rounds; r++) {
+    const cg = benchCgroup(`views-first-${r}-${process.pid}`, { memory: (256 + r) * 2 ** 20, cpus: '0', quota: 0.5 });
+    try {
+      for (const m of r % 2 ? [...mounts].reverse() : mounts) {
+        const argv = inContainer(cg, ['python3', '-c', READER, `${m.dir}/${file}`, String(LATER)]);
+        const out = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
+        if (out.status !== 0) throw new Error(`reader failed (${out.status ?? out.signal}): ${out.stderr}`);
+        const us = out.stdout.trim().split(' ').map(Number);
+        first.get(m.name)!.push(us[0]!);
+        later.get(m.name)!.push(median(us.slice(1)));
+      }
+    } finally {
+      cg.remove();
+    }
+  }
+  return new Map(mounts.map((m) => [m.name, { first: median(first.get(m.name)!), later: median(later.get(m.name)!) }]));
+}
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (mounts FUSE, makes cgroups and pid namespaces)');
   if (!existsSync(LXCFS)) throw new Error('lxcfs is not installed');
-  const mounts: Mount[] = [];
+  const rounds = numberArg('--rounds', 15);
+  const file = stringArg('--file', 'proc/meminfo');
   try {
-    mounts.push(await mountTsproc());
-    mounts.push(await mountLxcfs());
-    const first = new Map<string, number[]>(mounts.map((m) => [m.name, []]));
-    const later = new Map<string, number[]>(mounts.map((m) => [m.name, []]));
-    const start = loadavg();
-    for (let r = 0; r < ROUNDS; r++) {
-      // A new cgroup each round, one new container per mount in it (in turn, each mount first in turn).
-      const cg = makeCgroup(`views-first-${r}-${process.pid}`, { memory: (256 + r) * 2 ** 20, cpus: '0', quota: 0.5 });
-      try {
-        const join = cg.procs.map((f) => `echo $$ > ${f}`).join(' && ');
-        for (const m of r % 2 ? [...mounts].reverse() : mounts) {
-          const out = spawnSync(
-            'sh',
-            ['-c', `${join} && exec unshare --pid --fork python3 -c "$1" "$2" "$3"`, 'sh', READER, `${m.dir}/${FILE}`, String(LATER)],
-            { encoding: 'utf8', timeout: 60_000 },
-          );
-          if (out.status !== 0) throw new Error(`reader failed: ${out.stderr}`);
-          const us = out.stdout.trim().split(' ').map(Number);
-          first.get(m.name)!.push(us[0]!);
-          later.get(m.name)!.push(median(us.slice(1)));
-        }
-      } finally {
-        cg.remove();
-      }
-    }
-    console.log(
-      `${FILE}, ${ROUNDS} new containers per mount, open+read+close in us (medians); load average ${start.map((x) => x.toFixed(2)).join(' ')} -> ${loadavg()
-        .map((x) => x.toFixed(2))
-        .join(' ')}`,
-    );
+    const mounts = [await mountTsproc(), await mountLxcfs()];
+    const start = loadAverage();
+    const reads = firstReads(mounts, rounds, file);
+    console.log(`${file}, ${rounds} new containers per mount, open+read+close in us (medians); load average ${start} -> ${loadAverage()}`);
     console.log(`${'mount'.padEnd(8)}${'first'.padStart(9)}${'later'.padStart(9)}${'first/later'.padStart(13)}`);
-    for (const m of mounts) {
-      const f = median(first.get(m.name)!);
-      const l = median(later.get(m.name)!);
-      console.log(`${m.name.padEnd(8)}${f.toFixed(1).padStart(9)}${l.toFixed(1).padStart(9)}${(f / l).toFixed(2).padStart(13)}`);
-    }
-    const ratio = median(first.get('tsproc')!) / median(first.get('lxcfs')!);
-    console.log(`first read, tsproc / lxcfs: ${ratio.toFixed(2)}`);
+    for (const [name, { first: f, later: l }] of reads)
+      console.log(`${name.padEnd(8)}${f.toFixed(1).padStart(9)}${l.toFixed(1).padStart(9)}${(f / l).toFixed(2).padStart(13)}`);
+    console.log(`first read, tsproc / lxcfs: ${(reads.get('tsproc')!.first / reads.get('lxcfs')!.first).toFixed(2)}`);
   } finally {
-    for (const m of mounts) await unmount(m);
+    await cleanUp();
   }
 }
 
-main().catch((err: Error) => {
-  console.error(`bench: ${err.stack}`);
-  process.exitCode = 1;
-});
+if (isMain(import.meta.url))
+  main().catch((err: Error) => {
+    console.error(`bench: ${err.stack}`);
+    process.exitCode = 1;
+  });

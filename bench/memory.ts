@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { makeCgroup, type TestCgroup } from '../test/helpers/container.js';
-import { BENCH_FILES, LXCFS, mountLxcfs, mountTsproc, unmount, type Mount, numberArg } from './mounts.js';
+import { BENCH_FILES, LXCFS, isMain, mountLxcfs, mountTsproc, unmount, type Mount, numberArg } from './mounts.js';
 
 const READS = numberArg('--reads', 1_000_000);
 const READERS = numberArg('--readers', 64);
@@ -38,7 +38,7 @@ function kb(path: string, field: string): number {
 }
 
 /** The pids of a process and its children (tsproc: the supervisor and its serving process). */
-function family(pid: number): number[] {
+export function family(pid: number): number[] {
   try {
     return [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)];
   } catch {
@@ -46,7 +46,7 @@ function family(pid: number): number[] {
   }
 }
 
-interface Sample {
+export interface Sample {
   rss: number[];
   /** anonymous resident memory (RssAnon): what is the process's own; RssFile is mostly Node's binary, shared */
   anon: number[];
@@ -107,7 +107,7 @@ function mappings(pid: number, n = 8): string {
     .join(', ')}`;
 }
 
-function sample(pid: number): Sample {
+export function sample(pid: number): Sample {
   const pids = family(pid);
   return {
     rss: pids.map((p) => kb(`/proc/${p}/status`, 'VmRSS')),
@@ -117,7 +117,13 @@ function sample(pid: number): Sample {
   };
 }
 
-async function load(m: Mount, cgroups: TestCgroup[]): Promise<{ seconds: number; peak: Sample; end: Sample; before: Sample }> {
+/** `reads` reads by `readers` parallel readers spread over the cgroups, each its own container; the daemon's memory sampled. */
+export async function load(
+  m: Mount,
+  cgroups: TestCgroup[],
+  reads = READS,
+  readers = READERS,
+): Promise<{ seconds: number; peak: Sample; end: Sample; before: Sample }> {
   const before = sample(m.proc.pid!);
   let peak = before;
   const timer = setInterval(() => {
@@ -125,9 +131,9 @@ async function load(m: Mount, cgroups: TestCgroup[]): Promise<{ seconds: number;
     if (s.alone > peak.alone) peak = s;
   }, 250);
   const t0 = Date.now();
-  const each = Math.ceil(READS / READERS);
+  const each = Math.ceil(reads / readers);
   await Promise.all(
-    Array.from({ length: READERS }, (_, i) => {
+    Array.from({ length: readers }, (_, i) => {
       const cg = cgroups[i % cgroups.length]!;
       const join = cg.procs.map((f) => `echo $$ > ${f}`).join(' && ');
       return new Promise<void>((resolve, reject) => {
@@ -205,7 +211,8 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: Error) => {
-  console.error(`bench: ${err.stack}`);
-  process.exitCode = 1;
-});
+if (isMain(import.meta.url))
+  main().catch((err: Error) => {
+    console.error(`bench: ${err.stack}`);
+    process.exitCode = 1;
+  });

@@ -17,18 +17,12 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { hostLayout } from '../src/cgroup-layout.js';
 import { planCgroup } from '../runner/cgroup/cgroup-plan.js';
+import { isMain, loadAverage, median } from './mounts.js';
 
 const BIN = fileURLToPath(new URL('../../bin/tsproc.js', import.meta.url));
-const args = process.argv.slice(2);
-const c = args.indexOf('--compare');
-const compare = c >= 0 ? args.splice(c, 2)[1] : undefined;
-const rounds = Number(args[0] ?? 30);
-const work = mkdtempSync('/tmp/tsproc-test-bench-');
-const parent = `tsproc-test-bench-${process.pid}`;
 
 function busyboxRoot(dir: string): void {
   mkdirSync(`${dir}/bin`, { recursive: true });
@@ -57,57 +51,80 @@ function time(cmd: string, argv: string[]): number {
   return ms;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const load = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
 
-try {
-  const root = `${work}/rootfs`;
-  busyboxRoot(root);
-  runcBundle(`${work}/bundle`, root);
-  let n = 0; // runc's container names
-  const tsprocArgs = [
-    '--state-root',
-    `${work}/state`,
-    '--data-root',
-    `${work}/data`,
-    'run',
-    '--rm',
-    '--cgroup-parent',
-    parent,
-    '--rootfs',
-    root,
-    'true',
-  ];
-  const rows: [string, () => number][] = [
-    ['tsproc run --rm --rootfs DIR true', () => time(BIN, tsprocArgs)],
-    ...(compare
-      ? [[`--compare (${compare.split('/').slice(-3).join('/')})`, () => time(compare, tsprocArgs)] as [string, () => number]]
-      : []),
-    ['node -e 0', () => time(process.execPath, ['-e', '0'])],
-    [
-      'runc run (same root)',
-      () => time('runc', ['--root', `${work}/runc`, 'run', '-b', `${work}/bundle`, `tsproc-test-bench-${process.pid}-${n++}`]),
-    ],
-  ];
-  const times = rows.map(() => [] as number[]);
-  const before = load();
-  for (let i = 0; i < rounds + 2; i++) {
-    // interleaved, so all see the same machine; the first two rounds warm caches and are dropped
-    rows.forEach(([, run], k) => {
-      const ms = run();
-      if (i >= 2) times[k]!.push(ms);
-    });
+/** Wall times (ms) of each command of the loop, the first two rounds dropped; the load average around it. */
+export interface StartupTimes {
+  rows: { name: string; times: number[] }[];
+  before: string;
+  after: string;
+}
+
+/**
+ * `rounds` rounds (after two warm-up rounds) of, interleaved: `tsproc run --rm --rootfs DIR true`,
+ * `compare`'s bin the same way when given, `node -e 0` and `runc run` on the same root.
+ */
+export function runStartup(rounds: number, compare?: string): StartupTimes {
+  const work = mkdtempSync('/tmp/tsproc-test-bench-');
+  const parent = `tsproc-test-bench-${process.pid}`;
+  try {
+    const root = `${work}/rootfs`;
+    busyboxRoot(root);
+    runcBundle(`${work}/bundle`, root);
+    let n = 0; // runc's container names
+    const tsprocArgs = [
+      '--state-root',
+      `${work}/state`,
+      '--data-root',
+      `${work}/data`,
+      'run',
+      '--rm',
+      '--cgroup-parent',
+      parent,
+      '--rootfs',
+      root,
+      'true',
+    ];
+    const rows: [string, () => number][] = [
+      ['tsproc run --rm --rootfs DIR true', () => time(BIN, tsprocArgs)],
+      ...(compare
+        ? [[`--compare (${compare.split('/').slice(-3).join('/')})`, () => time(compare, tsprocArgs)] as [string, () => number]]
+        : []),
+      ['node -e 0', () => time(process.execPath, ['-e', '0'])],
+      [
+        'runc run (same root)',
+        () => time('runc', ['--root', `${work}/runc`, 'run', '-b', `${work}/bundle`, `tsproc-test-bench-${process.pid}-${n++}`]),
+      ],
+    ];
+    const times = rows.map(() => [] as number[]);
+    const before = loadAverage();
+    for (let i = 0; i < rounds + 2; i++) {
+      // interleaved, so all see the same machine; the first two rounds warm caches and are dropped
+      rows.forEach(([, run], k) => {
+        const ms = run();
+        if (i >= 2) times[k]!.push(ms);
+      });
+    }
+    return { rows: rows.map(([name], k) => ({ name, times: times[k]! })), before, after: loadAverage() };
+  } finally {
+    for (const h of planCgroup(hostLayout(), parent, 'x').hierarchies)
+      if (existsSync(`${h.mountpoint}/${parent}`)) rmdirSync(`${h.mountpoint}/${parent}`);
+    for (const d of existsSync(`${work}/runc`) ? readdirSync(`${work}/runc`) : [])
+      spawnSync('runc', ['--root', `${work}/runc`, 'delete', '-f', d]);
+    rmSync(work, { recursive: true, force: true });
   }
-  console.log(`${rounds} rounds, interleaved, wall time in ms (start-up included); load average ${before} before, ${load()} after`);
+}
+
+if (isMain(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const c = args.indexOf('--compare');
+  const compare = c >= 0 ? args.splice(c, 2)[1] : undefined;
+  const rounds = Number(args[0] ?? 30);
+  const { rows, before, after } = runStartup(rounds, compare);
+  const times = rows.map((r) => r.times);
+  console.log(`${rounds} rounds, interleaved, wall time in ms (start-up included); load average ${before} before, ${after} after`);
   console.log(`${'command'.padEnd(44)} ${'median'.padStart(8)} ${'mean'.padStart(8)} ${'min'.padStart(8)}`);
-  rows.forEach(([name], k) =>
+  rows.forEach(({ name }, k) =>
     console.log(
       `${name.padEnd(44)} ${median(times[k]!).toFixed(1).padStart(8)} ${mean(times[k]!).toFixed(1).padStart(8)} ${Math.min(...times[k]!)
         .toFixed(1)
@@ -120,10 +137,4 @@ try {
   console.log(`tsproc / runc run:  ${ratio(ts, runc)}`);
   if (compare) console.log(`--compare / node -e 0: ${ratio(times[1]!, node)}; --compare / runc run: ${ratio(times[1]!, runc)}`);
   console.log(`tsproc less node -e 0, over runc run: median ${((median(ts) - median(node)) / median(runc)).toFixed(2)}`);
-} finally {
-  for (const h of planCgroup(hostLayout(), parent, 'x').hierarchies)
-    if (existsSync(`${h.mountpoint}/${parent}`)) rmdirSync(`${h.mountpoint}/${parent}`);
-  for (const d of existsSync(`${work}/runc`) ? readdirSync(`${work}/runc`) : [])
-    spawnSync('runc', ['--root', `${work}/runc`, 'delete', '-f', d]);
-  rmSync(work, { recursive: true, force: true });
 }

@@ -3,16 +3,12 @@
 // Run by hand as root: node dist/bench/views-latency.js [--rounds N] [--batch N]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { makeCgroup, type TestCgroup } from '../test/helpers/container.js';
-import { BENCH_FILES, LXCFS, mountLxcfs, mountTsproc, unmount, numberArg } from './mounts.js';
+import { BENCH_FILES, LXCFS, benchCgroup, cleanUp, inContainer, isMain, mountLxcfs, mountTsproc, numberArg } from './mounts.js';
 
-const ROUNDS = numberArg('--rounds', 40);
-const BATCH = numberArg('--batch', 25);
-
-// For each file: ROUNDS times, a batch of reads from each mount in turn; prints "file median_a median_b".
+// For each file: ROUNDS times, a batch of reads under each root in turn; prints "file median median...".
 const READER = `
 import os, sys, time
-a, b, files, rounds, batch = sys.argv[1], sys.argv[2], sys.argv[3].split(','), int(sys.argv[4]), int(sys.argv[5])
+roots, files, rounds, batch = sys.argv[1].split(','), sys.argv[2].split(','), int(sys.argv[3]), int(sys.argv[4])
 def once(p):
     fd = os.open(p, os.O_RDONLY)
     while os.read(fd, 65536): pass
@@ -22,54 +18,63 @@ def timed(p):
     for _ in range(batch): once(p)
     return (time.perf_counter() - t) / batch * 1e6
 for f in files:
-    for _ in range(10): once(a + '/' + f); once(b + '/' + f)
-    ta, tb = [], []
+    for _ in range(10):
+        for r in roots: once(r + '/' + f)
+    ts = [[] for _ in roots]
     for _ in range(rounds):
-        ta.append(timed(a + '/' + f)); tb.append(timed(b + '/' + f))
-    ta.sort(); tb.sort()
-    print(f, ta[len(ta) // 2], tb[len(tb) // 2], flush=True)
+        for i, r in enumerate(roots): ts[i].append(timed(r + '/' + f))
+    print(f, *[sorted(t)[len(t) // 2] for t in ts], flush=True)
 `;
+
+/** How a latency bench reads: `rounds` batches of `batch` open+read+close of each file, under each root in turn. */
+export interface LatencyOptions {
+  rounds: number;
+  batch: number;
+}
+
+/**
+ * Microseconds per open+read to EOF+close of each file under each root ('' is the kernel's own file),
+ * the roots interleaved batch by batch; `prefix` is what the reader (python3) runs under: [] on the host.
+ * Returns, per file in order, the median batch of each root in order.
+ */
+export function latency(prefix: readonly string[], roots: string[], files: readonly string[], o: LatencyOptions): number[][] {
+  const argv = [...prefix, 'python3', '-c', READER, roots.join(','), files.join(','), String(o.rounds), String(o.batch)];
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`reader failed (${r.status ?? r.signal}): ${r.stderr}`);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.split(' ').slice(1).map(Number));
+}
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root');
   if (!existsSync(LXCFS)) throw new Error('lxcfs is not installed');
-  const ts = await mountTsproc();
-  const lx = await mountLxcfs();
-  let cg: TestCgroup | undefined;
+  const o = { rounds: numberArg('--rounds', 40), batch: numberArg('--batch', 25) };
   try {
-    cg = makeCgroup(`views-latency-${process.pid}`, { memory: 512 * 2 ** 20, cpus: '0', quota: 0.5 });
-    const join = cg.procs.map((f) => `echo $$ > ${f}`).join(' && ');
-    const places: [string, string[]][] = [
-      ['host', ['python3']],
-      ['container', ['sh', '-c', `${join} && exec unshare --pid --fork "$@"`, 'sh', 'python3']],
-    ];
-    console.log(`open+read+close, median of ${ROUNDS} batches of ${BATCH} reads, the two mounts interleaved, microseconds`);
-    for (const [place, prefix] of places) {
+    const ts = await mountTsproc();
+    const lx = await mountLxcfs();
+    const cg = benchCgroup(`views-latency-${process.pid}`, { memory: 512 * 2 ** 20, cpus: '0', quota: 0.5 });
+    console.log(`open+read+close, median of ${o.rounds} batches of ${o.batch} reads, the two mounts interleaved, microseconds`);
+    for (const [place, prefix] of [
+      ['host', []],
+      ['container', inContainer(cg, [])],
+    ] as const) {
       console.log(`\nreader on the ${place}:`);
       console.log(`${'file'.padEnd(32)}${'lxcfs'.padStart(9)}${'tsproc'.padStart(9)}${'ratio'.padStart(8)}`);
-      const r = spawnSync(
-        prefix[0]!,
-        [...prefix.slice(1), '-c', READER, lx.dir, ts.dir, BENCH_FILES.join(','), String(ROUNDS), String(BATCH)],
-        {
-          encoding: 'utf8',
-        },
-      );
-      if (r.status !== 0) throw new Error(`reader failed: ${r.stderr}`);
-      for (const line of r.stdout.trim().split('\n')) {
-        const [f, l, t] = line.split(' ');
+      latency(prefix, [lx.dir, ts.dir], BENCH_FILES, o).forEach(([l, t], i) =>
         console.log(
-          `${f!.padEnd(32)}${Number(l).toFixed(1).padStart(9)}${Number(t).toFixed(1).padStart(9)}${(Number(t) / Number(l)).toFixed(2).padStart(8)}`,
-        );
-      }
+          `${BENCH_FILES[i]!.padEnd(32)}${l!.toFixed(1).padStart(9)}${t!.toFixed(1).padStart(9)}${(t! / l!).toFixed(2).padStart(8)}`,
+        ),
+      );
     }
   } finally {
-    cg?.remove();
-    await unmount(ts);
-    await unmount(lx);
+    await cleanUp();
   }
 }
 
-main().catch((err: Error) => {
-  console.error(`bench: ${err.message}`);
-  process.exitCode = 1;
-});
+if (isMain(import.meta.url))
+  main().catch((err: Error) => {
+    console.error(`bench: ${err.message}`);
+    process.exitCode = 1;
+  });
