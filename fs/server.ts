@@ -180,10 +180,20 @@ export class FuseServer extends EventEmitter {
           return;
         }
         if (exit?.reason === 'error') logLine(`worker ${index} stopped: ${exit.message}`);
-        // A worker that failed while the connection lives is replaced, a bounded number of times.
+        // A worker that failed while the connection lives is replaced, a bounded number of times. The
+        // request it held (an isolate ended at its heap limit, a crash) would never be answered, and its
+        // reader would wait for ever: once the new worker reads, the kernel sends again every request taken
+        // and not answered (FUSE_NOTIFY_RESEND, 6.9+). A live worker's reply to one of those then finds
+        // it gone (ENOENT, ignored) and the request is served again: every request tsproc answers can be.
         if (exit?.reason === 'error' && !this.ending && this.restarts < 100) {
           this.restarts++;
-          this.spawn(index).catch((e: Error) => logLine(e.message));
+          this.spawn(index)
+            .then(() => import('./mount.js')) // not a static import: worker.ts imports this file, and needs none of it
+            .then(({ resendUnanswered }) => {
+              if (!this.ending && !resendUnanswered(this.options.fd))
+                logLine(`worker ${index}: this kernel cannot send again the request it held (FUSE_NOTIFY_RESEND, Linux 6.9)`);
+            })
+            .catch((e: Error) => logLine(e.message));
           return;
         }
         if (exit?.reason === 'unmounted' || exit?.reason === 'destroyed') this.ending = true;

@@ -1,0 +1,57 @@
+// A worker that dies holding a request (its isolate ended at the heap limit the daemon sets, or a crash)
+// is replaced, and the request it held is sent again (FUSE_NOTIFY_RESEND): its reader gets the file, it
+// does not wait for ever.
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { forceUnmount, mountedAt, tempMountpoint, waitFor } from '../helpers/daemon.js';
+
+const skip = process.getuid?.() !== 0 ? 'needs root' : undefined;
+if (skip) t.plan(0, skip);
+
+const MOUNT_JS = new URL('../../fs/mount.js', import.meta.url).href;
+const SERVER_JS = new URL('../../fs/server.js', import.meta.url).href;
+const HOG_JS = new URL('../helpers/hog-content.js', import.meta.url).href;
+
+t.test('a worker ended at its heap limit while holding a READ: replaced, and the reader gets its file', async (t) => {
+  const dir = tempMountpoint();
+  const scratch = mkdtempSync('/tmp/tsproc-test-hog-');
+  const marker = `${scratch}/hog-once`;
+  writeFileSync(marker, '');
+  const script = `
+    const { mountFuse } = await import(${JSON.stringify(MOUNT_JS)});
+    const { FuseServer } = await import(${JSON.stringify(SERVER_JS)});
+    const conn = await mountFuse(${JSON.stringify(dir)}, { subtype: 'tsproc-test', fsname: 'tsproc-test' });
+    const server = await FuseServer.start({
+      fd: conn.fd, threads: 2, contentModule: ${JSON.stringify(HOG_JS)}, contentOptions: { marker: ${JSON.stringify(marker)} },
+      resourceLimits: { maxOldGenerationSizeMb: 16 },
+    });
+    server.open();
+    console.log('serving');`;
+  let log = '';
+  // a file, not --input-type=module -e: the workers would inherit that flag, and refuse their own files
+  writeFileSync(`${scratch}/daemon.mjs`, script);
+  const daemon = spawn(process.execPath, [`${scratch}/daemon.mjs`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  daemon.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  t.teardown(() => {
+    daemon.kill('SIGKILL');
+    forceUnmount(dir);
+    if (existsSync(dir)) rmdirSync(dir);
+    rmSync(scratch, { recursive: true, force: true });
+  });
+  await new Promise<void>((resolve, reject) => {
+    daemon.stdout!.once('data', () => resolve());
+    daemon.once('exit', (code) => reject(new Error(`the test daemon exited ${code}: ${log}`)));
+  });
+  t.ok(mountedAt(dir), 'mounted');
+  // open() renders: the OPEN is the request the worker dies holding
+  const cat = spawnSync('timeout', ['60', 'cat', `${dir}/hog`], { encoding: 'utf8' });
+  t.notOk(existsSync(marker), 'the render that exhausts the heap ran');
+  t.equal(cat.status, 0, `cat ended by itself (124: it waited for the request the dead worker held); ${log}`);
+  t.equal(cat.stdout, 'fine\n', 'and read the file, served again by the new worker');
+  await waitFor(
+    () => /worker \d+ stopped: .*ERR_WORKER_OUT_OF_MEMORY|worker \d+ stopped: .*out of memory/i.test(log),
+    'the log names the ended worker',
+  );
+  t.equal(spawnSync('cat', [`${dir}/hog`], { encoding: 'utf8', timeout: 30_000 }).stdout, 'fine\n', 'the mount goes on serving');
+});
