@@ -26,9 +26,17 @@ export interface ExecFlags {
   workdir?: string;
 }
 
-/** The helper config for this exec (pure: the probe reads the root's user database); `stateDir`: the
- *  container's state directory, where its monitor's sysinfo socket is (--lxcfs). */
-export function execConfig(info: ContainerInfo, f: ExecFlags, args: string[], probe: Probe, stateDir?: string): HelperConfig {
+/** The helper config for this exec (the probe reads the root's user database); `stateDir`: the
+ *  container's state directory, where its monitor's sysinfo socket is (--lxcfs); `seccompCache`: where
+ *  compiled filters are kept, as `run` keeps them (runner/seccomp/filter-cache.ts). */
+export function execConfig(
+  info: ContainerInfo,
+  f: ExecFlags,
+  args: string[],
+  probe: Probe,
+  stateDir?: string,
+  seccompCache?: string,
+): HelperConfig {
   const { plan } = info.record;
   if (args.length === 0 || args[0] === '')
     throw new TsprocError('no command given: tsproc exec [OPTIONS] NAME CMD [ARG...]', { code: 'EINVAL', exitCode: 125 });
@@ -50,7 +58,7 @@ export function execConfig(info: ContainerInfo, f: ExecFlags, args: string[], pr
     if (kv !== undefined) env.set(kv.slice(0, kv.indexOf('=')), kv);
   }
   // the container's filter again: a filter is inherited only by fork, and this process is forked outside
-  const seccomp = containerFilter(plan);
+  const seccomp = containerFilter(plan, seccompCache === undefined ? {} : { cacheDir: seccompCache });
   return {
     id: plan.id,
     targetPid: info.pid!,
@@ -88,7 +96,7 @@ export async function execInContainer(
     throw new TsprocError(`container ${info.record.name} (${shortId(info.record.id)}) is not running`, { code: 'ESRCH', exitCode: 125 });
   requireHelper();
   const stateDir = paths.container(roots, info.record.id);
-  const config = encodeHelperConfig(execConfig(info, f, args, probe, stateDir));
+  const config = encodeHelperConfig(execConfig(info, f, args, probe, stateDir, paths.seccompCache(roots)));
   // in the container's state directory: it goes with the container whatever happens to us
   const configPath = `${stateDir}/exec-${randomBytes(4).toString('hex')}.conf`;
   try {
