@@ -9,7 +9,6 @@ import {
   benchCgroup,
   cleanUp,
   inContainer,
-  isMain,
   loadAverage,
   median,
   mountLxcfs,
@@ -17,6 +16,7 @@ import {
   numberArg,
   stringArg,
   type Mount,
+  runMain,
 } from './mounts.js';
 
 const LATER = 20;
@@ -85,8 +85,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (isMain(import.meta.url))
-  main().catch((err: Error) => {
-    console.error(`bench: ${err.stack}`);
-    process.exitCode = 1;
-  });
+runMain(import.meta.url, main);

@@ -14,12 +14,12 @@ import {
   benchCgroup,
   cleanUp,
   inContainer,
-  isMain,
   loadAverage,
   mount,
   mountLxcfs,
   mountTsproc,
   numberArg,
+  runMain,
 } from './mounts.js';
 import { throughput } from './read-latency.js';
 import { latency } from './views-latency.js';
@@ -75,8 +75,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (isMain(import.meta.url))
-  main().catch((err: Error) => {
-    console.error(`bench: ${err.message}`);
-    process.exitCode = 1;
-  });
+runMain(import.meta.url, main);

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { makeCgroup, type TestCgroup } from '../test/helpers/container.js';
-import { BENCH_FILES, LXCFS, isMain, mountLxcfs, mountTsproc, unmount, type Mount, numberArg } from './mounts.js';
+import { BENCH_FILES, LXCFS, runMain, mountLxcfs, mountTsproc, unmount, type Mount, numberArg } from './mounts.js';
 
 const READS = numberArg('--reads', 1_000_000);
 const READERS = numberArg('--readers', 64);
@@ -211,8 +211,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (isMain(import.meta.url))
-  main().catch((err: Error) => {
-    console.error(`bench: ${err.stack}`);
-    process.exitCode = 1;
-  });
+runMain(import.meta.url, main);

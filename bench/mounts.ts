@@ -25,6 +25,15 @@ export const stringArg = (name: string, def: string): string =>
 /** True in the module node was started with (a bench's CLI), false where it is imported. */
 export const isMain = (url: string): boolean => process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(url);
 
+/** A bench's command line: when `url` is the script node was started with, run `main`; a failure is printed and exits 1. */
+export function runMain(url: string, main: () => Promise<void>): void {
+  if (!isMain(url)) return;
+  main().catch((err: Error) => {
+    console.error(`bench: ${err.stack ?? err.message}`);
+    process.exitCode = 1;
+  });
+}
+
 /** The middle value (of an even count, the mean of the two middle ones). */
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

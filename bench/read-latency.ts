@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import pidusage from 'pidusage';
-import { BENCH_FILES, LXCFS, benchCgroup, cleanUp, inContainer, isMain, mountLxcfs, mountTsproc, numberArg } from './mounts.js';
+import { BENCH_FILES, LXCFS, benchCgroup, cleanUp, inContainer, runMain, mountLxcfs, mountTsproc, numberArg } from './mounts.js';
 import { family } from './memory.js';
 
 // The reader: open + read to EOF + close, N times; prints microseconds per read.
@@ -123,8 +123,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (isMain(import.meta.url))
-  main().catch((err: Error) => {
-    console.error(`bench: ${err.message}`);
-    process.exitCode = 1;
-  });
+runMain(import.meta.url, main);

@@ -3,7 +3,7 @@
 // Run by hand as root: node dist/bench/views-latency.js [--rounds N] [--batch N]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { BENCH_FILES, LXCFS, benchCgroup, cleanUp, inContainer, isMain, mountLxcfs, mountTsproc, numberArg } from './mounts.js';
+import { BENCH_FILES, LXCFS, benchCgroup, cleanUp, inContainer, runMain, mountLxcfs, mountTsproc, numberArg } from './mounts.js';
 
 // For each file: ROUNDS times, a batch of reads under each root in turn; prints "file median median...".
 const READER = `
@@ -73,8 +73,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (isMain(import.meta.url))
-  main().catch((err: Error) => {
-    console.error(`bench: ${err.message}`);
-    process.exitCode = 1;
-  });
+runMain(import.meta.url, main);
