@@ -1,9 +1,21 @@
 // Read latency of tsproc against lxcfs measured interleaved: one reader alternates short batches on the
 // two mounts, so load that comes and goes on a shared machine weighs on both alike; medians of batches.
-// Run by hand as root: node dist/bench/views-latency.js [--rounds N] [--batch N]
+// Run by hand as root: node dist/bench/views-latency.js [--rounds N] [--batch N] [--compare BIN]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { BENCH_FILES, LXCFS, benchCgroup, cleanUp, inContainer, runMain, mountLxcfs, mountTsproc, numberArg } from './mounts.js';
+import {
+  BENCH_FILES,
+  LXCFS,
+  benchCgroup,
+  cleanUp,
+  inContainer,
+  mount,
+  mountLxcfs,
+  mountTsproc,
+  numberArg,
+  runMain,
+  stringArg,
+} from './mounts.js';
 
 // For each file: ROUNDS times, a batch of reads under each root in turn; prints "file median median...".
 const READER = `
@@ -51,20 +63,25 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root');
   if (!existsSync(LXCFS)) throw new Error('lxcfs is not installed');
   const o = { rounds: numberArg('--rounds', 40), batch: numberArg('--batch', 25) };
+  // --compare BIN: another checkout's tsproc (the code before a change) in the same interleaved batches
+  const compare = stringArg('--compare', '');
   try {
     const ts = await mountTsproc();
     const lx = await mountLxcfs();
+    const before = compare ? await mount('compare', process.execPath, (d) => [compare, 'mount', d]) : undefined;
     const cg = benchCgroup(`views-latency-${process.pid}`, { memory: 512 * 2 ** 20, cpus: '0', quota: 0.5 });
-    console.log(`open+read+close, median of ${o.rounds} batches of ${o.batch} reads, the two mounts interleaved, microseconds`);
+    console.log(`open+read+close, median of ${o.rounds} batches of ${o.batch} reads, the mounts interleaved, microseconds`);
+    const head = `${'file'.padEnd(32)}${'lxcfs'.padStart(9)}${'tsproc'.padStart(9)}${'ratio'.padStart(8)}`;
     for (const [place, prefix] of [
       ['host', []],
       ['container', inContainer(cg, [])],
     ] as const) {
       console.log(`\nreader on the ${place}:`);
-      console.log(`${'file'.padEnd(32)}${'lxcfs'.padStart(9)}${'tsproc'.padStart(9)}${'ratio'.padStart(8)}`);
-      latency(prefix, [lx.dir, ts.dir], BENCH_FILES, o).forEach(([l, t], i) =>
+      console.log(before ? `${head}${'compare'.padStart(9)}${'ratio'.padStart(8)}` : head);
+      latency(prefix, [lx.dir, ts.dir, ...(before ? [before.dir] : [])], BENCH_FILES, o).forEach(([l, t, b], i) =>
         console.log(
-          `${BENCH_FILES[i]!.padEnd(32)}${l!.toFixed(1).padStart(9)}${t!.toFixed(1).padStart(9)}${(t! / l!).toFixed(2).padStart(8)}`,
+          `${BENCH_FILES[i]!.padEnd(32)}${l!.toFixed(1).padStart(9)}${t!.toFixed(1).padStart(9)}${(t! / l!).toFixed(2).padStart(8)}` +
+            (b === undefined ? '' : `${b.toFixed(1).padStart(9)}${(b / l!).toFixed(2).padStart(8)}`),
         ),
       );
     }

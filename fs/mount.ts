@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { TsprocError, wrapError } from '../src/errors.js';
 import { mountsAt } from '../src/mountinfo.js';
+import { nonBlockingClone } from './clone.js';
 import { encodeNotifyResend } from './protocol/structs.js';
 
 /** A mounted FUSE connection: the /dev/fuse descriptor and what the kernel calls it. */
@@ -12,6 +13,11 @@ export interface FuseConnection {
   mountpoint: string;
   /** the connection's number under /sys/fs/fuse/connections (the minor of its st_dev) */
   id: number;
+  /**
+   * A non-blocking clone of fd for the workers' poller (fs/poller.ts), or -1. Held with fd by the
+   * process that holds the connection: what a serving process that dies had taken on it is sent again.
+   */
+  spinFd: number;
 }
 
 export interface MountOptions {
@@ -80,7 +86,19 @@ export async function mountFuse(dir: string, o: MountOptions): Promise<FuseConne
     closeSync(fd);
     throw new TsprocError(`mount(8) succeeded but no fuse.${o.subtype} mount shows at ${dir}`, { path: dir });
   }
-  return { fd, mountpoint: dir, id: entry.minor };
+  return { fd, mountpoint: dir, id: entry.minor, spinFd: nonBlockingClone(fd) };
+}
+
+/** Close a connection's descriptors (the mount stays until it is unmounted or aborted). */
+export function closeConnection(conn: FuseConnection): void {
+  for (const fd of [conn.fd, conn.spinFd]) {
+    if (fd < 0) continue;
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
 }
 
 /** umount(8) the directory; a busy mount is detached lazily instead. */

@@ -4,6 +4,8 @@ import { EventEmitter } from 'node:events';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Agreement, DispatcherOptions } from './dispatcher.js';
 import { logLine } from './log-line.js';
+import { closeTurns, controlSlots, giveUp } from './poller.js';
+import { TurnWatchdog } from './turn-watchdog.js';
 import { HandleStore, type HandleStoreShared, type KeptHandle } from './tree/handle-store.js';
 
 /** The workers' shared switches (an Int32Array over `WorkerConfig.control`). */
@@ -12,11 +14,14 @@ export const Control = {
   OPEN: 0,
   /** 1: answer the request in hand, then end (a drain) */
   DRAIN: 1,
+  // and fs/poller.ts's TurnSlot from 2 on
 } as const;
 
 export interface WorkerConfig {
   index: number;
   fd: number;
+  /** a non-blocking clone of fd that the poller tries before it blocks, or -1 (fs/poller.ts) */
+  spinFd: number;
   /** file URL of a module exporting createFiles (see ContentModule in worker.ts) */
   contentModule: string;
   contentOptions: unknown;
@@ -38,6 +43,8 @@ export interface WorkerExit {
 
 export interface ServerOptions {
   fd: number;
+  /** a non-blocking clone of fd (FuseConnection.spinFd), held by the caller: the workers' poller spins on it; -1 or none: every read blocks */
+  spinFd?: number;
   threads: number;
   contentModule: string;
   contentOptions?: unknown;
@@ -70,7 +77,7 @@ export interface ConnectionState {
 export class FuseServer extends EventEmitter {
   private readonly workers = new Map<number, Worker>();
   private readonly handles: HandleStoreShared = HandleStore.create();
-  private readonly control = new SharedArrayBuffer(8);
+  private readonly control: SharedArrayBuffer;
   private readonly time: number;
   private ending = false;
   private restarts = 0;
@@ -80,6 +87,7 @@ export class FuseServer extends EventEmitter {
   private constructor(private readonly options: ServerOptions) {
     super();
     this.time = options.time ?? Math.floor(Date.now() / 1000);
+    this.control = new SharedArrayBuffer(4 * controlSlots(options.threads));
     Atomics.store(new Int32Array(this.control), Control.OPEN, options.gated ? 0 : 1);
   }
 
@@ -88,6 +96,8 @@ export class FuseServer extends EventEmitter {
     if (!Number.isInteger(options.threads) || options.threads < 1)
       throw new Error(`threads must be a positive integer, not ${options.threads}`);
     const server = new FuseServer(options);
+    const watchdog = new TurnWatchdog(new Int32Array(server.control), options.threads);
+    server.once('stopped', () => watchdog.stop());
     await Promise.all(Array.from({ length: options.threads }, (_, i) => server.spawn(i)));
     return server;
   }
@@ -124,6 +134,7 @@ export class FuseServer extends EventEmitter {
     this.ending = true;
     const c = new Int32Array(this.control);
     Atomics.store(c, Control.DRAIN, 1);
+    closeTurns(c);
     const stopped = new Promise<void>((resolve) => (this.workers.size === 0 ? resolve() : this.once('stopped', () => resolve())));
     if (Atomics.load(c, Control.OPEN) === 0) {
       // never opened: the workers leave at the gate without reading
@@ -145,6 +156,7 @@ export class FuseServer extends EventEmitter {
     const config: WorkerConfig = {
       index,
       fd: this.options.fd,
+      spinFd: this.options.spinFd ?? -1,
       contentModule: this.options.contentModule,
       contentOptions: this.options.contentOptions ?? {},
       contentShared: this.options.contentShared ?? {},
@@ -175,6 +187,8 @@ export class FuseServer extends EventEmitter {
       });
       worker.on('exit', () => {
         this.workers.delete(index);
+        // A worker that died polling: another takes the turn.
+        giveUp(new Int32Array(this.control), index);
         if (!ready) {
           reject(new Error(`worker ${index} did not start: ${exit?.message ?? 'it exited'}`));
           return;

@@ -1,8 +1,11 @@
-// A worker thread's loop: a blocking read of one request from /dev/fuse, dispatch, one write of the reply.
-import { readSync, writeSync } from 'node:fs';
+// A worker thread's loop: one request from /dev/fuse when it has the turn (fs/poller.ts), dispatch, one
+// write of the reply.
+import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Dispatcher, bufferSizes, type DispatcherOptions } from './dispatcher.js';
 import { logLine } from './log-line.js';
+import { Poller, type Taken } from './poller.js';
+import { Opcode } from './protocol/kernel.js';
 import { HandleStore } from './tree/handle-store.js';
 import { VirtualTree, type FileSpec } from './tree/virtual-tree.js';
 import { Control, type WorkerConfig, type WorkerExit } from './server.js';
@@ -12,13 +15,21 @@ import { Control, type WorkerConfig, type WorkerExit } from './server.js';
  * shared memory; `post` sends a message to the main thread's `onContentMessage` (fs/ never reads it).
  */
 export interface ContentModule {
-  createFiles(options: unknown, shared: unknown, post: (message: unknown) => void): FileSpec[] | Promise<FileSpec[]>;
+  createFiles(options: unknown, shared: unknown, post: (message: unknown) => void, hooks: ContentHooks): FileSpec[] | Promise<FileSpec[]>;
+}
+
+/** What the worker offers its content module besides `post`. */
+export interface ContentHooks {
+  /** about to do what may take long (a reader not seen before): another worker takes requests meanwhile */
+  slow(): void;
 }
 
 async function main(config: WorkerConfig): Promise<WorkerExit> {
   const content = (await import(config.contentModule)) as ContentModule;
   const post = (message: unknown) => parentPort!.postMessage({ type: 'content', index: config.index, message });
-  const files = await content.createFiles(config.contentOptions, config.contentShared, post);
+  const control = new Int32Array(config.control);
+  const poller = new Poller({ fd: config.fd, spinFd: config.spinFd, control, index: config.index });
+  const files = await content.createFiles(config.contentOptions, config.contentShared, post, { slow: () => poller.giveTurn() });
   const tag = `worker ${config.index}`;
   const tree = new VirtualTree(files, new HandleStore(config.handles), { time: config.time, warn: (m) => logLine(`${tag}: ${m}`) });
   const options: DispatcherOptions = {
@@ -31,17 +42,32 @@ async function main(config: WorkerConfig): Promise<WorkerExit> {
   const sizes = bufferSizes(options);
   const inBuf = Buffer.alloc(sizes.request);
   const outBuf = Buffer.alloc(sizes.reply);
-  const control = new Int32Array(config.control);
   parentPort!.postMessage({ type: 'ready', index: config.index });
   // A server started to take a connection over waits here until the one before it has let go.
   while (Atomics.load(control, Control.OPEN) === 0) Atomics.wait(control, Control.OPEN, 0);
 
+  const draining = () => Atomics.load(control, Control.DRAIN) !== 0;
+  try {
+    return serve(config, poller, dispatcher, inBuf, outBuf, draining, tag);
+  } finally {
+    poller.giveTurn();
+  }
+}
+
+function serve(
+  config: WorkerConfig,
+  poller: Poller,
+  dispatcher: Dispatcher,
+  inBuf: Buffer,
+  outBuf: Buffer,
+  draining: () => boolean,
+  tag: string,
+): WorkerExit {
   for (;;) {
     // Draining (a reload or a takeover): every request this worker took was answered; take no more.
-    if (Atomics.load(control, Control.DRAIN) !== 0) return { type: 'exit', index: config.index, reason: 'drained' };
-    let n: number;
+    let taken: Taken | undefined;
     try {
-      n = readSync(config.fd, inBuf, 0, inBuf.length, null);
+      taken = poller.take(inBuf, draining);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       // ENOENT: the request was interrupted before we read it; EINTR/EAGAIN: try again.
@@ -50,10 +76,15 @@ async function main(config: WorkerConfig): Promise<WorkerExit> {
       if (code === 'ENODEV') return { type: 'exit', index: config.index, reason: 'unmounted' };
       return { type: 'exit', index: config.index, reason: 'error', message: `read /dev/fuse: ${(err as Error).message}` };
     }
-    const outLen = dispatcher.dispatch(inBuf, n, outBuf);
+    if (!taken) return { type: 'exit', index: config.index, reason: 'drained' };
+    // A render may wait on the kernel (a /proc or cgroup file): the watchdog hands the turn on if it does.
+    const busy = taken.length >= 8 && MAY_BLOCK.has(inBuf.readUInt32LE(4));
+    if (busy) poller.beginBusy();
+    const outLen = dispatcher.dispatch(inBuf, taken.length, outBuf);
+    if (busy) poller.endBusy();
     if (outLen > 0) {
       try {
-        writeSync(config.fd, outBuf, 0, outLen);
+        writeSync(taken.fd, outBuf, 0, outLen);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         // ENOENT: the caller gave up (interrupted) before the reply; nothing to do.
@@ -64,6 +95,9 @@ async function main(config: WorkerConfig): Promise<WorkerExit> {
     if (dispatcher.destroyed) return { type: 'exit', index: config.index, reason: 'destroyed' };
   }
 }
+
+/** The requests whose answer is rendered (OPEN, a stat's GETATTR): the rest are answered from memory. */
+const MAY_BLOCK = new Set<number>([Opcode.OPEN, Opcode.GETATTR]);
 
 main(workerData as WorkerConfig).then(
   (exit) => parentPort!.postMessage(exit),

@@ -1,4 +1,5 @@
-// The system calls Node lacks (mknodat, lsetxattr, pidfd_open, pidfd_getfd), through the koffi FFI
+// The system calls Node lacks (mknodat, lsetxattr, pidfd_open, pidfd_getfd, ioctl, sched_yield, a read that
+// does not throw), through the koffi FFI
 // package: it ships its binary for each platform, so neither `npm install` nor the daemon needs a C
 // compiler. Loaded at the first call: commands that need none of these never load it.
 import { createRequire } from 'node:module';
@@ -9,6 +10,12 @@ export interface Libc {
   syscall(nr: number, a: number, b: number, c: number): number;
   mknodat(dirfd: number, path: string, mode: number, dev: bigint): number;
   lsetxattr(path: string, name: string, value: Buffer, size: number, flags: number): number;
+  /** ioctl(2) whose argument is one 32-bit integer in memory (FUSE_DEV_IOC_CLONE) */
+  ioctlInt(fd: number, request: number, arg: Uint32Array): number;
+  /** read(2): -1 and errno (EAGAIN on a non-blocking descriptor with nothing to read) rather than a thrown error */
+  read(fd: number, buf: Buffer, size: number): number;
+  /** sched_yield(2): let another thread that wants this CPU run */
+  schedYield(): number;
   /** errno after the last call that failed */
   errno(): number;
 }
@@ -31,6 +38,9 @@ export function libc(): Libc {
     syscall: lib.func('long syscall(long, long, long, long)'),
     mknodat: lib.func('int mknodat(int, const char *, uint32_t, uint64_t)'),
     lsetxattr: lib.func('int lsetxattr(const char *, const char *, const void *, size_t, int)'),
+    ioctlInt: lib.func('int ioctl(int, unsigned long, _Inout_ uint32_t *)'),
+    read: lib.func('long read(int, _Out_ uint8_t *, size_t)'),
+    schedYield: lib.func('int sched_yield()'),
     errno: () => koffi.errno(),
   };
   return loaded;

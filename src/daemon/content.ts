@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Caller } from '../../fs/filesystem.js';
 import { logLine } from '../../fs/log-line.js';
 import type { FileSpec } from '../../fs/tree/virtual-tree.js';
+import type { ContentHooks } from '../../fs/worker.js';
 import type { CgroupDriver } from './cgroup/driver.js';
 import { createDriver } from './cgroup/create-driver.js';
 import { MissingFileError } from './cgroup/errors.js';
@@ -55,8 +56,13 @@ export type Post = (message: unknown) => void;
 /** Matches what must never appear in a rendered file. */
 const GARBAGE = /NaN|undefined|Infinity/;
 
-export function createFiles(options: ContentOptions = {}, shared: ContentShared = {}, post: Post = () => undefined): FileSpec[] {
-  const content = new ViewContent(options, shared, post);
+export function createFiles(
+  options: ContentOptions = {},
+  shared: ContentShared = {},
+  post: Post = () => undefined,
+  hooks: ContentHooks = { slow: () => undefined },
+): FileSpec[] {
+  const content = new ViewContent(options, shared, post, logLine, hooks.slow);
   // Texts are byte strings (FileSource decodes latin1, a character a byte): back to the very bytes, so
   // a host file's non-ASCII bytes (a cpuinfo model name) pass through unchanged.
   return VIEWS.map((view) => ({
@@ -81,6 +87,8 @@ export class ViewContent {
     shared: ContentShared,
     post: Post,
     private readonly log: (message: string) => void = logLine,
+    /** called before finding a reader not seen before (its /proc files read, perhaps all of /proc): another worker takes requests meanwhile */
+    private readonly slow: () => void = () => undefined,
   ) {
     this.hostRoot = o.hostRoot ?? '';
     this.files = new DescriptorCache({ capacity: o.descriptors ?? 512 });
@@ -154,6 +162,7 @@ export class ViewContent {
 
   /** The reader behind `pid`; undefined (the host's file) when it cannot be told, errors included (EMFILE...). */
   private findReader(view: View<unknown>, pid: number): Reader | undefined {
+    if (!this.resolver.known(pid)) this.slow();
     try {
       return this.resolver.resolve(pid);
     } catch (err) {

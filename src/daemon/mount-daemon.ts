@@ -2,9 +2,9 @@
 // runs the serving process (server-main.ts) on it, replaces that process on SIGHUP/SIGUSR1 (a reload:
 // the code on disk, no read lost), hands the connection to a `--takeover` daemon, and on SIGTERM
 // unmounts and ends. Its pid stays the same across reloads, which is what systemd tracks.
-import { closeSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
-import { abortConnection, mountFuse, resendUnanswered, type FuseConnection } from '../../fs/mount.js';
+import { abortConnection, closeConnection, mountFuse, resendUnanswered, type FuseConnection } from '../../fs/mount.js';
 import { mountsAt, readMountinfo } from '../mountinfo.js';
 import { logLine } from '../../fs/log-line.js';
 import { hostLayout, type CgroupLayout } from '../cgroup-layout.js';
@@ -83,11 +83,11 @@ export async function runMountDaemon(o: DaemonOptions): Promise<number> {
   const time = Math.floor(Date.now() / 1000);
   let server: ServerProcess;
   try {
-    server = await ServerProcess.start(conn.fd, { ...serve, gated: false, time, mountpoint: dir, connection: conn.id });
+    server = await ServerProcess.start(conn, { ...serve, gated: false, time, mountpoint: dir, connection: conn.id });
   } catch (err) {
     await abortConnection(conn.id);
     await unmountOrAbort(dir, conn.id, stuckMs);
-    closeSync(conn.fd);
+    closeConnection(conn);
     throw wrapError(err, 'cannot start serving');
   }
   // Containers still bound to a previous mount at DIR (a restart, a crash) read from this one again.
@@ -168,11 +168,7 @@ function supervise(s: Supervised): Promise<number> {
       rmSync(socket, { force: true });
       forgetServing();
       if (o.pidfile && readPid(o.pidfile) === process.pid) rmSync(o.pidfile, { force: true });
-      try {
-        closeSync(conn.fd);
-      } catch {
-        // already closed
-      }
+      closeConnection(conn);
     };
     const finish = (code: number) => {
       release();
@@ -207,7 +203,7 @@ function supervise(s: Supervised): Promise<number> {
 
     const startServer = async (handover: string | undefined) => {
       try {
-        const next = await ServerProcess.start(conn.fd, {
+        const next = await ServerProcess.start(conn, {
           ...s.serve,
           gated: handover !== undefined,
           time: s.time,
@@ -242,7 +238,7 @@ function supervise(s: Supervised): Promise<number> {
       try {
         let next: ServerProcess;
         try {
-          next = await ServerProcess.start(conn.fd, { ...s.serve, gated: true, time: s.time, mountpoint: dir, connection: conn.id });
+          next = await ServerProcess.start(conn, { ...s.serve, gated: true, time: s.time, mountpoint: dir, connection: conn.id });
         } catch (err) {
           logLine(`reload failed, still serving with process ${old.pid}: ${(err as Error).message}`);
           return;

@@ -17,6 +17,8 @@ import { wakePath } from './wake-path.js';
 
 /** The connection's descriptor in this process. */
 export const FUSE_FD = 3;
+/** The connection's non-blocking clone, when the supervisor could make one (ServeOptions.spin). */
+export const SPIN_FD = 4;
 
 /** What the supervisor starts a server with (plain data). */
 export interface ServeOptions {
@@ -31,6 +33,8 @@ export interface ServeOptions {
   /** where the connection is mounted, and its number: how a drain makes requests to wake its workers */
   mountpoint: string;
   connection: number;
+  /** fd 4 is a non-blocking clone of the connection, for the workers' poller (fs/poller.ts) */
+  spin?: boolean;
 }
 
 export type ToServer =
@@ -60,6 +64,7 @@ async function serve(o: ServeOptions): Promise<void> {
   }
   const server = await FuseServer.start({
     fd: FUSE_FD,
+    spinFd: o.spin ? SPIN_FD : -1,
     threads: o.threads,
     contentModule: new URL('./content.js', import.meta.url).href,
     contentOptions: content,

@@ -1,9 +1,10 @@
 // The supervisor's handle on one serving process (server-main.ts): started from the code on disk with
-// the connection as its fd 3, opened, drained or stopped over its IPC channel.
+// the connection as its fd 3 (and its non-blocking clone as fd 4), opened, drained or stopped over its IPC channel.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { TsprocError } from '../errors.js';
+import type { FuseConnection } from '../../fs/mount.js';
 import type { FromServer, ServeOptions, ToServer } from './server-main.js';
 
 const ENTRY = fileURLToPath(new URL('./server-main.js', import.meta.url));
@@ -19,6 +20,9 @@ export const NODE_FLAGS = ['--max-semi-space-size=1'];
  * Emits 'exit' (code, signal, expected) when the process ends; `expected` is false for one that
  * ended without being drained or stopped (a crash) or whose connection went away.
  */
+/** The connection's descriptors a serving process gets: fd as its fd 3, spinFd (if any) as its fd 4. */
+export type Descriptors = Pick<FuseConnection, 'fd' | 'spinFd'>;
+
 export class ServerProcess extends EventEmitter {
   private readonly child: ChildProcess;
   private expected = false;
@@ -26,12 +30,12 @@ export class ServerProcess extends EventEmitter {
   /** why the connection ended, when the server says so ('unmounted', 'destroyed') */
   stoppedReason: string | undefined;
 
-  private constructor(fd: number) {
+  private constructor(fds: Descriptors) {
     super();
     // `--` before the file: nothing after it is Node's (docs/decisions.md). No argument is ours anyway.
     // The flags before it are ours: NODE_FLAGS (docs/benchmarks.md, "Memory").
     this.child = spawn(process.execPath, [...NODE_FLAGS, '--', ENTRY], {
-      stdio: ['ignore', 'inherit', 'inherit', fd, 'ipc'],
+      stdio: ['ignore', 'inherit', 'inherit', fds.fd, fds.spinFd < 0 ? 'ignore' : fds.spinFd, 'ipc'],
       serialization: 'json',
     });
     this.child.on('message', (m: FromServer) => {
@@ -46,8 +50,8 @@ export class ServerProcess extends EventEmitter {
   }
 
   /** Start one; resolves when its workers are ready (gated: waiting for `open`), rejects if it fails. */
-  static start(fd: number, options: ServeOptions): Promise<ServerProcess> {
-    const s = new ServerProcess(fd);
+  static start(fds: Descriptors, options: ServeOptions): Promise<ServerProcess> {
+    const s = new ServerProcess(fds);
     return new Promise((resolve, reject) => {
       const onExit = (code: number | null, signal: string | null) =>
         reject(new TsprocError(`the serving process ${s.pid} ended before it was ready (${signal ?? `exit ${code}`})`, { code: 'ECHILD' }));
@@ -62,7 +66,7 @@ export class ServerProcess extends EventEmitter {
           reject(new TsprocError(`the serving process ${s.pid} failed to start: ${m.message}`, { code: 'ECHILD' }));
         }
       });
-      s.post({ type: 'start', options });
+      s.post({ type: 'start', options: { ...options, spin: fds.spinFd >= 0 } });
     });
   }
 

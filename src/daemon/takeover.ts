@@ -1,8 +1,8 @@
 // `tsproc mount --takeover DIR`, the new daemon's side: copy the live /dev/fuse from the daemon serving
 // DIR, start a serving process on it that waits, ask the old daemon for its hand-over (it drains: every
 // request it took is answered), and let the new one read. Readers wait in the kernel meanwhile.
-import { closeSync } from 'node:fs';
-import type { FuseConnection } from '../../fs/mount.js';
+import { nonBlockingClone } from '../../fs/clone.js';
+import { closeConnection, type FuseConnection } from '../../fs/mount.js';
 import { probeMount } from '../mount-probe.js';
 import { logLine } from '../../fs/log-line.js';
 import { TsprocError, wrapError } from '../errors.js';
@@ -53,16 +53,18 @@ export async function takeOver(
     throw wrapError(err, `--takeover: cannot copy /dev/fuse from tsproc pid ${record.pid}`);
   }
   let server: ServerProcess | undefined;
+  let spinFd = -1;
   try {
-    server = await ServerProcess.start(fd, { ...serve, gated: true, time: record.time, mountpoint: dir, connection: id });
+    spinFd = nonBlockingClone(fd);
+    server = await ServerProcess.start({ fd, spinFd }, { ...serve, gated: true, time: record.time, mountpoint: dir, connection: id });
     const handover = await requestHandover(record.socket, HANDOVER_LIMIT_MS);
     server.open(handover.handover);
     handover.done();
     logLine(`took ${dir} (connection ${id}) over from tsproc pid ${record.pid} (version ${record.version})`);
-    return { conn: { fd, mountpoint: dir, id }, server, time: record.time, from: record.pid };
+    return { conn: { fd, mountpoint: dir, id, spinFd }, server, time: record.time, from: record.pid };
   } catch (err) {
     server?.kill();
-    closeSync(fd);
+    closeConnection({ fd, mountpoint: dir, id, spinFd });
     throw wrapError(err, `--takeover: ${dir} stays with tsproc pid ${record.pid}`);
   }
 }

@@ -170,3 +170,22 @@ t.test('createFiles: the daemon serves exactly the 8 files, the list `tsproc run
   const meminfo = specs.find((f) => f.path === 'proc/meminfo')!;
   t.match(String(meminfo.render({ pid: 500, uid: 0, gid: 0 })), /^MemTotal:\s+262144 kB$/m);
 });
+
+t.test('a reader not seen before: the worker is told first (another takes requests meanwhile); a known one: not', async (t) => {
+  const s = setup(t);
+  let slow = 0;
+  const content = new ViewContent(
+    s.options,
+    {},
+    () => undefined,
+    () => undefined,
+    () => slow++,
+  );
+  content.render(view('meminfo'), 500);
+  t.equal(slow, 1, 'the container reader, first seen');
+  content.render(view('meminfo'), 500);
+  content.render(view('uptime'), 500);
+  t.equal(slow, 1, 'known now: renders from what is at hand');
+  content.render(view('meminfo'), 501);
+  t.equal(slow, 2, 'the host reader, first seen');
+});

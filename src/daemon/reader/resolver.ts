@@ -104,6 +104,12 @@ export class ReaderResolver {
     return reader;
   }
 
+  /** Is `pid`'s reader at hand (resolve will read nothing but, for a container, whether its init lives)? */
+  known(pid: number): boolean {
+    const hit = this.byPid.get(pid);
+    return hit !== undefined && hit.until > this.now() && hit.reader.valid;
+  }
+
   /** Forget a reader whose cgroup could not be read: the next read finds the cgroup again. */
   invalidate(reader: Reader): void {
     reader.valid = false;
