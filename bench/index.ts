@@ -1,28 +1,15 @@
 // `npm run bench`: every figure of issue 13 in one run, tsproc beside lxcfs (and `tsproc run` beside
 // `node -e 0` and runc), one table with the ratios and the targets, or the same as JSON.
-// As root: npm run bench -- [--quick] [--json] [--only latency,throughput,first-read,memory,run]
-//   [--warm N] [--rounds N] [--batch N] [--seconds S] [--throughput-rounds N] [--first-rounds N]
-//   [--reads N] [--readers P] [--containers C] [--run-rounds N] [--threads N]
+// As root: npm run bench -- [--quick] [--json] [--only latency,throughput,first-read,memory,run] [...]
+// (`--help` lists every flag.)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
 import pidusage from 'pidusage';
 import { firstReads } from './first-read.js';
 import { family, load, type Sample } from './memory.js';
-import {
-  BENCH_FILES,
-  LXCFS,
-  benchCgroup,
-  cleanUp,
-  inContainer,
-  isMain,
-  median,
-  mountLxcfs,
-  mountTsproc,
-  numberArg,
-  stringArg,
-  type Mount,
-} from './mounts.js';
+import { BENCH_FILES, LXCFS, benchCgroup, cleanUp, inContainer, isMain, median, mountLxcfs, mountTsproc, type Mount } from './mounts.js';
 import { throughput } from './read-latency.js';
 import { runStartup } from './run.js';
 import { latency } from './views-latency.js';
@@ -375,34 +362,89 @@ export function formatTable(r: BenchResult): string {
   ].join('\n');
 }
 
-/** The options from the command line (`--quick` first, then each flag over it). */
-export function optionsFromArgv(): BenchOptions {
-  const base = process.argv.includes('--quick') ? QUICK_OPTIONS : DEFAULT_OPTIONS;
-  const only = stringArg('--only', '');
-  const sections = only ? only.split(',') : base.sections;
+/** What `--help` prints: the flags and their defaults. */
+export const USAGE = `usage (as root): npm run bench -- [flags]
+  --quick                  every figure once, in under a minute (the figures mean little)
+  --json                   the result as JSON instead of the table
+  --only A,B               sections: ${SECTIONS.join(', ')} (default: all)
+  --warm N                 reads of each file on both mounts before timing (${DEFAULT_OPTIONS.warm})
+  --rounds N, --batch N    latency: batches per file and place, reads per batch (${DEFAULT_OPTIONS.rounds}, ${DEFAULT_OPTIONS.batch})
+  --seconds S              throughput: seconds per measurement (${DEFAULT_OPTIONS.seconds})
+  --throughput-rounds N    throughput: measurements per mount (${DEFAULT_OPTIONS.throughputRounds})
+  --first-rounds N         first read: new containers per mount (${DEFAULT_OPTIONS.firstRounds})
+  --reads N, --readers P, --containers C
+                           memory and CPU: reads, parallel readers, containers (${DEFAULT_OPTIONS.reads}, ${DEFAULT_OPTIONS.readers}, ${DEFAULT_OPTIONS.containers})
+  --run-rounds N           tsproc run start-up: rounds (${DEFAULT_OPTIONS.runRounds})
+  --threads N              tsproc's worker threads (0: its default)`;
+
+/** A command line the bench cannot run: said in one line, exit status 2. */
+export class UsageError extends Error {}
+
+const NUMBERS: [flag: string, key: keyof Omit<BenchOptions, 'sections'>, min: number][] = [
+  ['warm', 'warm', 0],
+  ['rounds', 'rounds', 1],
+  ['batch', 'batch', 1],
+  ['seconds', 'seconds', 0.01],
+  ['throughput-rounds', 'throughputRounds', 1],
+  ['first-rounds', 'firstRounds', 1],
+  ['reads', 'reads', 1],
+  ['readers', 'readers', 1],
+  ['containers', 'containers', 1],
+  ['run-rounds', 'runRounds', 1],
+  ['threads', 'threads', 0],
+];
+
+/** The options from the command line (`--quick` first, then each flag over it); undefined for --help. */
+export function optionsFromArgv(argv = process.argv.slice(2)): BenchOptions | undefined {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        help: { type: 'boolean' },
+        quick: { type: 'boolean' },
+        json: { type: 'boolean' },
+        only: { type: 'string' },
+        ...Object.fromEntries(NUMBERS.map(([flag]) => [flag, { type: 'string' as const }])),
+      },
+    });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message} (--help lists the flags)`);
+  }
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  if (v.help) return undefined;
+  const base = v.quick ? QUICK_OPTIONS : DEFAULT_OPTIONS;
+  const sections = typeof v.only === 'string' ? v.only.split(',') : base.sections;
   for (const s of sections)
-    if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: no section ${s} (${SECTIONS.join(', ')})`);
-  return {
-    sections: sections as Section[],
-    warm: numberArg('--warm', base.warm),
-    rounds: numberArg('--rounds', base.rounds),
-    batch: numberArg('--batch', base.batch),
-    seconds: numberArg('--seconds', base.seconds),
-    throughputRounds: numberArg('--throughput-rounds', base.throughputRounds),
-    firstRounds: numberArg('--first-rounds', base.firstRounds),
-    reads: numberArg('--reads', base.reads),
-    readers: numberArg('--readers', base.readers),
-    containers: numberArg('--containers', base.containers),
-    runRounds: numberArg('--run-rounds', base.runRounds),
-    threads: numberArg('--threads', base.threads),
-  };
+    if (!(SECTIONS as readonly string[]).includes(s)) throw new UsageError(`--only: no section ${s} (${SECTIONS.join(', ')})`);
+  const o: BenchOptions = { ...base, sections: sections as Section[] };
+  for (const [flag, key, min] of NUMBERS) {
+    const given = v[flag];
+    if (typeof given !== 'string') continue;
+    const n = Number(given);
+    if (given.trim() === '' || !Number.isFinite(n) || n < min || (min >= 1 && !Number.isInteger(n)))
+      throw new UsageError(`--${flag}: ${JSON.stringify(given)} is not a number of at least ${min}`);
+    o[key] = n;
+  }
+  return o;
 }
 
-if (isMain(import.meta.url))
-  bench(optionsFromArgv()).then(
-    (r) => console.log(process.argv.includes('--json') ? JSON.stringify(r, null, 2) : formatTable(r)),
-    (err: Error) => {
-      console.error(`bench: ${err.stack}`);
-      process.exitCode = 1;
-    },
-  );
+if (isMain(import.meta.url)) {
+  let o: BenchOptions | undefined;
+  try {
+    o = optionsFromArgv();
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  if (!o) console.log(USAGE);
+  else
+    bench(o).then(
+      (r) => console.log(process.argv.includes('--json') ? JSON.stringify(r, null, 2) : formatTable(r)),
+      (err: Error) => {
+        console.error(`bench: ${err.stack}`);
+        process.exitCode = 1;
+      },
+    );
+}
