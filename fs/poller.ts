@@ -24,6 +24,13 @@ export const controlSlots = (threads: number): number => TurnSlot.BUSY + threads
 /** TURN's value once the workers drain. */
 const CLOSED = -1;
 
+/**
+ * Requests a poller serves before it passes the turn to the next worker: each worker runs every path
+ * often enough to keep V8's compiled code for it (a worker that served nothing for a while answers
+ * its first requests from unoptimized code, some ms each), for one futex wake per this many requests.
+ */
+export const PASS_EVERY = 1024;
+
 /** How long the poller keeps trying after a reply before it sleeps in read(2), in microseconds. */
 export const SPIN_US = 50;
 
@@ -42,6 +49,8 @@ export interface PollerOptions {
   spinFd: number;
   control: Int32Array;
   index: number;
+  /** how many workers there are: the turn passes to the next every PASS_EVERY requests */
+  threads?: number;
   spinUs?: number;
   /** read(2) returning -1 and errno rather than throwing (a spin makes thousands of tries); tests give their own */
   raw?: RawCalls;
@@ -59,6 +68,7 @@ export class Poller {
   private readonly spinNs: bigint;
   private readonly raw: PollerOptions['raw'];
   private busy = 0;
+  private served = 0;
 
   constructor(private readonly o: PollerOptions) {
     this.me = o.index + 1;
@@ -114,6 +124,16 @@ export class Poller {
 
   endBusy(): void {
     Atomics.store(this.o.control, TurnSlot.BUSY + this.o.index, 0);
+  }
+
+  /** After a reply: every PASS_EVERY requests the turn goes to the next worker, which waits for it. */
+  replied(): void {
+    const threads = this.o.threads ?? 1;
+    if (threads < 2 || ++this.served % PASS_EVERY !== 0) return;
+    const c = this.o.control;
+    const next = ((this.o.index + 1) % threads) + 1;
+    // only from this worker's turn (not a closed one); every waiter wakes, and the one named keeps it
+    if (Atomics.compareExchange(c, TurnSlot.TURN, this.me, next) === this.me) Atomics.notify(c, TurnSlot.TURN);
   }
 
   /** Give the turn up (if this worker still has it): another worker polls meanwhile. */

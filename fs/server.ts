@@ -19,6 +19,8 @@ export const Control = {
 
 export interface WorkerConfig {
   index: number;
+  /** how many workers serve the connection (the turn passes from one to the next) */
+  threads: number;
   fd: number;
   /** a non-blocking clone of fd that the poller tries before it blocks, or -1 (fs/poller.ts) */
   spinFd: number;
@@ -155,6 +157,7 @@ export class FuseServer extends EventEmitter {
   private spawn(index: number): Promise<void> {
     const config: WorkerConfig = {
       index,
+      threads: this.options.threads,
       fd: this.options.fd,
       spinFd: this.options.spinFd ?? -1,
       contentModule: this.options.contentModule,

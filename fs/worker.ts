@@ -28,7 +28,7 @@ async function main(config: WorkerConfig): Promise<WorkerExit> {
   const content = (await import(config.contentModule)) as ContentModule;
   const post = (message: unknown) => parentPort!.postMessage({ type: 'content', index: config.index, message });
   const control = new Int32Array(config.control);
-  const poller = new Poller({ fd: config.fd, spinFd: config.spinFd, control, index: config.index });
+  const poller = new Poller({ fd: config.fd, spinFd: config.spinFd, control, index: config.index, threads: config.threads });
   const files = await content.createFiles(config.contentOptions, config.contentShared, post, { slow: () => poller.giveTurn() });
   const tag = `worker ${config.index}`;
   const tree = new VirtualTree(files, new HandleStore(config.handles), { time: config.time, warn: (m) => logLine(`${tag}: ${m}`) });
@@ -93,6 +93,7 @@ function serve(
       }
     }
     if (dispatcher.destroyed) return { type: 'exit', index: config.index, reason: 'destroyed' };
+    poller.replied();
   }
 }
 

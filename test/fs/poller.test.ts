@@ -3,7 +3,7 @@
 import t from 'tap';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { closeTurns, controlSlots, giveUp, Poller, TurnSlot, type RawCalls } from '../../fs/poller.js';
+import { closeTurns, controlSlots, giveUp, PASS_EVERY, Poller, TurnSlot, type RawCalls } from '../../fs/poller.js';
 
 const { EAGAIN, ENODEV, ENOENT } = constants.errno;
 
@@ -145,4 +145,25 @@ t.test('beginBusy marks the request in hand and wakes the watchdog once; endBusy
   p.beginBusy();
   t.not(Atomics.load(c, TurnSlot.BUSY + 2), first, 'the next request has another number: the watchdog tells them apart');
   t.equal(Atomics.load(c, TurnSlot.BUSY), 0, "worker 0's slot untouched");
+});
+
+t.test('every PASS_EVERY requests the turn passes to the next worker (each keeps its compiled code warm); never with one', async (t) => {
+  const c = control(3);
+  const p = new Poller({ fd: -1, spinFd: 9, control: c, index: 2, threads: 3, raw: fakeRaw([8]) });
+  p.take(Buffer.alloc(16), never);
+  for (let i = 1; i < PASS_EVERY; i++) p.replied();
+  t.equal(Atomics.load(c, TurnSlot.TURN), 3, 'kept until the PASS_EVERY-th reply');
+  p.replied();
+  t.equal(Atomics.load(c, TurnSlot.TURN), 1, 'then passed to worker 0 (after worker 2, the last)');
+  t.notOk(p.holding);
+  const next = new Poller({ fd: -1, spinFd: 9, control: c, index: 0, threads: 3, raw: fakeRaw([8]) });
+  t.same(next.take(Buffer.alloc(16), never), { length: 8, fd: 9 }, 'worker 0 takes the turn passed to it');
+  closeTurns(c);
+  for (let i = 0; i < PASS_EVERY; i++) next.replied();
+  t.equal(Atomics.load(c, TurnSlot.TURN), -1, 'a closed turn is not passed on');
+  const alone = control(1);
+  const only = new Poller({ fd: -1, spinFd: 9, control: alone, index: 0, threads: 1, raw: fakeRaw([8]) });
+  only.take(Buffer.alloc(16), never);
+  for (let i = 0; i < PASS_EVERY * 2; i++) only.replied();
+  t.ok(only.holding, 'one worker keeps it');
 });

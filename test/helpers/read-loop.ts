@@ -76,7 +76,14 @@ export interface Readers {
  * One busybox container per limit (MiB), started with `tsproc run --lxcfs-root DIR -m LIMIT` in the
  * sandbox, reading in a loop; resolves once each has read its own figures 20 times.
  */
-export async function startReaders(t: Teardown, s: Sandbox, root: string, dir: string, mibs: number[]): Promise<Readers> {
+export async function startReaders(
+  t: Teardown,
+  s: Sandbox,
+  root: string,
+  dir: string,
+  mibs: number[],
+  context: () => string = () => '',
+): Promise<Readers> {
   const containers: Reader[] = mibs.map((mib) => {
     const out = tempDir(t, 'reads');
     const started = s.start([
@@ -118,7 +125,9 @@ export async function startReaders(t: Teardown, s: Sandbox, root: string, dir: s
       .join('; ');
   await waitFor(() => containers.every((c) => c.log.reads.filter((r) => r.ok).length >= 20), 'every container reads its own figures').catch(
     (err: Error) => {
-      throw new Error(`${err.message}; last reads: ${last()}`);
+      // each container's own output (tsproc run's messages) and the caller's (the daemon's log)
+      const outputs = containers.map((c) => `${c.mib}m's tsproc run said: ${c.started.output() || '(nothing)'}`).join('\n');
+      throw new Error(`${err.message}; last reads: ${last()}\n${outputs}\n${context()}`);
     },
   );
   return {

@@ -90,7 +90,7 @@ t.test("the unit's Exec lines: start, reload, stop and start again, containers r
 
   let service = await start();
   const s = sandbox(t);
-  const readers = await startReaders(t, s, busyboxRoot(t), dir, [64, 300]);
+  const readers = await startReaders(t, s, busyboxRoot(t), dir, [64, 300], () => `the daemon's log:\n${service.log()}`);
   const context = () => `the daemon's log:\n${service.log()}`;
 
   /** The serving processes the log named, and whether the OOM killer would spare them as their supervisor. */
