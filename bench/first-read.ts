@@ -1,8 +1,9 @@
 // The first read of a new container against its later reads, tsproc and lxcfs in the same run: each
 // round makes a new tsproc-test cgroup and, for each mount in turn, a new container (its own pid
 // namespace) whose first open+read+close of the file is timed, then N more.
-// Run by hand as root: node dist/bench/first-read.js [--rounds R] [--file proc/meminfo]
+// Run by hand as root: node dist/bench/first-read.js [--rounds R] [--file proc/meminfo] [--floor]
 import { spawnSync } from 'node:child_process';
+import { buildNullFuse } from './floor.js';
 import { existsSync } from 'node:fs';
 import {
   LXCFS,
@@ -11,6 +12,7 @@ import {
   inContainer,
   loadAverage,
   median,
+  mount,
   mountLxcfs,
   mountTsproc,
   numberArg,
@@ -45,7 +47,7 @@ export type FirstReads = Map<string, { first: number; later: number }>;
  * `rounds` times, a new cgroup and in it, for each mount in turn (each mount first in turn), a new
  * container that reads `file` (a path below the mount) once and then LATER times.
  */
-export function firstReads(mounts: Mount[], rounds: number, file: string): FirstReads {
+export function firstReads(mounts: Pick<Mount, 'name' | 'dir'>[], rounds: number, file: string): FirstReads {
   const first = new Map<string, number[]>(mounts.map((m) => [m.name, []]));
   const later = new Map<string, number[]>(mounts.map((m) => [m.name, []]));
   for (let r = 0; r < rounds; r++) {
@@ -72,7 +74,12 @@ async function main(): Promise<void> {
   const rounds = numberArg('--rounds', 15);
   const file = stringArg('--file', 'proc/meminfo');
   try {
-    const mounts = [await mountTsproc(), await mountLxcfs()];
+    const mounts: Pick<Mount, 'name' | 'dir'>[] = [await mountTsproc(), await mountLxcfs()];
+    // --floor: the same for the kernel's own file and a FUSE daemon that does no work (bench/null-fuse.c)
+    if (process.argv.includes('--floor')) {
+      const nullFuse = buildNullFuse();
+      mounts.push(await mount('null', nullFuse, (d) => [d, '2']), { name: 'kernel', dir: '' });
+    }
     const start = loadAverage();
     const reads = firstReads(mounts, rounds, file);
     console.log(`${file}, ${rounds} new containers per mount, open+read+close in us (medians); load average ${start} -> ${loadAverage()}`);

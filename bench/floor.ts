@@ -26,20 +26,26 @@ import { latency } from './views-latency.js';
 
 const SOURCE = fileURLToPath(new URL('../../bench/null-fuse.c', import.meta.url));
 
+/** bench/null-fuse.c compiled (with cc) into a tsproc-test directory removed at clean-up; its path. */
+export function buildNullFuse(): string {
+  const work = mkdtempSync('/tmp/tsproc-test-floor-');
+  atCleanUp(() => rmSync(work, { recursive: true, force: true }));
+  const cc = spawnSync('cc', ['-O2', '-pthread', '-o', `${work}/null-fuse`, SOURCE], { encoding: 'utf8' });
+  if (cc.status !== 0) throw new Error(`cc failed: ${cc.stderr}`);
+  return `${work}/null-fuse`;
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (mounts FUSE, makes a cgroup)');
   const o = { rounds: numberArg('--rounds', 20), batch: numberArg('--batch', 20) };
   const threads = numberArg('--threads', 0);
   try {
-    const work = mkdtempSync('/tmp/tsproc-test-floor-');
-    atCleanUp(() => rmSync(work, { recursive: true, force: true }));
-    const cc = spawnSync('cc', ['-O2', '-pthread', '-o', `${work}/null-fuse`, SOURCE], { encoding: 'utf8' });
-    if (cc.status !== 0) throw new Error(`cc failed: ${cc.stderr}`);
+    const nullFuse = buildNullFuse();
     const lx = await mountLxcfs();
     const ts = await mountTsproc(threads ? ['--threads', String(threads)] : []);
-    const nul = await mount('null', `${work}/null-fuse`, (d) => [d, '2']);
+    const nul = await mount('null', nullFuse, (d) => [d, '2']);
     // pinned to CPU 0, where the container's reader runs (its cpuset)
-    const pinned = await mount('null-cpu0', 'taskset', (d) => ['-c', '0', `${work}/null-fuse`, d, '2']);
+    const pinned = await mount('null-cpu0', 'taskset', (d) => ['-c', '0', nullFuse, d, '2']);
     const tsPinned = await mount('tsproc-cpu0', 'taskset', (d) => ['-c', '0', process.execPath, BIN, 'mount', d]);
     const cg = benchCgroup(`floor-${process.pid}`, { memory: 512 * 2 ** 20, cpus: '0', quota: 0.5 });
     const prefix = process.argv.includes('--host') ? [] : inContainer(cg, []);

@@ -146,6 +146,7 @@ int fd_receive(int sock, int flags);
 /* -t */
 int container_tty(int sock, int console);
 int tty_receive(int sock);
+void tty_copy_size(int master);
 
 /* The container's log (log.c) and the monitor's relay loop (relay.c). */
 struct log_stream {

@@ -109,14 +109,6 @@ static void sink_put(struct sink *s, const char *b, size_t n, int lossy)
 	sink_flush(s);
 }
 
-/* The CLI's terminal size (its stdout's, else its stdin's) onto the container's. */
-static void copy_size(int master)
-{
-	struct winsize ws;
-	if (ioctl(1, TIOCGWINSZ, &ws) == 0 || ioctl(0, TIOCGWINSZ, &ws) == 0)
-		ioctl(master, TIOCSWINSZ, &ws);
-}
-
 /* Wait until a sink has written all it holds (or its reader went away). */
 static void sink_drain(struct sink *s)
 {
@@ -175,7 +167,7 @@ int relay_run(const struct relay *r, pid_t child, int *status, size_t *dropped)
 		tcsetattr(0, TCSANOW, &t);
 	}
 	if (r->master >= 0)
-		copy_size(r->master);
+		tty_copy_size(r->master);
 	relaying_tty = r->master >= 0;
 	struct sigaction wake = { .sa_handler = nothing };
 	sigemptyset(&wake.sa_mask);
@@ -212,7 +204,7 @@ int relay_run(const struct relay *r, pid_t child, int *status, size_t *dropped)
 			break;
 		if (tty_resized && r->master >= 0) {
 			tty_resized = 0;
-			copy_size(r->master);
+			tty_copy_size(r->master);
 		}
 		int nsys = r->sysinfo ? sysinfo_server_pollfds(r->sysinfo, p + NSRC + NSINK, SYSINFO_MAX_FDS) : 0;
 		int wait_ms = r->sysinfo ? sysinfo_server_timeout(r->sysinfo) : -1;

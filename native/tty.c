@@ -23,6 +23,11 @@ int container_tty(int sock, int console)
 	if (fd_send(sock, master) < 0)
 		return -1;
 	close(master);
+	/* Go on once the monitor has set the terminal's size (tty_receive): a command's first `stty size`
+	 * would otherwise find 0 0. EOF (the monitor went away) is no reason to stop here. */
+	char ack;
+	while (read(sock, &ack, 1) < 0 && errno == EINTR)
+		;
 	close(sock);
 	if (setsid() < 0)
 		return -1;
@@ -39,8 +44,24 @@ int container_tty(int sock, int console)
 	return 0;
 }
 
-/* Monitor side: the master sent by container_tty, or -1 (the container failed before). */
+/* The CLI's terminal size (the monitor's stdout's, else its stdin's) onto the container's terminal. */
+void tty_copy_size(int master)
+{
+	struct winsize ws;
+	if (ioctl(1, TIOCGWINSZ, &ws) == 0 || ioctl(0, TIOCGWINSZ, &ws) == 0)
+		ioctl(master, TIOCSWINSZ, &ws);
+}
+
+/* Monitor side: the master sent by container_tty, or -1 (the container failed before); its size set
+ * before the container is let go on. */
 int tty_receive(int sock)
 {
-	return fd_receive(sock, 0);
+	int master = fd_receive(sock, 0);
+	if (master >= 0) {
+		tty_copy_size(master);
+		/* a failed write: the container sees EOF once we close the socket, and goes on as well */
+		ssize_t sent = write(sock, "s", 1);
+		(void)sent;
+	}
+	return master;
 }
