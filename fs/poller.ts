@@ -34,6 +34,15 @@ export const PASS_EVERY = 1024;
 /** How long the poller keeps trying after a reply before it sleeps in read(2), in microseconds. */
 export const SPIN_US = 50;
 
+/**
+ * A try that took this long (ns; a read and a sched_yield take a few us) means the poller was not
+ * running: the machine has more runnable threads than CPUs. A spinning thread then waits in the run
+ * queue when its request comes, where a thread asleep in read(2) would be woken ahead of others; so
+ * for BUSY_MACHINE_NS after it the poller makes one try and then blocks.
+ */
+const PREEMPTED_NS = 30_000n;
+const BUSY_MACHINE_NS = 250_000_000n;
+
 const { EAGAIN, EINTR, ENOENT } = constants.errno;
 
 /** A request read: its length and the descriptor it came from, which its reply must go to. */
@@ -52,6 +61,8 @@ export interface PollerOptions {
   /** how many workers there are: the turn passes to the next every PASS_EVERY requests */
   threads?: number;
   spinUs?: number;
+  /** a try longer than this (us) means the machine is busy (PREEMPTED_NS); tests give their own */
+  preemptedUs?: number;
   /** read(2) returning -1 and errno rather than throwing (a spin makes thousands of tries); tests give their own */
   raw?: RawCalls;
 }
@@ -66,13 +77,17 @@ export interface RawCalls {
 export class Poller {
   private readonly me: number;
   private readonly spinNs: bigint;
+  private readonly preemptedNs: bigint;
   private readonly raw: PollerOptions['raw'];
   private busy = 0;
   private served = 0;
+  /** hrtime before which the poller does not spin (the machine was busy) */
+  private spinAfter = 0n;
 
   constructor(private readonly o: PollerOptions) {
     this.me = o.index + 1;
     this.spinNs = BigInt(Math.round((o.spinUs ?? SPIN_US) * 1000));
+    this.preemptedNs = o.preemptedUs === undefined ? PREEMPTED_NS : BigInt(Math.round(o.preemptedUs * 1000));
     this.raw = o.spinFd < 0 ? undefined : (o.raw ?? libc());
   }
 
@@ -96,16 +111,25 @@ export class Poller {
     }
     try {
       if (this.raw) {
-        const until = process.hrtime.bigint() + this.spinNs;
-        do {
+        let now = process.hrtime.bigint();
+        // after a busy spell, one try (a request already waiting), then read(2) blocks
+        const until = now < this.spinAfter ? now : now + this.spinNs;
+        for (;;) {
           const n = this.raw.read(this.o.spinFd, buf, buf.length);
           if (n >= 0) return { length: n, fd: this.o.spinFd };
           const errno = this.raw.errno();
           // ENOENT: a request interrupted before it was read; anything but that or "nothing yet" ends the worker
           if (errno !== EAGAIN && errno !== EINTR && errno !== ENOENT) throw errnoError(errno, 'read', '/dev/fuse');
-          // a thread waiting for this CPU (the reader whose request is next, on a busy machine) runs first
+          if (now >= until) break;
+          // a thread waiting for this CPU (the reader whose request is next) runs first
           this.raw.schedYield();
-        } while (process.hrtime.bigint() < until);
+          const then = now;
+          now = process.hrtime.bigint();
+          if (now - then > this.preemptedNs) {
+            this.spinAfter = now + BUSY_MACHINE_NS;
+            break;
+          }
+        }
       }
       return { length: readSync(this.o.fd, buf, 0, buf.length, null), fd: this.o.fd };
     } catch (err) {

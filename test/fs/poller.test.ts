@@ -60,11 +60,11 @@ t.test('nothing on the clone: it tries for the spin time, yielding the CPU betwe
   const raw = fakeRaw([{ errno: EAGAIN }]);
   const conn = fileWith(40);
   t.teardown(conn.close);
-  const p = new Poller({ fd: conn.fd, spinFd: 9, control: c, index: 0, raw, spinUs: 2000 });
+  const p = new Poller({ fd: conn.fd, spinFd: 9, control: c, index: 0, raw, spinUs: 2000, preemptedUs: 1e6 });
   const taken = p.take(Buffer.alloc(128), never);
   t.same(taken, { length: 40, fd: conn.fd }, 'read from the connection, answered there');
   t.ok(raw.reads > 1, `tried the clone more than once (${raw.reads})`);
-  t.equal(raw.yields, raw.reads, 'yielded after each empty try');
+  t.equal(raw.yields, raw.reads - 1, 'yielded between tries');
 });
 
 t.test('no clone (spinFd -1): every read blocks on the connection, no spin', async (t) => {
@@ -166,4 +166,24 @@ t.test('every PASS_EVERY requests the turn passes to the next worker (each keeps
   only.take(Buffer.alloc(16), never);
   for (let i = 0; i < PASS_EVERY * 2; i++) only.replied();
   t.ok(only.holding, 'one worker keeps it');
+});
+
+t.test('a try that took long (the poller was not running: a busy machine): it blocks at once, and spins no more for a while', async (t) => {
+  const conn = fileWith(100);
+  t.teardown(conn.close);
+  const raw = fakeRaw([{ errno: EAGAIN }]);
+  // each yield lets other threads run for 2 ms, as on a machine with more runnable threads than CPUs
+  raw.schedYield = () => {
+    const end = process.hrtime.bigint() + 2_000_000n;
+    while (process.hrtime.bigint() < end);
+    raw.yields++;
+    return 0;
+  };
+  const p = new Poller({ fd: conn.fd, spinFd: 9, control: control(), index: 0, raw, spinUs: 50_000, preemptedUs: 500 });
+  t.equal(p.take(Buffer.alloc(16), never)?.fd, conn.fd, 'served from the blocking read');
+  t.equal(raw.yields, 1, 'after the first long try it stopped spinning');
+  const before = raw.reads;
+  p.take(Buffer.alloc(16), never);
+  t.equal(raw.reads - before, 1, 'the next take: one try (a request already waiting), then it blocks');
+  t.equal(raw.yields, 1, 'no spin');
 });
