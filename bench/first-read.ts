@@ -71,7 +71,7 @@ export function firstReads(mounts: Pick<Mount, 'name' | 'dir'>[], rounds: number
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (mounts FUSE, makes cgroups and pid namespaces)');
   if (!existsSync(LXCFS)) throw new Error('lxcfs is not installed');
-  const rounds = numberArg('--rounds', 15);
+  const rounds = numberArg('--rounds', 15, 1);
   const file = stringArg('--file', 'proc/meminfo');
   try {
     const mounts: Pick<Mount, 'name' | 'dir'>[] = [await mountTsproc(), await mountLxcfs()];

@@ -37,8 +37,9 @@ export function buildNullFuse(): string {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (mounts FUSE, makes a cgroup)');
-  const o = { rounds: numberArg('--rounds', 20), batch: numberArg('--batch', 20) };
+  const o = { rounds: numberArg('--rounds', 20, 1), batch: numberArg('--batch', 20, 1) };
   const threads = numberArg('--threads', 0);
+  const [warm, reps, seconds] = [numberArg('--warm', 500, 1), numberArg('--reps', 2, 1), numberArg('--seconds', 2, 0.01)];
   try {
     const nullFuse = buildNullFuse();
     const lx = await mountLxcfs();
@@ -51,11 +52,11 @@ async function main(): Promise<void> {
     const prefix = process.argv.includes('--host') ? [] : inContainer(cg, []);
     const roots = ['', lx.dir, ts.dir, nul.dir, pinned.dir, tsPinned.dir];
     // a new daemon is slower while V8 compiles its code: every file read before anything is timed
-    latency(prefix, roots.slice(1), BENCH_FILES, { rounds: 1, batch: numberArg('--warm', 500) });
+    latency(prefix, roots.slice(1), BENCH_FILES, { rounds: 1, batch: warm });
     const names = ['kernel', 'lxcfs', 'tsproc', 'null', 'null@cpu0', 'tsproc@cpu0'];
     console.log(`${prefix.length ? 'container' : 'host'} reader; us per open+read+close, median of ${o.rounds} batches of ${o.batch}`);
     console.log(`${'file'.padEnd(30)}${names.map((n) => n.padStart(10)).join('')}   / lxcfs: tsproc null null@cpu0 tsproc@cpu0`);
-    for (let rep = 0; rep < numberArg('--reps', 2); rep++) {
+    for (let rep = 0; rep < reps; rep++) {
       console.log(`load average ${loadAverage()}`);
       latency(prefix, roots, BENCH_FILES, o).forEach((r, i) =>
         console.log(
@@ -67,7 +68,6 @@ async function main(): Promise<void> {
       );
     }
     // 8 readers at once: what the container's readers can take through a daemon that does nothing
-    const seconds = numberArg('--seconds', 2);
     const tp = roots.slice(1).map((r) => throughput(prefix, `${r}/proc/meminfo`, 8, seconds));
     console.log(
       `8 readers of proc/meminfo for ${seconds} s, reads/s: ${names

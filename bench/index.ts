@@ -9,7 +9,21 @@ import { parseArgs } from 'node:util';
 import pidusage from 'pidusage';
 import { firstReads } from './first-read.js';
 import { family, load, type Sample } from './memory.js';
-import { BENCH_FILES, LXCFS, benchCgroup, cleanUp, inContainer, isMain, median, mountLxcfs, mountTsproc, type Mount } from './mounts.js';
+import {
+  BENCH_FILES,
+  LXCFS,
+  UsageError,
+  benchCgroup,
+  checkedNumber,
+  cleanUp,
+  inContainer,
+  isMain,
+  median,
+  mountLxcfs,
+  mountTsproc,
+  type Mount,
+} from './mounts.js';
+export { UsageError };
 import { throughput } from './read-latency.js';
 import { runStartup } from './run.js';
 import { latency } from './views-latency.js';
@@ -377,9 +391,6 @@ export const USAGE = `usage (as root): npm run bench -- [flags]
   --run-rounds N           tsproc run start-up: rounds (${DEFAULT_OPTIONS.runRounds})
   --threads N              tsproc's worker threads (0: its default)`;
 
-/** A command line the bench cannot run: said in one line, exit status 2. */
-export class UsageError extends Error {}
-
 const NUMBERS: [flag: string, key: keyof Omit<BenchOptions, 'sections'>, min: number][] = [
   ['warm', 'warm', 0],
   ['rounds', 'rounds', 1],
@@ -421,11 +432,7 @@ export function optionsFromArgv(argv = process.argv.slice(2)): BenchOptions | un
   const o: BenchOptions = { ...base, sections: sections as Section[] };
   for (const [flag, key, min] of NUMBERS) {
     const given = v[flag];
-    if (typeof given !== 'string') continue;
-    const n = Number(given);
-    if (given.trim() === '' || !Number.isFinite(n) || n < min || (min >= 1 && !Number.isInteger(n)))
-      throw new UsageError(`--${flag}: ${JSON.stringify(given)} is not a number of at least ${min}`);
-    o[key] = n;
+    if (typeof given === 'string') o[key] = checkedNumber(`--${flag}`, given, min);
   }
   return o;
 }

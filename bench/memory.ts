@@ -7,14 +7,19 @@ import { loadavg } from 'node:os';
 import { makeCgroup, type TestCgroup } from '../test/helpers/container.js';
 import { BENCH_FILES, LXCFS, runMain, mountLxcfs, mountTsproc, unmount, type Mount, numberArg } from './mounts.js';
 
-const READS = numberArg('--reads', 1_000_000);
-const READERS = numberArg('--readers', 64);
-const CONTAINERS = numberArg('--containers', 8);
-const THREADS = numberArg('--threads', 0);
-/** --detail: the largest anonymous mappings of each of tsproc's processes after the load */
-const DETAIL = process.argv.includes('--detail');
-/** --no-lxcfs: tsproc alone (to compare builds; the ratio wants lxcfs in the same run) */
-const LX = !process.argv.includes('--no-lxcfs');
+/** The command line: reads, parallel readers, containers, tsproc's threads (0: its default). */
+function flags() {
+  return {
+    reads: numberArg('--reads', 1_000_000, 1),
+    readers: numberArg('--readers', 64, 1),
+    containers: numberArg('--containers', 8, 1),
+    threads: numberArg('--threads', 0),
+    /** --detail: the largest anonymous mappings of each of tsproc's processes after the load */
+    detail: process.argv.includes('--detail'),
+    /** --no-lxcfs: tsproc alone (to compare builds; the ratio wants lxcfs in the same run) */
+    lxcfs: !process.argv.includes('--no-lxcfs'),
+  };
+}
 
 // n reads, going through the files in turn; prints nothing.
 const LOADER = `
@@ -121,8 +126,8 @@ export function sample(pid: number): Sample {
 export async function load(
   m: Mount,
   cgroups: TestCgroup[],
-  reads = READS,
-  readers = READERS,
+  reads: number,
+  readers: number,
 ): Promise<{ seconds: number; peak: Sample; end: Sample; before: Sample }> {
   const before = sample(m.proc.pid!);
   let peak = before;
@@ -162,23 +167,24 @@ export async function load(
 }
 
 async function main(): Promise<void> {
+  const f = flags();
   if (process.getuid?.() !== 0) throw new Error('run as root (mounts FUSE, makes cgroups and pid namespaces)');
   const cgroups: TestCgroup[] = [];
   const mounts: Mount[] = [];
   let logFd: number | undefined;
   try {
-    for (let i = 0; i < CONTAINERS; i++)
+    for (let i = 0; i < f.containers; i++)
       cgroups.push(makeCgroup(`views-memory-${i}-${process.pid}`, { memory: (256 + 32 * i) * 2 ** 20, cpus: '0', quota: 0.5 }));
     // tsproc's messages: a worker that reached its heap limit says so when it is replaced
     const log = `/tmp/tsproc-test-bench-memory-${process.pid}.log`;
     logFd = openSync(log, 'w');
-    const ts = await mountTsproc(THREADS ? ['--threads', String(THREADS)] : [], logFd);
+    const ts = await mountTsproc(f.threads ? ['--threads', String(f.threads)] : [], logFd);
     mounts.push(ts);
-    const lx = LX && existsSync(LXCFS) ? await mountLxcfs() : undefined;
+    const lx = f.lxcfs && existsSync(LXCFS) ? await mountLxcfs() : undefined;
     if (lx) mounts.push(lx);
     const mib = (k: number) => (k / 1024).toFixed(1);
     console.log(
-      `${READS} reads (every file in turn) by ${READERS} parallel readers in ${CONTAINERS} containers; load average at start ${loadavg()
+      `${f.reads} reads (every file in turn) by ${f.readers} parallel readers in ${f.containers} containers; load average at start ${loadavg()
         .map((x) => x.toFixed(2))
         .join(' ')}`,
     );
@@ -187,13 +193,13 @@ async function main(): Promise<void> {
       ['lxcfs', lx],
     ] as const) {
       if (!m) continue;
-      const r = await load(m, cgroups);
+      const r = await load(m, cgroups, f.reads, f.readers);
       const parts = (s: Sample) =>
         `RSS ${mib(s.rss.reduce((a, b) => a + b, 0))} MiB (${s.rss.map(mib).join(' + ')}), anon ${s.anon.map(mib).join(' + ')}, PSS ${mib(s.pss)} MiB, alone ${mib(s.alone)} MiB`;
-      if (DETAIL && name === 'tsproc')
+      if (f.detail && name === 'tsproc')
         for (const p of family(m.proc.pid!)) console.log(`  pid ${p}, largest anonymous mappings (size/resident kB): ${mappings(p)}`);
       console.log(
-        `${name}: ${(READS / r.seconds).toFixed(0)} reads/s; \n  before: ${parts(r.before)}\n  peak:   ${parts(r.peak)}\n  after:  ${parts(r.end)}`,
+        `${name}: ${(f.reads / r.seconds).toFixed(0)} reads/s; \n  before: ${parts(r.before)}\n  peak:   ${parts(r.peak)}\n  after:  ${parts(r.end)}`,
       );
     }
     const stopped = readFileSync(`/tmp/tsproc-test-bench-memory-${process.pid}.log`, 'utf8').match(/worker \d+ stopped.*/g) ?? [];

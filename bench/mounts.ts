@@ -14,9 +14,20 @@ export const BENCH_FILES: readonly string[] = (
   ['meminfo', 'cpuinfo', 'stat', 'uptime', 'loadavg', 'swaps', 'diskstats', 'cpu-online'] as const
 ).map((name) => SERVED_FILES[name]);
 
-/** A numeric flag's value (`--reads 1000`), or `def` when it is not given. */
-export const numberArg = (name: string, def: number): number =>
-  process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : def;
+/** A command line a bench cannot run: said in one line, exit status 2. */
+export class UsageError extends Error {}
+
+/** A numeric flag's value checked: a finite number of at least `min`, an integer when `min` is 1 or more. */
+export function checkedNumber(flag: string, given: string | undefined, min: number): number {
+  const n = Number(given);
+  if (given === undefined || given.trim() === '' || !Number.isFinite(n) || n < min || (min >= 1 && !Number.isInteger(n)))
+    throw new UsageError(`${flag}: ${JSON.stringify(given ?? '')} is not a number of at least ${min}`);
+  return n;
+}
+
+/** A numeric flag's value (`--reads 1000`), checked as `checkedNumber` does, or `def` when it is not given. */
+export const numberArg = (name: string, def: number, min = 0): number =>
+  process.argv.includes(name) ? checkedNumber(name, process.argv[process.argv.indexOf(name) + 1], min) : def;
 
 /** A string flag's value (`--file proc/stat`), or `def` when it is not given. */
 export const stringArg = (name: string, def: string): string =>
@@ -25,12 +36,16 @@ export const stringArg = (name: string, def: string): string =>
 /** True in the module node was started with (a bench's CLI), false where it is imported. */
 export const isMain = (url: string): boolean => process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(url);
 
-/** A bench's command line: when `url` is the script node was started with, run `main`; a failure is printed and exits 1. */
+/**
+ * A bench's command line: when `url` is the script node was started with, run `main`; a failure is
+ * printed and exits 1, a bad flag (UsageError) in one line with exit status 2.
+ */
 export function runMain(url: string, main: () => Promise<void>): void {
   if (!isMain(url)) return;
   main().catch((err: Error) => {
-    console.error(`bench: ${err.stack ?? err.message}`);
-    process.exitCode = 1;
+    const usage = err instanceof UsageError;
+    console.error(`bench: ${usage ? err.message : (err.stack ?? err.message)}`);
+    process.exitCode = usage ? 2 : 1;
   });
 }
 

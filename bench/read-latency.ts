@@ -73,8 +73,8 @@ export function throughput(prefix: readonly string[], path: string, procs: numbe
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (mounts FUSE, creates a cgroup)');
-  const iterations = numberArg('--iterations', 2000);
-  const seconds = numberArg('--seconds', 3);
+  const iterations = numberArg('--iterations', 2000, 1);
+  const seconds = numberArg('--seconds', 3, 0.01);
   const threads = numberArg('--threads', 0);
   try {
     const tsproc = await mountTsproc(threads ? ['--threads', String(threads)] : []);

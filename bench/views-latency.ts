@@ -62,7 +62,7 @@ export function latency(prefix: readonly string[], roots: string[], files: reado
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root');
   if (!existsSync(LXCFS)) throw new Error('lxcfs is not installed');
-  const o = { rounds: numberArg('--rounds', 40), batch: numberArg('--batch', 25) };
+  const o = { rounds: numberArg('--rounds', 40, 1), batch: numberArg('--batch', 25, 1) };
   // --compare BIN: another checkout's tsproc (the code before a change) in the same interleaved batches
   const compare = stringArg('--compare', '');
   try {

@@ -32,6 +32,22 @@ t.test('bad command lines: one line naming what is wrong, exit 2', async (t) => 
   }
 });
 
+t.test('every bench script checks its numbers before it mounts anything', async (t) => {
+  for (const [script, args, message] of [
+    ['views-latency', ['--rounds', 'x'], 'bench: --rounds: "x" is not a number of at least 1\n'],
+    ['first-read', ['--rounds', '0'], 'bench: --rounds: "0" is not a number of at least 1\n'],
+    ['floor', ['--seconds', '-1'], 'bench: --seconds: "-1" is not a number of at least 0.01\n'],
+    ['read-latency', ['--iterations'], 'bench: --iterations: "" is not a number of at least 1\n'],
+    ['memory', ['--readers', '2.5'], 'bench: --readers: "2.5" is not a number of at least 1\n'],
+  ] as const) {
+    const path = fileURLToPath(new URL(`../../bench/${script}.js`, import.meta.url));
+    const r = spawnSync(process.execPath, [path, ...args], { encoding: 'utf8', timeout: 30_000 });
+    t.equal(r.status, 2, `${script} ${args.join(' ')}: exit 2`);
+    t.equal(r.stderr, message, `${script}: the message`);
+    t.equal(r.stdout, '', `${script}: nothing measured`);
+  }
+});
+
 t.test('flags over the defaults, and over --quick', async (t) => {
   t.same(optionsFromArgv([]), DEFAULT_OPTIONS);
   t.same(optionsFromArgv(['--quick', '--rounds', '7']), { ...QUICK_OPTIONS, rounds: 7 });

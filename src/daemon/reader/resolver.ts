@@ -92,8 +92,8 @@ export class ReaderResolver {
     if (!(pid > 0)) return undefined;
     const now = this.now();
     if (now - this.sweptAt >= this.recheck) this.sweep(now);
-    const hit = this.byPid.get(pid);
-    if (hit && hit.until > now && hit.reader.valid) return hit.reader;
+    const hit = this.cached(pid, now);
+    if (hit) return hit;
     const ns = this.nsOf(pid);
     if (ns === undefined) return undefined;
     const reader = ns === this.selfNs ? this.hostReader(pid) : this.containerReader(pid, ns, now);
@@ -106,8 +106,13 @@ export class ReaderResolver {
 
   /** Is `pid`'s reader at hand (resolve will read nothing but, for a container, whether its init lives)? */
   known(pid: number): boolean {
+    return this.cached(pid, this.now()) !== undefined;
+  }
+
+  /** `pid`'s reader from the pid cache, while its entry is fresh and the reader valid. */
+  private cached(pid: number, now: number): Reader | undefined {
     const hit = this.byPid.get(pid);
-    return hit !== undefined && hit.until > this.now() && hit.reader.valid;
+    return hit && hit.until > now && hit.reader.valid ? hit.reader : undefined;
   }
 
   /** Forget a reader whose cgroup could not be read: the next read finds the cgroup again. */
