@@ -8,6 +8,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import pidusage from 'pidusage';
 import { firstReads } from './first-read.js';
+import { buildNullFuse } from './floor.js';
 import { family, load, type Sample } from './memory.js';
 import {
   BENCH_FILES,
@@ -19,6 +20,7 @@ import {
   inContainer,
   isMain,
   median,
+  mount,
   mountLxcfs,
   mountTsproc,
   type Mount,
@@ -108,8 +110,17 @@ export interface Row {
   ratio: number;
   /** the kernel's own file (latency rows) */
   kernel?: number;
+  /**
+   * The floor: a FUSE daemon that does no work at all (bench/null-fuse.c), measured in the same run. Its
+   * figure, and its ratio by the row's target's measure (null / lxcfs; for the first read, its own
+   * first read against its own later ones). Where even that ratio misses the target, no daemon here
+   * can meet it: the target is out of reach, by this measurement.
+   */
+  floor?: { value: number; ratio: number };
   target?: Target;
   met?: boolean;
+  /** false when the floor's ratio misses the target too (out of reach); only with a target and a floor */
+  reachable?: boolean;
 }
 
 export interface BenchResult {
@@ -124,25 +135,43 @@ const MiB = 2 ** 20;
 /** the issue's 80 MB */
 const MEMORY_LIMIT_MIB = 80e6 / MiB;
 
-function row(r: Omit<Row, 'ratio' | 'met'>): Row {
+const meets = (t: Target, value: number): boolean => (t.at === 'most' ? value <= t.limit : value >= t.limit);
+
+function row(r: Omit<Row, 'ratio' | 'met' | 'reachable'>): Row {
   const ratio = r.tsproc / r.baseValue;
   const t = r.target;
-  const value = t?.on === 'value' ? r.tsproc : ratio;
-  return { ...r, ratio, ...(t ? { met: t.at === 'most' ? value <= t.limit : value >= t.limit } : {}) };
+  if (!t) return { ...r, ratio };
+  const met = meets(t, t.on === 'value' ? r.tsproc : ratio);
+  return { ...r, ratio, met, ...(r.floor && t.on === 'ratio' ? { reachable: meets(t, r.floor.ratio) } : {}) };
 }
+
+/** The floor's figure and its ratio against `base`, when the null daemon ran. */
+const floorOf = (value: number | undefined, base: number): Row['floor'] =>
+  value === undefined ? undefined : { value, ratio: value / base };
 
 const LATENCY_TARGET: Target = { on: 'ratio', at: 'most', limit: 0.5, text: '<= 0.5 x lxcfs' };
 const THROUGHPUT_TARGET: Target = { on: 'ratio', at: 'least', limit: 2, text: '>= 2 x lxcfs' };
 const MEMORY_TARGET: Target = { on: 'value', at: 'most', limit: MEMORY_LIMIT_MIB, text: '<= 80 MB' };
 
-/** Latency of every file, on the host and in a container, the kernel, lxcfs and tsproc interleaved. */
-function latencyRows(o: BenchOptions, lx: Mount, ts: Mount, container: string[]): Row[] {
+/** Whether `cc` runs: the floor's daemon is C, built for the run. */
+const hasCompiler = (): boolean => spawnSync('cc', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/** The mounts a bench compares: lxcfs, tsproc, and the null daemon (the floor) where it could be built. */
+interface Mounts {
+  lx: Mount;
+  ts: Mount;
+  nul?: Mount;
+}
+
+/** Latency of every file, on the host and in a container, the kernel, lxcfs, tsproc and the floor interleaved. */
+function latencyRows(o: BenchOptions, { lx, ts, nul }: Mounts, container: string[]): Row[] {
   const rows: Row[] = [];
   for (const [place, prefix] of [
     ['host', []],
     ['container', container],
   ] as const) {
-    latency(prefix, ['', lx.dir, ts.dir], BENCH_FILES, o).forEach(([kernel, l, t], i) =>
+    latency(prefix, ['', lx.dir, ts.dir, ...(nul ? [nul.dir] : [])], BENCH_FILES, o).forEach(([kernel, l, t, n], i) => {
+      const floor = floorOf(n, l!);
       rows.push(
         row({
           id: `latency.${place}.${BENCH_FILES[i]}`,
@@ -152,37 +181,41 @@ function latencyRows(o: BenchOptions, lx: Mount, ts: Mount, container: string[])
           baseValue: l!,
           tsproc: t!,
           kernel: kernel!,
+          ...(floor ? { floor } : {}),
           // the issue's target is a container reader's; a host reader's row is shown beside it
           ...(place === 'container' ? { target: LATENCY_TARGET } : {}),
         }),
-      ),
-    );
+      );
+    });
   }
   return rows;
 }
 
 /** Reads/s of meminfo by 8 and 32 readers at once, on the host and in a container; mounts interleaved, medians. */
-function throughputRows(o: BenchOptions, lx: Mount, ts: Mount, container: string[]): Row[] {
+function throughputRows(o: BenchOptions, { lx, ts, nul }: Mounts, container: string[]): Row[] {
   const rows: Row[] = [];
+  const mounts = [lx, ts, ...(nul ? [nul] : [])];
   for (const [place, prefix] of [
     ['container', container],
     ['host', []],
   ] as const) {
     for (const procs of [8, 32]) {
-      const got = new Map<Mount, number[]>([
-        [lx, []],
-        [ts, []],
-      ]);
+      const got = new Map<Mount, number[]>(mounts.map((m) => [m, []]));
+      // each round starts with another mount
       for (let r = 0; r < o.throughputRounds; r++)
-        for (const m of r % 2 ? [ts, lx] : [lx, ts]) got.get(m)!.push(throughput(prefix, `${m.dir}/proc/meminfo`, procs, o.seconds));
+        for (const m of [...mounts.slice(r % mounts.length), ...mounts.slice(0, r % mounts.length)])
+          got.get(m)!.push(throughput(prefix, `${m.dir}/proc/meminfo`, procs, o.seconds));
+      const base = median(got.get(lx)!);
+      const floor = floorOf(nul && median(got.get(nul)!), base);
       rows.push(
         row({
           id: `throughput.${place}.${procs}`,
           figure: `${place}, ${procs} readers of proc/meminfo`,
           unit: 'reads/s',
           base: 'lxcfs',
-          baseValue: median(got.get(lx)!),
+          baseValue: base,
           tsproc: median(got.get(ts)!),
+          ...(floor ? { floor } : {}),
           ...(procs === 8 && place === 'container' ? { target: THROUGHPUT_TARGET } : {}),
         }),
       );
@@ -191,10 +224,11 @@ function throughputRows(o: BenchOptions, lx: Mount, ts: Mount, container: string
   return rows;
 }
 
-function firstReadRows(o: BenchOptions, lx: Mount, ts: Mount): Row[] {
-  const got = firstReads([ts, lx], o.firstRounds, 'proc/meminfo');
+function firstReadRows(o: BenchOptions, { lx, ts, nul }: Mounts): Row[] {
+  const got = firstReads([ts, lx, ...(nul ? [nul] : [])], o.firstRounds, 'proc/meminfo');
   const t = got.get(ts.name)!;
   const l = got.get(lx.name)!;
+  const n = nul && got.get(nul.name);
   return [
     row({
       id: 'first-read',
@@ -203,6 +237,7 @@ function firstReadRows(o: BenchOptions, lx: Mount, ts: Mount): Row[] {
       base: 'lxcfs',
       baseValue: l.first,
       tsproc: t.first,
+      ...(n ? { floor: floorOf(n.first, l.first)! } : {}),
     }),
     row({
       id: 'first-read.warm',
@@ -211,6 +246,8 @@ function firstReadRows(o: BenchOptions, lx: Mount, ts: Mount): Row[] {
       base: 'warm read',
       baseValue: t.later,
       tsproc: t.first,
+      // the null daemon's own first read against its own later ones
+      ...(n ? { floor: floorOf(n.first, n.later)! } : {}),
       target: { on: 'ratio', at: 'most', limit: 2, text: '<= 2 x warm read' },
     }),
   ];
@@ -224,7 +261,7 @@ async function cpuMs(pids: number[]): Promise<number> {
 }
 
 /** Memory of each daemon before, at the peak of and after `reads` reads by `readers` readers; CPU per 10k reads. */
-async function memoryRows(o: BenchOptions, lx: Mount, ts: Mount): Promise<Row[]> {
+async function memoryRows(o: BenchOptions, { lx, ts }: Mounts): Promise<Row[]> {
   const cgroups = Array.from({ length: o.containers }, (_, i) =>
     benchCgroup(`bench-memory-${i}-${process.pid}`, { memory: (256 + 32 * i) * MiB, cpus: '0', quota: 0.5 }),
   );
@@ -328,14 +365,17 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
     if (has('latency') || has('throughput') || has('first-read') || has('memory')) {
       const ts = await mountTsproc(o.threads ? ['--threads', String(o.threads)] : []);
       const lx = await mountLxcfs();
+      // the floor, where a C compiler can build it (bench/floor.ts)
+      const nul = hasCompiler() ? await mount('null', buildNullFuse(), (d) => [d, '2']) : undefined;
+      const m: Mounts = { lx, ts, ...(nul ? { nul } : {}) };
       // the issue's container: 512 MiB, half a CPU, cpuset 0, its own pid namespace
       const cg = benchCgroup(`bench-${process.pid}`, { memory: 512 * MiB, cpus: '0', quota: 0.5 });
       const container = inContainer(cg, []);
-      latency(container, [lx.dir, ts.dir], BENCH_FILES, { rounds: 1, batch: o.warm });
-      if (has('latency')) rows.push(...latencyRows(o, lx, ts, container));
-      if (has('throughput')) rows.push(...throughputRows(o, lx, ts, container));
-      if (has('first-read')) rows.push(...firstReadRows(o, lx, ts));
-      if (has('memory')) rows.push(...(await memoryRows(o, lx, ts)));
+      latency(container, [lx.dir, ts.dir, ...(nul ? [nul.dir] : [])], BENCH_FILES, { rounds: 1, batch: o.warm });
+      if (has('latency')) rows.push(...latencyRows(o, m, container));
+      if (has('throughput')) rows.push(...throughputRows(o, m, container));
+      if (has('first-read')) rows.push(...firstReadRows(o, m));
+      if (has('memory')) rows.push(...(await memoryRows(o, m)));
     }
   } finally {
     await cleanUp();
@@ -348,7 +388,7 @@ const fmt = (x: number) => (!Number.isFinite(x) ? '-' : x >= 100 ? x.toFixed(0) 
 
 /** The result as a plain-text table: one line per row, then the load average. */
 export function formatTable(r: BenchResult): string {
-  const head = ['figure', 'unit', 'against', 'kernel', 'base', 'tsproc', 'tsproc/base', 'target', 'met'];
+  const head = ['figure', 'unit', 'against', 'kernel', 'base', 'tsproc', 'tsproc/base', 'null', 'null ratio', 'target', 'met'];
   const lines = r.rows.map((x) => [
     x.figure,
     x.unit,
@@ -357,13 +397,15 @@ export function formatTable(r: BenchResult): string {
     fmt(x.baseValue),
     fmt(x.tsproc),
     x.ratio.toFixed(2),
+    x.floor ? fmt(x.floor.value) : '',
+    x.floor ? x.floor.ratio.toFixed(2) : '',
     x.target?.text ?? '',
-    x.met === undefined ? '' : x.met ? 'yes' : 'NO',
+    x.met === undefined ? '' : x.met ? 'yes' : x.reachable === false ? 'NO, out of reach' : 'NO',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const text = (l: string[]) =>
     l
-      .map((c, i) => (i < 3 || i > 6 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .map((c, i) => (i < 3 || i > 8 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
       .join('  ')
       .trimEnd();
   const m = r.machine;
@@ -372,6 +414,9 @@ export function formatTable(r: BenchResult): string {
     `tsproc bench, ${r.date}; ${m.cpus} x ${m.cpu}, kernel ${m.kernel}, node ${m.node}, lxcfs ${m.lxcfs}, ${m.runc}`,
     text(head),
     ...lines.map(text),
+    r.rows.some((x) => x.floor)
+      ? 'null: a FUSE daemon that does no work (bench/null-fuse.c), same run; "out of reach": its ratio misses the target too'
+      : 'null: not measured (no C compiler to build bench/null-fuse.c)',
     `load average: ${load(r.load.before)} before, ${load(r.load.after)} after`,
   ].join('\n');
 }
