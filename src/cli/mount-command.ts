@@ -12,7 +12,11 @@ export function mountCommand(): Command {
     .argument('<dir>', 'mountpoint, created if missing (usually /var/lib/tsproc)')
     .option('-d, --debug', 'log one line per FUSE request')
     .option('-p, --pidfile <file>', 'write the daemon pid to FILE')
-    .option('--threads <n>', 'worker threads serving requests (default: one per core, 2 to 16)', parsePositiveInt('--threads'))
+    .option(
+      '--threads <n>',
+      'worker threads serving requests (default: 2; one reads at a time, the others stand by for a blocked read)',
+      parsePositiveInt('--threads'),
+    )
     .option('--no-swap', 'show no swap in meminfo and swaps')
     .option('--no-cpu-quota', 'show the whole cpuset, not cut to the CPU quota (cpuinfo, stat, online)')
     .option('--no-loadavg', "serve the host's loadavg and run no load sampler")

@@ -1,6 +1,5 @@
 // How many descriptors a serving process may keep open, and how many worker threads it runs.
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 
 /** The soft limit on open files (Node raises it to the hard limit at start). */
 function openFileLimit(): number {
@@ -34,9 +33,16 @@ export function descriptorBudget(threads: number, limit = openFileLimit()): Desc
   };
 }
 
-/** Default worker count: one per core, at least 2 (a slow read never stalls all readers), at most 16. */
+/**
+ * Default worker count: 2, whatever the number of cores. One worker reads at a time (fs/poller.ts); the
+ * other stands by for a render that blocks (the watchdog hands it the turn), so a slow read never
+ * stalls every reader. More workers serve no faster, and each costs its isolate (some 8 MiB idle) and,
+ * as the turn passes round, its old generation: 8 workers (a default of one per core on an 8-core host)
+ * put the daemon at 174 MiB instead of 98 under the memory bench (docs/benchmarks.md). `--threads N`
+ * gives more, to ride out more blocked renders at once.
+ */
 export function defaultThreads(): number {
-  return Math.min(16, Math.max(2, availableParallelism()));
+  return 2;
 }
 
 /**
