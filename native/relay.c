@@ -28,6 +28,9 @@ volatile sig_atomic_t relaying_tty;
 /* What a sink holds at most: past it a lossy sink drops (the log has everything). */
 #define SINK_MAX (256 * 1024)
 
+/* The sinks: the CLI's stdout and stderr, the command's input. */
+enum { SINK_OUT, SINK_ERR, SINK_IN, NSINK };
+
 /* Where output (or our stdin) goes: written without blocking, the rest kept in order. */
 struct sink {
 	int fd; /* -1: nowhere (never was, or its reader went away) */
@@ -56,11 +59,13 @@ int relay_sink_fd(int fd, int *sock)
 	return open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC); /* ENXIO: a pipe's reader is gone */
 }
 
-static void sink_init(struct sink *s, int fd, int sock, int owned)
+/* Each sink's buffer, one per kind: a sink has its room whatever memory is left (an allocation that
+ * failed had made the sink silently write nowhere). The helper relays once per process, on one thread. */
+static char sink_room[NSINK][SINK_MAX];
+
+static void sink_init(struct sink *s, int kind, int fd, int sock, int owned)
 {
-	*s = (struct sink){ .fd = fd, .sock = sock, .owned = owned, .buf = fd >= 0 ? malloc(SINK_MAX) : NULL };
-	if (fd >= 0 && !s->buf)
-		s->fd = -1;
+	*s = (struct sink){ .fd = fd, .sock = sock, .owned = owned, .buf = sink_room[kind] };
 }
 
 static void sink_close(struct sink *s)
@@ -155,7 +160,6 @@ static void nothing(int sig)
 }
 
 enum { SRC_OUT, SRC_ERR, SRC_STDIN, SRC_CONTROL, NSRC };
-enum { SINK_OUT, SINK_ERR, SINK_IN, NSINK };
 
 int relay_run(const struct relay *r, pid_t child, int *status, size_t *dropped)
 {
@@ -185,11 +189,11 @@ int relay_run(const struct relay *r, pid_t child, int *status, size_t *dropped)
 	int fds[NSRC] = { r->master >= 0 ? r->master : r->out, r->master >= 0 ? -1 : r->err, r->in >= 0 ? 0 : -1, r->control };
 	/* sinks: the CLI's stdout and stderr (what r->sink_* say), the command's input */
 	struct sink sinks[NSINK];
-	sink_init(&sinks[SINK_OUT], r->sink_out, r->sink_out_sock, r->sink_out != 1);
-	sink_init(&sinks[SINK_ERR], r->sink_err, r->sink_err_sock, r->sink_err != 2);
+	sink_init(&sinks[SINK_OUT], SINK_OUT, r->sink_out, r->sink_out_sock, r->sink_out != 1);
+	sink_init(&sinks[SINK_ERR], SINK_ERR, r->sink_err, r->sink_err_sock, r->sink_err != 2);
 	if (r->in >= 0 && r->in != r->master)
 		fcntl(r->in, F_SETFL, O_NONBLOCK); /* our own pipe's write end */
-	sink_init(&sinks[SINK_IN], r->in, 0, r->in != r->master);
+	sink_init(&sinks[SINK_IN], SINK_IN, r->in, 0, r->in != r->master);
 	struct sink *sink_of[NSRC] = { &sinks[SINK_OUT], &sinks[SINK_ERR], &sinks[SINK_IN], NULL };
 	for (;;) {
 		struct pollfd p[NSRC + NSINK + SYSINFO_MAX_FDS];
@@ -252,8 +256,6 @@ int relay_run(const struct relay *r, pid_t child, int *status, size_t *dropped)
 		sink_close(&sinks[i]);
 	}
 	sink_close(&sinks[SINK_IN]);
-	for (int i = 0; i < NSINK; i++)
-		free(sinks[i].buf);
 	sigprocmask(SIG_UNBLOCK, &chld, NULL);
 	relaying_tty = 0;
 	if (raw)
