@@ -30,15 +30,15 @@ const SOURCE = fileURLToPath(new URL('../../bench/null-fuse.c', import.meta.url)
 export function buildNullFuse(): string {
   const work = mkdtempSync('/tmp/tsproc-test-floor-');
   atCleanUp(() => rmSync(work, { recursive: true, force: true }));
-  const cc = spawnSync('cc', ['-O2', '-pthread', '-o', `${work}/null-fuse`, SOURCE], { encoding: 'utf8' });
-  if (cc.status !== 0) throw new Error(`cc failed: ${cc.stderr}`);
+  const cc = spawnSync(process.env.CC || 'cc', ['-O2', '-pthread', '-o', `${work}/null-fuse`, SOURCE], { encoding: 'utf8' });
+  if (cc.status !== 0) throw new Error(`building bench/null-fuse.c failed: ${cc.error?.message ?? cc.stderr}`);
   return `${work}/null-fuse`;
 }
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (mounts FUSE, makes a cgroup)');
   const o = { rounds: numberArg('--rounds', 20, 1), batch: numberArg('--batch', 20, 1) };
-  const threads = numberArg('--threads', 0);
+  const threads = numberArg('--threads', 0, 0, true);
   const [warm, reps, seconds] = [numberArg('--warm', 500, 1), numberArg('--reps', 2, 1), numberArg('--seconds', 2, 0.01)];
   try {
     const nullFuse = buildNullFuse();

@@ -13,7 +13,7 @@ function flags() {
     reads: numberArg('--reads', 1_000_000, 1),
     readers: numberArg('--readers', 64, 1),
     containers: numberArg('--containers', 8, 1),
-    threads: numberArg('--threads', 0),
+    threads: numberArg('--threads', 0, 0, true),
     /** --detail: the largest anonymous mappings of each of tsproc's processes after the load */
     detail: process.argv.includes('--detail'),
     /** --no-lxcfs: tsproc alone (to compare builds; the ratio wants lxcfs in the same run) */

@@ -17,17 +17,17 @@ export const BENCH_FILES: readonly string[] = (
 /** A command line a bench cannot run: said in one line, exit status 2. */
 export class UsageError extends Error {}
 
-/** A numeric flag's value checked: a finite number of at least `min`, an integer when `min` is 1 or more. */
-export function checkedNumber(flag: string, given: string | undefined, min: number): number {
+/** A numeric flag's value checked: a finite number of at least `min`; a whole one if `integer` (by default when `min` is 1 or more). */
+export function checkedNumber(flag: string, given: string | undefined, min: number, integer = min >= 1): number {
   const n = Number(given);
-  if (given === undefined || given.trim() === '' || !Number.isFinite(n) || n < min || (min >= 1 && !Number.isInteger(n)))
-    throw new UsageError(`${flag}: ${JSON.stringify(given ?? '')} is not a number of at least ${min}`);
+  if (given === undefined || given.trim() === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n)))
+    throw new UsageError(`${flag}: ${JSON.stringify(given ?? '')} is not ${integer ? 'a whole number' : 'a number'} of at least ${min}`);
   return n;
 }
 
 /** A numeric flag's value (`--reads 1000`), checked as `checkedNumber` does, or `def` when it is not given. */
-export const numberArg = (name: string, def: number, min = 0): number =>
-  process.argv.includes(name) ? checkedNumber(name, process.argv[process.argv.indexOf(name) + 1], min) : def;
+export const numberArg = (name: string, def: number, min = 0, integer = min >= 1): number =>
+  process.argv.includes(name) ? checkedNumber(name, process.argv[process.argv.indexOf(name) + 1], min, integer) : def;
 
 /** A string flag's value (`--file proc/stat`), or `def` when it is not given. */
 export const stringArg = (name: string, def: string): string =>

@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (mounts FUSE, creates a cgroup)');
   const iterations = numberArg('--iterations', 2000, 1);
   const seconds = numberArg('--seconds', 3, 0.01);
-  const threads = numberArg('--threads', 0);
+  const threads = numberArg('--threads', 0, 0, true);
   try {
     const tsproc = await mountTsproc(threads ? ['--threads', String(threads)] : []);
     const lxcfs = existsSync(LXCFS) ? await mountLxcfs() : undefined;

@@ -63,11 +63,6 @@ export interface PollerOptions {
   spinUs?: number;
   /** a try longer than this (us) means the machine is busy (PREEMPTED_NS); tests give their own */
   preemptedUs?: number;
-  /**
-   * Called once this worker has passed the turn on (every PASS_EVERY requests), while another polls:
-   * the worker collects its garbage then (fs/worker.ts), off every reader's path.
-   */
-  passed?: () => void;
   /** read(2) returning -1 and errno rather than throwing (a spin makes thousands of tries); tests give their own */
   raw?: RawCalls;
 }
@@ -155,16 +150,14 @@ export class Poller {
     Atomics.store(this.o.control, TurnSlot.BUSY + this.o.index, 0);
   }
 
-  /** After a reply: every PASS_EVERY requests the turn goes to the next worker, which waits for it; then `passed`. */
+  /** After a reply: every PASS_EVERY requests the turn goes to the next worker, which waits for it. */
   replied(): void {
     const threads = this.o.threads ?? 1;
     if (threads < 2 || ++this.served % PASS_EVERY !== 0) return;
     const c = this.o.control;
     const next = ((this.o.index + 1) % threads) + 1;
     // only from this worker's turn (not a closed one); every waiter wakes, and the one named keeps it
-    if (Atomics.compareExchange(c, TurnSlot.TURN, this.me, next) !== this.me) return;
-    Atomics.notify(c, TurnSlot.TURN);
-    this.o.passed?.();
+    if (Atomics.compareExchange(c, TurnSlot.TURN, this.me, next) === this.me) Atomics.notify(c, TurnSlot.TURN);
   }
 
   /** Give the turn up (if this worker still has it): another worker polls meanwhile. */

@@ -28,18 +28,7 @@ async function main(config: WorkerConfig): Promise<WorkerExit> {
   const content = (await import(config.contentModule)) as ContentModule;
   const post = (message: unknown) => parentPort!.postMessage({ type: 'content', index: config.index, message });
   const control = new Int32Array(config.control);
-  // Node started with --expose-gc (the serving process is: src/daemon/server-process.ts): a full
-  // collection each time this worker passes the turn on, so that its old generation does not fill to
-  // its cap with the garbage of renders (docs/decisions.md, "The serving process's young generation").
-  const collect = (globalThis as { gc?: () => void }).gc;
-  const poller = new Poller({
-    fd: config.fd,
-    spinFd: config.spinFd,
-    control,
-    index: config.index,
-    threads: config.threads,
-    ...(collect ? { passed: () => collect() } : {}),
-  });
+  const poller = new Poller({ fd: config.fd, spinFd: config.spinFd, control, index: config.index, threads: config.threads });
   const files = await content.createFiles(config.contentOptions, config.contentShared, post, { slow: () => poller.giveTurn() });
   const tag = `worker ${config.index}`;
   const tree = new VirtualTree(files, new HandleStore(config.handles), { time: config.time, warn: (m) => logLine(`${tag}: ${m}`) });

@@ -59,8 +59,8 @@ int relay_sink_fd(int fd, int *sock)
 	return open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC); /* ENXIO: a pipe's reader is gone */
 }
 
-/* Each sink's buffer, one per kind: a sink has its room whatever memory is left (an allocation that
- * failed had made the sink silently write nowhere). The helper relays once per process, on one thread. */
+/* Each sink's buffer, one per kind, in the helper's own data: no allocation can fail here (a failed
+ * one had made the sink write nowhere without a word). The helper relays once per process, on one thread. */
 static char sink_room[NSINK][SINK_MAX];
 
 static void sink_init(struct sink *s, int kind, int fd, int sock, int owned)

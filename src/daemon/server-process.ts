@@ -13,10 +13,8 @@ const ENTRY = fileURLToPath(new URL('./server-main.js', import.meta.url));
  * V8's young generation grows to 16 MiB of semi-space per isolate under a steady stream of renders
  * (the main thread's and each worker's), resident for good once touched; renders keep next to nothing
  * alive, so 1 MiB is plenty: some 12 MiB less for the serving process under 64 readers.
- * `--expose-gc`: a worker collects its garbage whenever it passes the turn on (fs/worker.ts), rather
- * than letting its old generation fill to its cap: some 9 MiB less at the peak of the memory bench.
  */
-export const NODE_FLAGS = ['--max-semi-space-size=1', '--expose-gc'];
+export const NODE_FLAGS = ['--max-semi-space-size=1'];
 
 /**
  * Emits 'exit' (code, signal, expected) when the process ends; `expected` is false for one that

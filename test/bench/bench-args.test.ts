@@ -19,9 +19,9 @@ t.test('--help prints the usage and measures nothing', async (t) => {
 t.test('bad command lines: one line naming what is wrong, exit 2', async (t) => {
   for (const [args, message] of [
     [['--bogus'], "bench: Unknown option '--bogus' (--help lists the flags)\n"],
-    [['--rounds', 'x'], 'bench: --rounds: "x" is not a number of at least 1\n'],
-    [['--batch', '0'], 'bench: --batch: "0" is not a number of at least 1\n'],
-    [['--reads', '1.5'], 'bench: --reads: "1.5" is not a number of at least 1\n'],
+    [['--rounds', 'x'], 'bench: --rounds: "x" is not a whole number of at least 1\n'],
+    [['--batch', '0'], 'bench: --batch: "0" is not a whole number of at least 1\n'],
+    [['--reads', '1.5'], 'bench: --reads: "1.5" is not a whole number of at least 1\n'],
     [['--only', 'latency,first'], 'bench: --only: no section first (latency, throughput, first-read, memory, run)\n'],
     [['--rounds'], "bench: Option '--rounds <value>' argument missing (--help lists the flags)\n"],
   ] as const) {
@@ -34,11 +34,12 @@ t.test('bad command lines: one line naming what is wrong, exit 2', async (t) => 
 
 t.test('every bench script checks its numbers before it mounts anything', async (t) => {
   for (const [script, args, message] of [
-    ['views-latency', ['--rounds', 'x'], 'bench: --rounds: "x" is not a number of at least 1\n'],
-    ['first-read', ['--rounds', '0'], 'bench: --rounds: "0" is not a number of at least 1\n'],
+    ['views-latency', ['--rounds', 'x'], 'bench: --rounds: "x" is not a whole number of at least 1\n'],
+    ['first-read', ['--rounds', '0'], 'bench: --rounds: "0" is not a whole number of at least 1\n'],
     ['floor', ['--seconds', '-1'], 'bench: --seconds: "-1" is not a number of at least 0.01\n'],
-    ['read-latency', ['--iterations'], 'bench: --iterations: "" is not a number of at least 1\n'],
-    ['memory', ['--readers', '2.5'], 'bench: --readers: "2.5" is not a number of at least 1\n'],
+    ['read-latency', ['--iterations'], 'bench: --iterations: "" is not a whole number of at least 1\n'],
+    ['memory', ['--readers', '2.5'], 'bench: --readers: "2.5" is not a whole number of at least 1\n'],
+    ['read-latency', ['--threads', '1.5'], 'bench: --threads: "1.5" is not a whole number of at least 0\n'],
   ] as const) {
     const path = fileURLToPath(new URL(`../../bench/${script}.js`, import.meta.url));
     const r = spawnSync(process.execPath, [path, ...args], { encoding: 'utf8', timeout: 30_000 });
