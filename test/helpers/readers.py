@@ -149,6 +149,13 @@ def shape(f, text):
     return own, keys
 
 
+def describe(data):
+    """A bad read for the report: its length, where its NULs are, and both ends."""
+    nuls = [i for i, b in enumerate(data) if b == 0]
+    where = 'no NUL' if not nuls else 'NULs at %d..%d (%d of them)' % (nuls[0], nuls[-1], len(nuls))
+    return '%d bytes, %s: %r...%r' % (len(data), where, data[:40], data[-40:])
+
+
 def verdict(f, data, ref):
     """'ok', 'foreign' (another reader's figures) or 'cut' (not whole)."""
     try:
@@ -178,7 +185,7 @@ def loop(kind):
             try:
                 data = fn(path(f))
                 v = verdict(f, data, refs[f])
-                sample = None if v == 'ok' else repr(data[:40]) + '...' + repr(data[-40:])
+                sample = None if v == 'ok' else describe(data)
             except Refused as e:
                 v, sample = 'refused', str(e)
             except Exception as e:  # noqa: BLE001 - any other failure is a failed read
